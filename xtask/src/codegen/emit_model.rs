@@ -1,0 +1,498 @@
+//! Emits the model crate: one file per schema (struct or open enum), plus patch types and merge impls.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::ir::{Api, EnumDef, ObjectDef, Property, TypeDef, TypeRef};
+use super::render::{GeneratedModule, doc_attrs, file_header, module_name};
+
+/// Every file of the model crate's `src/generated/`, as (module name, tokens).
+pub(crate) fn emit(api: &Api) -> Vec<GeneratedModule> {
+    let mut modules: Vec<GeneratedModule> = api
+        .types
+        .iter()
+        .map(|def| {
+            let (summary, body) = match def {
+                TypeDef::Object(object) => (
+                    format!("The `{}` schema.", object.spec_name),
+                    object_tokens(object),
+                ),
+                TypeDef::Enum(enumeration) => (
+                    format!("The `{}` enum.", enumeration.spec_name),
+                    enum_tokens(enumeration),
+                ),
+            };
+            let header = file_header(api, &summary);
+            GeneratedModule {
+                name: module_name(def.rust_name()),
+                tokens: quote! { #header #body },
+            }
+        })
+        .collect();
+    modules.push(super::render::mod_rs(
+        api,
+        "Types generated from the spec's schemas.",
+        &modules,
+        TokenStream::new(),
+    ));
+    modules
+}
+
+fn rust_type(ty: &TypeRef) -> TokenStream {
+    match ty {
+        TypeRef::Bool => quote!(bool),
+        TypeRef::String => quote!(::std::string::String),
+        TypeRef::I32 => quote!(i32),
+        TypeRef::I64 => quote!(i64),
+        TypeRef::F64 => quote!(f64),
+        TypeRef::Json => quote!(::serde_json::Value),
+        TypeRef::Array(item) => {
+            let item = rust_type(item);
+            quote!(::std::vec::Vec<#item>)
+        }
+        TypeRef::Named { rust_name, .. } => {
+            let name = format_ident!("{}", rust_name);
+            quote!(super::#name)
+        }
+    }
+}
+
+fn object_tokens(object: &ObjectDef) -> TokenStream {
+    let name = format_ident!("{}", object.rust_name);
+    let docs = type_docs(&object.docs, &object.spec_name, &[]);
+    let spec_name = &object.spec_name;
+    let fields = object.properties.iter().map(|property| {
+        let field = format_ident!("{}", property.rust_name);
+        let ty = rust_type(&property.ty);
+        let docs = property_docs(property);
+        quote! { #docs pub #field: ::core::option::Option<#ty>, }
+    });
+    let json_names: Vec<&str> = object.properties.iter().map(|p| p.json_name.as_str()).collect();
+    let additional_field = object.open.then(|| {
+        quote! {
+            /// Properties the spec does not list, such as `@odata.*` annotations or properties newer
+            /// than this build, kept verbatim so nothing read is lost.
+            pub additional_properties: ::std::collections::BTreeMap<::std::string::String, ::serde_json::Value>,
+        }
+    });
+
+    let serialize_fields = object.properties.iter().map(|property| {
+        let field = format_ident!("{}", property.rust_name);
+        let json = &property.json_name;
+        quote! {
+            if let ::core::option::Option::Some(value) = &self.#field {
+                map.serialize_entry(#json, value)?;
+            }
+        }
+    });
+    let serialize_additional = object.open.then(|| {
+        quote! {
+            for (key, value) in &self.additional_properties {
+                // A listed property wins over a same-named entry here, so no key is written twice.
+                if !Self::PROPERTIES.contains(&key.as_str()) {
+                    map.serialize_entry(key, value)?;
+                }
+            }
+        }
+    });
+    let read_fields = object.properties.iter().map(|property| {
+        let field = format_ident!("{}", property.rust_name);
+        let json = &property.json_name;
+        quote! { #json => value.#field = map.next_value()?, }
+    });
+    let read_other = if object.open {
+        quote! {
+            _ => {
+                let other = map.next_value()?;
+                value.additional_properties.insert(key.into_owned(), other);
+            }
+        }
+    } else {
+        quote! { _ => { map.next_value::<::serde::de::IgnoredAny>()?; } }
+    };
+    let expecting = format!("a `{}` object", object.spec_name);
+
+    let patch = object.patch_name.as_ref().map(|patch_name| patch_tokens(object, patch_name));
+
+    quote! {
+        #docs
+        #[derive(Debug, Clone, PartialEq, Default)]
+        #[non_exhaustive]
+        pub struct #name {
+            #(#fields)*
+            #additional_field
+        }
+
+        impl #name {
+            /// The schema's name in the spec.
+            pub const SPEC_NAME: &'static str = #spec_name;
+            /// The JSON names of the properties the spec lists, in spec order.
+            pub const PROPERTIES: &'static [&'static str] = &[#(#json_names),*];
+        }
+
+        impl ::serde::Serialize for #name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                use ::serde::ser::SerializeMap as _;
+                let mut map = serializer.serialize_map(::core::option::Option::None)?;
+                #(#serialize_fields)*
+                #serialize_additional
+                map.end()
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for #name {
+            /// Lenient, as reads must be: `null` reads as `None`, unknown properties are kept.
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                struct ObjectVisitor;
+
+                impl<'de> ::serde::de::Visitor<'de> for ObjectVisitor {
+                    type Value = #name;
+
+                    fn expecting(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                        f.write_str(#expecting)
+                    }
+
+                    fn visit_map<A: ::serde::de::MapAccess<'de>>(self, mut map: A) -> ::core::result::Result<#name, A::Error> {
+                        let mut value = #name::default();
+                        while let ::core::option::Option::Some(key) = map.next_key::<::signin_prefs_core::MapKey<'de>>()? {
+                            match key.as_str() {
+                                #(#read_fields)*
+                                #read_other
+                            }
+                        }
+                        ::core::result::Result::Ok(value)
+                    }
+                }
+
+                deserializer.deserialize_map(ObjectVisitor)
+            }
+        }
+
+        #patch
+    }
+}
+
+/// A type's docs: the spec's description (its title only when it adds to the name), then where
+/// the type comes from, then `extra`.
+fn type_docs(docs: &super::ir::Docs, spec_name: &str, extra: &[String]) -> TokenStream {
+    let short_name = spec_name.rsplit('.').next().unwrap_or(spec_name);
+    let docs = super::ir::Docs {
+        title: docs.title.clone().filter(|title| title != short_name),
+        ..docs.clone()
+    };
+    let mut notes = vec![format!("Generated from the spec's `{spec_name}` schema.")];
+    notes.extend(extra.iter().cloned());
+    doc_attrs(&docs, &notes)
+}
+
+fn property_docs(property: &Property) -> TokenStream {
+    let mut notes = vec![format!(
+        "JSON `{}`{}{}.",
+        property.json_name,
+        if property.nullable { ", nullable" } else { ", not nullable" },
+        if property.read_only { ", read-only" } else { "" },
+    )];
+    notes.push("`None` when the response leaves it out or sends `null`.".to_owned());
+    doc_attrs(&property.docs, &notes)
+}
+
+/// Whether a property's patch field is tri-state (`Patch`) or cannot be cleared (`NonNullPatch`).
+fn patch_field_type(property: &Property) -> (TokenStream, TokenStream) {
+    let wrapper = if property.nullable {
+        quote!(::signin_prefs_core::Patch)
+    } else {
+        quote!(::signin_prefs_core::NonNullPatch)
+    };
+    let ty = rust_type(&property.ty);
+    (quote!(#wrapper<#ty>), wrapper)
+}
+
+fn patch_tokens(object: &ObjectDef, patch_name: &str) -> TokenStream {
+    let resource = format_ident!("{}", object.rust_name);
+    let patch = format_ident!("{}", patch_name);
+    let writable: Vec<&Property> = object.properties.iter().filter(|p| !p.read_only).collect();
+    let read_only: Vec<&str> = object
+        .properties
+        .iter()
+        .filter(|p| p.read_only)
+        .map(|p| p.json_name.as_str())
+        .collect();
+    let writable_names: Vec<&str> = writable.iter().map(|p| p.json_name.as_str()).collect();
+    let doc = format!(
+        " A sparse update of [`{}`]: each writable property is left out (kept), set, or, where the \
+         spec allows `null`, cleared.",
+        object.rust_name
+    );
+
+    let fields = writable.iter().map(|property| {
+        let field = format_ident!("{}", property.rust_name);
+        let (ty, _) = patch_field_type(property);
+        let docs = doc_attrs(
+            &property.docs,
+            &[format!(
+                "JSON `{}`: {}",
+                property.json_name,
+                if property.nullable {
+                    "absent, `null` (clears) or a value."
+                } else {
+                    "absent or a value; the spec does not allow `null`."
+                }
+            )],
+        );
+        quote! { #docs pub #field: #ty, }
+    });
+    let is_empty = if writable.is_empty() {
+        quote!(true)
+    } else {
+        let checks = writable.iter().map(|property| {
+            let field = format_ident!("{}", property.rust_name);
+            quote! { self.#field.is_absent() }
+        });
+        quote! { #(#checks)&&* }
+    };
+    let serialize_fields = writable.iter().map(|property| {
+        let field = format_ident!("{}", property.rust_name);
+        let json = &property.json_name;
+        quote! {
+            if !self.#field.is_absent() {
+                map.serialize_entry(#json, &self.#field)?;
+            }
+        }
+    });
+    let read_fields = writable.iter().map(|property| {
+        let field = format_ident!("{}", property.rust_name);
+        let json = &property.json_name;
+        let (_, wrapper) = patch_field_type(property);
+        match &property.ty {
+            // Enum values in a patch are input, so they are checked against the spec's members.
+            TypeRef::Named { rust_name, is_enum: true } => {
+                let member = format_ident!("{}", rust_name);
+                quote! {
+                    #json => {
+                        value.#field = map
+                            .next_value::<#wrapper<::signin_prefs_core::Strict<super::#member>>>()?
+                            .map(::signin_prefs_core::Strict::into_inner);
+                    }
+                }
+            }
+            _ => quote! { #json => value.#field = map.next_value()?, },
+        }
+    });
+    let read_only_arm = (!read_only.is_empty()).then(|| {
+        quote! {
+            #(#read_only)|* => {
+                return ::core::result::Result::Err(::serde::de::Error::custom(::core::format_args!(
+                    "property `{}` is read-only and cannot be sent in a PATCH",
+                    key.as_str()
+                )));
+            }
+        }
+    });
+    let unknown_message = format!(
+        "unknown property `{{}}` for a `{}` PATCH (writable: {})",
+        object.spec_name,
+        if writable_names.is_empty() { "none".to_owned() } else { writable_names.join(", ") }
+    );
+    let expecting = format!("a `{}` PATCH body", object.spec_name);
+    let apply = writable.iter().map(|property| {
+        let field = format_ident!("{}", property.rust_name);
+        quote! { patch.#field.apply_to(&mut self.#field); }
+    });
+    let diff = writable.iter().map(|property| {
+        let field = format_ident!("{}", property.rust_name);
+        let json = &property.json_name;
+        if property.nullable {
+            quote! { #field: ::signin_prefs_core::Patch::diff(&self.#field, &desired.#field), }
+        } else {
+            quote! { #field: ::signin_prefs_core::NonNullPatch::diff(&self.#field, &desired.#field, #json)?, }
+        }
+    });
+
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, PartialEq, Default)]
+        #[non_exhaustive]
+        pub struct #patch {
+            #(#fields)*
+        }
+
+        impl #patch {
+            /// The JSON names of the properties a patch can send.
+            pub const WRITABLE: &'static [&'static str] = &[#(#writable_names),*];
+            /// The JSON names of the properties the spec marks read-only.
+            pub const READ_ONLY: &'static [&'static str] = &[#(#read_only),*];
+        }
+
+        impl ::signin_prefs_core::SparsePatch for #patch {
+            fn is_empty(&self) -> bool {
+                #is_empty
+            }
+        }
+
+        impl ::serde::Serialize for #patch {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                use ::serde::ser::SerializeMap as _;
+                let mut map = serializer.serialize_map(::core::option::Option::None)?;
+                #(#serialize_fields)*
+                map.end()
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for #patch {
+            /// Strict, as input must be: unknown and read-only properties, `null` for a non-nullable
+            /// property and enum values outside the spec are errors. OData annotations
+            /// (`@odata.type` and the like) are accepted and ignored, as the service does.
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                struct PatchVisitor;
+
+                impl<'de> ::serde::de::Visitor<'de> for PatchVisitor {
+                    type Value = #patch;
+
+                    fn expecting(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                        f.write_str(#expecting)
+                    }
+
+                    fn visit_map<A: ::serde::de::MapAccess<'de>>(self, mut map: A) -> ::core::result::Result<#patch, A::Error> {
+                        let mut value = #patch::default();
+                        while let ::core::option::Option::Some(key) = map.next_key::<::signin_prefs_core::MapKey<'de>>()? {
+                            match key.as_str() {
+                                #(#read_fields)*
+                                #read_only_arm
+                                annotation if annotation.contains('@') => {
+                                    map.next_value::<::serde::de::IgnoredAny>()?;
+                                }
+                                other => {
+                                    return ::core::result::Result::Err(::serde::de::Error::custom(
+                                        ::core::format_args!(#unknown_message, other),
+                                    ));
+                                }
+                            }
+                        }
+                        ::core::result::Result::Ok(value)
+                    }
+                }
+
+                deserializer.deserialize_map(PatchVisitor)
+            }
+        }
+
+        impl ::signin_prefs_core::Patchable for #resource {
+            type Patch = #patch;
+
+            fn apply_patch(&mut self, patch: &#patch) {
+                #(#apply)*
+            }
+
+            fn diff_to(&self, desired: &Self) -> ::core::result::Result<#patch, ::signin_prefs_core::Error> {
+                ::core::result::Result::Ok(#patch {
+                    #(#diff)*
+                })
+            }
+        }
+    }
+}
+
+fn enum_tokens(enumeration: &EnumDef) -> TokenStream {
+    let name = format_ident!("{}", enumeration.rust_name);
+    let unknown = format_ident!("{}", enumeration.unknown_variant);
+    let docs = type_docs(
+        &enumeration.docs,
+        &enumeration.spec_name,
+        &[
+            "Open: a value the spec does not list is kept in the catch-all variant and written back \
+             unchanged. `FromStr` is the strict parse for input; `from_wire` the lenient one for reads."
+                .to_owned(),
+        ],
+    );
+    let spec_name = &enumeration.spec_name;
+    let wires: Vec<&str> = enumeration.members.iter().map(|m| m.wire.as_str()).collect();
+    let variants: Vec<_> = enumeration.members.iter().map(|m| format_ident!("{}", m.rust_name)).collect();
+    let variant_docs = enumeration.members.iter().map(|m| format!(" `{}`", m.wire));
+    let unknown_doc = format!(
+        " A value the spec does not list for `{spec_name}`, exactly as it was read."
+    );
+
+    quote! {
+        #docs
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum #name {
+            #( #[doc = #variant_docs] #variants, )*
+            #[doc = #unknown_doc]
+            #unknown(::std::string::String),
+        }
+
+        impl #name {
+            /// The enum's name in the spec.
+            pub const SPEC_NAME: &'static str = #spec_name;
+            /// Every member the spec lists, in spec order, spelled as on the wire.
+            pub const MEMBERS: &'static [&'static str] = &[#(#wires),*];
+
+            /// The wire spelling; for an unknown value, exactly the string that was read.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #( Self::#variants => #wires, )*
+                    Self::#unknown(value) => value,
+                }
+            }
+
+            /// Lenient conversion for data read from the service: unknown strings are kept.
+            pub fn from_wire(value: &str) -> Self {
+                match value {
+                    #( #wires => Self::#variants, )*
+                    other => Self::#unknown(::std::borrow::ToOwned::to_owned(other)),
+                }
+            }
+
+            /// Whether the value is one of the spec's members.
+            pub fn is_known(&self) -> bool {
+                !::core::matches!(self, Self::#unknown(_))
+            }
+        }
+
+        impl ::signin_prefs_core::OpenEnum for #name {
+            const SPEC_NAME: &'static str = #spec_name;
+            const MEMBERS: &'static [&'static str] = #name::MEMBERS;
+
+            fn as_str(&self) -> &str {
+                #name::as_str(self)
+            }
+
+            fn from_wire(value: &str) -> Self {
+                #name::from_wire(value)
+            }
+
+            fn is_known(&self) -> bool {
+                #name::is_known(self)
+            }
+        }
+
+        impl ::core::str::FromStr for #name {
+            type Err = ::signin_prefs_core::Error;
+
+            /// Strict: accepts exactly the spec's members, case-sensitively.
+            fn from_str(value: &str) -> ::core::result::Result<Self, Self::Err> {
+                ::signin_prefs_core::parse_strict(value)
+            }
+        }
+
+        impl ::core::fmt::Display for #name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::serde::Serialize for #name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for #name {
+            /// Lenient: never fails on a string, so a new member cannot break a read.
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                ::signin_prefs_core::deserialize_open_enum(deserializer)
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! Project chores, run as `cargo xtask <command>` (the alias is in `.cargo/config.toml`).
+
+mod codegen;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "signin-prefs project chores")]
+struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Regenerate the model and request crates from spec/.
+    Codegen {
+        /// Write nothing; fail, naming each stale file, if the generated code is out of date.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Run the whole test suite: every Rust test in the workspace.
+    Test,
+}
+
+fn main() -> ExitCode {
+    let root = project_root();
+    let result = match Cli::parse().command {
+        Task::Codegen { check } => codegen::run(&root, check).map_err(|error| error.to_string()),
+        Task::Test => run_tests(&root),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The repository root: xtask lives one level below it.
+fn project_root() -> PathBuf {
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+}
+
+fn run_tests(root: &Path) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    run(root, Command::new(cargo).args(["test", "--workspace", "--all-targets", "--locked"]))?;
+    Ok(())
+}
+
+fn run(root: &Path, command: &mut Command) -> Result<(), String> {
+    let shown = format!("{command:?}");
+    eprintln!("$ {shown}");
+    let status = command
+        .current_dir(root)
+        .status()
+        .map_err(|error| format!("cannot start {shown}: {error}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed ({status})"))
+    }
+}
