@@ -42,9 +42,15 @@ pub(crate) const PRODUCT: Target = Target {
 #[non_exhaustive]
 pub(crate) enum Error {
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot write {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path} is not a valid OpenAPI 3.0 document: {message}")]
     Parse { path: String, message: String },
     #[error("{location}: unsupported construct: {construct}")]
@@ -63,18 +69,27 @@ pub(crate) enum Error {
 
 impl Error {
     fn unsupported(location: impl Into<String>, construct: impl Into<String>) -> Self {
-        Self::Unsupported { location: location.into(), construct: construct.into() }
+        Self::Unsupported {
+            location: location.into(),
+            construct: construct.into(),
+        }
     }
 
     fn invalid(location: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Invalid { location: location.into(), message: message.into() }
+        Self::Invalid {
+            location: location.into(),
+            message: message.into(),
+        }
     }
 }
 
 /// Regenerates (or, with `check`, verifies) every generated file of the product.
 pub(crate) fn run(root: &Path, check: bool) -> Result<(), Error> {
     let spec_path = root.join(PRODUCT.spec);
-    let bytes = std::fs::read(&spec_path).map_err(|source| Error::Read { path: spec_path, source })?;
+    let bytes = std::fs::read(&spec_path).map_err(|source| Error::Read {
+        path: spec_path,
+        source,
+    })?;
     let files = generate(&PRODUCT, &bytes)?;
     let owned = [
         PathBuf::from(PRODUCT.model_dir).join("src/generated"),
@@ -89,27 +104,39 @@ pub(crate) fn run(root: &Path, check: bool) -> Result<(), Error> {
 
 /// Generates every file for `target` from the spec's bytes. Pure: no file system access.
 pub(crate) fn generate(target: &Target, spec_bytes: &[u8]) -> Result<Vec<GeneratedFile>, Error> {
-    let spec: openapiv3::OpenAPI = serde_yaml_ng::from_slice(spec_bytes).map_err(|error| Error::Parse {
-        path: target.spec.to_owned(),
-        message: error.to_string(),
-    })?;
+    let spec: openapiv3::OpenAPI =
+        serde_yaml_ng::from_slice(spec_bytes).map_err(|error| Error::Parse {
+            path: target.spec.to_owned(),
+            message: error.to_string(),
+        })?;
     if !spec.openapi.starts_with("3.0") {
         return Err(Error::unsupported(
             "openapi",
-            format!("OpenAPI version {} (the generator reads 3.0.x)", spec.openapi),
+            format!(
+                "OpenAPI version {} (the generator reads 3.0.x)",
+                spec.openapi
+            ),
         ));
     }
-    let sha256: String = Sha256::digest(spec_bytes).iter().map(|byte| format!("{byte:02x}")).collect();
+    let sha256: String = Sha256::digest(spec_bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
     let api = lower::lower(&spec, target.spec, &sha256)?;
 
     let mut files = Vec::new();
     for (dir, modules) in [
         (target.model_dir, emit_model::emit(&api)),
-        (target.request_dir, emit_request::emit(&api, target.model_crate)),
+        (
+            target.request_dir,
+            emit_request::emit(&api, target.model_crate),
+        ),
     ] {
         for module in modules {
             files.push(GeneratedFile {
-                path: PathBuf::from(dir).join("src/generated").join(format!("{}.rs", module.name)),
+                path: PathBuf::from(dir)
+                    .join("src/generated")
+                    .join(format!("{}.rs", module.name)),
                 contents: render::render(&module)?,
             });
         }

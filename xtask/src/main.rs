@@ -49,7 +49,10 @@ fn project_root() -> PathBuf {
 
 fn run_tests(root: &Path) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    run(root, Command::new(cargo).args(["test", "--workspace", "--all-targets", "--locked"]))?;
+    run(
+        root,
+        Command::new(cargo).args(["test", "--workspace", "--all-targets", "--locked"]),
+    )?;
     Ok(())
 }
 

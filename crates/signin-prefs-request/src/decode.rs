@@ -9,7 +9,11 @@ use crate::Error;
 const EXCERPT_CHARS: usize = 512;
 
 /// A 2xx response whose body the caller needs.
-pub fn json<T: DeserializeOwned>(operation: &'static str, status: u16, body: &[u8]) -> Result<T, Error> {
+pub fn json<T: DeserializeOwned>(
+    operation: &'static str,
+    status: u16,
+    body: &[u8],
+) -> Result<T, Error> {
     optional_json(operation, status, body)?.ok_or(Error::MissingBody { operation, status })
 }
 
@@ -25,17 +29,23 @@ pub fn optional_json<T: DeserializeOwned>(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    serde_json::from_slice(body).map(Some).map_err(|source| Error::DecodeBody {
-        operation,
-        status,
-        source,
-        body: excerpt(body),
-    })
+    serde_json::from_slice(body)
+        .map(Some)
+        .map_err(|source| Error::DecodeBody {
+            operation,
+            status,
+            source,
+            body: excerpt(body),
+        })
 }
 
 /// A 2xx response with nothing the caller needs.
 pub fn empty(operation: &'static str, status: u16, body: &[u8]) -> Result<(), Error> {
-    if is_success(status) { Ok(()) } else { Err(failure(operation, status, body)) }
+    if is_success(status) {
+        Ok(())
+    } else {
+        Err(failure(operation, status, body))
+    }
 }
 
 fn is_success(status: u16) -> bool {
@@ -45,8 +55,16 @@ fn is_success(status: u16) -> bool {
 /// The error for a non-2xx response: Graph's envelope when the body is one, however incomplete.
 fn failure(operation: &'static str, status: u16, body: &[u8]) -> Error {
     match serde_json::from_slice::<ODataError>(body) {
-        Ok(error) if error.error.is_some() => Error::Service { operation, status, error: Box::new(error) },
-        _ => Error::UnexpectedStatus { operation, status, body: excerpt(body) },
+        Ok(error) if error.error.is_some() => Error::Service {
+            operation,
+            status,
+            error: Box::new(error),
+        },
+        _ => Error::UnexpectedStatus {
+            operation,
+            status,
+            body: excerpt(body),
+        },
     }
 }
 

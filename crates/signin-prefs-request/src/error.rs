@@ -13,7 +13,9 @@ pub enum Error {
         name: &'static str,
     },
     /// A key that needs the `collection('key')` form does not follow a collection segment.
-    #[error("path parameter `{name}` ({value:?}) needs the key form `collection('…')`, but no collection segment precedes it")]
+    #[error(
+        "path parameter `{name}` ({value:?}) needs the key form `collection('…')`, but no collection segment precedes it"
+    )]
     KeyWithoutCollection {
         /// The parameter's name in the spec.
         name: &'static str,
@@ -59,7 +61,9 @@ pub enum Error {
         body: String,
     },
     /// A success response whose body does not decode as the spec says.
-    #[error("{operation}: HTTP {status}: the response body does not decode: {source}; body: {body}")]
+    #[error(
+        "{operation}: HTTP {status}: the response body does not decode: {source}; body: {body}"
+    )]
     DecodeBody {
         /// The operationId.
         operation: &'static str,

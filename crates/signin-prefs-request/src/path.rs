@@ -30,7 +30,10 @@ pub struct PathBuilder {
 impl PathBuilder {
     /// Starts at `base_path` (e.g. `/beta`), which is taken as already encoded.
     pub fn new(base_path: &str) -> Self {
-        Self { path: base_path.trim_end_matches('/').to_owned(), last_literal: None }
+        Self {
+            path: base_path.trim_end_matches('/').to_owned(),
+            last_literal: None,
+        }
     }
 
     /// Appends a fixed segment from the spec, such as `users` or `authentication`.
@@ -49,10 +52,14 @@ impl PathBuilder {
         let previous_literal = self.last_literal.take();
         if needs_key_form(key) {
             if previous_literal.is_none() {
-                return Err(Error::KeyWithoutCollection { name, value: key.to_owned() });
+                return Err(Error::KeyWithoutCollection {
+                    name,
+                    value: key.to_owned(),
+                });
             }
             self.path.push_str("('");
-            self.path.extend(utf8_percent_encode(&key.replace('\'', "''"), SEGMENT));
+            self.path
+                .extend(utf8_percent_encode(&key.replace('\'', "''"), SEGMENT));
             self.path.push_str("')");
         } else {
             self.path.push('/');

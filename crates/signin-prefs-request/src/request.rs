@@ -44,7 +44,13 @@ impl GraphRequest {
     pub fn new(method: Method, path: String) -> Self {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, JSON);
-        Self { method, path, query: Vec::new(), headers, body: None }
+        Self {
+            method,
+            path,
+            query: Vec::new(),
+            headers,
+            body: None,
+        }
     }
 
     /// Adds a query parameter.
@@ -66,15 +72,21 @@ impl GraphRequest {
             value: value.to_owned(),
             reason,
         };
-        let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| invalid(e.to_string()))?;
+        let header_name =
+            HeaderName::from_bytes(name.as_bytes()).map_err(|e| invalid(e.to_string()))?;
         let header_value = HeaderValue::from_str(value).map_err(|e| invalid(e.to_string()))?;
         self.headers.append(header_name, header_value);
         Ok(())
     }
 
     /// Sets `body` as the JSON body, with its content type.
-    pub fn set_json_body<T: Serialize>(&mut self, operation: &'static str, body: &T) -> Result<(), Error> {
-        let bytes = serde_json::to_vec(body).map_err(|source| Error::EncodeBody { operation, source })?;
+    pub fn set_json_body<T: Serialize>(
+        &mut self,
+        operation: &'static str,
+        body: &T,
+    ) -> Result<(), Error> {
+        let bytes =
+            serde_json::to_vec(body).map_err(|source| Error::EncodeBody { operation, source })?;
         self.body = Some(bytes);
         self.headers.insert(CONTENT_TYPE, JSON);
         Ok(())

@@ -67,7 +67,11 @@ fn object_tokens(object: &ObjectDef) -> TokenStream {
         let docs = property_docs(property);
         quote! { #docs pub #field: ::core::option::Option<#ty>, }
     });
-    let json_names: Vec<&str> = object.properties.iter().map(|p| p.json_name.as_str()).collect();
+    let json_names: Vec<&str> = object
+        .properties
+        .iter()
+        .map(|p| p.json_name.as_str())
+        .collect();
     let additional_field = object.open.then(|| {
         quote! {
             /// Properties the spec does not list, such as `@odata.*` annotations or properties newer
@@ -102,17 +106,29 @@ fn object_tokens(object: &ObjectDef) -> TokenStream {
     });
     let read_other = if object.open {
         quote! {
-            _ => {
-                let other = map.next_value()?;
-                value.additional_properties.insert(key.into_owned(), other);
-            }
+            let other = map.next_value()?;
+            value.additional_properties.insert(key.into_owned(), other);
         }
     } else {
-        quote! { _ => { map.next_value::<::serde::de::IgnoredAny>()?; } }
+        quote! { map.next_value::<::serde::de::IgnoredAny>()?; }
+    };
+    // A schema without listed properties has nothing to match on.
+    let read_entry = if object.properties.is_empty() {
+        read_other
+    } else {
+        quote! {
+            match key.as_str() {
+                #(#read_fields)*
+                _ => { #read_other }
+            }
+        }
     };
     let expecting = format!("a `{}` object", object.spec_name);
 
-    let patch = object.patch_name.as_ref().map(|patch_name| patch_tokens(object, patch_name));
+    let patch = object
+        .patch_name
+        .as_ref()
+        .map(|patch_name| patch_tokens(object, patch_name));
 
     quote! {
         #docs
@@ -155,10 +171,7 @@ fn object_tokens(object: &ObjectDef) -> TokenStream {
                     fn visit_map<A: ::serde::de::MapAccess<'de>>(self, mut map: A) -> ::core::result::Result<#name, A::Error> {
                         let mut value = #name::default();
                         while let ::core::option::Option::Some(key) = map.next_key::<::signin_prefs_core::MapKey<'de>>()? {
-                            match key.as_str() {
-                                #(#read_fields)*
-                                #read_other
-                            }
+                            #read_entry
                         }
                         ::core::result::Result::Ok(value)
                     }
@@ -189,8 +202,16 @@ fn property_docs(property: &Property) -> TokenStream {
     let mut notes = vec![format!(
         "JSON `{}`{}{}.",
         property.json_name,
-        if property.nullable { ", nullable" } else { ", not nullable" },
-        if property.read_only { ", read-only" } else { "" },
+        if property.nullable {
+            ", nullable"
+        } else {
+            ", not nullable"
+        },
+        if property.read_only {
+            ", read-only"
+        } else {
+            ""
+        },
     )];
     notes.push("`None` when the response leaves it out or sends `null`.".to_owned());
     doc_attrs(&property.docs, &notes)
@@ -265,7 +286,10 @@ fn patch_tokens(object: &ObjectDef, patch_name: &str) -> TokenStream {
         let (_, wrapper) = patch_field_type(property);
         match &property.ty {
             // Enum values in a patch are input, so they are checked against the spec's members.
-            TypeRef::Named { rust_name, is_enum: true } => {
+            TypeRef::Named {
+                rust_name,
+                is_enum: true,
+            } => {
                 let member = format_ident!("{}", rust_name);
                 quote! {
                     #json => {
@@ -291,7 +315,11 @@ fn patch_tokens(object: &ObjectDef, patch_name: &str) -> TokenStream {
     let unknown_message = format!(
         "unknown property `{{}}` for a `{}` PATCH (writable: {})",
         object.spec_name,
-        if writable_names.is_empty() { "none".to_owned() } else { writable_names.join(", ") }
+        if writable_names.is_empty() {
+            "none".to_owned()
+        } else {
+            writable_names.join(", ")
+        }
     );
     let expecting = format!("a `{}` PATCH body", object.spec_name);
     let apply = writable.iter().map(|property| {
@@ -405,12 +433,19 @@ fn enum_tokens(enumeration: &EnumDef) -> TokenStream {
         ],
     );
     let spec_name = &enumeration.spec_name;
-    let wires: Vec<&str> = enumeration.members.iter().map(|m| m.wire.as_str()).collect();
-    let variants: Vec<_> = enumeration.members.iter().map(|m| format_ident!("{}", m.rust_name)).collect();
+    let wires: Vec<&str> = enumeration
+        .members
+        .iter()
+        .map(|m| m.wire.as_str())
+        .collect();
+    let variants: Vec<_> = enumeration
+        .members
+        .iter()
+        .map(|m| format_ident!("{}", m.rust_name))
+        .collect();
     let variant_docs = enumeration.members.iter().map(|m| format!(" `{}`", m.wire));
-    let unknown_doc = format!(
-        " A value the spec does not list for `{spec_name}`, exactly as it was read."
-    );
+    let unknown_doc =
+        format!(" A value the spec does not list for `{spec_name}`, exactly as it was read.");
 
     quote! {
         #docs

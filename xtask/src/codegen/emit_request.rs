@@ -71,7 +71,11 @@ fn param_type(param: &Param) -> TokenStream {
         ParamKind::Integer => quote!(i64),
         ParamKind::Bool => quote!(bool),
     };
-    if param.required { inner } else { quote!(::core::option::Option<#inner>) }
+    if param.required {
+        inner
+    } else {
+        quote!(::core::option::Option<#inner>)
+    }
 }
 
 fn param_doc(param: &Param, place: &str) -> TokenStream {
@@ -93,7 +97,12 @@ fn operation_tokens(operation: &Operation, model: &proc_macro2::Ident) -> TokenS
     let operation_id = &operation.operation_id;
     let method = format_ident!("{}", operation.method.as_str());
     let path_template = &operation.path_template;
-    let location = format!("`{} {}` (operationId `{}`).", operation.method.as_str(), path_template, operation_id);
+    let location = format!(
+        "`{} {}` (operationId `{}`).",
+        operation.method.as_str(),
+        path_template,
+        operation_id
+    );
     let docs = doc_attrs(&operation.docs, &[location]);
 
     let mut fields = Vec::new();
@@ -106,7 +115,10 @@ fn operation_tokens(operation: &Operation, model: &proc_macro2::Ident) -> TokenS
         new_params.push(quote! { #field: impl ::core::convert::Into<::std::string::String> });
         new_inits.push(quote! { #field: #field.into(), });
     }
-    for (params, place) in [(&operation.query_params, "Query"), (&operation.header_params, "Header")] {
+    for (params, place) in [
+        (&operation.query_params, "Query"),
+        (&operation.header_params, "Header"),
+    ] {
         for param in params {
             let field = format_ident!("{}", param.rust_name);
             let doc = param_doc(param, place);
@@ -127,15 +139,18 @@ fn operation_tokens(operation: &Operation, model: &proc_macro2::Ident) -> TokenS
         } else {
             quote!(::core::option::Option<::#model::#body_type>)
         };
-        fields.push(quote! { /// The request body. 
-            pub body: #ty, });
+        fields.push(quote! { /// The request body.
+        pub body: #ty, });
         new_params.push(quote! { body: #ty });
         new_inits.push(quote! { body, });
     }
 
     let segments = operation.segments.iter().map(|segment| match segment {
         Segment::Literal(literal) => quote! { path.push_literal(#literal); },
-        Segment::Param { wire_name, rust_name } => {
+        Segment::Param {
+            wire_name,
+            rust_name,
+        } => {
             let field = format_ident!("{}", rust_name);
             quote! { path.push_key(#wire_name, &self.#field)?; }
         }
@@ -184,10 +199,16 @@ fn operation_tokens(operation: &Operation, model: &proc_macro2::Ident) -> TokenS
         }
     });
     let (output, decode) = match &operation.success {
-        Success::Empty => (quote!(()), quote! { crate::decode::empty(Self::OPERATION_ID, status, body) }),
+        Success::Empty => (
+            quote!(()),
+            quote! { crate::decode::empty(Self::OPERATION_ID, status, body) },
+        ),
         Success::Json(ty) => {
             let ty = rust_type(ty, model);
-            (ty, quote! { crate::decode::json(Self::OPERATION_ID, status, body) })
+            (
+                ty,
+                quote! { crate::decode::json(Self::OPERATION_ID, status, body) },
+            )
         }
         Success::OptionalJson(ty) => {
             let ty = rust_type(ty, model);

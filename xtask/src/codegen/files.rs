@@ -27,7 +27,9 @@ pub(crate) fn sync(
         match std::fs::read_to_string(&path) {
             Ok(current) if current == file.contents => {}
             Ok(_) => stale.push((file, "changed")),
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => stale.push((file, "missing")),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                stale.push((file, "missing"))
+            }
             Err(source) => return Err(Error::Read { path, source }),
         }
     }
@@ -36,10 +38,18 @@ pub(crate) fn sync(
         let entries = match std::fs::read_dir(root.join(dir)) {
             Ok(entries) => entries,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(source) => return Err(Error::Read { path: root.join(dir), source }),
+            Err(source) => {
+                return Err(Error::Read {
+                    path: root.join(dir),
+                    source,
+                });
+            }
         };
         for entry in entries {
-            let entry = entry.map_err(|source| Error::Read { path: root.join(dir), source })?;
+            let entry = entry.map_err(|source| Error::Read {
+                path: root.join(dir),
+                source,
+            })?;
             let relative = dir.join(entry.file_name());
             if !expected.contains(relative.as_path()) {
                 extra.push(relative);
@@ -50,13 +60,20 @@ pub(crate) fn sync(
 
     if check {
         if stale.is_empty() && extra.is_empty() {
-            return Ok(vec![format!("{} generated files are up to date", files.len())]);
+            return Ok(vec![format!(
+                "{} generated files are up to date",
+                files.len()
+            )]);
         }
         let mut lines: Vec<String> = stale
             .iter()
             .map(|(file, why)| format!("{} ({why})", file.path.display()))
             .collect();
-        lines.extend(extra.iter().map(|path| format!("{} (no longer generated)", path.display())));
+        lines.extend(
+            extra
+                .iter()
+                .map(|path| format!("{} (no longer generated)", path.display())),
+        );
         return Err(Error::Stale { stale: lines });
     }
 
@@ -64,17 +81,29 @@ pub(crate) fn sync(
     for (file, why) in &stale {
         let path = root.join(&file.path);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| Error::Write { path: parent.to_owned(), source })?;
+            std::fs::create_dir_all(parent).map_err(|source| Error::Write {
+                path: parent.to_owned(),
+                source,
+            })?;
         }
-        std::fs::write(&path, &file.contents).map_err(|source| Error::Write { path: path.clone(), source })?;
+        std::fs::write(&path, &file.contents).map_err(|source| Error::Write {
+            path: path.clone(),
+            source,
+        })?;
         report.push(format!("wrote {} ({why})", file.path.display()));
     }
     for path in &extra {
-        std::fs::remove_file(root.join(path)).map_err(|source| Error::Write { path: path.clone(), source })?;
+        std::fs::remove_file(root.join(path)).map_err(|source| Error::Write {
+            path: path.clone(),
+            source,
+        })?;
         report.push(format!("removed {} (no longer generated)", path.display()));
     }
     if report.is_empty() {
-        report.push(format!("{} generated files already up to date", files.len()));
+        report.push(format!(
+            "{} generated files already up to date",
+            files.len()
+        ));
     }
     Ok(report)
 }

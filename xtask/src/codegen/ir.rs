@@ -95,7 +95,10 @@ pub(crate) enum TypeRef {
     Json,
     Array(Box<TypeRef>),
     /// A named schema; `is_enum` tells the emitters which serde path it takes.
-    Named { rust_name: String, is_enum: bool },
+    Named {
+        rust_name: String,
+        is_enum: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,7 +141,10 @@ pub(crate) struct Operation {
 pub(crate) enum Segment {
     Literal(String),
     /// A path parameter (also listed in `Operation::path_params`).
-    Param { wire_name: String, rust_name: String },
+    Param {
+        wire_name: String,
+        rust_name: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -65,21 +65,24 @@ pub(crate) fn lower(spec: &OpenAPI, source: &str, source_sha256: &str) -> Result
         let schema = match schema {
             ReferenceOr::Item(schema) => schema,
             ReferenceOr::Reference { .. } => {
-                return Err(Error::unsupported(location, "a schema that is only a `$ref`"));
+                return Err(Error::unsupported(
+                    location,
+                    "a schema that is only a `$ref`",
+                ));
             }
         };
         let mut def = lowerer.type_def(spec_name, schema, &location)?;
-        if let TypeDef::Object(object) = &mut def {
-            if patch_targets.contains(&object.rust_name) {
-                let patch_name = format!("{}Patch", object.rust_name);
-                if lowerer.type_names.values().any(|name| *name == patch_name) {
-                    return Err(Error::invalid(
-                        location,
-                        format!("the patch type name `{patch_name}` is taken by another schema"),
-                    ));
-                }
-                object.patch_name = Some(patch_name);
+        if let TypeDef::Object(object) = &mut def
+            && patch_targets.contains(&object.rust_name)
+        {
+            let patch_name = format!("{}Patch", object.rust_name);
+            if lowerer.type_names.values().any(|name| *name == patch_name) {
+                return Err(Error::invalid(
+                    location,
+                    format!("the patch type name `{patch_name}` is taken by another schema"),
+                ));
             }
+            object.patch_name = Some(patch_name);
         }
         types.push(def);
     }
@@ -124,7 +127,12 @@ fn base_path_of(server_url: &str) -> Result<String, Error> {
     let after_scheme = server_url
         .split_once("://")
         .map(|(_, rest)| rest)
-        .ok_or_else(|| Error::invalid("servers[0].url", format!("{server_url:?} is not an absolute URL")))?;
+        .ok_or_else(|| {
+            Error::invalid(
+                "servers[0].url",
+                format!("{server_url:?} is not an absolute URL"),
+            )
+        })?;
     let path = after_scheme.find('/').map_or("", |at| &after_scheme[at..]);
     Ok(path.trim_end_matches('/').to_owned())
 }
@@ -134,7 +142,12 @@ fn type_names<'a>(
     spec_names: impl Iterator<Item = &'a String>,
 ) -> Result<BTreeMap<String, String>, Error> {
     let spec_names: Vec<&String> = spec_names.collect();
-    let short = |name: &str| name.rsplit('.').next().unwrap_or(name).to_upper_camel_case();
+    let short = |name: &str| {
+        name.rsplit('.')
+            .next()
+            .unwrap_or(name)
+            .to_upper_camel_case()
+    };
     let mut uses: BTreeMap<String, usize> = BTreeMap::new();
     for name in &spec_names {
         *uses.entry(short(name)).or_default() += 1;
@@ -170,7 +183,10 @@ fn methods<'a>(
         ("trace", item.trace.is_some()),
     ] {
         if present {
-            return Err(Error::unsupported(format!("{location}.{name}"), "this HTTP method"));
+            return Err(Error::unsupported(
+                format!("{location}.{name}"),
+                "this HTTP method",
+            ));
         }
     }
     Ok([
@@ -204,7 +220,10 @@ fn name_operations(operations: &mut [Operation]) -> Result<(), Error> {
         let location = format!("operationId {}", operation.operation_id);
         let name = type_ident(&name, &location)?;
         if !taken.insert(name.clone()) {
-            return Err(Error::invalid(location, format!("two operations map to `{name}`")));
+            return Err(Error::invalid(
+                location,
+                format!("two operations map to `{name}`"),
+            ));
         }
         operation.rust_name = name;
     }
@@ -219,9 +238,11 @@ struct Lowerer<'a> {
 
 impl Lowerer<'_> {
     fn type_def(&self, spec_name: &str, schema: &Schema, location: &str) -> Result<TypeDef, Error> {
-        let rust_name = self.type_names.get(spec_name).cloned().ok_or_else(|| {
-            Error::invalid(location, "schema missing from the name table")
-        })?;
+        let rust_name = self
+            .type_names
+            .get(spec_name)
+            .cloned()
+            .ok_or_else(|| Error::invalid(location, "schema missing from the name table"))?;
         let docs = docs_of(schema, location)?;
         match &schema.schema_kind {
             SchemaKind::Type(Type::String(string)) if !string.enumeration.is_empty() => {
@@ -261,9 +282,10 @@ impl Lowerer<'_> {
                     let property_location = format!("{location}.properties.{json_name}");
                     let (ty, nullable) = self.type_ref(property, &property_location)?;
                     let (read_only, docs) = match property {
-                        ReferenceOr::Item(schema) => {
-                            (schema.schema_data.read_only, docs_of(schema, &property_location)?)
-                        }
+                        ReferenceOr::Item(schema) => (
+                            schema.schema_data.read_only,
+                            docs_of(schema, &property_location)?,
+                        ),
                         ReferenceOr::Reference { .. } => (false, Docs::default()),
                     };
                     let rust_name = field_ident(json_name, &property_location)?;
@@ -320,11 +342,15 @@ impl Lowerer<'_> {
 
     fn named(&self, reference: &str, location: &str) -> Result<TypeRef, Error> {
         let spec_name = reference.strip_prefix(SCHEMA_REF).ok_or_else(|| {
-            Error::unsupported(location, format!("the reference {reference:?} (only {SCHEMA_REF}…)"))
+            Error::unsupported(
+                location,
+                format!("the reference {reference:?} (only {SCHEMA_REF}…)"),
+            )
         })?;
-        let rust_name = self.type_names.get(spec_name).cloned().ok_or_else(|| {
-            Error::invalid(location, format!("{reference:?} does not resolve"))
-        })?;
+        let rust_name =
+            self.type_names.get(spec_name).cloned().ok_or_else(|| {
+                Error::invalid(location, format!("{reference:?} does not resolve"))
+            })?;
         let is_enum = matches!(
             self.components.schemas.get(spec_name),
             Some(ReferenceOr::Item(Schema {
@@ -341,7 +367,10 @@ impl Lowerer<'_> {
             SchemaKind::Type(Type::Boolean(_)) => TypeRef::Bool,
             SchemaKind::Type(Type::String(string)) => {
                 if !string.enumeration.is_empty() {
-                    return Err(Error::unsupported(location, "an inline enum (name it under components.schemas)"));
+                    return Err(Error::unsupported(
+                        location,
+                        "an inline enum (name it under components.schemas)",
+                    ));
                 }
                 TypeRef::String
             }
@@ -351,12 +380,17 @@ impl Lowerer<'_> {
             },
             SchemaKind::Type(Type::Number(_)) => TypeRef::F64,
             SchemaKind::Type(Type::Array(array)) => match &array.items {
-                Some(items) => TypeRef::Array(Box::new(self.type_ref(items, &format!("{location}.items"))?.0)),
+                Some(items) => TypeRef::Array(Box::new(
+                    self.type_ref(items, &format!("{location}.items"))?.0,
+                )),
                 None => TypeRef::Array(Box::new(TypeRef::Json)),
             },
             SchemaKind::Type(Type::Object(object)) => {
                 if !object.properties.is_empty() {
-                    return Err(Error::unsupported(location, "an inline object with properties (name it under components.schemas)"));
+                    return Err(Error::unsupported(
+                        location,
+                        "an inline object with properties (name it under components.schemas)",
+                    ));
                 }
                 TypeRef::Json
             }
@@ -365,9 +399,15 @@ impl Lowerer<'_> {
             SchemaKind::OneOf { .. } => return Err(Error::unsupported(location, "`oneOf`")),
             SchemaKind::Not { .. } => return Err(Error::unsupported(location, "`not`")),
             SchemaKind::Any(any) => {
-                let composite = !any.one_of.is_empty() || !any.all_of.is_empty() || !any.any_of.is_empty() || any.not.is_some();
+                let composite = !any.one_of.is_empty()
+                    || !any.all_of.is_empty()
+                    || !any.any_of.is_empty()
+                    || any.not.is_some();
                 if composite || !any.properties.is_empty() {
-                    return Err(Error::unsupported(location, "a schema mixing `type`, `properties` and composition keywords"));
+                    return Err(Error::unsupported(
+                        location,
+                        "a schema mixing `type`, `properties` and composition keywords",
+                    ));
                 }
                 TypeRef::Json
             }
@@ -388,7 +428,8 @@ impl Lowerer<'_> {
             }) if schema_data.nullable && object.properties.is_empty())
         };
         match any_of {
-            [ReferenceOr::Reference { reference }, other] | [other, ReferenceOr::Reference { reference }]
+            [ReferenceOr::Reference { reference }, other]
+            | [other, ReferenceOr::Reference { reference }]
                 if is_null_object(other) =>
             {
                 Ok((self.named(reference, location)?, true))
@@ -417,7 +458,11 @@ impl Lowerer<'_> {
         let mut query_params = Vec::new();
         let mut header_params = Vec::new();
         let mut rust_names = BTreeSet::from(["body".to_owned()]);
-        for (index, parameter) in path_item_parameters.iter().chain(&operation.parameters).enumerate() {
+        for (index, parameter) in path_item_parameters
+            .iter()
+            .chain(&operation.parameters)
+            .enumerate()
+        {
             let parameter_location = format!("{location}.parameters[{index}]");
             let parameter = self.resolve_parameter(parameter, &parameter_location)?;
             let data = parameter.parameter_data_ref();
@@ -438,12 +483,18 @@ impl Lowerer<'_> {
             match parameter {
                 Parameter::Path { .. } if kind == ParamKind::String => path_params.push(param),
                 Parameter::Path { .. } => {
-                    return Err(Error::unsupported(parameter_location, "a path parameter that is not a string"));
+                    return Err(Error::unsupported(
+                        parameter_location,
+                        "a path parameter that is not a string",
+                    ));
                 }
                 Parameter::Query { .. } => query_params.push(param),
                 Parameter::Header { .. } if kind == ParamKind::String => header_params.push(param),
                 Parameter::Header { .. } => {
-                    return Err(Error::unsupported(parameter_location, "a header parameter that is not a string"));
+                    return Err(Error::unsupported(
+                        parameter_location,
+                        "a header parameter that is not a string",
+                    ));
                 }
                 Parameter::Cookie { .. } => {
                     return Err(Error::unsupported(parameter_location, "a cookie parameter"));
@@ -453,13 +504,19 @@ impl Lowerer<'_> {
 
         let mut segments = Vec::new();
         for segment in path.split('/').filter(|segment| !segment.is_empty()) {
-            match segment.strip_prefix('{').and_then(|rest| rest.strip_suffix('}')) {
+            match segment
+                .strip_prefix('{')
+                .and_then(|rest| rest.strip_suffix('}'))
+            {
                 Some(name) if !name.contains(['{', '}']) => {
                     let param = path_params
                         .iter()
                         .find(|param: &&Param| param.wire_name == name)
                         .ok_or_else(|| {
-                            Error::invalid(&location, format!("path parameter `{name}` is not declared"))
+                            Error::invalid(
+                                &location,
+                                format!("path parameter `{name}` is not declared"),
+                            )
                         })?;
                     segments.push(Segment::Param {
                         wire_name: param.wire_name.clone(),
@@ -475,8 +532,16 @@ impl Lowerer<'_> {
                 _ => segments.push(Segment::Literal(segment.to_owned())),
             }
         }
-        if path_params.len() != segments.iter().filter(|s| matches!(s, Segment::Param { .. })).count() {
-            return Err(Error::invalid(location, "a path parameter is declared but not used in the path"));
+        if path_params.len()
+            != segments
+                .iter()
+                .filter(|s| matches!(s, Segment::Param { .. }))
+                .count()
+        {
+            return Err(Error::invalid(
+                location,
+                "a path parameter is declared but not used in the path",
+            ));
         }
 
         let body = match &operation.request_body {
@@ -490,7 +555,11 @@ impl Lowerer<'_> {
             description: operation.description.clone(),
             deprecation: None,
         };
-        docs.deprecation = deprecation_note(operation.deprecated, operation.extensions.get(DEPRECATION), &location)?;
+        docs.deprecation = deprecation_note(
+            operation.deprecated,
+            operation.extensions.get(DEPRECATION),
+            &location,
+        )?;
 
         Ok(Operation {
             operation_id,
@@ -520,16 +589,24 @@ impl Lowerer<'_> {
                 })?;
                 match self.components.parameters.get(name) {
                     Some(ReferenceOr::Item(parameter)) => Ok(parameter),
-                    Some(ReferenceOr::Reference { .. }) => {
-                        Err(Error::unsupported(location, "a parameter reference to a reference"))
-                    }
-                    None => Err(Error::invalid(location, format!("{reference:?} does not resolve"))),
+                    Some(ReferenceOr::Reference { .. }) => Err(Error::unsupported(
+                        location,
+                        "a parameter reference to a reference",
+                    )),
+                    None => Err(Error::invalid(
+                        location,
+                        format!("{reference:?} does not resolve"),
+                    )),
                 }
             }
         }
     }
 
-    fn body(&self, body: &ReferenceOr<openapiv3::RequestBody>, location: &str) -> Result<Body, Error> {
+    fn body(
+        &self,
+        body: &ReferenceOr<openapiv3::RequestBody>,
+        location: &str,
+    ) -> Result<Body, Error> {
         let body = match body {
             ReferenceOr::Item(body) => body,
             ReferenceOr::Reference { reference } => {
@@ -538,18 +615,36 @@ impl Lowerer<'_> {
                 })?;
                 match self.components.request_bodies.get(name) {
                     Some(ReferenceOr::Item(body)) => body,
-                    _ => return Err(Error::invalid(location, format!("{reference:?} does not resolve"))),
+                    _ => {
+                        return Err(Error::invalid(
+                            location,
+                            format!("{reference:?} does not resolve"),
+                        ));
+                    }
                 }
             }
         };
-        let media = json_media(&body.content, location)?
-            .ok_or_else(|| Error::unsupported(location, "a request body that is not application/json"))?;
+        let media = json_media(&body.content, location)?.ok_or_else(|| {
+            Error::unsupported(location, "a request body that is not application/json")
+        })?;
         match &media.schema {
             Some(ReferenceOr::Reference { reference }) => match self.named(reference, location)? {
-                TypeRef::Named { rust_name, is_enum: false } => Ok(Body { rust_type: rust_name, required: body.required }),
-                _ => Err(Error::unsupported(location, "a request body that is not an object schema")),
+                TypeRef::Named {
+                    rust_name,
+                    is_enum: false,
+                } => Ok(Body {
+                    rust_type: rust_name,
+                    required: body.required,
+                }),
+                _ => Err(Error::unsupported(
+                    location,
+                    "a request body that is not an object schema",
+                )),
             },
-            _ => Err(Error::unsupported(location, "an inline request body schema (name it under components.schemas)")),
+            _ => Err(Error::unsupported(
+                location,
+                "an inline request body schema (name it under components.schemas)",
+            )),
         }
     }
 
@@ -559,10 +654,16 @@ impl Lowerer<'_> {
         method: Method,
         location: &str,
     ) -> Result<Success, Error> {
-        let Some((code, response)) = operation.responses.responses.iter().find(|(code, _)| match code {
-            StatusCode::Code(code) => (200..300).contains(code),
-            StatusCode::Range(range) => *range == 2,
-        }) else {
+        let Some((code, response)) =
+            operation
+                .responses
+                .responses
+                .iter()
+                .find(|(code, _)| match code {
+                    StatusCode::Code(code) => (200..300).contains(code),
+                    StatusCode::Range(range) => *range == 2,
+                })
+        else {
             return Ok(Success::Empty);
         };
         let location = format!("{location}.responses.{code}");
@@ -574,7 +675,12 @@ impl Lowerer<'_> {
                 })?;
                 match self.components.responses.get(name) {
                     Some(ReferenceOr::Item(response)) => response,
-                    _ => return Err(Error::invalid(location, format!("{reference:?} does not resolve"))),
+                    _ => {
+                        return Err(Error::invalid(
+                            location,
+                            format!("{reference:?} does not resolve"),
+                        ));
+                    }
                 }
             }
         };
@@ -587,7 +693,11 @@ impl Lowerer<'_> {
             Some(ReferenceOr::Item(schema)) => self.inline_type(schema, &location)?.0,
         };
         // Graph answers writes with 204 No Content even where the description declares a body.
-        Ok(if method == Method::Get { Success::Json(ty) } else { Success::OptionalJson(ty) })
+        Ok(if method == Method::Get {
+            Success::Json(ty)
+        } else {
+            Success::OptionalJson(ty)
+        })
     }
 }
 
@@ -612,10 +722,16 @@ fn param_kind(data: &openapiv3::ParameterData, location: &str) -> Result<ParamKi
     let schema = match &data.format {
         ParameterSchemaOrContent::Schema(ReferenceOr::Item(schema)) => schema,
         ParameterSchemaOrContent::Schema(ReferenceOr::Reference { .. }) => {
-            return Err(Error::unsupported(location, "a parameter whose schema is a `$ref`"));
+            return Err(Error::unsupported(
+                location,
+                "a parameter whose schema is a `$ref`",
+            ));
         }
         ParameterSchemaOrContent::Content(_) => {
-            return Err(Error::unsupported(location, "a parameter described by `content`"));
+            return Err(Error::unsupported(
+                location,
+                "a parameter described by `content`",
+            ));
         }
     };
     match &schema.schema_kind {
@@ -623,15 +739,23 @@ fn param_kind(data: &openapiv3::ParameterData, location: &str) -> Result<ParamKi
         SchemaKind::Type(Type::Integer(_)) => Ok(ParamKind::Integer),
         SchemaKind::Type(Type::Boolean(_)) => Ok(ParamKind::Bool),
         SchemaKind::Type(Type::Array(array)) => match array.items.as_ref() {
-            Some(ReferenceOr::Item(item)) if matches!(item.schema_kind, SchemaKind::Type(Type::String(_))) => {
+            Some(ReferenceOr::Item(item))
+                if matches!(item.schema_kind, SchemaKind::Type(Type::String(_))) =>
+            {
                 if data.explode == Some(true) {
                     return Err(Error::unsupported(location, "an exploded list parameter"));
                 }
                 Ok(ParamKind::StringList)
             }
-            _ => Err(Error::unsupported(location, "a list parameter whose items are not strings")),
+            _ => Err(Error::unsupported(
+                location,
+                "a list parameter whose items are not strings",
+            )),
         },
-        _ => Err(Error::unsupported(location, "a parameter that is not a string, integer, boolean or list of strings")),
+        _ => Err(Error::unsupported(
+            location,
+            "a parameter that is not a string, integer, boolean or list of strings",
+        )),
     }
 }
 
@@ -639,7 +763,11 @@ fn docs_of(schema: &Schema, location: &str) -> Result<Docs, Error> {
     Ok(Docs {
         title: schema.schema_data.title.clone(),
         description: schema.schema_data.description.clone(),
-        deprecation: deprecation_note(schema.schema_data.deprecated, schema.schema_data.extensions.get(DEPRECATION), location)?,
+        deprecation: deprecation_note(
+            schema.schema_data.deprecated,
+            schema.schema_data.extensions.get(DEPRECATION),
+            location,
+        )?,
     })
 }
 
@@ -656,12 +784,20 @@ fn deprecation_note(
     if let Some(details) = details {
         let field = |name: &str| details.get(name).and_then(serde_json::Value::as_str);
         if !details.is_object() {
-            return Err(Error::invalid(location, "`x-ms-deprecation` is not an object"));
+            return Err(Error::invalid(
+                location,
+                "`x-ms-deprecation` is not an object",
+            ));
         }
-        let parts: Vec<String> = [("date", "since"), ("removalDate", "removal"), ("version", "version"), ("description", "note")]
-            .into_iter()
-            .filter_map(|(key, label)| field(key).map(|value| format!("{label} {value}")))
-            .collect();
+        let parts: Vec<String> = [
+            ("date", "since"),
+            ("removalDate", "removal"),
+            ("version", "version"),
+            ("description", "note"),
+        ]
+        .into_iter()
+        .filter_map(|(key, label)| field(key).map(|value| format!("{label} {value}")))
+        .collect();
         if !parts.is_empty() {
             note.push_str(" (");
             note.push_str(&parts.join("; "));
@@ -674,17 +810,20 @@ fn deprecation_note(
 
 const RUST_KEYWORDS: &[&str] = &[
     "as", "async", "await", "box", "break", "const", "continue", "crate", "dyn", "else", "enum",
-    "extern", "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
-    "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true", "type", "unsafe",
-    "use", "where", "while", "yield", "abstract", "become", "do", "final", "macro", "override",
-    "priv", "try", "typeof", "unsized", "virtual",
+    "extern", "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod",
+    "move", "mut", "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true",
+    "type", "unsafe", "use", "where", "while", "yield", "abstract", "become", "do", "final",
+    "macro", "override", "priv", "try", "typeof", "unsized", "virtual",
 ];
 
 /// A snake_case field name for a JSON name such as `isSystemPreferred…`, `@odata.type` or `$select`.
 fn field_ident(json_name: &str, location: &str) -> Result<String, Error> {
     let mut name = json_name.to_snake_case();
     if name.is_empty() {
-        return Err(Error::invalid(location, format!("{json_name:?} gives no usable Rust name")));
+        return Err(Error::invalid(
+            location,
+            format!("{json_name:?} gives no usable Rust name"),
+        ));
     }
     if name.starts_with(|c: char| c.is_ascii_digit()) {
         name.insert(0, '_');
@@ -700,7 +839,10 @@ fn field_ident(json_name: &str, location: &str) -> Result<String, Error> {
 fn type_ident(name: &str, location: &str) -> Result<String, Error> {
     let mut name = name.to_owned();
     if name.is_empty() {
-        return Err(Error::invalid(location, "the name gives no usable Rust identifier"));
+        return Err(Error::invalid(
+            location,
+            "the name gives no usable Rust identifier",
+        ));
     }
     if name.starts_with(|c: char| c.is_ascii_digit()) {
         name.insert(0, 'V');
@@ -713,9 +855,13 @@ fn type_ident(name: &str, location: &str) -> Result<String, Error> {
 }
 
 fn check_ident(name: &str, from: &str, location: &str) -> Result<(), Error> {
-    if name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric()) && name.chars().any(|c| c != '_') {
+    if name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric()) && name.chars().any(|c| c != '_')
+    {
         Ok(())
     } else {
-        Err(Error::invalid(location, format!("{from:?} gives no usable Rust identifier")))
+        Err(Error::invalid(
+            location,
+            format!("{from:?} gives no usable Rust identifier"),
+        ))
     }
 }

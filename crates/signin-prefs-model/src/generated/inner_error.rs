@@ -58,12 +58,8 @@ impl<'de> ::serde::Deserialize<'de> for InnerError {
                 while let ::core::option::Option::Some(key) = map
                     .next_key::<::signin_prefs_core::MapKey<'de>>()?
                 {
-                    match key.as_str() {
-                        _ => {
-                            let other = map.next_value()?;
-                            value.additional_properties.insert(key.into_owned(), other);
-                        }
-                    }
+                    let other = map.next_value()?;
+                    value.additional_properties.insert(key.into_owned(), other);
                 }
                 ::core::result::Result::Ok(value)
             }
