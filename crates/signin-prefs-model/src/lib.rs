@@ -16,3 +16,5 @@ mod generated;
 mod odata_error_ext;
 
 pub use generated::*;
+/// The patch field types the generated patch structs are made of.
+pub use signin_prefs_core::{NonNullPatch, Patch};

@@ -7,6 +7,25 @@
 //! them; `signin-prefs-client` does, with auth, retries and pacing.
 //!
 //! User keys (object ids or UPNs) always become exactly one path segment: see [`PathBuilder`].
+//!
+//! ```
+//! use signin_prefs_model::{NonNullPatch, SignInPreferencesPatch, UserDefaultAuthenticationMethodType};
+//! use signin_prefs_request::{Operation, UpdateSignInPreference};
+//!
+//! let mut patch = SignInPreferencesPatch::default();
+//! patch.user_preferred_method_for_secondary_authentication =
+//!     NonNullPatch::Value("oath".parse::<UserDefaultAuthenticationMethodType>()?);
+//! let request = UpdateSignInPreference::new("071cc716-8147-4397-a5ba-b2105951cc0b", patch).to_request()?;
+//! assert_eq!(
+//!     request.url("https://graph.microsoft.com"),
+//!     "https://graph.microsoft.com/beta/users/071cc716-8147-4397-a5ba-b2105951cc0b/authentication/signInPreferences"
+//! );
+//! assert_eq!(request.body.as_deref(), Some(&br#"{"userPreferredMethodForSecondaryAuthentication":"oath"}"#[..]));
+//!
+//! // Send it with any HTTP client; Graph answers 204 No Content, which decodes as success.
+//! assert_eq!(UpdateSignInPreference::decode_response(204, b"")?, None);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod decode;
 mod error;
