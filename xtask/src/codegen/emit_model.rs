@@ -38,23 +38,9 @@ pub(crate) fn emit(api: &Api) -> Vec<GeneratedModule> {
     modules
 }
 
+/// A type as the model crate's own modules name it: named types through `super::`.
 fn rust_type(ty: &TypeRef) -> TokenStream {
-    match ty {
-        TypeRef::Bool => quote!(bool),
-        TypeRef::String => quote!(::std::string::String),
-        TypeRef::I32 => quote!(i32),
-        TypeRef::I64 => quote!(i64),
-        TypeRef::F64 => quote!(f64),
-        TypeRef::Json => quote!(::serde_json::Value),
-        TypeRef::Array(item) => {
-            let item = rust_type(item);
-            quote!(::std::vec::Vec<#item>)
-        }
-        TypeRef::Named { rust_name, .. } => {
-            let name = format_ident!("{}", rust_name);
-            quote!(super::#name)
-        }
-    }
+    super::render::rust_type(ty, &quote!(super))
 }
 
 fn object_tokens(object: &ObjectDef) -> TokenStream {

@@ -45,23 +45,9 @@ pub(crate) fn emit(api: &Api, model_crate: &str) -> Vec<GeneratedModule> {
     modules
 }
 
+/// A type as the request crate names it: named types through the model crate.
 fn rust_type(ty: &TypeRef, model: &proc_macro2::Ident) -> TokenStream {
-    match ty {
-        TypeRef::Bool => quote!(bool),
-        TypeRef::String => quote!(::std::string::String),
-        TypeRef::I32 => quote!(i32),
-        TypeRef::I64 => quote!(i64),
-        TypeRef::F64 => quote!(f64),
-        TypeRef::Json => quote!(::serde_json::Value),
-        TypeRef::Array(item) => {
-            let item = rust_type(item, model);
-            quote!(::std::vec::Vec<#item>)
-        }
-        TypeRef::Named { rust_name, .. } => {
-            let name = format_ident!("{}", rust_name);
-            quote!(::#model::#name)
-        }
-    }
+    super::render::rust_type(ty, &quote!(::#model))
 }
 
 fn param_type(param: &Param) -> TokenStream {

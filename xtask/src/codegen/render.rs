@@ -8,7 +8,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::Error;
-use super::ir::{Api, Docs};
+use super::ir::{Api, Docs, TypeRef};
 
 /// One generated module: its file stem and its tokens.
 pub(crate) struct GeneratedModule {
@@ -95,4 +95,24 @@ pub(crate) fn render(module: &GeneratedModule) -> Result<String, Error> {
         message: error.to_string(),
     })?;
     Ok(prettyplease::unparse(&file))
+}
+
+/// The Rust type for a property or body type; named types are paths under `named_in`.
+pub(crate) fn rust_type(ty: &TypeRef, named_in: &TokenStream) -> TokenStream {
+    match ty {
+        TypeRef::Bool => quote!(bool),
+        TypeRef::String => quote!(::std::string::String),
+        TypeRef::I32 => quote!(i32),
+        TypeRef::I64 => quote!(i64),
+        TypeRef::F64 => quote!(f64),
+        TypeRef::Json => quote!(::serde_json::Value),
+        TypeRef::Array(item) => {
+            let item = rust_type(item, named_in);
+            quote!(::std::vec::Vec<#item>)
+        }
+        TypeRef::Named { rust_name, .. } => {
+            let name = format_ident!("{}", rust_name);
+            quote!(#named_in::#name)
+        }
+    }
 }
