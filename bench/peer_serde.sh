@@ -33,7 +33,12 @@ echo "nproc:  $(nproc)"
 echo "cpu:    $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 echo "rustc:  $(rustc --version)"
 echo "python: $("$py" --version 2>&1)"
-echo "sdk:    $("$py" -m pip show msgraph-beta-sdk 2>/dev/null | grep -m1 '^Version' || echo unknown)"
+echo "sdk:    $("$py" -c 'import importlib.metadata as m
+for p in ("msgraph-beta-sdk", "microsoft-kiota-serialization-json"):
+    try:
+        print(p, m.version(p), end="; ")
+    except m.PackageNotFoundError:
+        print(p, "not installed", end="; ")')"
 
 echo
 echo "== signin-prefs: cargo bench -p signin-prefs-tests --bench model_serde"
