@@ -8,9 +8,25 @@
     clippy::indexing_slicing
 )]
 
+mod emulator_auth;
+mod emulator_batch;
+mod emulator_faults;
+mod emulator_routes;
+mod emulator_sdk;
+mod emulator_seeding;
+mod emulator_support;
+mod emulator_throttle;
 mod enum_laws;
 mod graph_examples;
 mod merge_laws;
 mod request_laws;
 mod serde_laws;
 mod strategies;
+mod client_auth;
+mod client_batch;
+mod client_errors;
+mod client_operations;
+mod client_pacing;
+mod client_retries;
+mod client_security;
+mod client_support;

@@ -1,0 +1,221 @@
+//! `signin-prefs emulator`: a local Graph for signInPreferences, printing its base URL.
+//!
+//! The default app's secret comes from `SIGNIN_PREFS_EMULATOR_CLIENT_SECRET`, from
+//! `--client-secret-file`, or is generated and printed; never from an argument `ps` would show.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use signin_prefs_emulator::{
+    ConfiguredError, EmulatorBuilder, FaultKind, FaultRoute, FaultRule, Limit, RetryAfterFormat,
+    ThrottleConfig,
+};
+
+use crate::error::Error;
+
+/// Environment variable holding the default app's client secret.
+const SECRET_VARIABLE: &str = "SIGNIN_PREFS_EMULATOR_CLIENT_SECRET";
+
+/// Options of `signin-prefs emulator`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Number of seeded users.
+    #[arg(long, default_value_t = 100, conflicts_with = "users_file")]
+    users: usize,
+    /// A JSON file with the users instead of seeded ones.
+    #[arg(long)]
+    users_file: Option<PathBuf>,
+    /// Seed for users, ids and fault decisions.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// A file holding the default app's client secret.
+    #[arg(long)]
+    client_secret_file: Option<PathBuf>,
+    /// Emulated seconds per real second for throttling windows.
+    #[arg(long, default_value_t = 1.0)]
+    time_scale: f64,
+    /// Turn throttling off.
+    #[arg(long)]
+    no_throttle: bool,
+    /// Reads per app and tenant per 10 s.
+    #[arg(long, default_value_t = 8_000)]
+    reads_per_10s: u32,
+    /// Writes per app and tenant per 150 s.
+    #[arg(long, default_value_t = 3_000)]
+    writes_per_150s: u32,
+    /// Write `Retry-After` with decimals (e.g. 2.128) instead of whole seconds.
+    #[arg(long)]
+    fractional_retry_after: bool,
+    /// Fault rules, `KIND[:ARG]@ROUTE[/USER][%PROBABILITY]`, e.g. `503:2@patch%0.1`,
+    /// `reset@get/adele@contoso.com`, `delay:250@any`, `truncate@batch`, `malformed@get%0.05`.
+    /// KIND: 503, 504, reset, delay:MS, truncate, malformed. ROUTE: any, get, patch, methods, batch.
+    #[arg(long = "fault", value_parser = parse_fault)]
+    faults: Vec<FaultRule>,
+    /// Status for PATCHing a default method the user has not registered (not published by Microsoft).
+    #[arg(long, default_value_t = 400)]
+    unregistered_method_status: u16,
+    /// Status for an unknown user (404 observed for `/users/{key}`; unconfirmed here).
+    #[arg(long, default_value_t = 404)]
+    unknown_user_status: u16,
+    /// Return `$batch` items in request order instead of a seeded shuffle.
+    #[arg(long)]
+    ordered_batch: bool,
+}
+
+/// Parses one `--fault` rule.
+fn parse_fault(text: &str) -> Result<FaultRule, String> {
+    let (rule, probability) = match text.split_once('%') {
+        Some((rule, probability)) => (
+            rule,
+            probability
+                .parse::<f64>()
+                .map_err(|_| format!("bad probability `{probability}`"))?,
+        ),
+        None => (text, 1.0),
+    };
+    let (kind, target) = rule.split_once('@').ok_or("expected KIND@ROUTE")?;
+    let (route, user) = match target.split_once('/') {
+        Some((route, user)) => (route, Some(user)),
+        None => (target, None),
+    };
+    let (kind_name, argument) = match kind.split_once(':') {
+        Some((name, argument)) => (name, Some(argument)),
+        None => (kind, None),
+    };
+    let number = |default: u64| -> Result<u64, String> {
+        argument.map_or(Ok(default), |argument| {
+            argument
+                .parse()
+                .map_err(|_| format!("bad number `{argument}`"))
+        })
+    };
+    let kind = match kind_name {
+        "503" => FaultKind::ServiceUnavailable {
+            retry_after_seconds: number(1)? as u32,
+        },
+        "504" => FaultKind::GatewayTimeout {
+            retry_after_seconds: number(1)? as u32,
+        },
+        "reset" => FaultKind::ConnectionReset,
+        "delay" => FaultKind::Delay(Duration::from_millis(number(100)?)),
+        "truncate" => FaultKind::TruncatedBody,
+        "malformed" => FaultKind::MalformedBody,
+        other => return Err(format!("unknown fault `{other}`")),
+    };
+    let route = match route {
+        "any" => FaultRoute::Any,
+        "get" => FaultRoute::GetSignInPreferences,
+        "patch" => FaultRoute::PatchSignInPreferences,
+        "methods" => FaultRoute::ListMethods,
+        "batch" => FaultRoute::Batch,
+        other => return Err(format!("unknown route `{other}`")),
+    };
+    let mut rule = FaultRule::always(route, kind).with_probability(probability);
+    if let Some(user) = user {
+        rule = rule.for_user(user);
+    }
+    Ok(rule)
+}
+
+fn client_secret(args: &Args) -> Result<Option<String>, Error> {
+    if let Some(path) = &args.client_secret_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| Error::Input(format!("cannot read {}: {error}", path.display())))?;
+        return Ok(Some(text.trim().to_owned()));
+    }
+    Ok(std::env::var(SECRET_VARIABLE)
+        .ok()
+        .filter(|secret| !secret.is_empty()))
+}
+
+/// Starts the emulator, prints how to reach it, and serves until Ctrl-C or SIGTERM.
+pub(crate) fn run(args: Args) -> Result<(), Error> {
+    let mut builder = EmulatorBuilder::new()
+        .port(args.port)
+        .seed(args.seed)
+        .time_scale(args.time_scale)
+        .shuffle_batch_responses(!args.ordered_batch)
+        .throttle(if args.no_throttle {
+            ThrottleConfig::disabled()
+        } else {
+            ThrottleConfig {
+                reads_per_app_tenant: Limit::new(args.reads_per_10s, 10),
+                writes_per_app_tenant: Limit::new(args.writes_per_150s, 150),
+                retry_after: if args.fractional_retry_after {
+                    RetryAfterFormat::Fractional
+                } else {
+                    RetryAfterFormat::Integer
+                },
+                ..ThrottleConfig::default()
+            }
+        });
+    let defaults = builder.config().clone();
+    builder = builder
+        .unknown_user(ConfiguredError {
+            status: args.unknown_user_status,
+            ..defaults.unknown_user
+        })
+        .unregistered_method(ConfiguredError {
+            status: args.unregistered_method_status,
+            ..defaults.unregistered_method
+        });
+    builder = match &args.users_file {
+        Some(path) => builder.users_file(path),
+        None => builder.users(args.users),
+    };
+    let secret_given = client_secret(&args)?;
+    let secret_was_given = secret_given.is_some();
+    if let Some(secret) = secret_given {
+        builder = builder.default_app_secret(secret);
+    }
+    for rule in args.faults {
+        builder = builder.fault(rule);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let emulator = builder.start().await?;
+        let app = emulator.apps().first().cloned();
+        let mut out = std::io::stdout().lock();
+        // The first line is the base URL alone, so scripts can read it with `head -n1`.
+        let _ = writeln!(out, "{}", emulator.base_url());
+        let _ = writeln!(out, "graph:     {}", emulator.graph_url());
+        let _ = writeln!(out, "token:     {}", emulator.token_url());
+        let _ = writeln!(out, "tenant:    {}", emulator.tenant_id());
+        let _ = writeln!(out, "users:     {}", emulator.user_count());
+        if let Some(app) = app {
+            let _ = writeln!(out, "client id: {}", app.client_id);
+            if secret_was_given {
+                let _ = writeln!(out, "secret:    (as given)");
+            } else {
+                // Generated for this run only; printing it is the way to hand it over.
+                let _ = writeln!(out, "secret:    {}", app.client_secret);
+            }
+        }
+        let _ = out.flush();
+        drop(out);
+        wait_for_stop().await?;
+        emulator.shutdown().await;
+        Ok(())
+    })
+}
+
+async fn wait_for_stop() -> Result<(), Error> {
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result?,
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}

@@ -1,0 +1,361 @@
+//! `$batch`: up to 20 operations per request, responses matched by id whatever their order, and
+//! only the items that failed with 429, 503 or 504 sent again, after their own `Retry-After`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::{Deserialize, Serialize};
+use signin_prefs_request::{API_BASE_PATH, GraphRequest, Method, Operation};
+
+use crate::error::{ResponseHeaders, ServiceResponse};
+use crate::retry::{Attempt, RetryHistory, RetryReason, retry_after_from};
+use crate::{Client, Error, ErrorKind};
+
+/// Graph's limit of requests in one `$batch`.
+pub const MAX_BATCH_SIZE: usize = 20;
+
+const BATCH_OPERATION: &str = "$batch";
+
+/// The outcome of one operation of a batch.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct BatchItemResult<T> {
+    /// The operation's position in the slice given to [`Client::batch`].
+    pub index: usize,
+    /// The decoded response, or why the operation failed.
+    pub result: Result<T, Error>,
+    /// This item's attempts (each with its own `client-request-id`), whatever the outcome.
+    pub retry_history: RetryHistory,
+}
+
+#[derive(Serialize)]
+struct BatchRequestBody<'a> {
+    requests: Vec<&'a BatchRequestItem>,
+}
+
+#[derive(Serialize)]
+struct BatchRequestItem {
+    id: String,
+    method: String,
+    url: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    headers: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct BatchResponseBody {
+    #[serde(default)]
+    responses: Vec<BatchResponseItem>,
+}
+
+#[derive(Deserialize)]
+struct BatchResponseItem {
+    id: String,
+    status: u16,
+    #[serde(default)]
+    headers: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    body: Option<serde_json::Value>,
+}
+
+/// An item still to be sent.
+struct Pending {
+    index: usize,
+    item: BatchRequestItem,
+    history: RetryHistory,
+}
+
+impl Client {
+    /// Sends `operations` in `$batch` requests of at most [`MAX_BATCH_SIZE`], and returns one result
+    /// per operation, in the order given. Items answered 429, 503 or 504 are sent again in a
+    /// smaller batch after the longest `Retry-After` among them, within the client's retry policy
+    /// and deadline; the others are final at once.
+    pub async fn batch<O: Operation>(&self, operations: &[O]) -> Vec<BatchItemResult<O::Output>> {
+        let mut results: Vec<BatchItemResult<O::Output>> = Vec::with_capacity(operations.len());
+        let mut buildable = Vec::with_capacity(operations.len());
+        for (index, operation) in operations.iter().enumerate() {
+            match operation
+                .to_request()
+                .map_err(Error::from)
+                .and_then(|request| batch_item(index, &request))
+            {
+                Ok(item) => buildable.push(Pending {
+                    index,
+                    item,
+                    history: RetryHistory::default(),
+                }),
+                Err(error) => results.push(BatchItemResult {
+                    index,
+                    result: Err(error),
+                    retry_history: RetryHistory::default(),
+                }),
+            }
+        }
+        let mut rest = buildable.into_iter();
+        loop {
+            let chunk: Vec<Pending> = rest.by_ref().take(MAX_BATCH_SIZE).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            self.run_chunk::<O>(chunk, &mut results).await;
+        }
+        results.sort_by_key(|result| result.index);
+        results
+    }
+
+    async fn run_chunk<O: Operation>(
+        &self,
+        chunk: Vec<Pending>,
+        results: &mut Vec<BatchItemResult<O::Output>>,
+    ) {
+        let policy = self.retry_policy();
+        let max_rounds = policy.max_attempts.max(1);
+        let deadline = self.overall_deadline().map(|limit| Instant::now() + limit);
+        let mut pending = chunk;
+        let mut round: u32 = 0;
+        while !pending.is_empty() {
+            round += 1;
+            // Each item gets its own client-request-id per round, so its error names its own
+            // attempt rather than the batch's.
+            for item in &mut pending {
+                item.item.headers.insert(
+                    "client-request-id".to_owned(),
+                    uuid::Uuid::new_v4().to_string(),
+                );
+            }
+            let sent_at = Instant::now();
+            let response = match self.send_batch(&pending).await {
+                Ok(response) => response,
+                Err(error) => {
+                    for item in pending {
+                        // The item went out in every attempt of the failed batch request.
+                        let mut history = item.history;
+                        for attempt in error.retry_history().attempts() {
+                            history.push(attempt.clone());
+                        }
+                        results.push(BatchItemResult {
+                            index: item.index,
+                            result: Err(error.copy_for_item().with_history(history.clone())),
+                            retry_history: history,
+                        });
+                    }
+                    return;
+                }
+            };
+            let (batch_client_request_id, answers) = response;
+            let mut answers: HashMap<String, BatchResponseItem> = answers
+                .into_iter()
+                .map(|answer| (answer.id.to_ascii_lowercase(), answer))
+                .collect();
+            let mut again = Vec::new();
+            let mut longest_retry_after: Option<Duration> = None;
+            for mut item in pending {
+                let item_client_request_id = item
+                    .item
+                    .headers
+                    .get("client-request-id")
+                    .cloned()
+                    .unwrap_or_else(|| batch_client_request_id.clone());
+                let mut attempt = Attempt::new(round, item_client_request_id.clone());
+                let Some(answer) = answers.remove(&item.item.id.to_ascii_lowercase()) else {
+                    attempt.retry_reason = Some(RetryReason::Connection);
+                    item.history.push(attempt);
+                    if round < max_rounds {
+                        again.push(item);
+                    } else {
+                        let error = Error::new(
+                            ErrorKind::Decode,
+                            format!(
+                                "{}: the $batch response has no answer for this item",
+                                O::OPERATION_ID
+                            ),
+                        );
+                        results.push(BatchItemResult {
+                            index: item.index,
+                            result: Err(error.with_history(item.history.clone())),
+                            retry_history: item.history,
+                        });
+                    }
+                    continue;
+                };
+                attempt.status = Some(answer.status);
+                let body = answer_body(answer.body.as_ref());
+                if (200..300).contains(&answer.status) {
+                    item.history.push(attempt);
+                    let result = O::decode_response(answer.status, &body).map_err(|cause| {
+                        Error::new(ErrorKind::Decode, O::OPERATION_ID)
+                            .with_cause(cause)
+                            .with_history(item.history.clone())
+                    });
+                    results.push(BatchItemResult {
+                        index: item.index,
+                        result,
+                        retry_history: item.history,
+                    });
+                    continue;
+                }
+                let headers: Vec<(String, String)> = answer
+                    .headers
+                    .iter()
+                    .map(|(name, value)| {
+                        (
+                            name.clone(),
+                            value
+                                .as_str()
+                                .map_or_else(|| value.to_string(), str::to_owned),
+                        )
+                    })
+                    .collect();
+                let retry_after = retry_after_from(
+                    headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+                    SystemTime::now(),
+                );
+                let service = ServiceResponse::from_parts(
+                    answer.status,
+                    &ResponseHeaders::new(headers, retry_after),
+                    &body,
+                    Some(&item_client_request_id),
+                );
+                let error = Error::from_response(O::OPERATION_ID, service);
+                let reason = match answer.status {
+                    429 => Some(RetryReason::Throttled),
+                    503 | 504 => Some(RetryReason::Unavailable),
+                    _ => None,
+                };
+                attempt.retry_reason = reason;
+                attempt.retry_after = retry_after;
+                item.history.push(attempt);
+                if reason == Some(RetryReason::Throttled) {
+                    self.pacer().on_throttled(sent_at, retry_after);
+                }
+                match reason {
+                    Some(reason) if policy.retries(reason) && round < max_rounds => {
+                        longest_retry_after = longest_retry_after.max(retry_after);
+                        again.push(item);
+                    }
+                    _ => results.push(BatchItemResult {
+                        index: item.index,
+                        result: Err(error.with_history(item.history.clone())),
+                        retry_history: item.history,
+                    }),
+                }
+            }
+            if again.is_empty() {
+                return;
+            }
+            let delay = policy.delay(round + 1, longest_retry_after, rand::random::<f64>());
+            if deadline.is_some_and(|deadline| Instant::now() + delay > deadline) {
+                tracing::warn!(
+                    items = again.len(),
+                    "giving up on batch items: the overall deadline comes first"
+                );
+                for item in again {
+                    let error = Error::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "{}: the overall deadline passes before this $batch item could be retried",
+                            O::OPERATION_ID
+                        ),
+                    );
+                    results.push(BatchItemResult {
+                        index: item.index,
+                        result: Err(error.with_history(item.history.clone())),
+                        retry_history: item.history,
+                    });
+                }
+                return;
+            }
+            for item in &mut again {
+                if let Some(last) = item.history.last_mut() {
+                    last.waited = Some(delay);
+                }
+            }
+            tracing::warn!(
+                items = again.len(),
+                round,
+                next_round = round + 1,
+                retry_after_ms = longest_retry_after
+                    .map(|wait| u64::try_from(wait.as_millis()).unwrap_or(u64::MAX)),
+                delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                "retrying the failed items of a $batch"
+            );
+            tokio::time::sleep(delay).await;
+            pending = again;
+        }
+    }
+
+    /// Posts one `$batch` (with the client's own retries for the batch as a whole) and reads it.
+    async fn send_batch(
+        &self,
+        pending: &[Pending],
+    ) -> Result<(String, Vec<BatchResponseItem>), Error> {
+        let body = BatchRequestBody {
+            requests: pending.iter().map(|item| &item.item).collect(),
+        };
+        let mut request = GraphRequest::new(Method::POST, format!("{API_BASE_PATH}/$batch"));
+        request.set_json_body(BATCH_OPERATION, &body)?;
+        let response = self.execute(&request, BATCH_OPERATION).await?;
+        let client_request_id = response.client_request_id().unwrap_or_default().to_owned();
+        let decoded: BatchResponseBody =
+            serde_json::from_slice(&response.body).map_err(|cause| {
+                let mut error = Error::new(
+                    ErrorKind::Decode,
+                    "the $batch response is not a batch response",
+                )
+                .with_cause(cause);
+                error.set_success_response(&response);
+                error.with_history(response.retry_history.clone())
+            })?;
+        Ok((client_request_id, decoded.responses))
+    }
+}
+
+/// One operation as a batch item: its URL relative to the API version, its headers and JSON body.
+fn batch_item(index: usize, request: &GraphRequest) -> Result<BatchRequestItem, Error> {
+    let target = request.path_and_query();
+    let url = target
+        .strip_prefix(API_BASE_PATH)
+        .filter(|rest| rest.starts_with('/'))
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidRequest,
+                format!("{target} is not under {API_BASE_PATH}, so it cannot go in a {API_BASE_PATH} batch"),
+            )
+        })?
+        .to_owned();
+    let headers = request
+        .headers
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect();
+    let body = match &request.body {
+        Some(bytes) => Some(serde_json::from_slice(bytes).map_err(|cause| {
+            Error::new(
+                ErrorKind::InvalidRequest,
+                "a batch item's body must be JSON",
+            )
+            .with_cause(cause)
+        })?),
+        None => None,
+    };
+    Ok(BatchRequestItem {
+        // Ids are positions, unique within the batch; answers are matched by them, not by order.
+        id: (index + 1).to_string(),
+        method: request.method.as_str().to_owned(),
+        url,
+        headers,
+        body,
+    })
+}
+
+/// An item's body as bytes for the operation's decoder: absent or `null` is no body.
+fn answer_body(body: Option<&serde_json::Value>) -> Vec<u8> {
+    match body {
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(value) => serde_json::to_vec(value).unwrap_or_default(),
+    }
+}

@@ -1,0 +1,60 @@
+//! An async Microsoft Graph client for sign-in preferences: the hand-written transport that sends
+//! the generated requests of `signin-prefs-request`.
+//!
+//! - **Any operation**: [`Client::send`] takes any [`Operation`](signin_prefs_request::Operation),
+//!   so newly generated operations need no client change; [`Client::get_sign_in_preferences`] and
+//!   [`Client::update_sign_in_preferences`] are the typed shortcuts, [`Client::send_raw`] and
+//!   [`Client::update_sign_in_preferences_json`] the escape hatch for what the spec does not know.
+//! - **Clouds**: [`Cloud`] pairs each Graph host with its login host; [`ClientBuilder::base_url`]
+//!   points at an emulator (plain HTTP is refused except to loopback).
+//! - **Auth**: one [`TokenCredential`] trait (an `azure_core` credential plugs in with the `azure`
+//!   feature); tokens are cached and refreshed ahead of expiry, once for all concurrent requests.
+//! - **Retries**: 429, 503, 504, connection failures and slow responses, after `Retry-After` or an
+//!   exponential backoff with jitter; bounded attempts; the overall deadline wins. Each retry is a
+//!   `tracing` event.
+//! - **Pacing**: a [`Pacer`] shared by every clone of the client: a 429 pauses all requests, then
+//!   the rate climbs back (AIMD).
+//! - **`$batch`**: [`Client::batch`] packs 20 operations per request and retries only failed items.
+//! - **Errors**: one [`Error`] with an [`ErrorKind`], Graph's code and message, correlation ids and
+//!   the [`RetryHistory`]. Tokens and secrets ([`Secret`]) never appear in Debug, Display, logs or
+//!   errors.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), signin_prefs_client::Error> {
+//! use signin_prefs_client::{Client, ClientSecretCredential, Cloud, Secret};
+//!
+//! let credential = ClientSecretCredential::new(
+//!     Cloud::Global,
+//!     "contoso.onmicrosoft.com",
+//!     "5e3ce6c0-2b1f-4285-8d4b-75ee78787346",
+//!     Secret::from_env("SIGNIN_PREFS_CLIENT_SECRET")?,
+//! )?;
+//! let client = Client::builder().cloud(Cloud::Global).credential(credential).build()?;
+//! let preferences = client.get_sign_in_preferences("adele@contoso.com").await?;
+//! println!("{:?}", preferences.user_preferred_method_for_secondary_authentication);
+//! # Ok(())
+//! # }
+//! ```
+
+mod auth;
+mod batch;
+mod client;
+mod cloud;
+mod error;
+mod pacing;
+mod retry;
+mod secret;
+
+#[cfg(feature = "azure")]
+pub use auth::AzureCredential;
+pub use auth::{
+    AccessToken, AssertionAlgorithm, ClientCertificateCredential, ClientSecretCredential,
+    DeviceCodeCredential, DeviceCodePrompt, StaticToken, TokenCache, TokenCredential, TokenFuture,
+};
+pub use batch::{BatchItemResult, MAX_BATCH_SIZE};
+pub use client::{Client, ClientBuilder, RawResponse};
+pub use cloud::{Cloud, Endpoints};
+pub use error::{Error, ErrorKind, ServiceResponse};
+pub use pacing::{Pacer, PacingConfig, PacingSnapshot};
+pub use retry::{Attempt, RetryHistory, RetryPolicy, RetryReason, parse_retry_after};
+pub use secret::Secret;

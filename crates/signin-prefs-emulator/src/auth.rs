@@ -1,0 +1,284 @@
+//! Apps, tokens and the authorization rules of graph-behaviors.md §1.5 and §7.2–7.3.
+//!
+//! Tokens are opaque random strings mapped in memory to their claims: real clients never parse a
+//! Graph token, so nothing is gained by signing JWTs.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+/// The app role (application permission) or scope (delegated permission) names this API checks.
+pub mod permissions {
+    /// Read one's own methods (delegated).
+    pub const READ: &str = "UserAuthenticationMethod.Read";
+    /// Read anyone's methods.
+    pub const READ_ALL: &str = "UserAuthenticationMethod.Read.All";
+    /// Read and write one's own methods (delegated).
+    pub const READ_WRITE: &str = "UserAuthenticationMethod.ReadWrite";
+    /// Read and write anyone's methods.
+    pub const READ_WRITE_ALL: &str = "UserAuthenticationMethod.ReadWrite.All";
+}
+
+/// An Entra directory role held by a delegated caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub enum DirectoryRole {
+    /// Reads everything, writes nothing.
+    GlobalReader,
+    /// Manages the methods of non-admin users.
+    AuthenticationAdministrator,
+    /// Manages the methods of any user.
+    PrivilegedAuthenticationAdministrator,
+}
+
+/// An app registration that may use the token endpoint's client-credentials flow.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AppRegistration {
+    /// The application (client) id.
+    pub client_id: String,
+    /// The client secret.
+    pub client_secret: String,
+    /// App roles granted to the app (application permissions), put in its tokens.
+    pub app_roles: Vec<String>,
+}
+
+impl std::fmt::Debug for AppRegistration {
+    // The secret never appears in Debug output (logs, panics, test failures).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppRegistration")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("app_roles", &self.app_roles)
+            .finish()
+    }
+}
+
+/// What a token says about its caller.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TokenClaims {
+    /// The app the token was issued to.
+    pub app_id: String,
+    /// The tenant id.
+    pub tenant_id: String,
+    /// App roles (application permissions); for app-only tokens.
+    pub roles: Vec<String>,
+    /// Scopes (delegated permissions); for delegated tokens.
+    pub scopes: Vec<String>,
+    /// The signed-in user (object id or UPN) for a delegated token; `None` for app-only.
+    pub user: Option<String>,
+    /// Directory roles of the signed-in user.
+    pub directory_roles: Vec<DirectoryRole>,
+    /// Expiry, seconds since the Unix epoch.
+    pub expires_at: u64,
+}
+
+/// Why a token was refused (each maps to a 401 message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenRejection {
+    Missing,
+    Malformed,
+    Unknown,
+    Expired,
+}
+
+impl TokenRejection {
+    /// The message Graph is observed to send (graph-behaviors.md §1.6).
+    pub(crate) fn message(self) -> &'static str {
+        match self {
+            TokenRejection::Missing => "Access token is empty.",
+            TokenRejection::Malformed => "CompactToken parsing failed with error code: 80049217",
+            TokenRejection::Unknown => "Access token validation failure. Invalid audience.",
+            TokenRejection::Expired => "Lifetime validation failed, the token is expired.",
+        }
+    }
+}
+
+const TOKEN_PREFIX: &str = "emu1.";
+
+pub(crate) fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or(0)
+}
+
+/// Issued tokens and registered apps.
+#[derive(Debug, Default)]
+pub(crate) struct TokenStore {
+    apps: RwLock<Vec<AppRegistration>>,
+    tokens: RwLock<HashMap<String, TokenClaims>>,
+}
+
+impl TokenStore {
+    pub(crate) fn new(apps: Vec<AppRegistration>) -> Self {
+        Self {
+            apps: RwLock::new(apps),
+            tokens: RwLock::default(),
+        }
+    }
+
+    pub(crate) fn app(&self, client_id: &str) -> Option<AppRegistration> {
+        self.apps
+            .read()
+            .ok()?
+            .iter()
+            .find(|app| app.client_id.eq_ignore_ascii_case(client_id))
+            .cloned()
+    }
+
+    /// Issues a token carrying `claims`.
+    pub(crate) fn mint(&self, claims: TokenClaims) -> String {
+        let token = format!(
+            "{TOKEN_PREFIX}{:016x}{:016x}",
+            rand::random::<u64>(),
+            rand::random::<u64>()
+        );
+        if let Ok(mut tokens) = self.tokens.write() {
+            tokens.insert(token.clone(), claims);
+        }
+        token
+    }
+
+    /// The claims of the bearer token in an `Authorization` header value.
+    pub(crate) fn validate(
+        &self,
+        authorization: Option<&str>,
+    ) -> Result<TokenClaims, TokenRejection> {
+        let value = authorization.map(str::trim).unwrap_or_default();
+        // "Bearer " arrives as "Bearer": trailing whitespace does not survive HTTP.
+        if value.is_empty() || value.eq_ignore_ascii_case("bearer") {
+            return Err(TokenRejection::Missing);
+        }
+        let token = match value.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+            _ => return Err(TokenRejection::Malformed),
+        };
+        if token.is_empty() {
+            return Err(TokenRejection::Missing);
+        }
+        let well_formed = token.strip_prefix(TOKEN_PREFIX).is_some_and(|rest| {
+            rest.len() == 32 && rest.bytes().all(|byte| byte.is_ascii_hexdigit())
+        });
+        if !well_formed {
+            return Err(TokenRejection::Malformed);
+        }
+        let claims = self
+            .tokens
+            .read()
+            .ok()
+            .and_then(|tokens| tokens.get(token).cloned())
+            .ok_or(TokenRejection::Unknown)?;
+        if now_unix() >= claims.expires_at {
+            return Err(TokenRejection::Expired);
+        }
+        Ok(claims)
+    }
+}
+
+/// The kind of access an operation needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    Read,
+    Write,
+}
+
+fn has_any(granted: &[String], wanted: &[&str]) -> bool {
+    granted
+        .iter()
+        .any(|have| wanted.iter().any(|want| have.eq_ignore_ascii_case(want)))
+}
+
+/// Whether the token may use the API at all, before the target is known (app-only: roles;
+/// delegated: scopes). Refusing early mirrors the gateway's scope check.
+pub(crate) fn permits_operation(claims: &TokenClaims, access: Access) -> bool {
+    use permissions::*;
+    match (&claims.user, access) {
+        // The docs' "Application: UserAuthenticationMethod.Read" is a doc error (graph-behaviors §1.5):
+        // application permissions in this family are the `.All` roles.
+        (None, Access::Read) => has_any(&claims.roles, &[READ_ALL, READ_WRITE_ALL]),
+        (None, Access::Write) => has_any(&claims.roles, &[READ_WRITE_ALL]),
+        (Some(_), Access::Read) => has_any(
+            &claims.scopes,
+            &[READ, READ_ALL, READ_WRITE, READ_WRITE_ALL],
+        ),
+        (Some(_), Access::Write) => has_any(&claims.scopes, &[READ_WRITE, READ_WRITE_ALL]),
+    }
+}
+
+/// Whether a delegated caller may act on a target user: on oneself with the plain scopes; on others
+/// with the `.All` scopes and a directory role, and an Authentication Administrator only on non-admins.
+pub(crate) fn permits_target(
+    claims: &TokenClaims,
+    access: Access,
+    acting_on_self: bool,
+    target_is_admin: bool,
+) -> bool {
+    use permissions::*;
+    if claims.user.is_none() || acting_on_self {
+        return permits_operation(claims, access);
+    }
+    let scoped = match access {
+        Access::Read => has_any(&claims.scopes, &[READ_ALL, READ_WRITE_ALL]),
+        Access::Write => has_any(&claims.scopes, &[READ_WRITE_ALL]),
+    };
+    let privileged = claims
+        .directory_roles
+        .contains(&DirectoryRole::PrivilegedAuthenticationAdministrator);
+    let authentication_admin = claims
+        .directory_roles
+        .contains(&DirectoryRole::AuthenticationAdministrator)
+        && !target_is_admin;
+    let reader = access == Access::Read
+        && claims
+            .directory_roles
+            .contains(&DirectoryRole::GlobalReader);
+    scoped && (privileged || authentication_admin || reader)
+}
+
+/// A token request handed to [`EmulatorHandle::mint_token`](crate::EmulatorHandle::mint_token).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TokenRequest {
+    /// App roles for an app-only token.
+    pub roles: Vec<String>,
+    /// Scopes for a delegated token (ignored when `user` is `None`).
+    pub scopes: Vec<String>,
+    /// The signed-in user (object id or UPN); makes the token delegated.
+    pub user: Option<String>,
+    /// Directory roles of the signed-in user.
+    pub directory_roles: Vec<DirectoryRole>,
+    /// Lifetime in seconds; `0` gives an already expired token. Default: 3599.
+    pub expires_in_seconds: Option<u64>,
+    /// Issuing app; default: the emulator's default app.
+    pub app_id: Option<String>,
+}
+
+impl TokenRequest {
+    /// An app-only token with these app roles.
+    pub fn app_only(roles: &[&str]) -> Self {
+        Self {
+            roles: roles.iter().map(|role| (*role).to_owned()).collect(),
+            ..Self::default()
+        }
+    }
+
+    /// A delegated token for `user` with these scopes and directory roles.
+    pub fn delegated(user: &str, scopes: &[&str], directory_roles: &[DirectoryRole]) -> Self {
+        Self {
+            scopes: scopes.iter().map(|scope| (*scope).to_owned()).collect(),
+            user: Some(user.to_owned()),
+            directory_roles: directory_roles.to_vec(),
+            ..Self::default()
+        }
+    }
+
+    /// The same token, expiring after `lifetime` (zero: already expired).
+    pub fn expiring_in(mut self, lifetime: Duration) -> Self {
+        self.expires_in_seconds = Some(lifetime.as_secs());
+        self
+    }
+}

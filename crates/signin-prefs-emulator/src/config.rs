@@ -1,0 +1,129 @@
+//! Configuration: tenant, users, apps, and the answers that the real service does not publish.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::auth::{AppRegistration, permissions};
+use crate::faults::FaultRule;
+use crate::throttle::ThrottleConfig;
+use crate::users::UserSpec;
+
+/// An error answer whose real status, code or message is not published, so callers can match what
+/// they see in their tenant. `{key}` and `{method}` in the message are replaced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfiguredError {
+    /// HTTP status.
+    pub status: u16,
+    /// `error.code`.
+    pub code: String,
+    /// `error.message`, with `{key}` (the user key from the path) and `{method}` (the refused
+    /// method) replaced.
+    pub message: String,
+}
+
+impl ConfiguredError {
+    /// An error answer.
+    pub fn new(status: u16, code: &str, message: &str) -> Self {
+        Self {
+            status,
+            code: code.to_owned(),
+            message: message.to_owned(),
+        }
+    }
+
+    pub(crate) fn render(&self, key: &str, method: &str) -> String {
+        self.message
+            .replace("{key}", key)
+            .replace("{method}", method)
+    }
+}
+
+/// Where the users come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UsersSource {
+    /// `count` users generated from the seed.
+    Seeded {
+        /// How many.
+        count: usize,
+    },
+    /// Users given in full.
+    Listed(Vec<UserSpec>),
+    /// A JSON file holding an array of users (see [`UserSpec`]).
+    File(PathBuf),
+}
+
+/// Everything the emulator is started with.
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Seed for users, ids and fault decisions.
+    pub seed: u64,
+    /// The users.
+    pub users: UsersSource,
+    /// Tenant id (a GUID).
+    pub tenant_id: String,
+    /// The tenant's initial domain, used in seeded UPNs and accepted as a tenant in token URLs.
+    pub tenant_domain: String,
+    /// Apps that may get tokens from the token endpoint; the first is the default app.
+    pub apps: Vec<AppRegistration>,
+    /// Token lifetime.
+    pub token_lifetime: Duration,
+    /// Throttling.
+    pub throttle: ThrottleConfig,
+    /// Emulated seconds per real second for throttling windows (1.0: real time; 0: time moves only
+    /// when advanced by hand).
+    pub time_scale: f64,
+    /// Fault rules.
+    pub faults: Vec<FaultRule>,
+    /// Answer for an unknown user. Default: the directory's 404 `Request_ResourceNotFound`
+    /// (observed on `/users/{key}`; unconfirmed for this resource).
+    pub unknown_user: ConfiguredError,
+    /// Answer for a default method the user has not registered. Default: 400 `badRequest`
+    /// (the real body is not published).
+    pub unregistered_method: ConfiguredError,
+    /// Return `$batch` responses in a seeded shuffled order, as the service may.
+    pub shuffle_batch_responses: bool,
+    /// Serve `/_emulator/...` (state read/write, token minting) for out-of-process tests.
+    pub admin_api: bool,
+}
+
+/// The default app's client id (the seed does not change it, so scripts can hard-code it).
+pub const DEFAULT_CLIENT_ID: &str = "5e3ce6c0-2b1f-4285-8d4b-75ee78787346";
+/// The default tenant id.
+pub const DEFAULT_TENANT_ID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            seed: 1,
+            users: UsersSource::Seeded { count: 100 },
+            tenant_id: DEFAULT_TENANT_ID.to_owned(),
+            tenant_domain: "contoso.onmicrosoft.com".to_owned(),
+            apps: vec![AppRegistration {
+                client_id: DEFAULT_CLIENT_ID.to_owned(),
+                // Replaced by a random secret in `EmulatorBuilder::new`; never a fixed default.
+                client_secret: String::new(),
+                app_roles: vec![permissions::READ_WRITE_ALL.to_owned()],
+            }],
+            token_lifetime: Duration::from_secs(3599),
+            throttle: ThrottleConfig::default(),
+            time_scale: 1.0,
+            faults: Vec::new(),
+            unknown_user: ConfiguredError::new(
+                404,
+                "Request_ResourceNotFound",
+                "Resource '{key}' does not exist or one of its queried reference-property objects are not present.",
+            ),
+            unregistered_method: ConfiguredError::new(
+                400,
+                "badRequest",
+                "{method} is not a registered method for the user.",
+            ),
+            shuffle_batch_responses: true,
+            admin_api: true,
+        }
+    }
+}

@@ -1,0 +1,45 @@
+//! The emulator's error type.
+
+/// What can go wrong starting or configuring the emulator.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The listening socket could not be opened.
+    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
+    Bind {
+        /// The port asked for.
+        port: u16,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The users file could not be read.
+    #[error("cannot read users file {path}: {source}")]
+    UsersFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The users file is not a JSON array of users.
+    #[error("users file {path} is not valid: {message}")]
+    UsersFileFormat {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong, with line and column.
+        message: String,
+    },
+    /// A user is invalid (bad id, unknown method, duplicate).
+    #[error("user `{user}`: {reason}")]
+    InvalidUser {
+        /// The user's UPN.
+        user: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// No such user.
+    #[error("no user `{0}`")]
+    UnknownUser(String),
+    /// No such app for a token.
+    #[error("no app with client id `{0}`")]
+    UnknownApp(String),
+}

@@ -1,0 +1,309 @@
+//! Throttling modelled on the published identity-and-access limits, on an emulated clock.
+//!
+//! Token buckets per (app, tenant) for reads and for writes, and per tenant for writes
+//! (graph-behaviors.md §3.2). No limit is published for `/authentication/*`, so the defaults are
+//! the identity ones and everything is configurable. The clock runs `time_scale` times faster than
+//! real time and can be advanced by hand, so tests see a 150 s window pass without waiting for it.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// `requests` allowed per `per`, refilled continuously.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limit {
+    /// Bucket size: requests allowed in one window.
+    pub requests: u32,
+    /// The window.
+    pub per: Duration,
+}
+
+impl Limit {
+    /// `requests` per `seconds` seconds.
+    pub const fn new(requests: u32, seconds: u64) -> Self {
+        Self {
+            requests,
+            per: Duration::from_secs(seconds),
+        }
+    }
+}
+
+/// How `Retry-After` is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum RetryAfterFormat {
+    /// Whole seconds, rounded up, at least 1 (the documented form).
+    #[default]
+    Integer,
+    /// Seconds with three decimals, such as `2.128` (seen in an older revision of the docs).
+    Fractional,
+}
+
+/// The throttling model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThrottleConfig {
+    /// Off: never answer 429 from the model (faults can still inject 429-like errors).
+    pub enabled: bool,
+    /// Reads (and the resource unit of writes) per app and tenant. Default: the "L" tenant quota,
+    /// 8,000 per 10 s.
+    pub reads_per_app_tenant: Limit,
+    /// Writes per app and tenant. Default: 3,000 per 150 s.
+    pub writes_per_app_tenant: Limit,
+    /// Writes per tenant across apps. Default: 18,000 per 300 s.
+    pub writes_per_tenant: Limit,
+    /// How `Retry-After` is written.
+    pub retry_after: RetryAfterFormat,
+}
+
+impl Default for ThrottleConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            reads_per_app_tenant: Limit::new(8_000, 10),
+            writes_per_app_tenant: Limit::new(3_000, 150),
+            writes_per_tenant: Limit::new(18_000, 300),
+            retry_after: RetryAfterFormat::Integer,
+        }
+    }
+}
+
+impl ThrottleConfig {
+    /// No throttling at all (benchmarks).
+    pub fn disabled() -> Self {
+        Self {
+            enabled: false,
+            ..Self::default()
+        }
+    }
+}
+
+/// Emulated time: real time multiplied by a scale, plus manual advances.
+#[derive(Debug)]
+pub(crate) struct Clock {
+    started: Instant,
+    scale: f64,
+    advanced_nanos: AtomicU64,
+}
+
+impl Clock {
+    pub(crate) fn new(scale: f64) -> Self {
+        Self {
+            started: Instant::now(),
+            scale: scale.max(0.0),
+            advanced_nanos: AtomicU64::new(0),
+        }
+    }
+
+    /// Emulated seconds since start.
+    pub(crate) fn now(&self) -> f64 {
+        self.started.elapsed().as_secs_f64() * self.scale
+            + Duration::from_nanos(self.advanced_nanos.load(Ordering::Acquire)).as_secs_f64()
+    }
+
+    pub(crate) fn advance(&self, by: Duration) {
+        let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        self.advanced_nanos.fetch_add(nanos, Ordering::AcqRel);
+    }
+
+    /// Real seconds a client must wait for `emulated` seconds to pass (at scale 0, time only moves
+    /// by hand, so the emulated figure is returned unchanged).
+    pub(crate) fn to_real(&self, emulated: f64) -> f64 {
+        if self.scale > 0.0 {
+            emulated / self.scale
+        } else {
+            emulated
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    updated: f64,
+}
+
+impl Bucket {
+    fn full(limit: Limit, now: f64) -> Self {
+        Self {
+            tokens: f64::from(limit.requests),
+            updated: now,
+        }
+    }
+
+    fn refill(&mut self, limit: Limit, now: f64) {
+        let rate = f64::from(limit.requests) / limit.per.as_secs_f64().max(f64::MIN_POSITIVE);
+        self.tokens =
+            (self.tokens + (now - self.updated).max(0.0) * rate).min(f64::from(limit.requests));
+        self.updated = now;
+    }
+
+    /// Emulated seconds until one token is available (0 when one is).
+    fn wait(&self, limit: Limit) -> f64 {
+        // The epsilon absorbs rounding in the refill, so a full window always gives a full token.
+        if self.tokens >= 1.0 - 1e-9 {
+            return 0.0;
+        }
+        let rate = f64::from(limit.requests) / limit.per.as_secs_f64().max(f64::MIN_POSITIVE);
+        (1.0 - self.tokens) / rate.max(f64::MIN_POSITIVE)
+    }
+}
+
+#[derive(Debug, Default)]
+struct Buckets {
+    reads: HashMap<String, Bucket>,
+    writes: HashMap<String, Bucket>,
+    tenant_writes: HashMap<String, Bucket>,
+}
+
+/// A 429 decision.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Throttled {
+    /// Real seconds to wait.
+    pub(crate) retry_after_seconds: f64,
+    /// `x-ms-throttle-scope`.
+    pub(crate) scope: String,
+    /// `x-ms-throttle-information`.
+    pub(crate) information: &'static str,
+}
+
+#[derive(Debug)]
+pub(crate) struct Throttle {
+    config: Mutex<ThrottleConfig>,
+    buckets: Mutex<Buckets>,
+}
+
+impl Throttle {
+    pub(crate) fn new(config: ThrottleConfig) -> Self {
+        Self {
+            config: Mutex::new(config),
+            buckets: Mutex::default(),
+        }
+    }
+
+    pub(crate) fn config(&self) -> ThrottleConfig {
+        self.config
+            .lock()
+            .map(|config| config.clone())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn set_config(&self, config: ThrottleConfig) {
+        if let Ok(mut current) = self.config.lock() {
+            *current = config;
+        }
+        if let Ok(mut buckets) = self.buckets.lock() {
+            *buckets = Buckets::default();
+        }
+    }
+
+    /// Charges one request (a write also costs one resource unit); all-or-nothing, so a refused
+    /// request takes no token from any bucket.
+    pub(crate) fn charge(
+        &self,
+        clock: &Clock,
+        app_id: &str,
+        tenant_id: &str,
+        is_write: bool,
+    ) -> Result<(), Throttled> {
+        let config = self.config();
+        if !config.enabled {
+            return Ok(());
+        }
+        let now = clock.now();
+        let pair = format!("{app_id}/{tenant_id}");
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return Ok(());
+        };
+        let buckets = &mut *buckets;
+        let read = buckets
+            .reads
+            .entry(pair.clone())
+            .or_insert_with(|| Bucket::full(config.reads_per_app_tenant, now));
+        read.refill(config.reads_per_app_tenant, now);
+        let mut refusal: Option<(f64, &'static str, &'static str)> = None;
+        let read_wait = read.wait(config.reads_per_app_tenant);
+        if read_wait > 0.0 {
+            refusal = Some((
+                read_wait,
+                "ResourceUnitLimitExceeded",
+                "Tenant_Application/ReadWrite",
+            ));
+        }
+        if is_write {
+            let write = buckets
+                .writes
+                .entry(pair.clone())
+                .or_insert_with(|| Bucket::full(config.writes_per_app_tenant, now));
+            write.refill(config.writes_per_app_tenant, now);
+            let write_wait = write.wait(config.writes_per_app_tenant);
+            let tenant = buckets
+                .tenant_writes
+                .entry(tenant_id.to_owned())
+                .or_insert_with(|| Bucket::full(config.writes_per_tenant, now));
+            tenant.refill(config.writes_per_tenant, now);
+            let tenant_wait = tenant.wait(config.writes_per_tenant);
+            for (wait, scope) in [
+                (write_wait, "Tenant_Application/Write"),
+                (tenant_wait, "Tenant/Write"),
+            ] {
+                if wait > refusal.map_or(0.0, |(longest, _, _)| longest) {
+                    refusal = Some((wait, "WriteLimitExceeded", scope));
+                }
+            }
+        }
+        if let Some((wait, information, scope)) = refusal {
+            return Err(Throttled {
+                retry_after_seconds: clock.to_real(wait),
+                scope: format!("{scope}/{app_id}/{tenant_id}"),
+                information,
+            });
+        }
+        if let Some(bucket) = buckets.reads.get_mut(&pair) {
+            bucket.tokens = (bucket.tokens - 1.0).max(0.0);
+        }
+        if is_write {
+            if let Some(bucket) = buckets.writes.get_mut(&pair) {
+                bucket.tokens = (bucket.tokens - 1.0).max(0.0);
+            }
+            if let Some(bucket) = buckets.tenant_writes.get_mut(tenant_id) {
+                bucket.tokens = (bucket.tokens - 1.0).max(0.0);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `Retry-After` header value for `seconds` real seconds.
+pub(crate) fn format_retry_after(seconds: f64, format: RetryAfterFormat) -> String {
+    match format {
+        RetryAfterFormat::Integer => format!("{}", ((seconds - 1e-9).ceil() as u64).max(1)),
+        RetryAfterFormat::Fractional => format!("{:.3}", seconds.max(0.001)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_refuses_then_refills_on_the_emulated_clock() {
+        let clock = Clock::new(0.0);
+        let throttle = Throttle::new(ThrottleConfig {
+            writes_per_app_tenant: Limit::new(2, 150),
+            ..ThrottleConfig::default()
+        });
+        assert!(throttle.charge(&clock, "app", "t", true).is_ok());
+        assert!(throttle.charge(&clock, "app", "t", true).is_ok());
+        let refused = throttle.charge(&clock, "app", "t", true).unwrap_err();
+        assert!((refused.retry_after_seconds - 75.0).abs() < 1e-6);
+        assert_eq!(refused.information, "WriteLimitExceeded");
+        clock.advance(Duration::from_secs(75));
+        assert!(throttle.charge(&clock, "app", "t", true).is_ok());
+        assert_eq!(format_retry_after(75.0, RetryAfterFormat::Integer), "75");
+        assert_eq!(
+            format_retry_after(2.128, RetryAfterFormat::Fractional),
+            "2.128"
+        );
+    }
+}
