@@ -8,7 +8,7 @@ mod emit_request;
 mod files;
 #[cfg(test)]
 mod golden_tests;
-mod ir;
+pub(crate) mod ir;
 mod lower;
 mod render;
 
@@ -136,11 +136,11 @@ pub(crate) fn run(root: &Path, check: bool) -> Result<(), Error> {
     Ok(())
 }
 
-/// Generates every file for `target` from the spec's bytes. Pure: no file system access.
-pub(crate) fn generate(target: &Target, spec_bytes: &[u8]) -> Result<Vec<GeneratedFile>, Error> {
+/// Parses and lowers a spec; `label` names it in errors and generated headers.
+pub(crate) fn read_spec(label: &str, spec_bytes: &[u8]) -> Result<ir::Api, Error> {
     let spec: openapiv3::OpenAPI =
         serde_yaml_ng::from_slice(spec_bytes).map_err(|error| Error::Parse {
-            path: target.spec.to_owned(),
+            path: label.to_owned(),
             message: error.to_string(),
         })?;
     if !spec.openapi.starts_with("3.0") {
@@ -156,7 +156,12 @@ pub(crate) fn generate(target: &Target, spec_bytes: &[u8]) -> Result<Vec<Generat
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect();
-    let api = lower::lower(&spec, target.spec, &sha256)?;
+    lower::lower(&spec, label, &sha256)
+}
+
+/// Generates every file for `target` from the spec's bytes. Pure: no file system access.
+pub(crate) fn generate(target: &Target, spec_bytes: &[u8]) -> Result<Vec<GeneratedFile>, Error> {
+    let api = read_spec(target.spec, spec_bytes)?;
     let path = |text: &str| -> Result<proc_macro2::TokenStream, Error> {
         syn::parse_str::<syn::Path>(text)
             .map(|path| quote::quote!(#path))

@@ -58,6 +58,9 @@ enum SpecTask {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// Exit with failure when any change breaks callers.
+        #[arg(long)]
+        fail_on_breaking: bool,
     },
 }
 
@@ -77,8 +80,14 @@ fn main() -> ExitCode {
             .map(|report| println!("{report}"))
             .map_err(|error| error.to_string()),
         Task::Spec {
-            command: SpecTask::Diff { old, new, json },
-        } => spec::diff::run(&old, &new, json)
+            command:
+                SpecTask::Diff {
+                    old,
+                    new,
+                    json,
+                    fail_on_breaking,
+                },
+        } => spec::diff::run(&old, &new, json, fail_on_breaking)
             .map(|report| print!("{report}"))
             .map_err(|error| error.to_string()),
         Task::Test => run_tests(&root),

@@ -2,3 +2,5 @@
 
 pub(crate) mod diff;
 pub(crate) mod slice;
+#[cfg(test)]
+mod tests;

@@ -9,7 +9,9 @@
 )]
 
 mod enum_laws;
+mod generality;
 mod graph_examples;
+mod graph_reads;
 mod merge_laws;
 mod request_laws;
 mod serde_laws;

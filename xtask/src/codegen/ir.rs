@@ -216,6 +216,8 @@ pub(crate) struct Param {
     pub(crate) kind: ParamKind,
     pub(crate) required: bool,
     pub(crate) description: Option<String>,
+    /// The values the spec allows (an `enum` on the parameter or its items); empty when open.
+    pub(crate) allowed_values: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

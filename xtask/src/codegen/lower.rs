@@ -1001,6 +1001,7 @@ impl Lowerer<'_> {
                 kind,
                 required: data.required,
                 description: data.description.clone(),
+                allowed_values: allowed_values(data),
             };
             if !rust_names.insert(param.rust_name.clone()) {
                 return Err(Error::invalid(
@@ -1027,6 +1028,16 @@ impl Lowerer<'_> {
                 Parameter::Cookie { .. } => {
                     return Err(Error::unsupported(parameter_location, "a cookie parameter"));
                 }
+            }
+        }
+
+        // OData parameter aliases: a function call written `f(x=@x)` takes `x` from the query as
+        // `@x`, and cannot be called without it.
+        for param in &mut query_params {
+            let alias = format!("=@{}", param.wire_name);
+            if path.contains(&format!("{alias})")) || path.contains(&format!("{alias},")) {
+                param.wire_name = format!("@{}", param.wire_name);
+                param.required = true;
             }
         }
 
@@ -1335,6 +1346,26 @@ fn json_media<'m>(
                 content.keys().cloned().collect::<Vec<_>>().join(", ")
             ),
         )),
+    }
+}
+
+/// The `enum` on a parameter's schema, or on its items for a list.
+fn allowed_values(data: &openapiv3::ParameterData) -> Vec<String> {
+    let ParameterSchemaOrContent::Schema(ReferenceOr::Item(schema)) = &data.format else {
+        return Vec::new();
+    };
+    let strings = |schema: &Schema| match &schema.schema_kind {
+        SchemaKind::Type(Type::String(string)) => {
+            string.enumeration.iter().flatten().cloned().collect()
+        }
+        _ => Vec::new(),
+    };
+    match &schema.schema_kind {
+        SchemaKind::Type(Type::Array(array)) => match array.items.as_ref() {
+            Some(ReferenceOr::Item(item)) => strings(item),
+            _ => Vec::new(),
+        },
+        _ => strings(schema),
     }
 }
 

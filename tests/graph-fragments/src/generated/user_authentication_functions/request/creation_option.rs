@@ -16,19 +16,20 @@ pub struct CreationOption {
     ///
     /// The unique identifier of user
     pub user_id: ::std::string::String,
-    /// Query parameter `challengeTimeoutInMinutes`.
+    /// Query parameter `@challengeTimeoutInMinutes`.
     ///
     /// Usage: challengeTimeoutInMinutes=@challengeTimeoutInMinutes
-    ///
-    /// Not sent when `None`.
-    pub challenge_timeout_in_minutes: ::core::option::Option<i64>,
+    pub challenge_timeout_in_minutes: i64,
 }
 impl CreationOption {
     /// The request with its required parameters; optional parameters start unset.
-    pub fn new(user_id: impl ::core::convert::Into<::std::string::String>) -> Self {
+    pub fn new(
+        user_id: impl ::core::convert::Into<::std::string::String>,
+        challenge_timeout_in_minutes: i64,
+    ) -> Self {
         Self {
             user_id: user_id.into(),
-            challenge_timeout_in_minutes: ::core::default::Default::default(),
+            challenge_timeout_in_minutes,
         }
     }
 }
@@ -56,9 +57,11 @@ impl ::signin_prefs_request::Operation for CreationOption {
             Self::METHOD,
             path.finish(),
         );
-        if let ::core::option::Option::Some(value) = &self.challenge_timeout_in_minutes {
-            request.push_query("challengeTimeoutInMinutes", &value.to_string());
-        }
+        request
+            .push_query(
+                "@challengeTimeoutInMinutes",
+                &self.challenge_timeout_in_minutes.to_string(),
+            );
         ::core::result::Result::Ok(request)
     }
     fn decode_response(
