@@ -746,13 +746,25 @@ impl Lowerer<'_> {
             let property_location = format!("{location}.properties.{json_name}");
             let hoist_name = format!("{owner}{}", json_name.to_upper_camel_case());
             let (ty, nullable) = self.type_ref(property, &property_location, &hoist_name)?;
-            let (read_only, docs) = match property {
+            let (read_only, mut docs) = match property {
                 ReferenceOr::Item(schema) => (
                     schema.schema_data.read_only,
                     docs_of(schema, &property_location)?,
                 ),
                 ReferenceOr::Reference { .. } => (false, Docs::default()),
             };
+            if let ReferenceOr::Item(schema) = property
+                && let SchemaKind::Type(Type::String(string)) = &schema.schema_kind
+                && let Some(format) = string_format(&string.format)
+            {
+                // Kept as text: Graph's date-times carry up to seven fractional digits, and a
+                // parsed value would not write back byte for byte.
+                let note = format!("Format `{format}`, kept exactly as sent.");
+                docs.description = Some(match docs.description.take() {
+                    Some(description) => format!("{description}\n\n{note}"),
+                    None => note,
+                });
+            }
             lowered.push((
                 json_name.clone(),
                 ty,
@@ -1225,6 +1237,23 @@ impl Lowerer<'_> {
         } else {
             Success::OptionalJson(ty)
         })
+    }
+}
+
+fn string_format(format: &VariantOrUnknownOrEmpty<openapiv3::StringFormat>) -> Option<String> {
+    match format {
+        VariantOrUnknownOrEmpty::Item(format) => Some(
+            match format {
+                openapiv3::StringFormat::Date => "date",
+                openapiv3::StringFormat::DateTime => "date-time",
+                openapiv3::StringFormat::Password => "password",
+                openapiv3::StringFormat::Byte => "byte (base64)",
+                openapiv3::StringFormat::Binary => "binary",
+            }
+            .to_owned(),
+        ),
+        VariantOrUnknownOrEmpty::Unknown(format) => Some(format.clone()),
+        VariantOrUnknownOrEmpty::Empty => None,
     }
 }
 

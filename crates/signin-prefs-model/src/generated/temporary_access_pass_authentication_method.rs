@@ -12,6 +12,8 @@ pub struct TemporaryAccessPassAuthenticationMethod {
     ///
     /// `None` when the response leaves it out or sends `null`.
     pub id: ::core::option::Option<::std::string::String>,
+    /// Format `date-time`, kept exactly as sent.
+    ///
     /// JSON `createdDateTime`, nullable.
     ///
     /// `None` when the response leaves it out or sends `null`.
@@ -29,6 +31,8 @@ pub struct TemporaryAccessPassAuthenticationMethod {
     /// `None` when the response leaves it out or sends `null`.
     pub lifetime_in_minutes: ::core::option::Option<i32>,
     /// The date and time when the Temporary Access Pass becomes available to use and when isUsable is true is enforced.
+    ///
+    /// Format `date-time`, kept exactly as sent.
     ///
     /// JSON `startDateTime`, nullable.
     ///

@@ -66,6 +66,8 @@ pub struct UserRegistrationDetails {
     pub is_system_preferred_authentication_method_enabled: ::core::option::Option<bool>,
     /// The date and time (UTC) when the report was last updated. The DateTimeOffset type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z.
     ///
+    /// Format `date-time`, kept exactly as sent.
+    ///
     /// JSON `lastUpdatedDateTime`, not nullable.
     ///
     /// `None` when the response leaves it out or sends `null`.

@@ -14,6 +14,8 @@ pub struct AlternativeSecurityId {
     pub identity_provider: ::core::option::Option<::std::string::String>,
     /// For internal use only.
     ///
+    /// Format `base64url`, kept exactly as sent.
+    ///
     /// JSON `key`, nullable.
     ///
     /// `None` when the response leaves it out or sends `null`.

@@ -12,6 +12,8 @@ pub struct AuthenticationMethod {
     ///
     /// `None` when the response leaves it out or sends `null`.
     pub id: ::core::option::Option<::std::string::String>,
+    /// Format `date-time`, kept exactly as sent.
+    ///
     /// JSON `createdDateTime`, nullable.
     ///
     /// `None` when the response leaves it out or sends `null`.
@@ -97,6 +99,8 @@ pub struct AuthenticationMethodPatch {
     ///
     /// JSON `id`: absent or a value; the spec does not allow `null`.
     pub id: ::signin_prefs_core::NonNullPatch<::std::string::String>,
+    /// Format `date-time`, kept exactly as sent.
+    ///
     /// JSON `createdDateTime`: absent, `null` (clears) or a value.
     pub created_date_time: ::signin_prefs_core::Patch<::std::string::String>,
 }

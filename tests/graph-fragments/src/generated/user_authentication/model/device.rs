@@ -14,6 +14,8 @@ pub struct Device {
     pub id: ::core::option::Option<::std::string::String>,
     /// Date and time when this object was deleted. Always null when the object hasn't been deleted.
     ///
+    /// Format `date-time`, kept exactly as sent.
+    ///
     /// JSON `deletedDateTime`, nullable.
     ///
     /// `None` when the response leaves it out or sends `null`.
@@ -34,6 +36,8 @@ pub struct Device {
     >,
     /// The timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only. Supports $filter (eq, ne, not, ge, le, and eq on null values) and $orderby.
     ///
+    /// Format `date-time`, kept exactly as sent.
+    ///
     /// JSON `approximateLastSignInDateTime`, nullable.
     ///
     /// `None` when the response leaves it out or sends `null`.
@@ -41,6 +45,8 @@ pub struct Device {
         ::std::string::String,
     >,
     /// The timestamp when the device is no longer deemed compliant. The timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
+    ///
+    /// Format `date-time`, kept exactly as sent.
     ///
     /// JSON `complianceExpirationDateTime`, nullable.
     ///
@@ -174,6 +180,8 @@ pub struct Device {
     pub name: ::core::option::Option<::std::string::String>,
     /// The last time at which the object was synced with the on-premises directory. The Timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z Read-only. Supports $filter (eq, ne, not, ge, le, in).
     ///
+    /// Format `date-time`, kept exactly as sent.
+    ///
     /// JSON `onPremisesLastSyncDateTime`, nullable.
     ///
     /// `None` when the response leaves it out or sends `null`.
@@ -221,6 +229,8 @@ pub struct Device {
     /// `None` when the response leaves it out or sends `null`.
     pub profile_type: ::core::option::Option<::std::string::String>,
     /// Date and time of when the device was registered. The timestamp type represents date and time information using ISO 8601 format and is always in UTC time. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z. Read-only.
+    ///
+    /// Format `date-time`, kept exactly as sent.
     ///
     /// JSON `registrationDateTime`, nullable.
     ///

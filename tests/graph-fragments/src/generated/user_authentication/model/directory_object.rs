@@ -14,6 +14,8 @@ pub struct DirectoryObject {
     pub id: ::core::option::Option<::std::string::String>,
     /// Date and time when this object was deleted. Always null when the object hasn't been deleted.
     ///
+    /// Format `date-time`, kept exactly as sent.
+    ///
     /// JSON `deletedDateTime`, nullable.
     ///
     /// `None` when the response leaves it out or sends `null`.

@@ -14,11 +14,15 @@ pub struct LongRunningOperation {
     pub id: ::core::option::Option<::std::string::String>,
     /// The start time of the operation. The timestamp type represents date and time information using ISO 8601 format and is always in UTC. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z.
     ///
+    /// Format `date-time`, kept exactly as sent.
+    ///
     /// JSON `createdDateTime`, nullable.
     ///
     /// `None` when the response leaves it out or sends `null`.
     pub created_date_time: ::core::option::Option<::std::string::String>,
     /// The time of the last action in the operation. The timestamp type represents date and time information using ISO 8601 format and is always in UTC. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z.
+    ///
+    /// Format `date-time`, kept exactly as sent.
     ///
     /// JSON `lastActionDateTime`, nullable.
     ///
@@ -148,9 +152,13 @@ pub struct LongRunningOperationPatch {
     pub id: ::signin_prefs_core::NonNullPatch<::std::string::String>,
     /// The start time of the operation. The timestamp type represents date and time information using ISO 8601 format and is always in UTC. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z.
     ///
+    /// Format `date-time`, kept exactly as sent.
+    ///
     /// JSON `createdDateTime`: absent, `null` (clears) or a value.
     pub created_date_time: ::signin_prefs_core::Patch<::std::string::String>,
     /// The time of the last action in the operation. The timestamp type represents date and time information using ISO 8601 format and is always in UTC. For example, midnight UTC on Jan 1, 2014 is 2014-01-01T00:00:00Z.
+    ///
+    /// Format `date-time`, kept exactly as sent.
     ///
     /// JSON `lastActionDateTime`: absent, `null` (clears) or a value.
     pub last_action_date_time: ::signin_prefs_core::Patch<::std::string::String>,

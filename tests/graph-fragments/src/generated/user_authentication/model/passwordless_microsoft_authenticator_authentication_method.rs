@@ -12,11 +12,15 @@ pub struct PasswordlessMicrosoftAuthenticatorAuthenticationMethod {
     ///
     /// `None` when the response leaves it out or sends `null`.
     pub id: ::core::option::Option<::std::string::String>,
+    /// Format `date-time`, kept exactly as sent.
+    ///
     /// JSON `createdDateTime`, nullable.
     ///
     /// `None` when the response leaves it out or sends `null`.
     pub created_date_time: ::core::option::Option<::std::string::String>,
     /// The timestamp when this method was registered to the user.
+    ///
+    /// Format `date-time`, kept exactly as sent.
     ///
     /// JSON `creationDateTime`, nullable.
     ///

@@ -12,6 +12,8 @@ pub struct PhoneAuthenticationMethod {
     ///
     /// `None` when the response leaves it out or sends `null`.
     pub id: ::core::option::Option<::std::string::String>,
+    /// Format `date-time`, kept exactly as sent.
+    ///
     /// JSON `createdDateTime`, nullable.
     ///
     /// `None` when the response leaves it out or sends `null`.
@@ -131,6 +133,8 @@ pub struct PhoneAuthenticationMethodPatch {
     ///
     /// JSON `id`: absent or a value; the spec does not allow `null`.
     pub id: ::signin_prefs_core::NonNullPatch<::std::string::String>,
+    /// Format `date-time`, kept exactly as sent.
+    ///
     /// JSON `createdDateTime`: absent, `null` (clears) or a value.
     pub created_date_time: ::signin_prefs_core::Patch<::std::string::String>,
     /// The phone number to text or call for authentication. Phone numbers use the format '+<country code> <number>x<extension>', with extension optional. For example, +1 5555551234 or +1 5555551234x123 are valid. Numbers are rejected when creating/updating if they don't match the required format.

@@ -12,6 +12,8 @@ pub struct PlatformCredentialAuthenticationMethod {
     ///
     /// `None` when the response leaves it out or sends `null`.
     pub id: ::core::option::Option<::std::string::String>,
+    /// Format `date-time`, kept exactly as sent.
+    ///
     /// JSON `createdDateTime`, nullable.
     ///
     /// `None` when the response leaves it out or sends `null`.

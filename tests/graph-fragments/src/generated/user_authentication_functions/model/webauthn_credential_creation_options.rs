@@ -8,6 +8,8 @@
 pub struct WebauthnCredentialCreationOptions {
     /// Defines when the challenge in the creation options is no longer valid. Expired challenges are rejected when you attempt to create a new fido2AuthenticationMethod.
     ///
+    /// Format `date-time`, kept exactly as sent.
+    ///
     /// JSON `challengeTimeoutDateTime`, nullable.
     ///
     /// `None` when the response leaves it out or sends `null`.
