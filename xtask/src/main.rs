@@ -1,6 +1,7 @@
 //! Project chores, run as `cargo xtask <command>` (the alias is in `.cargo/config.toml`).
 
 mod codegen;
+mod spec;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -22,14 +23,73 @@ enum Task {
         #[arg(long)]
         check: bool,
     },
+    /// Maintain spec/: cut the product's slice from Microsoft's modules, or compare two specs.
+    Spec {
+        #[command(subcommand)]
+        command: SpecTask,
+    },
     /// Run the whole test suite: every Rust test in the workspace.
     Test,
+}
+
+#[derive(Subcommand)]
+enum SpecTask {
+    /// Rebuild the product's spec from Microsoft's modules, as spec/slice.yaml says.
+    Slice {
+        /// The slice config.
+        #[arg(long, default_value = "spec/slice.yaml")]
+        config: PathBuf,
+        /// Slice these module files (YAML or JSON, gzipped or not) instead of the config's.
+        #[arg(long = "module")]
+        modules: Vec<PathBuf>,
+        /// Write here instead of the config's output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        /// Write nothing; fail if the committed slice is out of date.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Report what changed between two specs and whether it breaks callers of the generated crates.
+    Diff {
+        /// The older spec.
+        old: PathBuf,
+        /// The newer spec.
+        new: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Exit with failure when any change breaks callers.
+        #[arg(long)]
+        fail_on_breaking: bool,
+    },
 }
 
 fn main() -> ExitCode {
     let root = project_root();
     let result = match Cli::parse().command {
         Task::Codegen { check } => codegen::run(&root, check).map_err(|error| error.to_string()),
+        Task::Spec {
+            command:
+                SpecTask::Slice {
+                    config,
+                    modules,
+                    output,
+                    check,
+                },
+        } => spec::slice::run(&root.join(config), &modules, output.as_deref(), check)
+            .map(|report| println!("{report}"))
+            .map_err(|error| error.to_string()),
+        Task::Spec {
+            command:
+                SpecTask::Diff {
+                    old,
+                    new,
+                    json,
+                    fail_on_breaking,
+                },
+        } => spec::diff::run(&old, &new, json, fail_on_breaking)
+            .map(|report| print!("{report}"))
+            .map_err(|error| error.to_string()),
         Task::Test => run_tests(&root),
     };
     match result {

@@ -10,18 +10,24 @@
 //!   state, so a typed patch cannot ask the service to store `null` where the spec forbids it.
 //! - [`Patchable`] ties a resource type to its patch type; [`apply`] merges a patch into a resource and
 //!   [`diff`] computes the smallest patch that turns one resource into another.
-//! - [`OpenEnum`] describes Graph's evolvable enums, which must keep values they do not know.
+//! - [`OpenEnum`] describes Graph's evolvable enums, which must keep values they do not know, and
+//!   [`FlagSet`] the flag enums whose values are comma-separated sets of members.
+//! - [`CollectionPage`] is one page of a paged collection.
 //!
 //! The crate does no I/O and never panics: every function is total over its inputs.
 
 mod error;
+mod flags;
 mod map_key;
 mod merge;
 mod open_enum;
+mod page;
 mod patch;
 
 pub use error::Error;
+pub use flags::{FlagSet, StrictFlags};
 pub use map_key::MapKey;
 pub use merge::{Patchable, SparsePatch, apply, diff};
 pub use open_enum::{OpenEnum, Strict, deserialize_open_enum, parse_strict};
+pub use page::CollectionPage;
 pub use patch::{NonNullPatch, Patch};

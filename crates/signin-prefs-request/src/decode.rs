@@ -39,6 +39,18 @@ pub fn optional_json<T: DeserializeOwned>(
         })
 }
 
+/// A 2xx response whose body is text (e.g. the count `$count` answers with).
+pub fn text(operation: &'static str, status: u16, body: &[u8]) -> Result<String, Error> {
+    if !is_success(status) {
+        return Err(failure(operation, status, body));
+    }
+    String::from_utf8(body.to_vec()).map_err(|error| Error::DecodeText {
+        operation,
+        status,
+        reason: error.to_string(),
+    })
+}
+
 /// A 2xx response with nothing the caller needs.
 pub fn empty(operation: &'static str, status: u16, body: &[u8]) -> Result<(), Error> {
     if is_success(status) {

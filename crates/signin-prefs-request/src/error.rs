@@ -22,6 +22,14 @@ pub enum Error {
         /// The key as given.
         value: String,
     },
+    /// An `@odata.nextLink` that is not a usable absolute URL.
+    #[error("cannot follow the next link {link:?}: {reason}")]
+    InvalidNextLink {
+        /// The link as received.
+        link: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A header parameter cannot be sent as given.
     #[error("header `{name}` cannot carry {value:?}: {reason}")]
     InvalidHeader {
@@ -74,6 +82,16 @@ pub enum Error {
         /// The start of the body, as text.
         body: String,
     },
+    /// A success response whose text body is not UTF-8.
+    #[error("{operation}: HTTP {status}: the text body is not UTF-8: {reason}")]
+    DecodeText {
+        /// The operationId.
+        operation: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// What the decoder found.
+        reason: String,
+    },
     /// A success response without the body the operation needs.
     #[error("{operation}: HTTP {status} with an empty body, where the spec promises one")]
     MissingBody {
@@ -91,6 +109,7 @@ impl Error {
             Self::Service { status, .. }
             | Self::UnexpectedStatus { status, .. }
             | Self::DecodeBody { status, .. }
+            | Self::DecodeText { status, .. }
             | Self::MissingBody { status, .. } => Some(*status),
             _ => None,
         }

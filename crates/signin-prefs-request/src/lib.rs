@@ -31,6 +31,7 @@ pub mod decode;
 mod error;
 #[rustfmt::skip]
 mod generated;
+mod next_page;
 mod operation;
 mod path;
 mod request;
@@ -38,6 +39,7 @@ mod request;
 pub use error::Error;
 pub use generated::*;
 pub use http::Method;
+pub use next_page::NextPage;
 pub use operation::Operation;
-pub use path::PathBuilder;
+pub use path::{PathBuilder, TemplatePart};
 pub use request::GraphRequest;

@@ -19,6 +19,38 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~')
     .remove(b'@');
 
+/// What stays literal in text from the spec (literal segments, a template's fixed text): every
+/// character RFC 3986 allows in a segment, so `$count` and `f(x=1)` go out as written.
+const SPEC_TEXT: &AsciiSet = &SEGMENT
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b';')
+    .remove(b'=')
+    .remove(b':');
+
+/// A piece of a path segment template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplatePart<'a> {
+    /// Fixed text from the spec.
+    Literal(&'a str),
+    /// A parameter's value; `quoted` when the template puts it inside `'…'`.
+    Param {
+        /// The parameter's name in the spec.
+        name: &'static str,
+        /// The value, not yet encoded.
+        value: &'a str,
+        /// Whether the value sits inside an OData string literal.
+        quoted: bool,
+    },
+}
+
 /// Builds a path one segment at a time.
 #[derive(Debug, Clone)]
 pub struct PathBuilder {
@@ -36,11 +68,11 @@ impl PathBuilder {
         }
     }
 
-    /// Appends a fixed segment from the spec, such as `users` or `authentication`.
+    /// Appends a fixed segment from the spec, such as `users`, `authentication` or `$count`.
     pub fn push_literal(&mut self, literal: &str) {
         self.last_literal = Some(self.path.len());
         self.path.push('/');
-        self.path.extend(utf8_percent_encode(literal, SEGMENT));
+        self.path.extend(utf8_percent_encode(literal, SPEC_TEXT));
     }
 
     /// Appends a key (e.g. `user-id`) as exactly one segment, or in the key form
@@ -64,6 +96,37 @@ impl PathBuilder {
         } else {
             self.path.push('/');
             self.path.extend(utf8_percent_encode(key, SEGMENT));
+        }
+        Ok(())
+    }
+
+    /// Appends a segment mixing fixed text and parameters, as OData function calls do:
+    /// `creationOptions(challengeTimeoutInMinutes={challengeTimeoutInMinutes})`. Each parameter is
+    /// percent-encoded, with `'` doubled when the template quotes it, so it stays inside its slot.
+    pub fn push_template(&mut self, parts: &[TemplatePart<'_>]) -> Result<(), Error> {
+        self.last_literal = None;
+        self.path.push('/');
+        for part in parts {
+            match part {
+                TemplatePart::Literal(text) => {
+                    self.path.extend(utf8_percent_encode(text, SPEC_TEXT))
+                }
+                TemplatePart::Param {
+                    name,
+                    value,
+                    quoted,
+                } => {
+                    if value.is_empty() && !quoted {
+                        return Err(Error::EmptyPathParameter { name });
+                    }
+                    let value = if *quoted {
+                        value.replace('\'', "''")
+                    } else {
+                        (*value).to_owned()
+                    };
+                    self.path.extend(utf8_percent_encode(&value, SEGMENT));
+                }
+            }
         }
         Ok(())
     }

@@ -3,7 +3,9 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::ir::{Api, EnumDef, ObjectDef, Property, TypeDef, TypeRef};
+use super::ir::{
+    Api, EnumDef, NamedKind, ObjectDef, PageDef, Polymorphic, Property, TypeDef, TypeRef,
+};
 use super::render::{GeneratedModule, doc_attrs, file_header, module_name};
 
 /// Every file of the model crate's `src/generated/`, as (module name, tokens).
@@ -20,6 +22,10 @@ pub(crate) fn emit(api: &Api) -> Vec<GeneratedModule> {
                 TypeDef::Enum(enumeration) => (
                     format!("The `{}` enum.", enumeration.spec_name),
                     enum_tokens(enumeration),
+                ),
+                TypeDef::Alias(alias) => (
+                    format!("The `{}` schema.", alias.spec_name),
+                    alias_tokens(alias),
                 ),
             };
             let header = file_header(api, &summary);
@@ -49,7 +55,7 @@ fn object_tokens(object: &ObjectDef) -> TokenStream {
     let spec_name = &object.spec_name;
     let fields = object.properties.iter().map(|property| {
         let field = format_ident!("{}", property.rust_name);
-        let ty = rust_type(&property.ty);
+        let ty = field_type(property);
         let docs = property_docs(property);
         quote! { #docs pub #field: ::core::option::Option<#ty>, }
     });
@@ -115,6 +121,12 @@ fn object_tokens(object: &ObjectDef) -> TokenStream {
         .patch_name
         .as_ref()
         .map(|patch_name| patch_tokens(object, patch_name));
+    let odata_type = format!("#{}", object.spec_name);
+    let polymorphic = object
+        .polymorphic
+        .as_ref()
+        .map(|p| polymorphic_tokens(object, p));
+    let page = object.page.as_ref().map(|page| page_tokens(object, page));
 
     quote! {
         #docs
@@ -128,8 +140,10 @@ fn object_tokens(object: &ObjectDef) -> TokenStream {
         impl #name {
             /// The schema's name in the spec.
             pub const SPEC_NAME: &'static str = #spec_name;
-            /// The JSON names of the properties the spec lists, in spec order.
+            /// The JSON names of the properties the spec lists, inherited ones first.
             pub const PROPERTIES: &'static [&'static str] = &[#(#json_names),*];
+            /// The `@odata.type` the service gives this type.
+            pub const ODATA_TYPE: &'static str = #odata_type;
         }
 
         impl ::serde::Serialize for #name {
@@ -168,6 +182,109 @@ fn object_tokens(object: &ObjectDef) -> TokenStream {
         }
 
         #patch
+        #polymorphic
+        #page
+    }
+}
+
+fn alias_tokens(alias: &super::ir::AliasDef) -> TokenStream {
+    let name = format_ident!("{}", alias.rust_name);
+    let docs = type_docs(&alias.docs, &alias.spec_name, &[]);
+    let ty = rust_type(&alias.ty);
+    quote! {
+        #docs
+        pub type #name = #ty;
+    }
+}
+
+/// The enum reading a base type or any subtype, chosen by `@odata.type`.
+fn polymorphic_tokens(base: &ObjectDef, polymorphic: &Polymorphic) -> TokenStream {
+    let name = format_ident!("{}", polymorphic.rust_name);
+    let base_type = format_ident!("{}", base.rust_name);
+    let fallback = format_ident!("{}", polymorphic.fallback_variant);
+    let odata_types: Vec<&str> = polymorphic
+        .variants
+        .iter()
+        .map(|(odata, _)| odata.as_str())
+        .collect();
+    let variants: Vec<_> = polymorphic
+        .variants
+        .iter()
+        .map(|(_, rust)| format_ident!("{}", rust))
+        .collect();
+    let variant_docs = polymorphic
+        .variants
+        .iter()
+        .map(|(odata, _)| format!(" `@odata.type` `{odata}`."));
+    let doc = format!(
+        " A `{}` or any of its subtypes, told apart by `@odata.type`. A value whose `@odata.type` is \
+         missing or unknown to this build is read as the base type, with everything it carries kept.",
+        base.spec_name
+    );
+    let expecting = format!("a `{}` object", base.spec_name);
+    quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
+        #[allow(
+            clippy::large_enum_variant,
+            reason = "values are read once and matched on; boxing every subtype would cost more than it saves"
+        )]
+        pub enum #name {
+            #( #[doc = #variant_docs] #variants(super::#variants), )*
+            /// `@odata.type` missing or not one this build knows.
+            #fallback(#base_type),
+        }
+
+        impl #name {
+            /// The `@odata.type` values this build reads into their own variant.
+            pub const ODATA_TYPES: &'static [&'static str] = &[#(#odata_types),*];
+        }
+
+        impl ::serde::Serialize for #name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                match self {
+                    #( Self::#variants(value) => ::serde::Serialize::serialize(value, serializer), )*
+                    Self::#fallback(value) => ::serde::Serialize::serialize(value, serializer),
+                }
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                // `@odata.type` may come after other properties, so the object is read first.
+                let object = <::serde_json::Map<::std::string::String, ::serde_json::Value> as ::serde::Deserialize>::deserialize(deserializer)
+                    .map_err(|error| <D::Error as ::serde::de::Error>::custom(::core::format_args!("{}: {}", #expecting, error)))?;
+                let odata_type = object.get("@odata.type").and_then(::serde_json::Value::as_str).map(::std::borrow::ToOwned::to_owned);
+                let value = ::serde_json::Value::Object(object);
+                let read = match odata_type.as_deref() {
+                    #( ::core::option::Option::Some(#odata_types) => ::serde_json::from_value(value).map(Self::#variants), )*
+                    _ => ::serde_json::from_value(value).map(Self::#fallback),
+                };
+                read.map_err(<D::Error as ::serde::de::Error>::custom)
+            }
+        }
+    }
+}
+
+/// One page of a collection: its items and the link to the next page.
+fn page_tokens(object: &ObjectDef, page: &PageDef) -> TokenStream {
+    let name = format_ident!("{}", object.rust_name);
+    let item = rust_type(&page.item);
+    let value = format_ident!("{}", page.value_field);
+    let next = format_ident!("{}", page.next_link_field);
+    quote! {
+        impl ::signin_prefs_core::CollectionPage for #name {
+            type Item = #item;
+
+            fn next_link(&self) -> ::core::option::Option<&str> {
+                self.#next.as_deref()
+            }
+
+            fn into_items(self) -> ::std::vec::Vec<Self::Item> {
+                self.#value.unwrap_or_default()
+            }
+        }
     }
 }
 
@@ -210,8 +327,18 @@ fn patch_field_type(property: &Property) -> (TokenStream, TokenStream) {
     } else {
         quote!(::signin_prefs_core::NonNullPatch)
     };
-    let ty = rust_type(&property.ty);
+    let ty = field_type(property);
     (quote!(#wrapper<#ty>), wrapper)
+}
+
+/// A property's Rust type, boxed where the types refer to each other.
+fn field_type(property: &Property) -> TokenStream {
+    let ty = rust_type(&property.ty);
+    if property.boxed {
+        quote!(::std::boxed::Box<#ty>)
+    } else {
+        ty
+    }
 }
 
 fn patch_tokens(object: &ObjectDef, patch_name: &str) -> TokenStream {
@@ -274,7 +401,7 @@ fn patch_tokens(object: &ObjectDef, patch_name: &str) -> TokenStream {
             // Enum values in a patch are input, so they are checked against the spec's members.
             TypeRef::Named {
                 rust_name,
-                is_enum: true,
+                kind: NamedKind::Enum,
             } => {
                 let member = format_ident!("{}", rust_name);
                 quote! {
@@ -282,6 +409,19 @@ fn patch_tokens(object: &ObjectDef, patch_name: &str) -> TokenStream {
                         value.#field = map
                             .next_value::<#wrapper<::signin_prefs_core::Strict<super::#member>>>()?
                             .map(::signin_prefs_core::Strict::into_inner);
+                    }
+                }
+            }
+            TypeRef::Named {
+                rust_name,
+                kind: NamedKind::Flags,
+            } => {
+                let member = format_ident!("{}", rust_name);
+                quote! {
+                    #json => {
+                        value.#field = map
+                            .next_value::<#wrapper<::signin_prefs_core::StrictFlags<super::#member>>>()?
+                            .map(::signin_prefs_core::StrictFlags::into_inner);
                     }
                 }
             }

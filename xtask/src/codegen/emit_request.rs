@@ -4,12 +4,13 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::ir::{Api, Docs, Operation, Param, ParamKind, Segment, Success, TypeRef};
+use super::ir::{Api, Docs, Operation, Param, ParamKind, Segment, Success, TemplatePart, TypeRef};
 use super::render::{GeneratedModule, doc_attrs, file_header, module_name};
 
-/// Every file of the request crate's `src/generated/`. `model_crate` is the model crate's name.
-pub(crate) fn emit(api: &Api, model_crate: &str) -> Vec<GeneratedModule> {
-    let model = format_ident!("{}", model_crate);
+/// Every file of the request crate's `src/generated/`. `model` is the Rust path of the model
+/// types (e.g. `::signin_prefs_model`) and `runtime` that of the request runtime (`crate` in the
+/// request crate itself).
+pub(crate) fn emit(api: &Api, model: &TokenStream, runtime: &TokenStream) -> Vec<GeneratedModule> {
     let mut modules: Vec<GeneratedModule> = api
         .operations
         .iter()
@@ -21,7 +22,7 @@ pub(crate) fn emit(api: &Api, model_crate: &str) -> Vec<GeneratedModule> {
                 operation.operation_id
             );
             let header = file_header(api, &summary);
-            let body = operation_tokens(operation, &model);
+            let body = operation_tokens(operation, model, runtime);
             GeneratedModule {
                 name: module_name(&operation.rust_name),
                 tokens: quote! { #header #body },
@@ -46,8 +47,8 @@ pub(crate) fn emit(api: &Api, model_crate: &str) -> Vec<GeneratedModule> {
 }
 
 /// A type as the request crate names it: named types through the model crate.
-fn rust_type(ty: &TypeRef, model: &proc_macro2::Ident) -> TokenStream {
-    super::render::rust_type(ty, &quote!(::#model))
+fn rust_type(ty: &TypeRef, model: &TokenStream) -> TokenStream {
+    super::render::rust_type(ty, model)
 }
 
 fn param_type(param: &Param) -> TokenStream {
@@ -78,7 +79,11 @@ fn param_doc(param: &Param, place: &str) -> TokenStream {
     doc_attrs(&docs, &extra)
 }
 
-fn operation_tokens(operation: &Operation, model: &proc_macro2::Ident) -> TokenStream {
+fn operation_tokens(
+    operation: &Operation,
+    model: &TokenStream,
+    runtime: &TokenStream,
+) -> TokenStream {
     let name = format_ident!("{}", operation.rust_name);
     let operation_id = &operation.operation_id;
     let method = format_ident!("{}", operation.method.as_str());
@@ -97,9 +102,19 @@ fn operation_tokens(operation: &Operation, model: &proc_macro2::Ident) -> TokenS
     for param in &operation.path_params {
         let field = format_ident!("{}", param.rust_name);
         let doc = param_doc(param, "Path");
-        fields.push(quote! { #doc pub #field: ::std::string::String, });
-        new_params.push(quote! { #field: impl ::core::convert::Into<::std::string::String> });
-        new_inits.push(quote! { #field: #field.into(), });
+        if param.kind == ParamKind::String {
+            fields.push(quote! { #doc pub #field: ::std::string::String, });
+            new_params.push(quote! { #field: impl ::core::convert::Into<::std::string::String> });
+            new_inits.push(quote! { #field: #field.into(), });
+        } else {
+            let ty = param_type(&Param {
+                required: true,
+                ..param.clone()
+            });
+            fields.push(quote! { #doc pub #field: #ty, });
+            new_params.push(quote! { #field: #ty });
+            new_inits.push(quote! { #field, });
+        }
     }
     for (params, place) in [
         (&operation.query_params, "Query"),
@@ -121,9 +136,9 @@ fn operation_tokens(operation: &Operation, model: &proc_macro2::Ident) -> TokenS
     if let Some(body) = &operation.body {
         let body_type = format_ident!("{}", body.rust_type);
         let ty = if body.required {
-            quote!(::#model::#body_type)
+            quote!(#model::#body_type)
         } else {
-            quote!(::core::option::Option<::#model::#body_type>)
+            quote!(::core::option::Option<#model::#body_type>)
         };
         fields.push(quote! { /// The request body.
         pub body: #ty, });
@@ -139,6 +154,26 @@ fn operation_tokens(operation: &Operation, model: &proc_macro2::Ident) -> TokenS
         } => {
             let field = format_ident!("{}", rust_name);
             quote! { path.push_key(#wire_name, &self.#field)?; }
+        }
+        Segment::Template(parts) => {
+            let parts = parts.iter().map(|part| match part {
+                TemplatePart::Literal(text) => quote! { #runtime::TemplatePart::Literal(#text) },
+                TemplatePart::Param {
+                    wire_name,
+                    rust_name,
+                    quoted,
+                } => {
+                    let field = format_ident!("{}", rust_name);
+                    quote! {
+                        #runtime::TemplatePart::Param {
+                            name: #wire_name,
+                            value: &::std::string::ToString::to_string(&self.#field),
+                            quoted: #quoted,
+                        }
+                    }
+                }
+            });
+            quote! { path.push_template(&[#(#parts),*])?; }
         }
     });
     let query = operation.query_params.iter().map(|param| {
@@ -187,26 +222,49 @@ fn operation_tokens(operation: &Operation, model: &proc_macro2::Ident) -> TokenS
     let (output, decode) = match &operation.success {
         Success::Empty => (
             quote!(()),
-            quote! { crate::decode::empty(Self::OPERATION_ID, status, body) },
+            quote! { #runtime::decode::empty(Self::OPERATION_ID, status, body) },
+        ),
+        Success::Text => (
+            quote!(::std::string::String),
+            quote! { #runtime::decode::text(Self::OPERATION_ID, status, body) },
         ),
         Success::Json(ty) => {
             let ty = rust_type(ty, model);
             (
                 ty,
-                quote! { crate::decode::json(Self::OPERATION_ID, status, body) },
+                quote! { #runtime::decode::json(Self::OPERATION_ID, status, body) },
             )
         }
         Success::OptionalJson(ty) => {
             let ty = rust_type(ty, model);
             (
                 quote!(::core::option::Option<#ty>),
-                quote! { crate::decode::optional_json(Self::OPERATION_ID, status, body) },
+                quote! { #runtime::decode::optional_json(Self::OPERATION_ID, status, body) },
             )
         }
+    };
+    let default_impl = new_params.is_empty().then(|| {
+        quote! {
+            impl ::core::default::Default for #name {
+                fn default() -> Self {
+                    Self::new()
+                }
+            }
+        }
+    });
+    // Only requests that add a query, a header or a body need a mutable binding.
+    let request_binding = if operation.query_params.is_empty()
+        && operation.header_params.is_empty()
+        && operation.body.is_none()
+    {
+        quote!(request)
+    } else {
+        quote!(mut request)
     };
     let output_doc = match &operation.success {
         Success::Empty => " A 2xx response carries nothing the caller needs.",
         Success::Json(_) => " The 2xx response body.",
+        Success::Text => " The 2xx response body, as text.",
         Success::OptionalJson(_) => {
             " The 2xx response body, if any: Graph answers writes with `204 No Content`, so `None` is success."
         }
@@ -232,25 +290,27 @@ fn operation_tokens(operation: &Operation, model: &proc_macro2::Ident) -> TokenS
             }
         }
 
-        impl crate::Operation for #name {
+        #default_impl
+
+        impl #runtime::Operation for #name {
             #[doc = #output_doc]
             type Output = #output;
 
             const OPERATION_ID: &'static str = #operation_id;
-            const METHOD: crate::Method = crate::Method::#method;
+            const METHOD: #runtime::Method = #runtime::Method::#method;
             const PATH_TEMPLATE: &'static str = #path_template;
 
-            fn to_request(&self) -> ::core::result::Result<crate::GraphRequest, crate::Error> {
-                let mut path = crate::PathBuilder::new(super::API_BASE_PATH);
+            fn to_request(&self) -> ::core::result::Result<#runtime::GraphRequest, #runtime::Error> {
+                let mut path = #runtime::PathBuilder::new(super::API_BASE_PATH);
                 #(#segments)*
-                let mut request = crate::GraphRequest::new(Self::METHOD, path.finish());
+                let #request_binding = #runtime::GraphRequest::new(Self::METHOD, path.finish());
                 #(#query)*
                 #(#headers)*
                 #body
                 ::core::result::Result::Ok(request)
             }
 
-            fn decode_response(status: u16, body: &[u8]) -> ::core::result::Result<Self::Output, crate::Error> {
+            fn decode_response(status: u16, body: &[u8]) -> ::core::result::Result<Self::Output, #runtime::Error> {
                 #decode
             }
         }

@@ -34,24 +34,27 @@ pub(crate) fn sync(
         }
     }
     let mut extra = Vec::new();
-    for dir in owned {
-        let entries = match std::fs::read_dir(root.join(dir)) {
+    let mut pending: Vec<PathBuf> = owned.to_vec();
+    while let Some(dir) = pending.pop() {
+        let entries = match std::fs::read_dir(root.join(&dir)) {
             Ok(entries) => entries,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
             Err(source) => {
                 return Err(Error::Read {
-                    path: root.join(dir),
+                    path: root.join(&dir),
                     source,
                 });
             }
         };
         for entry in entries {
             let entry = entry.map_err(|source| Error::Read {
-                path: root.join(dir),
+                path: root.join(&dir),
                 source,
             })?;
             let relative = dir.join(entry.file_name());
-            if !expected.contains(relative.as_path()) {
+            if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
+                pending.push(relative);
+            } else if !expected.contains(relative.as_path()) {
                 extra.push(relative);
             }
         }

@@ -15,9 +15,10 @@ fn xtask_dir() -> PathBuf {
 fn fixture_target(spec: &'static str) -> Target {
     Target {
         spec,
-        model_dir: "model",
-        model_crate: "fixture_model",
-        request_dir: "request",
+        model_out: "model",
+        request_out: "request",
+        model_path: "::fixture_model",
+        runtime_path: "crate",
     }
 }
 
@@ -121,20 +122,20 @@ fn error_for(rest: &str) -> String {
 fn unsupported_constructs_are_named_with_their_location() {
     let cases: &[(&str, &str)] = &[
         (
-            "paths: {}\ncomponents:\n  schemas:\n    a.b:\n      allOf:\n        - type: object\n",
-            "components.schemas.a.b: unsupported construct: `allOf`",
+            "paths: {}\ncomponents:\n  schemas:\n    a.b:\n      oneOf:\n        - type: object\n        - type: boolean\n",
+            "components.schemas.a.b: unsupported construct: `oneOf`",
         ),
         (
-            "paths: {}\ncomponents:\n  schemas:\n    a.b:\n      type: object\n      properties:\n        c:\n          type: string\n          enum: [x, y]\n",
-            "components.schemas.a.b.properties.c: unsupported construct: an inline enum",
+            "paths: {}\ncomponents:\n  schemas:\n    a.b:\n      type: object\n      properties:\n        c:\n          oneOf:\n            - type: boolean\n            - type: object\n",
+            "components.schemas.a.b.properties.c: unsupported construct: `oneOf` other than Graph's number-or-string",
         ),
         (
-            "paths: {}\ncomponents:\n  schemas:\n    a.b:\n      type: object\n      properties:\n        c:\n          oneOf:\n            - type: string\n            - type: integer\n",
-            "components.schemas.a.b.properties.c: unsupported construct: `oneOf`",
+            "paths: {}\ncomponents:\n  schemas:\n    a.b:\n      type: object\n      properties:\n        c:\n          not:\n            type: string\n",
+            "components.schemas.a.b.properties.c: unsupported construct: `not`",
         ),
         (
-            "paths:\n  '/f(x={x})':\n    get:\n      operationId: f_F\n      parameters:\n        - {name: x, in: path, required: true, schema: {type: string}}\n      responses: {'204': {description: ok}}\n",
-            "paths./f(x={x}).get: unsupported construct: a parameter inside the path segment \"f(x={x})\"",
+            "paths: {}\ncomponents:\n  schemas:\n    a.b:\n      type: object\n      properties:\n        c:\n          anyOf:\n            - type: string\n            - type: integer\n",
+            "components.schemas.a.b.properties.c: unsupported construct: `anyOf` other than a nullable `$ref`",
         ),
         (
             "paths:\n  /a:\n    post:\n      operationId: a_Post\n      requestBody:\n        content:\n          text/plain:\n            schema: {type: string}\n      responses: {'204': {description: ok}}\n",
@@ -143,6 +144,14 @@ fn unsupported_constructs_are_named_with_their_location() {
         (
             "paths:\n  /a:\n    get:\n      operationId: a_Get\n      parameters:\n        - {name: k, in: cookie, schema: {type: string}}\n      responses: {'204': {description: ok}}\n",
             "paths./a.get.parameters[0]: unsupported construct: a cookie parameter",
+        ),
+        (
+            "paths:\n  /a:\n    get:\n      operationId: a_Get\n      parameters:\n        - {name: k, in: header, schema: {type: integer}}\n      responses: {'204': {description: ok}}\n",
+            "paths./a.get.parameters[0]: unsupported construct: a header parameter that is not a string",
+        ),
+        (
+            "paths:\n  /a/{n}:\n    get:\n      operationId: a_Get\n      parameters:\n        - {name: n, in: path, required: true, schema: {type: integer}}\n      responses: {'204': {description: ok}}\n",
+            "paths./a/{n}.get: unsupported construct: a key segment `{n}` that is not a string",
         ),
     ];
     for (spec, expected) in cases {

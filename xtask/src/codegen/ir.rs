@@ -25,6 +25,16 @@ pub(crate) struct Api {
 pub(crate) enum TypeDef {
     Object(ObjectDef),
     Enum(EnumDef),
+    /// A named schema that is a plain type, such as an integer count.
+    Alias(AliasDef),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct AliasDef {
+    pub(crate) spec_name: String,
+    pub(crate) rust_name: String,
+    pub(crate) docs: Docs,
+    pub(crate) ty: TypeRef,
 }
 
 impl TypeDef {
@@ -32,6 +42,7 @@ impl TypeDef {
         match self {
             Self::Object(object) => &object.rust_name,
             Self::Enum(enumeration) => &enumeration.rust_name,
+            Self::Alias(alias) => &alias.rust_name,
         }
     }
 }
@@ -50,11 +61,35 @@ pub(crate) struct ObjectDef {
     pub(crate) spec_name: String,
     pub(crate) rust_name: String,
     pub(crate) docs: Docs,
+    /// Inherited properties (through `allOf`) first, then the schema's own.
     pub(crate) properties: Vec<Property>,
+    /// The `allOf` parent, by Rust name.
+    pub(crate) parent: Option<String>,
+    /// Set when the schema has subtypes and is referenced somewhere: the polymorphic enum.
+    pub(crate) polymorphic: Option<Polymorphic>,
+    /// Set when the schema is a page of a collection (`value` plus `@odata.nextLink`).
+    pub(crate) page: Option<PageDef>,
     /// Whether the schema admits properties it does not list (Graph's schemas all do).
     pub(crate) open: bool,
     /// Set when a PATCH operation takes this schema as its body: the patch type's name.
     pub(crate) patch_name: Option<String>,
+}
+
+/// The enum that reads a base type or any of its subtypes, told apart by `@odata.type`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Polymorphic {
+    pub(crate) rust_name: String,
+    /// (`@odata.type` value, Rust type name) for the base and each subtype, sorted by Rust name.
+    pub(crate) variants: Vec<(String, String)>,
+    /// The variant holding a value whose `@odata.type` is missing or unknown, read as the base.
+    pub(crate) fallback_variant: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PageDef {
+    pub(crate) item: TypeRef,
+    pub(crate) value_field: String,
+    pub(crate) next_link_field: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +99,8 @@ pub(crate) struct Property {
     pub(crate) ty: TypeRef,
     pub(crate) nullable: bool,
     pub(crate) read_only: bool,
+    /// Held in a `Box` because the types refer to each other.
+    pub(crate) boxed: bool,
     pub(crate) docs: Docs,
 }
 
@@ -75,6 +112,8 @@ pub(crate) struct EnumDef {
     pub(crate) members: Vec<EnumMember>,
     /// The catch-all variant holding values the spec does not list.
     pub(crate) unknown_variant: String,
+    /// `x-ms-enum-flags`: values on the wire are comma-separated sets of members.
+    pub(crate) flags: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -94,11 +133,21 @@ pub(crate) enum TypeRef {
     /// Any JSON value: schemas without a usable type.
     Json,
     Array(Box<TypeRef>),
-    /// A named schema; `is_enum` tells the emitters which serde path it takes.
+    /// A named schema.
     Named {
         rust_name: String,
-        is_enum: bool,
+        kind: NamedKind,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NamedKind {
+    Object,
+    /// A base type read through its polymorphic enum (`rust_name` is the enum's).
+    Polymorphic,
+    Enum,
+    /// A flags enum: the Rust type is a `FlagSet` of it.
+    Flags,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,10 +189,23 @@ pub(crate) struct Operation {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Segment {
     Literal(String),
-    /// A path parameter (also listed in `Operation::path_params`).
+    /// A whole segment that is a key (also listed in `Operation::path_params`).
     Param {
         wire_name: String,
         rust_name: String,
+    },
+    /// A segment mixing text and parameters, as OData functions do: `f(x={x})`.
+    Template(Vec<TemplatePart>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum TemplatePart {
+    Literal(String),
+    /// A parameter; `quoted` when the template puts it inside `'…'` (an OData string literal).
+    Param {
+        wire_name: String,
+        rust_name: String,
+        quoted: bool,
     },
 }
 
@@ -154,6 +216,8 @@ pub(crate) struct Param {
     pub(crate) kind: ParamKind,
     pub(crate) required: bool,
     pub(crate) description: Option<String>,
+    /// The values the spec allows (an `enum` on the parameter or its items); empty when open.
+    pub(crate) allowed_values: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,4 +245,6 @@ pub(crate) enum Success {
     Json(TypeRef),
     /// A declared body that the service may leave out (writes answer 204 No Content).
     OptionalJson(TypeRef),
+    /// A `text/plain` body, such as the number `$count` answers with.
+    Text,
 }

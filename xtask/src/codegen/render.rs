@@ -8,7 +8,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::Error;
-use super::ir::{Api, Docs, TypeRef};
+use super::ir::{Api, Docs, NamedKind, TypeRef};
 
 /// One generated module: its file stem and its tokens.
 pub(crate) struct GeneratedModule {
@@ -110,9 +110,12 @@ pub(crate) fn rust_type(ty: &TypeRef, named_in: &TokenStream) -> TokenStream {
             let item = rust_type(item, named_in);
             quote!(::std::vec::Vec<#item>)
         }
-        TypeRef::Named { rust_name, .. } => {
+        TypeRef::Named { rust_name, kind } => {
             let name = format_ident!("{}", rust_name);
-            quote!(#named_in::#name)
+            match kind {
+                NamedKind::Flags => quote!(::signin_prefs_core::FlagSet<#named_in::#name>),
+                _ => quote!(#named_in::#name),
+            }
         }
     }
 }
