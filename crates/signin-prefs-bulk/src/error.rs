@@ -1,0 +1,63 @@
+//! The crate's one error type: what stops a bulk operation as a whole.
+//!
+//! Failures of single users are not errors here; they are outcomes, recorded in the journal and the
+//! report, and the run goes on.
+
+use std::path::PathBuf;
+
+use crate::targets::InputErrors;
+
+/// Why a bulk operation could not start or could not go on.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The targets file has problems; nothing was sent.
+    #[error("{0}")]
+    Input(#[from] InputErrors),
+    /// A plan, journal or report file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// A plan file is not a valid plan, or was edited into inconsistency; nothing was sent.
+    #[error("{path}: {message}")]
+    Plan {
+        /// The plan file.
+        path: PathBuf,
+        /// What is wrong, naming the entry.
+        message: String,
+    },
+    /// A journal file is damaged or belongs to another plan.
+    #[error("{path}:{line}: {message}")]
+    Journal {
+        /// The journal file.
+        path: PathBuf,
+        /// The 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A guard rail stopped the operation before anything was sent.
+    #[error("refused: {0}")]
+    Guard(String),
+    /// Graph refused the run as a whole (credentials, permissions, an unreachable service).
+    #[error("{context}: {source}")]
+    Service {
+        /// What was being done.
+        context: String,
+        /// The client's error, with status, code and request-id.
+        source: Box<signin_prefs_client::Error>,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

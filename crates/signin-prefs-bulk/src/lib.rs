@@ -1,0 +1,20 @@
+//! Bulk changes of users' sign-in preferences: read targets, plan, apply with a journal, resume after
+//! any interruption, roll back, and report. The engine behind the `signin-prefs` CLI and the Python
+//! package's bulk functions.
+//!
+//! The flow: [`targets::read_targets`] checks the operator's file (nothing is sent when it is
+//! wrong); [`plan::make_plan`] reads every user's state in `$batch`es and decides, per user, what to
+//! do and why; the plan is written to a file for review; [`apply::apply`] executes exactly that plan,
+//! journaling every batch ([`journal`]), and can be resumed after a kill; [`apply::rollback`]
+//! restores what a journal changed; [`report::Report`] accounts for every user.
+
+pub mod apply;
+mod error;
+mod files;
+pub mod journal;
+pub mod plan;
+pub mod report;
+pub mod state;
+pub mod targets;
+
+pub use error::Error;

@@ -1,0 +1,517 @@
+//! The plan: for every targeted user, what is there now, what it should become, and what to do.
+//!
+//! A plan is written to a file before anything changes, so an operator can read it, diff it, keep it
+//! for the change record, and apply exactly it. Loading a plan checks it again, so a plan edited by
+//! hand into inconsistency is refused before anything is sent.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use signin_prefs_client::Client;
+use signin_prefs_model::{SignInPreferences, UserDefaultAuthenticationMethodType as Method};
+
+use crate::Error;
+use crate::state::{Registered, UserState, read_states, supports};
+use crate::targets::Target;
+
+/// The plan file format this build writes and reads.
+pub const PLAN_FORMAT: u32 = 1;
+
+/// The two settings a plan reads and writes, as plain values.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Preferences {
+    /// `userPreferredMethodForSecondaryAuthentication`; `None` when unset.
+    pub method: Option<String>,
+    /// `isSystemPreferredAuthenticationMethodEnabled`; `None` when unset.
+    pub system_preferred: Option<bool>,
+}
+
+impl Preferences {
+    /// The plain values of what the service returned.
+    pub fn of(preferences: &SignInPreferences) -> Self {
+        Self {
+            method: preferences
+                .user_preferred_method_for_secondary_authentication
+                .as_ref()
+                .map(|method| method.as_str().to_owned()),
+            system_preferred: preferences.is_system_preferred_authentication_method_enabled,
+        }
+    }
+}
+
+/// What to do with one user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Action {
+    /// Send a PATCH.
+    Change,
+    /// Already as desired: nothing to send.
+    AlreadyCompliant,
+    /// No method of the fallback list is registered: nothing to send.
+    Ineligible,
+    /// The user's state could not be read: nothing to send.
+    Error,
+    /// On the exclude list: never touched.
+    Excluded,
+}
+
+/// One user of a plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PlanEntry {
+    /// The key the user was targeted by.
+    pub user: String,
+    /// Where the user came from (a targets file line, or a group or filter position).
+    pub source_line: usize,
+    /// What the service held when planned.
+    pub current: Preferences,
+    /// What the user should hold afterwards (for `change` and `alreadyCompliant`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Preferences>,
+    /// The registered methods, as read.
+    #[serde(default)]
+    pub registered: Vec<String>,
+    /// What to do.
+    pub action: Action,
+    /// Why, in a sentence.
+    pub reason: String,
+}
+
+/// What the operator asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PlanRequest {
+    /// The default methods to set, in order of preference: the first one registered wins.
+    pub methods: Vec<String>,
+    /// The system-preferred flag to set, if any.
+    pub system_preferred: Option<bool>,
+    /// Where the targets came from: a file, `group:<id>` or `filter:<expression>`.
+    pub source: String,
+    /// Users never to touch.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Only users whose current method is one of these are changed (empty: any).
+    #[serde(default)]
+    pub only_from: Vec<String>,
+    /// The most changes the plan may hold.
+    pub max_changes: Option<usize>,
+}
+
+/// Counts per action.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Summary {
+    /// Users to change.
+    pub change: usize,
+    /// Users already as desired.
+    pub already_compliant: usize,
+    /// Users who cannot take any of the methods.
+    pub ineligible: usize,
+    /// Users whose state could not be read.
+    pub error: usize,
+    /// Users on the exclude list.
+    pub excluded: usize,
+}
+
+/// A plan, as written to and read from a plan file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Plan {
+    /// [`PLAN_FORMAT`].
+    pub format: u32,
+    /// When it was made, in seconds since the Unix epoch.
+    pub created_at: u64,
+    /// The Graph origin it was made against (a plan applies only there).
+    pub service: String,
+    /// What was asked for.
+    pub request: PlanRequest,
+    /// Counts per action; checked against the entries on load.
+    pub summary: Summary,
+    /// One entry per targeted user, in target order.
+    pub entries: Vec<PlanEntry>,
+}
+
+/// The choices that shape a plan.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    /// The default methods to set, in order of preference (per-user overrides take precedence).
+    pub methods: Vec<Method>,
+    /// The system-preferred flag to set, if any (per-user overrides take precedence).
+    pub system_preferred: Option<bool>,
+    /// Where the targets came from, for the record.
+    pub source: String,
+    /// Users never to touch (object ids or UPNs, case-insensitive).
+    pub exclude: Vec<String>,
+    /// Only change users whose current method is one of these (e.g. move `sms` users only).
+    pub only_from: Vec<Method>,
+    /// Refuse a plan with more changes than this.
+    pub max_changes: Option<usize>,
+}
+
+/// Reads every target's state and decides what to do with each. Sends no write.
+pub async fn make_plan(
+    client: &Client,
+    targets: &[Target],
+    options: &PlanOptions,
+) -> Result<Plan, Error> {
+    if options.methods.is_empty()
+        && options.system_preferred.is_none()
+        && targets
+            .iter()
+            .all(|t| t.method.is_none() && t.system_preferred.is_none())
+    {
+        return Err(Error::Guard(
+            "nothing to change: give target methods or a system-preferred setting".into(),
+        ));
+    }
+    let excluded: BTreeSet<String> = options
+        .exclude
+        .iter()
+        .map(|user| user.to_lowercase())
+        .collect();
+    let to_read: Vec<String> = targets
+        .iter()
+        .filter(|target| !excluded.contains(&target.user.to_lowercase()))
+        .map(|target| target.user.clone())
+        .collect();
+    let mut states = read_states(client, &to_read).await.into_iter();
+
+    let mut entries = Vec::with_capacity(targets.len());
+    for target in targets {
+        if excluded.contains(&target.user.to_lowercase()) {
+            entries.push(PlanEntry {
+                user: target.user.clone(),
+                source_line: target.line,
+                current: Preferences::default(),
+                target: None,
+                registered: Vec::new(),
+                action: Action::Excluded,
+                reason: "on the exclude list".into(),
+            });
+            continue;
+        }
+        let entry = match states.next() {
+            Some(Ok(state)) => decide(target, &state, options),
+            Some(Err(error)) => PlanEntry {
+                user: target.user.clone(),
+                source_line: target.line,
+                current: Preferences::default(),
+                target: None,
+                registered: Vec::new(),
+                action: Action::Error,
+                reason: format!("cannot read the user's state: {error}"),
+            },
+            None => {
+                return Err(Error::Guard(format!(
+                    "internal: no state was read for {}",
+                    target.user
+                )));
+            }
+        };
+        entries.push(entry);
+    }
+
+    let summary = summarize(&entries);
+    if let Some(max) = options.max_changes
+        && summary.change > max
+    {
+        return Err(Error::Guard(format!(
+            "the plan would change {} users, more than --max-changes {max}; narrow the targets or raise the cap",
+            summary.change
+        )));
+    }
+    Ok(Plan {
+        format: PLAN_FORMAT,
+        created_at: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs()),
+        service: client.endpoints().graph_origin.clone(),
+        request: PlanRequest {
+            methods: options
+                .methods
+                .iter()
+                .map(|m| m.as_str().to_owned())
+                .collect(),
+            system_preferred: options.system_preferred,
+            source: options.source.clone(),
+            exclude: options.exclude.clone(),
+            only_from: options
+                .only_from
+                .iter()
+                .map(|m| m.as_str().to_owned())
+                .collect(),
+            max_changes: options.max_changes,
+        },
+        summary,
+        entries,
+    })
+}
+
+/// What to do with one user whose state was read.
+pub fn decide(target: &Target, state: &UserState, options: &PlanOptions) -> PlanEntry {
+    let current = Preferences::of(&state.preferences);
+    let registered: Vec<String> = state.registered.iter().map(Registered::name).collect();
+    let methods: Vec<Method> = match &target.method {
+        Some(method) => vec![method.clone()],
+        None => options.methods.clone(),
+    };
+    let system_preferred = target.system_preferred.or(options.system_preferred);
+    let entry = |action, desired: Option<Preferences>, reason: String| PlanEntry {
+        user: target.user.clone(),
+        source_line: target.line,
+        current: current.clone(),
+        target: desired,
+        registered: registered.clone(),
+        action,
+        reason,
+    };
+
+    if !options.only_from.is_empty() {
+        let from_listed = current
+            .method
+            .as_deref()
+            .is_some_and(|method| options.only_from.iter().any(|from| from.as_str() == method));
+        if !from_listed {
+            let from = options
+                .only_from
+                .iter()
+                .map(Method::as_str)
+                .collect::<Vec<_>>()
+                .join(", ");
+            return entry(
+                Action::Excluded,
+                None,
+                format!(
+                    "current method {} is not one of --from {from}",
+                    current.method.as_deref().unwrap_or("(unset)")
+                ),
+            );
+        }
+    }
+    let chosen = methods
+        .iter()
+        .find(|method| supports(&state.registered, method));
+    let method = match (methods.is_empty(), chosen) {
+        (true, _) => current.method.clone(),
+        (false, Some(method)) => Some(method.as_str().to_owned()),
+        (false, None) => {
+            let wanted = methods
+                .iter()
+                .map(Method::as_str)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let have = if registered.is_empty() {
+                "none".to_owned()
+            } else {
+                registered.join(", ")
+            };
+            return entry(
+                Action::Ineligible,
+                None,
+                format!("none of {wanted} is registered (registered: {have})"),
+            );
+        }
+    };
+    let desired = Preferences {
+        method,
+        system_preferred: system_preferred.or(current.system_preferred),
+    };
+    if desired == current {
+        return entry(
+            Action::AlreadyCompliant,
+            Some(desired),
+            "already as desired".into(),
+        );
+    }
+    let mut changes = Vec::new();
+    if desired.method != current.method {
+        let fallback = match chosen {
+            Some(method) if methods.first() != Some(method) => {
+                " (first registered of the fallback list)"
+            }
+            _ => "",
+        };
+        changes.push(format!(
+            "method {} -> {}{fallback}",
+            current.method.as_deref().unwrap_or("(unset)"),
+            desired.method.as_deref().unwrap_or("(unset)")
+        ));
+    }
+    if desired.system_preferred != current.system_preferred {
+        changes.push(format!(
+            "system-preferred {} -> {}",
+            on_off(current.system_preferred),
+            on_off(desired.system_preferred)
+        ));
+    }
+    entry(Action::Change, Some(desired), changes.join("; "))
+}
+
+fn on_off(value: Option<bool>) -> &'static str {
+    match value {
+        Some(true) => "on",
+        Some(false) => "off",
+        None => "(unset)",
+    }
+}
+
+/// Counts per action.
+pub fn summarize(entries: &[PlanEntry]) -> Summary {
+    let mut summary = Summary::default();
+    for entry in entries {
+        match entry.action {
+            Action::Change => summary.change += 1,
+            Action::AlreadyCompliant => summary.already_compliant += 1,
+            Action::Ineligible => summary.ineligible += 1,
+            Action::Error => summary.error += 1,
+            Action::Excluded => summary.excluded += 1,
+        }
+    }
+    summary
+}
+
+impl Plan {
+    /// The plan as written to its file: pretty JSON with a final newline.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    /// Writes the plan (owner-only permissions: it names users and their MFA setup).
+    pub fn write(&self, path: &Path) -> Result<String, Error> {
+        let text = self.to_json();
+        crate::files::write_private(path, text.as_bytes())?;
+        Ok(sha256(text.as_bytes()))
+    }
+
+    /// Reads and checks a plan file; returns it with the sha256 of its bytes.
+    pub fn read(path: &Path) -> Result<(Plan, String), Error> {
+        let bytes = std::fs::read(path).map_err(|source| Error::io(path, source))?;
+        let plan: Plan = serde_json::from_slice(&bytes).map_err(|error| Error::Plan {
+            path: path.to_owned(),
+            message: format!("not a plan file: {error}"),
+        })?;
+        plan.check().map_err(|message| Error::Plan {
+            path: path.to_owned(),
+            message,
+        })?;
+        Ok((plan, sha256(&bytes)))
+    }
+
+    /// The checks a plan must pass before it is applied; the message names the entry.
+    pub fn check(&self) -> Result<(), String> {
+        if self.format != PLAN_FORMAT {
+            return Err(format!(
+                "plan format {} is not {PLAN_FORMAT}, the one this build reads",
+                self.format
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        let excluded: BTreeSet<String> = self
+            .request
+            .exclude
+            .iter()
+            .map(|user| user.to_lowercase())
+            .collect();
+        for (index, entry) in self.entries.iter().enumerate() {
+            let at = || format!("entry {} ({})", index + 1, entry.user);
+            if !seen.insert(entry.user.to_lowercase()) {
+                return Err(format!("{}: the user appears twice", at()));
+            }
+            if excluded.contains(&entry.user.to_lowercase()) && entry.action != Action::Excluded {
+                return Err(format!(
+                    "{}: the user is on the exclude list but the action is {:?}",
+                    at(),
+                    entry.action
+                ));
+            }
+            match (entry.action, &entry.target) {
+                (Action::Change, None) | (Action::AlreadyCompliant, None) => {
+                    return Err(format!(
+                        "{}: action {:?} needs a target",
+                        at(),
+                        entry.action
+                    ));
+                }
+                (Action::Change, Some(target)) if *target == entry.current => {
+                    return Err(format!(
+                        "{}: action change, but the target equals the current state",
+                        at()
+                    ));
+                }
+                (Action::AlreadyCompliant, Some(target)) if *target != entry.current => {
+                    return Err(format!(
+                        "{}: action alreadyCompliant, but the target differs from the current state",
+                        at()
+                    ));
+                }
+                (Action::Ineligible | Action::Error | Action::Excluded, Some(_)) => {
+                    return Err(format!(
+                        "{}: action {:?} must not have a target",
+                        at(),
+                        entry.action
+                    ));
+                }
+                _ => {}
+            }
+            if let (Action::Change, Some(target)) = (entry.action, &entry.target) {
+                if let Some(method) = &target.method {
+                    let parsed: Method = method
+                        .parse()
+                        .map_err(|error| format!("{}: target method: {error}", at()))?;
+                    if target.method != entry.current.method {
+                        let registered: Vec<Registered> = entry
+                            .registered
+                            .iter()
+                            .filter_map(|name| registered_from_name(name))
+                            .collect();
+                        if !supports(&registered, &parsed) {
+                            return Err(format!(
+                                "{}: target method {method} is not enabled by the registered methods ({})",
+                                at(),
+                                entry.registered.join(", ")
+                            ));
+                        }
+                    }
+                } else if entry.current.method.is_some() {
+                    return Err(format!(
+                        "{}: the target clears the method, which no PATCH can do",
+                        at()
+                    ));
+                }
+            }
+        }
+        let summary = summarize(&self.entries);
+        if summary != self.summary {
+            return Err(format!(
+                "the summary ({:?}) does not match the entries ({summary:?})",
+                self.summary
+            ));
+        }
+        if let Some(max) = self.request.max_changes
+            && summary.change > max
+        {
+            return Err(format!(
+                "{} changes exceed the plan's own maxChanges {max}",
+                summary.change
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn registered_from_name(name: &str) -> Option<Registered> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
+}
+
+/// Lower-case hex SHA-256.
+pub fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}

@@ -1,0 +1,420 @@
+//! `plan`, `apply`, `rollback` and `report`: the bulk change, step by step, each step a file.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args as ClapArgs;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use signin_prefs_bulk::apply::{Progress, RunOptions};
+use signin_prefs_bulk::journal::{self, JournalKind, JournalState};
+use signin_prefs_bulk::plan::{Action, Plan, PlanOptions, make_plan};
+use signin_prefs_bulk::report::{Report, Verdict};
+use signin_prefs_bulk::targets::{Target, check_user_key, parse_method_list, read_targets};
+use signin_prefs_client::Client;
+use signin_prefs_core::CollectionPage;
+use signin_prefs_model::UserCollectionResponse;
+use signin_prefs_request::{ListTransitiveMemberAsUser, ListUser, NextPage};
+
+use super::connection::Settings;
+use super::output::{Output, Switch, block_on};
+use crate::error::Error;
+
+/// `signin-prefs plan`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct PlanArgs {
+    /// A CSV or JSON file of users (object ids or UPNs), with optional per-user `method` and
+    /// `systemPreferred` columns.
+    #[arg(long, conflicts_with_all = ["group", "filter"], required_unless_present_any = ["group", "filter"])]
+    targets: Option<PathBuf>,
+    /// Every user in this group, nested groups included (object id).
+    #[arg(long, conflicts_with = "filter")]
+    group: Option<String>,
+    /// Every user matching this OData filter, e.g. "startswith(userPrincipalName,'a')".
+    #[arg(long)]
+    filter: Option<String>,
+    /// The default MFA methods to set, in order of preference: the first one a user has registered wins.
+    #[arg(long)]
+    method: Option<String>,
+    /// Only change users whose current method is one of these (e.g. `sms,voiceMobile`).
+    #[arg(long)]
+    from: Option<String>,
+    /// Also set whether system-preferred MFA applies.
+    #[arg(long, value_enum)]
+    system_preferred: Option<Switch>,
+    /// A file of users never to touch (same format as --targets).
+    #[arg(long)]
+    exclude: Option<PathBuf>,
+    /// Refuse to write a plan with more changes than this.
+    #[arg(long)]
+    max_changes: Option<usize>,
+    /// Where to write the plan.
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Output format of the summary.
+    #[arg(long, value_enum, default_value_t)]
+    output: Output,
+    /// A config file (TOML) with the connection settings.
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+/// `signin-prefs apply`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct ApplyArgs {
+    /// The plan to apply.
+    plan: PathBuf,
+    /// The journal (default: the plan's path with `.journal.jsonl`).
+    #[arg(long)]
+    journal: Option<PathBuf>,
+    /// Continue the run the journal records (after an interruption).
+    #[arg(long)]
+    resume: bool,
+    /// Read every changed user back and record whether it holds the new values.
+    #[arg(long)]
+    verify: bool,
+    /// PATCHes per $batch (1 to 20).
+    #[arg(long, default_value_t = 20)]
+    batch_size: usize,
+    /// Output format of the report.
+    #[arg(long, value_enum, default_value_t)]
+    output: Output,
+    /// Also write the report to this file (format from --output).
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// A config file (TOML) with the connection settings.
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+/// `signin-prefs rollback`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct RollbackArgs {
+    /// The apply journal whose changes to undo.
+    applied: PathBuf,
+    /// The rollback's own journal (default: the apply journal's path with `.rollback.jsonl`).
+    #[arg(long)]
+    journal: Option<PathBuf>,
+    /// Continue an interrupted rollback.
+    #[arg(long)]
+    resume: bool,
+    /// Read every restored user back.
+    #[arg(long)]
+    verify: bool,
+    /// Output format of the report.
+    #[arg(long, value_enum, default_value_t)]
+    output: Output,
+    /// A config file (TOML) with the connection settings.
+    #[arg(long)]
+    config: Option<PathBuf>,
+}
+
+/// `signin-prefs report`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct ReportArgs {
+    /// A journal (apply or rollback).
+    journal: PathBuf,
+    /// The plan an apply journal executed (default: the path its header names).
+    #[arg(long)]
+    plan: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    output: Output,
+    /// List every user, not only those that need attention.
+    #[arg(long)]
+    all: bool,
+}
+
+pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
+    // Every input is checked before anything is read from Graph.
+    let methods = match &args.method {
+        Some(list) => parse_method_list(list)
+            .map_err(|problem| Error::Input(format!("--method: {problem}")))?,
+        None => Vec::new(),
+    };
+    let only_from = match &args.from {
+        Some(list) => {
+            parse_method_list(list).map_err(|problem| Error::Input(format!("--from: {problem}")))?
+        }
+        None => Vec::new(),
+    };
+    let file_targets = match &args.targets {
+        Some(path) => Some(read_targets(path)?),
+        None => None,
+    };
+    let exclude = match &args.exclude {
+        Some(path) => read_targets(path)?
+            .into_iter()
+            .map(|target| target.user)
+            .collect(),
+        None => Vec::new(),
+    };
+    if args.out.exists() {
+        return Err(Error::Input(format!(
+            "{} already exists; plans are never overwritten",
+            args.out.display()
+        )));
+    }
+    let client = Settings::load(args.config.as_deref())?.client()?;
+    let (targets, source) = match (file_targets, &args.group, &args.filter) {
+        (Some(targets), _, _) => (
+            targets,
+            args.targets
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        ),
+        (None, Some(group), _) => {
+            check_user_key(group).map_err(|problem| Error::Input(format!("--group: {problem}")))?;
+            (
+                block_on(group_members(&client, group))??,
+                format!("group:{group}"),
+            )
+        }
+        (None, None, Some(filter)) => (
+            block_on(filtered_users(&client, filter))??,
+            format!("filter:{filter}"),
+        ),
+        (None, None, None) => {
+            return Err(Error::Input("give --targets, --group or --filter".into()));
+        }
+    };
+    let options = PlanOptions {
+        methods,
+        system_preferred: args.system_preferred.map(Switch::enabled),
+        source,
+        exclude,
+        only_from,
+        max_changes: args.max_changes,
+    };
+    let bar = spinner(&format!("reading the state of {} users", targets.len()));
+    let plan = block_on(make_plan(&client, &targets, &options))??;
+    bar.finish_and_clear();
+    plan.write(&args.out)?;
+    match args.output {
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&plan.summary).unwrap_or_default()
+        ),
+        Output::Csv => {
+            println!("user,action,currentMethod,targetMethod,reason");
+            for entry in &plan.entries {
+                println!(
+                    "{},{:?},{},{},\"{}\"",
+                    entry.user,
+                    entry.action,
+                    entry.current.method.clone().unwrap_or_default(),
+                    entry
+                        .target
+                        .as_ref()
+                        .and_then(|t| t.method.clone())
+                        .unwrap_or_default(),
+                    entry.reason.replace('"', "\"\"")
+                );
+            }
+        }
+        Output::Table => {
+            let s = &plan.summary;
+            println!(
+                "plan written to {}: {} to change, {} already compliant, {} ineligible, {} unreadable, {} excluded",
+                args.out.display(),
+                s.change,
+                s.already_compliant,
+                s.ineligible,
+                s.error,
+                s.excluded
+            );
+            for entry in plan
+                .entries
+                .iter()
+                .filter(|e| matches!(e.action, Action::Ineligible | Action::Error))
+                .take(20)
+            {
+                println!("  {:<40} {:?}: {}", entry.user, entry.action, entry.reason);
+            }
+            println!("review it, then: signin-prefs apply {}", args.out.display());
+        }
+    }
+    Ok(0)
+}
+
+async fn group_members(client: &Client, group: &str) -> Result<Vec<Target>, Error> {
+    let first = client
+        .send(&ListTransitiveMemberAsUser::new(group))
+        .await
+        .map_err(Error::from)?;
+    collect_pages(client, first).await
+}
+
+async fn filtered_users(client: &Client, filter: &str) -> Result<Vec<Target>, Error> {
+    let mut list = ListUser::new();
+    list.filter = Some(filter.to_owned());
+    list.select = vec!["id".into(), "userPrincipalName".into()];
+    list.count = Some(true);
+    // Advanced queries ($count, most filters on users) need eventual consistency.
+    list.consistency_level = Some("eventual".into());
+    let first = client.send(&list).await.map_err(Error::from)?;
+    collect_pages(client, first).await
+}
+
+async fn collect_pages(
+    client: &Client,
+    first: UserCollectionResponse,
+) -> Result<Vec<Target>, Error> {
+    let mut targets = Vec::new();
+    let mut page = first;
+    loop {
+        let next = page.next_link().map(str::to_owned);
+        for user in page.into_items() {
+            if let Some(key) = user.user_principal_name.or(user.id) {
+                targets.push(Target {
+                    user: key,
+                    line: targets.len() + 1,
+                    method: None,
+                    system_preferred: None,
+                });
+            }
+        }
+        let Some(link) = next else { break };
+        let next_page = NextPage::<UserCollectionResponse>::new(&link)
+            .map_err(|error| Error::Input(error.to_string()))?;
+        page = client.send(&next_page).await.map_err(Error::from)?;
+    }
+    Ok(targets)
+}
+
+pub(crate) fn apply(args: ApplyArgs) -> Result<i32, Error> {
+    let journal_path = args
+        .journal
+        .clone()
+        .unwrap_or_else(|| with_suffix(&args.plan, ".journal.jsonl"));
+    let (plan, _) = Plan::read(&args.plan)?;
+    let client = Settings::load(args.config.as_deref())?.client()?;
+    let options = RunOptions {
+        verify: args.verify,
+        batch_size: args.batch_size,
+    };
+    let bar = progress_bar();
+    let state = block_on(signin_prefs_bulk::apply::apply(
+        &client,
+        &args.plan,
+        &journal_path,
+        args.resume,
+        &options,
+        &mut |event| show(&bar, event),
+    ))??;
+    bar.finish_and_clear();
+    let report = Report::for_apply(&plan, &state);
+    emit(&report, args.output, args.report.as_deref(), false)?;
+    eprintln!("journal: {}", journal_path.display());
+    Ok(exit_code(&report))
+}
+
+pub(crate) fn rollback(args: RollbackArgs) -> Result<i32, Error> {
+    let journal_path = args
+        .journal
+        .clone()
+        .unwrap_or_else(|| with_suffix(&args.applied, ".rollback.jsonl"));
+    let client = Settings::load(args.config.as_deref())?.client()?;
+    let options = RunOptions {
+        verify: args.verify,
+        ..RunOptions::default()
+    };
+    let bar = progress_bar();
+    let state = block_on(signin_prefs_bulk::apply::rollback(
+        &client,
+        &args.applied,
+        &journal_path,
+        args.resume,
+        &options,
+        &mut |event| show(&bar, event),
+    ))??;
+    bar.finish_and_clear();
+    let report = Report::for_rollback(&state);
+    emit(&report, args.output, None, false)?;
+    eprintln!("rollback journal: {}", journal_path.display());
+    Ok(exit_code(&report))
+}
+
+pub(crate) fn report(args: ReportArgs) -> Result<i32, Error> {
+    let state: JournalState = journal::read(&args.journal)?;
+    let report = match state.kind {
+        JournalKind::Apply => {
+            let plan_path = args
+                .plan
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(&state.source));
+            let (plan, sha) = Plan::read(&plan_path)?;
+            if sha != state.source_sha256 {
+                return Err(Error::Input(format!(
+                    "{} is not the plan this journal executed (its sha256 differs)",
+                    plan_path.display()
+                )));
+            }
+            Report::for_apply(&plan, &state)
+        }
+        JournalKind::Rollback => Report::for_rollback(&state),
+    };
+    emit(&report, args.output, None, args.all)?;
+    Ok(exit_code(&report))
+}
+
+fn emit(report: &Report, output: Output, file: Option<&Path>, all: bool) -> Result<(), Error> {
+    let text = match output {
+        Output::Table => report.to_table(all),
+        Output::Json => report.to_json(),
+        Output::Csv => report.to_csv(),
+    };
+    print!("{text}");
+    if let Some(path) = file {
+        std::fs::write(path, &text)
+            .map_err(|error| Error::Input(format!("{}: {error}", path.display())))?;
+    }
+    Ok(())
+}
+
+/// 0: every change made; 3: some users failed; 4: changes were planned and none was made.
+fn exit_code(report: &Report) -> i32 {
+    match report.verdict() {
+        Verdict::Success => 0,
+        Verdict::Partial => 3,
+        Verdict::NothingDone => 4,
+    }
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} users  {per_sec}  eta {eta}  {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+fn spinner(message: &str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_draw_target(ProgressDrawTarget::stderr());
+    bar.set_message(message.to_owned());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+fn show(bar: &ProgressBar, event: Progress) {
+    match event {
+        Progress::Started {
+            pending,
+            already_done,
+        } => {
+            bar.set_length(pending as u64);
+            if already_done > 0 {
+                bar.set_message(format!("({already_done} done by an earlier run)"));
+            }
+        }
+        Progress::Batch { done, .. } => bar.set_position(done as u64),
+        Progress::Verifying { users } => bar.set_message(format!("verifying {users} users")),
+    }
+}

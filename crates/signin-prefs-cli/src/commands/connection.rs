@@ -1,0 +1,171 @@
+//! How the CLI reaches Graph: settings from the environment or a config file, never from the
+//! command line (where `ps` and shell history would show a secret).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use std::sync::Arc;
+
+use signin_prefs_client::{
+    Client, ClientSecretCredential, Cloud, Secret, StaticToken, TokenCredential,
+};
+
+use crate::error::Error;
+
+/// Every setting, with the environment variable that gives it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Settings {
+    /// `SIGNIN_PREFS_CLOUD`: global, usgov, usgovdod or china.
+    pub(crate) cloud: Option<String>,
+    /// `SIGNIN_PREFS_BASE_URL`: an explicit Graph origin (an emulator, for instance).
+    pub(crate) base_url: Option<String>,
+    /// `SIGNIN_PREFS_LOGIN_AUTHORITY`: the token authority to go with `base_url`.
+    pub(crate) login_authority: Option<String>,
+    /// `SIGNIN_PREFS_TENANT_ID`.
+    pub(crate) tenant_id: Option<String>,
+    /// `SIGNIN_PREFS_CLIENT_ID`.
+    pub(crate) client_id: Option<String>,
+    /// `SIGNIN_PREFS_CLIENT_SECRET_FILE` (the secret itself only through `SIGNIN_PREFS_CLIENT_SECRET`).
+    pub(crate) client_secret_file: Option<PathBuf>,
+    /// `SIGNIN_PREFS_TOKEN_FILE` (or the token through `SIGNIN_PREFS_TOKEN`): a bearer token.
+    pub(crate) token_file: Option<PathBuf>,
+}
+
+const ENVIRONMENT: &[(&str, &str)] = &[
+    ("SIGNIN_PREFS_CLOUD", "cloud"),
+    ("SIGNIN_PREFS_BASE_URL", "base_url"),
+    ("SIGNIN_PREFS_LOGIN_AUTHORITY", "login_authority"),
+    ("SIGNIN_PREFS_TENANT_ID", "tenant_id"),
+    ("SIGNIN_PREFS_CLIENT_ID", "client_id"),
+    ("SIGNIN_PREFS_CLIENT_SECRET_FILE", "client_secret_file"),
+    ("SIGNIN_PREFS_TOKEN_FILE", "token_file"),
+];
+
+impl Settings {
+    /// The config file (`--config`, else `SIGNIN_PREFS_CONFIG`), then the environment over it.
+    pub(crate) fn load(config: Option<&Path>) -> Result<Self, Error> {
+        let config = config
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("SIGNIN_PREFS_CONFIG").map(PathBuf::from));
+        let mut settings = match &config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|error| Error::Input(format!("{}: {error}", path.display())))?;
+                toml::from_str(&text)
+                    .map_err(|error| Error::Input(format!("{}: {error}", path.display())))?
+            }
+            None => Settings::default(),
+        };
+        for (variable, field) in ENVIRONMENT {
+            if let Ok(value) = std::env::var(variable)
+                && !value.is_empty()
+            {
+                match *field {
+                    "cloud" => settings.cloud = Some(value),
+                    "base_url" => settings.base_url = Some(value),
+                    "login_authority" => settings.login_authority = Some(value),
+                    "tenant_id" => settings.tenant_id = Some(value),
+                    "client_id" => settings.client_id = Some(value),
+                    "client_secret_file" => {
+                        settings.client_secret_file = Some(PathBuf::from(value))
+                    }
+                    _ => settings.token_file = Some(PathBuf::from(value)),
+                }
+            }
+        }
+        Ok(settings)
+    }
+
+    /// Whether a service to talk to is configured at all.
+    pub(crate) fn is_configured(&self) -> bool {
+        self.tenant_id.is_some()
+            || self.base_url.is_some()
+            || self.token_file.is_some()
+            || std::env::var_os("SIGNIN_PREFS_TOKEN").is_some()
+    }
+
+    /// A client for the configured service.
+    pub(crate) fn client(&self) -> Result<Client, Error> {
+        let (cloud, credential) = self.credential()?;
+        let mut builder = Client::builder().cloud(cloud).shared_credential(credential);
+        if let Some(base_url) = &self.base_url {
+            builder = builder.base_url(base_url);
+        }
+        builder.build().map_err(Error::from)
+    }
+
+    /// The cloud and the credential the settings describe.
+    pub(crate) fn credential(&self) -> Result<(Cloud, Arc<dyn TokenCredential>), Error> {
+        if !self.is_configured() {
+            return Err(Error::Input(
+                "no tenant configured: set SIGNIN_PREFS_TENANT_ID, SIGNIN_PREFS_CLIENT_ID and \
+                 SIGNIN_PREFS_CLIENT_SECRET (or _FILE), or SIGNIN_PREFS_BASE_URL and SIGNIN_PREFS_TOKEN for an \
+                 emulator; `signin-prefs demo` runs a whole job on an embedded emulator"
+                    .into(),
+            ));
+        }
+        let cloud = match self.cloud.as_deref() {
+            None | Some("global") => Cloud::Global,
+            Some("usgov") => Cloud::UsGovL4,
+            Some("usgovdod") => Cloud::UsGovL5Dod,
+            Some("china") => Cloud::China,
+            Some(other) => {
+                return Err(Error::Input(format!(
+                    "SIGNIN_PREFS_CLOUD {other:?} is not one of global, usgov, usgovdod, china"
+                )));
+            }
+        };
+        if let Some(token) = self.token()? {
+            return Ok((cloud, Arc::new(StaticToken::new(token))));
+        }
+        let tenant = self.require(&self.tenant_id, "SIGNIN_PREFS_TENANT_ID")?;
+        let client_id = self.require(&self.client_id, "SIGNIN_PREFS_CLIENT_ID")?;
+        let secret = match (
+            &self.client_secret_file,
+            std::env::var("SIGNIN_PREFS_CLIENT_SECRET"),
+        ) {
+            (_, Ok(secret)) if !secret.is_empty() => Secret::new(secret),
+            (Some(path), _) => {
+                Secret::from_file(path).map_err(|error| Error::Input(error.to_string()))?
+            }
+            _ => {
+                return Err(Error::Input(
+                    "no client secret: set SIGNIN_PREFS_CLIENT_SECRET or SIGNIN_PREFS_CLIENT_SECRET_FILE".into(),
+                ));
+            }
+        };
+        let authority = self
+            .login_authority
+            .clone()
+            .or_else(|| self.base_url.clone());
+        let credential = match authority {
+            Some(authority) => {
+                ClientSecretCredential::with_authority(&authority, tenant, client_id, secret)
+            }
+            None => ClientSecretCredential::new(cloud, tenant, client_id, secret),
+        }
+        .map_err(|error| Error::Input(error.to_string()))?;
+        Ok((cloud, Arc::new(credential)))
+    }
+
+    fn token(&self) -> Result<Option<Secret>, Error> {
+        if let Ok(token) = std::env::var("SIGNIN_PREFS_TOKEN")
+            && !token.is_empty()
+        {
+            return Ok(Some(Secret::new(token)));
+        }
+        match &self.token_file {
+            Some(path) => Secret::from_file(path)
+                .map(Some)
+                .map_err(|error| Error::Input(error.to_string())),
+            None => Ok(None),
+        }
+    }
+
+    fn require<'a>(&self, value: &'a Option<String>, variable: &str) -> Result<&'a str, Error> {
+        value
+            .as_deref()
+            .ok_or_else(|| Error::Input(format!("{variable} is not set")))
+    }
+}

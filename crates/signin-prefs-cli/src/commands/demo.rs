@@ -1,0 +1,128 @@
+//! `demo`: the whole bulk job on an embedded emulator, so anyone can see it work without a tenant.
+//!
+//! It seeds a tenant, writes the targets file an administrator would, plans the move of every SMS
+//! user to Authenticator push (falling back to OATH codes), applies the plan with verification and
+//! prints the report, leaving every file of the run behind for inspection.
+
+use std::path::PathBuf;
+
+use clap::Args as ClapArgs;
+use signin_prefs_bulk::apply::{Progress, RunOptions, apply};
+use signin_prefs_bulk::plan::{PlanOptions, make_plan};
+use signin_prefs_bulk::report::Report;
+use signin_prefs_bulk::targets::read_targets;
+use signin_prefs_client::{Client, Secret, StaticToken};
+use signin_prefs_emulator::{EmulatorBuilder, TokenRequest, permissions};
+use signin_prefs_model::UserDefaultAuthenticationMethodType as Method;
+
+use super::output::block_on;
+use crate::error::Error;
+
+/// `signin-prefs demo`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct Args {
+    /// How many users to seed.
+    #[arg(long, default_value_t = 2_000)]
+    users: usize,
+    /// The seed for the emulated tenant (the same seed gives the same tenant).
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Where to leave the targets, plan, journal and report (default: a new temporary folder).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+}
+
+pub(crate) fn run(args: Args) -> Result<i32, Error> {
+    let dir = args.dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("signin-prefs-demo-{}", std::process::id()))
+    });
+    std::fs::create_dir_all(&dir)
+        .map_err(|error| Error::Input(format!("{}: {error}", dir.display())))?;
+    block_on(demo(args, dir))?
+}
+
+async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
+    let emulator = EmulatorBuilder::new()
+        .users(args.users)
+        .seed(args.seed)
+        .start()
+        .await?;
+    println!(
+        "emulated tenant: {} users at {}",
+        emulator.user_count(),
+        emulator.graph_url()
+    );
+    let token = emulator.mint_token(TokenRequest::app_only(&[permissions::READ_WRITE_ALL]))?;
+    let client = Client::builder()
+        .base_url(&emulator.base_url())
+        .credential(StaticToken::new(Secret::new(token)))
+        .build()?;
+
+    // The targets file an administrator would export: every user, by UPN.
+    let targets_path = dir.join("targets.csv");
+    let mut csv = String::from("userPrincipalName\n");
+    for index in 0..emulator.user_count() {
+        if let Some(user) = emulator.user_at(index) {
+            csv.push_str(&format!(
+                "\"{}\"\n",
+                user.user_principal_name.replace('"', "\"\"")
+            ));
+        }
+    }
+    std::fs::write(&targets_path, csv)
+        .map_err(|error| Error::Input(format!("{}: {error}", targets_path.display())))?;
+    let targets = read_targets(&targets_path)?;
+
+    println!("plan: move every SMS user to push, falling back to oath");
+    let options = PlanOptions {
+        methods: vec![Method::Push, Method::Oath],
+        system_preferred: None,
+        source: targets_path.display().to_string(),
+        exclude: Vec::new(),
+        only_from: vec![Method::Sms],
+        max_changes: None,
+    };
+    let plan = make_plan(&client, &targets, &options).await?;
+    let plan_path = dir.join("plan.json");
+    plan.write(&plan_path)?;
+    let s = &plan.summary;
+    println!(
+        "  {} to change, {} already compliant, {} ineligible (no Authenticator or OATH), {} not on SMS, {} unreadable",
+        s.change, s.already_compliant, s.ineligible, s.excluded, s.error
+    );
+
+    println!("apply, with verification:");
+    let journal_path = dir.join("plan.json.journal.jsonl");
+    let state = apply(
+        &client,
+        &plan_path,
+        &journal_path,
+        false,
+        &RunOptions {
+            verify: true,
+            ..RunOptions::default()
+        },
+        &mut |event| {
+            if let Progress::Batch { done, pending } = event
+                && (done == pending || done % 200 == 0)
+            {
+                println!("  {done}/{pending} users");
+            }
+        },
+    )
+    .await?;
+    let report = Report::for_apply(&plan, &state);
+    print!("{}", report.to_table(false));
+    let report_path = dir.join("report.csv");
+    report.write(&report_path, "csv")?;
+    println!(
+        "files: {} (targets.csv, plan.json, plan.json.journal.jsonl, report.csv)",
+        dir.display()
+    );
+    emulator.shutdown().await;
+    Ok(match report.verdict() {
+        signin_prefs_bulk::report::Verdict::Success => 0,
+        signin_prefs_bulk::report::Verdict::Partial => 3,
+        signin_prefs_bulk::report::Verdict::NothingDone => 4,
+    })
+}

@@ -1,0 +1,160 @@
+//! `doctor`: before a run, check that the configured credential can do what the run needs.
+
+use base64::Engine as _;
+use clap::Args as ClapArgs;
+use signin_prefs_bulk::targets::check_user_key;
+use signin_prefs_model::SignInPreferencesPatch;
+
+use super::connection::Settings;
+use super::output::block_on;
+use crate::error::Error;
+
+/// Entra role template ids that may manage other users' authentication methods.
+const AUTHENTICATION_ADMINISTRATOR: &str = "c4e39bd9-1100-46d3-8c65-fb160da0071f";
+const PRIVILEGED_AUTHENTICATION_ADMINISTRATOR: &str = "7be44c8a-adaf-4e2a-84d6-ab2649e08a13";
+const READ_WRITE_ALL: &str = "UserAuthenticationMethod.ReadWrite.All";
+const READ_ALL: &str = "UserAuthenticationMethod.Read.All";
+
+/// `signin-prefs doctor`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct Args {
+    /// Also probe this user: a read, and an empty PATCH (which changes nothing) to test writing.
+    #[arg(long)]
+    user: Option<String>,
+    /// A config file (TOML) with the connection settings.
+    #[arg(long)]
+    config: Option<std::path::PathBuf>,
+}
+
+pub(crate) fn run(args: Args) -> Result<i32, Error> {
+    if let Some(user) = &args.user {
+        check_user_key(user)
+            .map_err(|problem| Error::Input(format!("--user {user:?}: {problem}")))?;
+    }
+    let settings = Settings::load(args.config.as_deref())?;
+    let (_, credential) = settings.credential()?;
+    let client = settings.client()?;
+    let mut problems = 0;
+    println!("service:     {}", client.endpoints().graph_origin);
+
+    let scopes: Vec<&str> = client.scopes().iter().map(String::as_str).collect();
+    match block_on(credential.get_token(&scopes))? {
+        Err(error) => {
+            println!("token:       FAILED: {error}");
+            return Ok(1);
+        }
+        Ok(token) => {
+            println!("token:       obtained");
+            match claims(token.secret().expose()) {
+                Some(claims) => problems += check_claims(&claims),
+                None => println!(
+                    "permissions: the token is not a JWT, so its claims cannot be read; use --user to probe"
+                ),
+            }
+        }
+    }
+
+    if let Some(user) = &args.user {
+        let (read, write) = block_on(async {
+            let read = client.get_sign_in_preferences(user).await;
+            let write = client
+                .update_sign_in_preferences(user, SignInPreferencesPatch::default())
+                .await;
+            (read, write)
+        })?;
+        match read {
+            Ok(_) => println!("read probe:  ok ({user})"),
+            Err(error) => {
+                problems += 1;
+                println!("read probe:  FAILED: {error}");
+            }
+        }
+        match write {
+            Ok(()) => println!("write probe: ok (an empty PATCH, which changes nothing)"),
+            Err(error) => {
+                problems += 1;
+                println!("write probe: FAILED: {error}");
+            }
+        }
+    }
+    if problems == 0 {
+        println!("ready");
+        Ok(0)
+    } else {
+        println!("{problems} problem(s): fix them before a run");
+        Ok(1)
+    }
+}
+
+/// The claims of a JWT, read without checking its signature: this only inspects our own token.
+fn claims(token: &str) -> Option<serde_json::Value> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+fn strings(value: Option<&serde_json::Value>) -> Vec<String> {
+    match value {
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        Some(serde_json::Value::String(text)) => text.split(' ').map(str::to_owned).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Prints what the claims allow and returns how many problems there are.
+fn check_claims(claims: &serde_json::Value) -> usize {
+    let roles = strings(claims.get("roles"));
+    let scopes = strings(claims.get("scp"));
+    let directory_roles = strings(claims.get("wids"));
+    let has = |list: &[String], wanted: &str| list.iter().any(|item| item == wanted);
+    if scopes.is_empty() {
+        println!(
+            "identity:    app-only, roles: {}",
+            if roles.is_empty() {
+                "none".into()
+            } else {
+                roles.join(", ")
+            }
+        );
+        if has(&roles, READ_WRITE_ALL) {
+            println!(
+                "permissions: ok: {READ_WRITE_ALL} allows reading and setting any user's preferences"
+            );
+            0
+        } else if has(&roles, READ_ALL) {
+            println!(
+                "permissions: PROBLEM: {READ_ALL} reads but cannot write; grant {READ_WRITE_ALL} (application) and admin consent"
+            );
+            1
+        } else {
+            println!(
+                "permissions: PROBLEM: missing the application permission {READ_WRITE_ALL}; grant it and admin consent"
+            );
+            1
+        }
+    } else {
+        println!("identity:    delegated, scopes: {}", scopes.join(", "));
+        let mut problems = 0;
+        if !has(&scopes, READ_WRITE_ALL) {
+            println!("permissions: PROBLEM: missing the delegated permission {READ_WRITE_ALL}");
+            problems += 1;
+        }
+        if has(&directory_roles, AUTHENTICATION_ADMINISTRATOR)
+            || has(&directory_roles, PRIVILEGED_AUTHENTICATION_ADMINISTRATOR)
+        {
+            println!("role:        ok: an authentication administrator role is active");
+        } else {
+            println!(
+                "role:        PROBLEM: acting on other users needs the Authentication Administrator or \
+                 Privileged Authentication Administrator role (none active in the token)"
+            );
+            problems += 1;
+        }
+        problems
+    }
+}

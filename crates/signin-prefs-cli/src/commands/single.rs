@@ -1,0 +1,133 @@
+//! `get` and `set`: one user, showing the before and the after.
+
+use clap::Args as ClapArgs;
+use signin_prefs_bulk::apply::describe;
+use signin_prefs_bulk::plan::Preferences;
+use signin_prefs_bulk::targets::{check_user_key, parse_method};
+use signin_prefs_core::{NonNullPatch, Patch, SparsePatch};
+use signin_prefs_model::SignInPreferencesPatch;
+
+use super::connection::Settings;
+use super::output::{Output, Switch, block_on};
+use crate::error::Error;
+
+/// `signin-prefs get USER`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct GetArgs {
+    /// The user: object id or user principal name.
+    user: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    output: Output,
+    /// A config file (TOML) with the connection settings.
+    #[arg(long)]
+    config: Option<std::path::PathBuf>,
+}
+
+/// `signin-prefs set USER`.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct SetArgs {
+    /// The user: object id or user principal name.
+    user: String,
+    /// The default MFA method: push, oath, voiceMobile, voiceAlternateMobile, voiceOffice or sms.
+    #[arg(long)]
+    method: Option<String>,
+    /// Whether system-preferred MFA applies to the user.
+    #[arg(long, value_enum)]
+    system_preferred: Option<Switch>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    output: Output,
+    /// A config file (TOML) with the connection settings.
+    #[arg(long)]
+    config: Option<std::path::PathBuf>,
+}
+
+pub(crate) fn get(args: GetArgs) -> Result<(), Error> {
+    check_user_key(&args.user)
+        .map_err(|problem| Error::Input(format!("user {:?}: {problem}", args.user)))?;
+    let client = Settings::load(args.config.as_deref())?.client()?;
+    let read = block_on(client.get_sign_in_preferences(&args.user))??;
+    let current = Preferences::of(&read);
+    match args.output {
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&read).unwrap_or_default()
+        ),
+        Output::Csv => println!(
+            "user,method,systemPreferred\n{},{},{}",
+            args.user,
+            current.method.unwrap_or_default(),
+            current
+                .system_preferred
+                .map(|v| v.to_string())
+                .unwrap_or_default()
+        ),
+        Output::Table => {
+            println!("{}: {}", args.user, describe(&current));
+            if let Some(system) = read
+                .additional_properties
+                .get("systemPreferredAuthenticationMethod")
+                .and_then(|v| v.as_str())
+            {
+                println!("  system-preferred method (read-only): {system}");
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn set(args: SetArgs) -> Result<(), Error> {
+    check_user_key(&args.user)
+        .map_err(|problem| Error::Input(format!("user {:?}: {problem}", args.user)))?;
+    let mut patch = SignInPreferencesPatch::default();
+    if let Some(method) = &args.method {
+        let method =
+            parse_method(method).map_err(|problem| Error::Input(format!("--method: {problem}")))?;
+        patch.user_preferred_method_for_secondary_authentication = NonNullPatch::Value(method);
+    }
+    if let Some(switch) = args.system_preferred {
+        patch.is_system_preferred_authentication_method_enabled = Patch::Value(switch.enabled());
+    }
+    if patch.is_empty() {
+        return Err(Error::Input(
+            "nothing to set: give --method and/or --system-preferred".into(),
+        ));
+    }
+    let client = Settings::load(args.config.as_deref())?.client()?;
+    let (before, after) = block_on(async {
+        let before = client.get_sign_in_preferences(&args.user).await?;
+        client
+            .update_sign_in_preferences(&args.user, patch.clone())
+            .await?;
+        let after = client.get_sign_in_preferences(&args.user).await?;
+        Ok::<_, signin_prefs_client::Error>((before, after))
+    })??;
+    let (before, after) = (Preferences::of(&before), Preferences::of(&after));
+    match args.output {
+        Output::Json => println!(
+            "{}",
+            serde_json::json!({"user": args.user, "before": before, "after": after})
+        ),
+        Output::Csv => println!(
+            "user,beforeMethod,beforeSystemPreferred,afterMethod,afterSystemPreferred\n{},{},{},{},{}",
+            args.user,
+            before.method.unwrap_or_default(),
+            before
+                .system_preferred
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+            after.method.unwrap_or_default(),
+            after
+                .system_preferred
+                .map(|v| v.to_string())
+                .unwrap_or_default()
+        ),
+        Output::Table => {
+            println!("{}", args.user);
+            println!("  before: {}", describe(&before));
+            println!("  after:  {}", describe(&after));
+        }
+    }
+    Ok(())
+}
