@@ -127,24 +127,26 @@ async fn start_mock(python: &str, peer_dir: &str) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let base_url = format!("http://127.0.0.1:{port}");
+    // Owned by `Server` from here on, so it is killed and waited for on every path.
+    let server = Server {
+        name: "peer mock_graph.py (aiohttp)",
+        child,
+        base_url: format!("http://127.0.0.1:{port}"),
+        token: "dummy-token".to_owned(),
+    };
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     for _ in 0..200 {
         if client
-            .get(format!("{base_url}/_mock/stats"))
+            .get(format!("{}/_mock/stats", server.base_url))
             .send()
             .await
             .is_ok()
         {
-            return Server {
-                name: "peer mock_graph.py (aiohttp)",
-                child,
-                base_url,
-                token: "dummy-token".to_owned(),
-            };
+            return server;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    drop(server);
     panic!("mock_graph.py did not start");
 }
 

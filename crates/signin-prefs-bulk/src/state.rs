@@ -70,11 +70,7 @@ impl Registered {
                 if odata_type == "#microsoft.graph.hardwareOathAuthenticationMethod" {
                     Self::HardwareOath
                 } else {
-                    Self::Other(
-                        odata_type
-                            .trim_start_matches("#microsoft.graph.")
-                            .to_owned(),
-                    )
+                    Self::Other(short_name(odata_type))
                 }
             }
             other => Self::Other(odata_type_of(other)),
@@ -121,10 +117,15 @@ fn odata_type_of(method: &AnyAuthenticationMethod) -> String {
                 .and_then(|t| t.as_str())
                 .map(str::to_owned)
         })
-        .map_or_else(
-            || "unknown".to_owned(),
-            |t| t.trim_start_matches("#microsoft.graph.").to_owned(),
-        )
+        .map_or_else(|| "unknown".to_owned(), |t| short_name(&t))
+}
+
+/// `#microsoft.graph.passwordAuthenticationMethod` -> `password`.
+fn short_name(odata_type: &str) -> String {
+    let name = odata_type.trim_start_matches("#microsoft.graph.");
+    name.strip_suffix("AuthenticationMethod")
+        .unwrap_or(name)
+        .to_owned()
 }
 
 /// Whether `registered` makes `preferred` possible.

@@ -9,6 +9,9 @@
 //! any case) and optionally `method` and `systemPreferred`; one user per row. JSON: an array of user
 //! strings, an array of objects with the same field names, or `{"users": [...]}`. For JSON, the
 //! "line" of a user is its 1-based position in the array, shown as "item N".
+//!
+//! Problems print one per line as `users.csv:12: method "Push": <what is wrong>`, or
+//! `users.json: item 3: ...` for JSON items.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -202,16 +205,14 @@ pub fn parse_method(value: &str) -> Result<UserDefaultAuthenticationMethodType, 
         "phone" | "mobile" | "mobilephone" | "cell" | "cellphone" => {
             "did you mean \"sms\" (a text message) or \"voiceMobile\" (a call to the mobile phone)?"
         }
-        "text" | "textmessage" | "sms" | "smsotp" | "smssignin" => {
-            "did you mean \"sms\" (a text message)?"
-        }
+        "text" | "textmessage" | "smsotp" | "smssignin" => "did you mean \"sms\" (a text message)?",
         "voice" | "call" | "phonecall" | "voicecall" | "mobilecall" => {
             "did you mean \"voiceMobile\" (a call to the mobile phone)? \"voiceAlternateMobile\" and \"voiceOffice\" call the other phones"
         }
         "alternatemobile" | "alternatephone" | "alternatemobilephone" => {
             "did you mean \"voiceAlternateMobile\" (a call to the alternate mobile phone)?"
         }
-        "office" | "officephone" | "work" | "workphone" | "voiceoffice" => {
+        "office" | "officephone" | "work" | "workphone" => {
             "did you mean \"voiceOffice\" (a call to the office phone)?"
         }
         "authenticator"
@@ -220,8 +221,7 @@ pub fn parse_method(value: &str) -> Result<UserDefaultAuthenticationMethodType, 
         | "microsoftauthenticatorpush"
         | "authenticatorapp"
         | "notification"
-        | "pushnotification"
-        | "push" => "did you mean \"push\" (Microsoft Authenticator notification)?",
+        | "pushnotification" => "did you mean \"push\" (Microsoft Authenticator notification)?",
         "totp"
         | "otp"
         | "softwareoath"
@@ -249,8 +249,9 @@ pub fn parse_method(value: &str) -> Result<UserDefaultAuthenticationMethodType, 
             valid_methods_sentence()
         ))
     } else {
+        let end = if hint.ends_with('?') { "" } else { "." };
         Err(format!(
-            "\"{shown}\" is not a method; {hint}. {}",
+            "\"{shown}\" is not a method; {hint}{end} {}",
             valid_methods_sentence()
         ))
     }
@@ -317,6 +318,12 @@ pub fn check_user_key(key: &str) -> Result<(), String> {
             describe_char(bad)
         ));
     }
+    if let Some(bad) = key.chars().find(|c| is_invisible(*c)) {
+        return Err(format!(
+            "a user cannot contain invisible characters (found {}); retype the value instead of pasting it",
+            describe_char(bad)
+        ));
+    }
     if let Some(bad) = key.chars().find(|c| RESERVED_CHARS.contains(c)) {
         let hint = if bad == '"' {
             " (if the file quotes values, the quote must come right after the comma, with no space before it)"
@@ -365,6 +372,15 @@ pub fn check_user_key(key: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Zero-width and direction marks, soft hyphens and stray byte order marks: invisible when pasted
+/// from a web page or chat, neither whitespace nor control characters to Rust, never in a UPN.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+    )
+}
+
 /// RFC 5322's "specials" other than `.` and `@`: never part of an Entra user principal name.
 const RESERVED_CHARS: &[char] = &['"', ',', ';', ':', '<', '>', '(', ')', '[', ']', '\\'];
 
@@ -383,26 +399,28 @@ impl fmt::Display for InputErrors {
 impl std::error::Error for InputErrors {}
 
 impl fmt::Display for InputProblem {
+    /// `file:line: field "value": message`, the `path:line:` form editors and the journal use;
+    /// `file: item N: ...` for JSON items, `file: ...` for the file as a whole.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.source)?;
         match self.line_kind {
-            LineKind::FileLine => write!(f, " line {}", self.line)?,
-            LineKind::ArrayItem => write!(f, " item {}", self.line)?,
-            LineKind::WholeFile => {}
+            LineKind::FileLine => write!(f, ":{}: ", self.line)?,
+            LineKind::ArrayItem => write!(f, ": item {}: ", self.line)?,
+            LineKind::WholeFile => f.write_str(": ")?,
         }
-        let mut separator = if self.line_kind == LineKind::WholeFile {
-            " "
-        } else {
-            ", "
-        };
         if let Some(field) = &self.field {
-            write!(f, "{separator}{}", show_value(field))?;
-            separator = " ";
+            f.write_str(&show_value(field))?;
+            if self.value.is_some() {
+                f.write_str(" ")?;
+            }
         }
         if let Some(value) = &self.value {
-            write!(f, "{separator}\"{}\"", show_value(value))?;
+            write!(f, "\"{}\"", show_value(value))?;
         }
-        write!(f, ": {}", self.message)
+        if self.field.is_some() || self.value.is_some() {
+            f.write_str(": ")?;
+        }
+        f.write_str(&self.message)
     }
 }
 
@@ -682,12 +700,16 @@ struct CsvHeader {
 }
 
 fn parse_csv(bytes: &[u8], problems: &mut Problems<'_>) -> Vec<Target> {
+    let content = strip_bom(bytes);
+    // The csv crate takes the first record's field count as the rule for all, so a blank-looking
+    // line above the header (spaces, or the `,,` Excel writes for an empty row) must not reach it.
+    let header_offset = offset_after_leading_blank_lines(content);
     let mut reader = csv::ReaderBuilder::new()
         // The header is read by hand so that blank lines before it are skipped like any others.
         .has_headers(false)
         .flexible(false)
-        .from_reader(strip_bom(bytes));
-    let line_starts = LineStarts::new(strip_bom(bytes));
+        .from_reader(content.get(header_offset..).unwrap_or(&[]));
+    let line_starts = LineStarts::new(content, header_offset);
     let mut record = csv::ByteRecord::new();
     let mut header: Option<CsvHeader> = None;
     let mut seen = SeenUsers::default();
@@ -705,6 +727,11 @@ fn parse_csv(bytes: &[u8], problems: &mut Problems<'_>) -> Vec<Target> {
                     expected_len, len, ..
                 } = error.kind()
                 {
+                    // A line of spaces is one empty field to the csv crate, so it fails the
+                    // field count; it is as blank as an empty line and is skipped like one.
+                    if line_starts.is_whitespace_only(place.line) {
+                        continue;
+                    }
                     problems.add(
                         place,
                         None,
@@ -1165,17 +1192,31 @@ fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes)
 }
 
+/// The offset of the first line holding anything but whitespace and commas.
+fn offset_after_leading_blank_lines(bytes: &[u8]) -> usize {
+    bytes
+        .split_inclusive(|byte| *byte == b'\n')
+        .take_while(|line| {
+            line.iter()
+                .all(|byte| byte.is_ascii_whitespace() || *byte == b',')
+        })
+        .map(<[u8]>::len)
+        .sum()
+}
+
 /// Line numbers of CSV records. The csv crate's own positions point just past the previous
 /// record, before the blank lines it skips (and a CRLF's `\n` counts as one of those), so its line
 /// count is off after any blank line or CR; the record really starts at the next byte that ends no
 /// line.
 struct LineStarts<'a> {
     bytes: &'a [u8],
+    /// Where in `bytes` the csv reader started, which its positions count from.
+    reader_start: usize,
     newline_offsets: Vec<usize>,
 }
 
 impl<'a> LineStarts<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
+    fn new(bytes: &'a [u8], reader_start: usize) -> Self {
         let newline_offsets = bytes
             .iter()
             .enumerate()
@@ -1184,13 +1225,16 @@ impl<'a> LineStarts<'a> {
             .collect();
         Self {
             bytes,
+            reader_start,
             newline_offsets,
         }
     }
 
     /// The 1-based line holding the first byte of the record the csv crate places at `position`.
     fn place_of(&self, position: &csv::Position) -> Place {
-        let reported = usize::try_from(position.byte()).unwrap_or(usize::MAX);
+        let reported = usize::try_from(position.byte())
+            .unwrap_or(usize::MAX)
+            .saturating_add(self.reader_start);
         let skipped_line_ends = self
             .bytes
             .get(reported..)
@@ -1203,6 +1247,25 @@ impl<'a> LineStarts<'a> {
             .newline_offsets
             .partition_point(|newline| *newline < offset);
         Place::file_line(newlines_before + 1)
+    }
+
+    /// Whether the 1-based `line` holds nothing but whitespace.
+    fn is_whitespace_only(&self, line: usize) -> bool {
+        let start = match line.checked_sub(2) {
+            Some(previous_newline) => match self.newline_offsets.get(previous_newline) {
+                Some(offset) => offset + 1,
+                None => return false,
+            },
+            None => 0,
+        };
+        let end = line
+            .checked_sub(1)
+            .and_then(|own_newline| self.newline_offsets.get(own_newline))
+            .copied()
+            .unwrap_or(self.bytes.len());
+        self.bytes
+            .get(start..end)
+            .is_some_and(|text| text.iter().all(u8::is_ascii_whitespace))
     }
 }
 
@@ -1261,15 +1324,15 @@ fn describe_char(c: char) -> String {
         "a space".to_owned()
     } else if c == '\t' {
         "a tab".to_owned()
-    } else if c.is_control() || c.is_whitespace() {
+    } else if c.is_control() || c.is_whitespace() || is_invisible(c) {
         format!("U+{:04X}", u32::from(c))
     } else {
         format!("'{c}'")
     }
 }
 
-/// A value made safe to print in one line of a terminal: control characters and quotes escaped,
-/// and cut when very long.
+/// A value made safe to print in one line of a terminal: control characters, invisible characters
+/// and quotes escaped, and cut when very long.
 fn show_value(value: &str) -> String {
     let mut shown = String::new();
     for (index, c) in value.chars().enumerate() {
@@ -1281,6 +1344,7 @@ fn show_value(value: &str) -> String {
             '"' => shown.push_str("\\\""),
             '\\' => shown.push_str("\\\\"),
             c if c.is_control() => shown.extend(c.escape_default()),
+            c if is_invisible(c) => shown.extend(c.escape_unicode()),
             c => shown.push(c),
         }
     }
@@ -1321,7 +1385,7 @@ mod tests {
             .to_string()
     }
 
-    fn users(targets: &[Target]) -> Vec<&str> {
+    fn user_names(targets: &[Target]) -> Vec<&str> {
         targets.iter().map(|target| target.user.as_str()).collect()
     }
 
@@ -1340,7 +1404,10 @@ mod tests {
     #[test]
     fn csv_reads_users_in_order_with_their_lines() {
         let targets = csv("user\nadele@contoso.com\nbob@contoso.com\n").unwrap();
-        assert_eq!(users(&targets), ["adele@contoso.com", "bob@contoso.com"]);
+        assert_eq!(
+            user_names(&targets),
+            ["adele@contoso.com", "bob@contoso.com"]
+        );
         assert_eq!(lines(&targets), [2, 3]);
         assert!(targets.iter().all(|target| target.method.is_none()));
         assert!(
@@ -1363,7 +1430,7 @@ mod tests {
             "ObjectId",
         ] {
             let targets = csv(&format!("{name}\na@contoso.com\n")).unwrap();
-            assert_eq!(users(&targets), ["a@contoso.com"], "column {name}");
+            assert_eq!(user_names(&targets), ["a@contoso.com"], "column {name}");
         }
     }
 
@@ -1375,7 +1442,7 @@ mod tests {
             Format::Csv,
         )
         .unwrap();
-        assert_eq!(users(&targets), ["a@contoso.com"]);
+        assert_eq!(user_names(&targets), ["a@contoso.com"]);
     }
 
     #[test]
@@ -1390,16 +1457,28 @@ mod tests {
     #[test]
     fn csv_skips_blank_lines_and_keeps_true_line_numbers() {
         let targets =
-            csv("\n\nuser,method\n\na@contoso.com,push\r\n\r\n,\nb@contoso.com,\n\n").unwrap();
-        assert_eq!(users(&targets), ["a@contoso.com", "b@contoso.com"]);
-        assert_eq!(lines(&targets), [5, 8]);
+            csv("\n\nuser,method\n\na@contoso.com,push\r\n\r\n,\n  \t\nb@contoso.com,\n \n")
+                .unwrap();
+        assert_eq!(user_names(&targets), ["a@contoso.com", "b@contoso.com"]);
+        assert_eq!(lines(&targets), [5, 9]);
+    }
+
+    #[test]
+    fn csv_skips_spaces_and_empty_excel_rows_above_the_header() {
+        let targets = csv("  \r\n,,\r\n\t\r\nuser,method\r\na@x.com,push\r\n").unwrap();
+        assert_eq!(user_names(&targets), ["a@x.com"]);
+        assert_eq!(lines(&targets), [5]);
+        assert_mentions(
+            &csv_error(",,\nuser,method\nb@x.com,push,extra\n"),
+            &["users.csv:3: this row has 3 field(s) but the header has 2"],
+        );
     }
 
     #[test]
     fn csv_trims_whitespace_around_names_and_values() {
         let targets =
             csv(" user , method ,systemPreferred\n  a@contoso.com\t,  oath , yes \n").unwrap();
-        assert_eq!(users(&targets), ["a@contoso.com"]);
+        assert_eq!(user_names(&targets), ["a@contoso.com"]);
         assert_eq!(targets[0].method, Some(Method::Oath));
         assert_eq!(targets[0].system_preferred, Some(true));
     }
@@ -1407,17 +1486,17 @@ mod tests {
     #[test]
     fn csv_reads_quoted_values_including_commas_as_one_field() {
         let targets = csv("\"user\",\"method\"\n\" a@contoso.com \",\"push\"\n").unwrap();
-        assert_eq!(users(&targets), ["a@contoso.com"]);
+        assert_eq!(user_names(&targets), ["a@contoso.com"]);
         // The comma stays inside the field: the row is not split, the user is refused by name.
         let message = csv_error("user,method\n\"Smith,John\",push\n");
-        assert_mentions(&message, &["users.csv line 2, user \"Smith,John\"", "','"]);
+        assert_mentions(&message, &["users.csv:2: user \"Smith,John\"", "','"]);
         assert!(!message.contains("field(s)"), "{message}");
         // A quoted method list is one field too, refused with a pointed message.
         let message = csv_error("user,method\na@contoso.com,\"push,oath\"\n");
         assert_mentions(
             &message,
             &[
-                "users.csv line 2, method \"push,oath\"",
+                "users.csv:2: method \"push,oath\"",
                 "give exactly one method",
             ],
         );
@@ -1428,10 +1507,7 @@ mod tests {
         let message = csv_error("user\n\"a@contoso.com\nb@contoso.com\"\nc@@contoso.com\n");
         assert_mentions(
             &message,
-            &[
-                "users.csv line 2, user",
-                "users.csv line 4, user \"c@@contoso.com\"",
-            ],
+            &["users.csv:2: user", "users.csv:4: user \"c@@contoso.com\""],
         );
     }
 
@@ -1442,7 +1518,7 @@ mod tests {
         );
         let targets = csv(&text).unwrap();
         assert_eq!(
-            users(&targets),
+            user_names(&targets),
             [
                 "adele_adatum.com#EXT#@contoso.onmicrosoft.com",
                 "o'brien@contoso.com",
@@ -1516,7 +1592,7 @@ mod tests {
         assert_mentions(
             &message,
             &[
-                "users.csv line 1",
+                "users.csv:1",
                 "no user column",
                 "userPrincipalName",
                 "add a header line",
@@ -1529,7 +1605,7 @@ mod tests {
         let message = csv_error("upn,id\na@x.com,b@x.com\n");
         assert_mentions(
             &message,
-            &["users.csv line 1", "more than one user column (upn, id)"],
+            &["users.csv:1", "more than one user column (upn, id)"],
         );
     }
 
@@ -1539,7 +1615,7 @@ mod tests {
         assert_mentions(
             &message,
             &[
-                "users.csv line 1, methdo",
+                "users.csv:1: methdo",
                 "unknown column",
                 "did you mean \"method\"",
             ],
@@ -1562,11 +1638,11 @@ mod tests {
     fn csv_repeated_or_unnamed_columns_are_refused() {
         assert_mentions(
             &csv_error("user,method,METHOD\na@x.com,push,sms\n"),
-            &["users.csv line 1, METHOD: this column appears more than once"],
+            &["users.csv:1: METHOD: this column appears more than once"],
         );
         assert_mentions(
             &csv_error("user,\na@x.com,\n"),
-            &["users.csv line 1: column 2 of the header has no name"],
+            &["users.csv:1: column 2 of the header has no name"],
         );
     }
 
@@ -1576,9 +1652,9 @@ mod tests {
         assert_mentions(
             &message,
             &[
-                "users.csv line 2: this row has 3 field(s) but the header has 2",
-                "users.csv line 3: this row has 1 field(s) but the header has 2",
-                "users.csv line 4, user \"c@@x.com\"",
+                "users.csv:2: this row has 3 field(s) but the header has 2",
+                "users.csv:3: this row has 1 field(s) but the header has 2",
+                "users.csv:4: user \"c@@x.com\"",
             ],
         );
     }
@@ -1607,7 +1683,7 @@ mod tests {
         assert_mentions(
             &error.to_string(),
             &[
-                "users.csv line 2, user \"Jos\u{FFFD}@contoso.com\"",
+                "users.csv:2: user \"Jos\u{FFFD}@contoso.com\"",
                 "not valid UTF-8",
                 "CSV UTF-8",
             ],
@@ -1615,7 +1691,7 @@ mod tests {
         let error = parse_targets("users.csv", b"us\xFFer\na@x.com\n", Format::Csv).unwrap_err();
         assert_mentions(
             &error.to_string(),
-            &["users.csv line 1", "column name is not valid UTF-8"],
+            &["users.csv:1", "column name is not valid UTF-8"],
         );
     }
 
@@ -1636,16 +1712,16 @@ mod tests {
         assert_mentions(
             &message,
             &[
-                "users.csv line 2, userPrincipalName \"adele\": this is neither an object id",
-                "users.csv line 3, userPrincipalName \"a@b@contoso.com\": a user principal name has exactly one '@' (found 2)",
-                "users.csv line 4, userPrincipalName \"@contoso.com\": the user principal name has nothing before the '@'",
-                "users.csv line 5, userPrincipalName \"adele@\": the user principal name has no domain",
-                "users.csv line 6, userPrincipalName \"adele@contoso\": the domain \"contoso\" has no dot",
-                "users.csv line 7, userPrincipalName \"adele@contoso..com\": the domain",
-                "users.csv line 8, userPrincipalName \"ade le@contoso.com\": a user cannot contain whitespace (found a space)",
-                "users.csv line 9, userPrincipalName \"adele\\u{7}@contoso.com\": a user cannot contain control characters (found U+0007)",
-                "users.csv line 10, userPrincipalName \"<adele@contoso.com>\": a user cannot contain '<'",
-                "users.csv line 11, userPrincipalName \"a,b\": a user cannot contain ','",
+                "users.csv:2: userPrincipalName \"adele\": this is neither an object id",
+                "users.csv:3: userPrincipalName \"a@b@contoso.com\": a user principal name has exactly one '@' (found 2)",
+                "users.csv:4: userPrincipalName \"@contoso.com\": the user principal name has nothing before the '@'",
+                "users.csv:5: userPrincipalName \"adele@\": the user principal name has no domain",
+                "users.csv:6: userPrincipalName \"adele@contoso\": the domain \"contoso\" has no dot",
+                "users.csv:7: userPrincipalName \"adele@contoso..com\": the domain",
+                "users.csv:8: userPrincipalName \"ade le@contoso.com\": a user cannot contain whitespace (found a space)",
+                "users.csv:9: userPrincipalName \"adele\\u{7}@contoso.com\": a user cannot contain control characters (found U+0007)",
+                "users.csv:10: userPrincipalName \"<adele@contoso.com>\": a user cannot contain '<'",
+                "users.csv:11: userPrincipalName \"a,b\": a user cannot contain ','",
             ],
         );
         assert_eq!(message.lines().count(), 10, "{message}");
@@ -1655,7 +1731,7 @@ mod tests {
     fn csv_empty_user_with_other_values_is_refused() {
         assert_mentions(
             &csv_error("user,method\n,push\n"),
-            &["users.csv line 2, user \"\": the user is empty"],
+            &["users.csv:2: user \"\": the user is empty"],
         );
     }
 
@@ -1663,10 +1739,7 @@ mod tests {
     fn csv_stray_quote_before_a_value_is_explained() {
         assert_mentions(
             &csv_error("user\n \"a@x.com\"\n"),
-            &[
-                "users.csv line 2, user",
-                "quote must come right after the comma",
-            ],
+            &["users.csv:2: user", "quote must come right after the comma"],
         );
     }
 
@@ -1678,12 +1751,12 @@ mod tests {
         assert_mentions(
             &message,
             &[
-                "users.csv line 2, method \"Push\": \"Push\" is not a method (method names are case-sensitive); did you mean \"push\"?",
-                "users.csv line 3, method \"phone\"",
+                "users.csv:2: method \"Push\": \"Push\" is not a method (method names are case-sensitive); did you mean \"push\"?",
+                "users.csv:3: method \"phone\"",
                 "\"sms\" (a text message) or \"voiceMobile\"",
-                "users.csv line 4, method \"unknownFutureValue\"",
+                "users.csv:4: method \"unknownFutureValue\"",
                 "placeholder",
-                "users.csv line 5, method \"fido2\"",
+                "users.csv:5: method \"fido2\"",
                 "cannot be a default MFA method",
                 "valid methods: push, oath, voiceMobile, voiceAlternateMobile, voiceOffice, sms",
             ],
@@ -1695,7 +1768,7 @@ mod tests {
         assert_mentions(
             &csv_error("user,systemPreferred\na@x.com,enabled\n"),
             &[
-                "users.csv line 2, systemPreferred \"enabled\": not a yes/no value; use on, off, true, false, yes, no, 1 or 0",
+                "users.csv:2: systemPreferred \"enabled\": not a yes/no value; use on, off, true, false, yes, no, 1 or 0",
             ],
         );
     }
@@ -1710,8 +1783,8 @@ mod tests {
         assert_mentions(
             &message,
             &[
-                "users.csv line 4, user \"adele@contoso.COM\": duplicate user: also on line 2 (as \"Adele@Contoso.com\")",
-                "users.csv line 6, user \"3f2504e0-4f89-11d3-9a0c-0305e82c3301\": duplicate user: also on line 5",
+                "users.csv:4: user \"adele@contoso.COM\": duplicate user: also on line 2 (as \"Adele@Contoso.com\")",
+                "users.csv:6: user \"3f2504e0-4f89-11d3-9a0c-0305e82c3301\": duplicate user: also on line 5",
             ],
         );
     }
@@ -1720,9 +1793,7 @@ mod tests {
     fn csv_exact_duplicate_names_both_lines() {
         assert_mentions(
             &csv_error("user\na@x.com\na@x.com\n"),
-            &[
-                "users.csv line 3, user \"a@x.com\": duplicate user: also on line 2; list each user once",
-            ],
+            &["users.csv:3: user \"a@x.com\": duplicate user: also on line 2; list each user once"],
         );
     }
 
@@ -1759,7 +1830,7 @@ mod tests {
     #[test]
     fn json_reads_an_array_of_strings_with_item_numbers() {
         let targets = json(&format!("[\"a@x.com\", \" {GUID_UPPER} \"]")).unwrap();
-        assert_eq!(users(&targets), ["a@x.com", GUID_UPPER]);
+        assert_eq!(user_names(&targets), ["a@x.com", GUID_UPPER]);
         assert_eq!(lines(&targets), [1, 2]);
     }
 
@@ -1807,18 +1878,18 @@ mod tests {
     fn json_accepts_a_bom() {
         let targets =
             parse_targets("users.json", b"\xEF\xBB\xBF[\"a@x.com\"]", Format::Json).unwrap();
-        assert_eq!(users(&targets), ["a@x.com"]);
+        assert_eq!(user_names(&targets), ["a@x.com"]);
     }
 
     #[test]
     fn json_syntax_error_names_the_file_line() {
         assert_mentions(
             &json_error("[\n\"a@x.com\",\n\"b@x.com\"\n"),
-            &["users.json line 4: not valid JSON"],
+            &["users.json:4: not valid JSON"],
         );
         assert_mentions(
             &json_error("[\"a@x.com\",]"),
-            &["users.json line 1: not valid JSON"],
+            &["users.json:1: not valid JSON"],
         );
     }
 
@@ -1832,7 +1903,7 @@ mod tests {
         .unwrap_err();
         assert_mentions(
             &error.to_string(),
-            &["users.json line 3: this text is not valid UTF-8"],
+            &["users.json:3: this text is not valid UTF-8"],
         );
     }
 
@@ -1853,17 +1924,17 @@ mod tests {
         assert_mentions(
             &message,
             &[
-                "users.json item 1, methdo: unknown field; did you mean \"method\"",
-                "users.json item 2, user \"42\": a user must be a string",
-                "users.json item 3, \"7\": a user must be a string",
-                "users.json item 4: no user field",
-                "users.json item 5: more than one user field (upn, user)",
-                "users.json item 6, method \"Voice Mobile\"",
+                "users.json: item 1: methdo: unknown field; did you mean \"method\"",
+                "users.json: item 2: user \"42\": a user must be a string",
+                "users.json: item 3: \"7\": a user must be a string",
+                "users.json: item 4: no user field",
+                "users.json: item 5: more than one user field (upn, user)",
+                "users.json: item 6: method \"Voice Mobile\"",
                 "did you mean \"voiceMobile\"",
-                "users.json item 6, systemPreferred \"1\": must be true or false",
-                "users.json item 7, method \"[\\\"push\\\"]\": a method must be a string",
-                "users.json item 8, systemPreferred \"sometimes\": not a yes/no value",
-                "users.json item 9, user \"g@\"",
+                "users.json: item 6: systemPreferred \"1\": must be true or false",
+                "users.json: item 7: method \"[\\\"push\\\"]\": a method must be a string",
+                "users.json: item 8: systemPreferred \"sometimes\": not a yes/no value",
+                "users.json: item 9: user \"g@\"",
             ],
         );
     }
@@ -1873,7 +1944,7 @@ mod tests {
         assert_mentions(
             &json_error(r#"["a@x.com", {"user": "b@x.com"}, {"upn": "A@X.com"}]"#),
             &[
-                "users.json item 3, upn \"A@X.com\": duplicate user: also on item 1 (as \"a@x.com\")",
+                "users.json: item 3: upn \"A@X.com\": duplicate user: also on item 1 (as \"a@x.com\")",
             ],
         );
     }
@@ -1896,15 +1967,15 @@ mod tests {
         assert_mentions(&json_error("{}"), &["users.json: no \"users\" field"]);
         assert_mentions(
             &json_error(r#"{"users": "a@x.com"}"#),
-            &["users.json users \"\\\"a@x.com\\\"\": not an array"],
+            &["users.json: users \"\\\"a@x.com\\\"\": not an array"],
         );
         assert_mentions(
             &json_error(r#"{"users": ["a@x.com"], "method": "push"}"#),
-            &["users.json method: unknown field at the top level"],
+            &["users.json: method: unknown field at the top level"],
         );
         assert_mentions(
             &json_error("\"a@x.com\""),
-            &["users.json \"\\\"a@x.com\\\"\": expected an array of users"],
+            &["users.json: \"\\\"a@x.com\\\"\": expected an array of users"],
         );
     }
 
@@ -1932,14 +2003,15 @@ mod tests {
             &sniffed_csv,
         ] {
             let targets = read_targets(path).unwrap();
-            assert_eq!(users(&targets), ["a@x.com"], "{}", path.display());
+            assert_eq!(user_names(&targets), ["a@x.com"], "{}", path.display());
         }
         // A JSON-looking file named .csv is read as CSV, as its name says.
         let misnamed = temp_file("misnamed.csv", b"[\"a@x.com\"]");
         assert_mentions(
             &read_targets(&misnamed).unwrap_err().to_string(),
-            &["misnamed.csv line 1", "no user column"],
+            &["misnamed.csv:1", "no user column"],
         );
+        let _ = std::fs::remove_dir_all(misnamed.parent().unwrap());
     }
 
     #[test]
@@ -2148,6 +2220,18 @@ mod tests {
                 "adele\u{0}@contoso.com",
                 "control characters (found U+0000)",
             ),
+            (
+                "\u{200B}adele@contoso.com",
+                "invisible characters (found U+200B)",
+            ),
+            (
+                "\u{FEFF}adele@contoso.com",
+                "invisible characters (found U+FEFF)",
+            ),
+            (
+                "adele@contoso.com\u{200E}",
+                "invisible characters (found U+200E)",
+            ),
             ("\"adele@contoso.com\"", "'\"'"),
             ("adele;bob@contoso.com", "';'"),
             ("Adele Vance <adele@contoso.com>", "whitespace"),
@@ -2175,6 +2259,23 @@ mod tests {
         assert_mentions(&text, &["evil\\u{1b}]0;title\\u{7}@x.com", "…"]);
         assert_eq!(error.problems[1].value.as_deref(), Some(long_user.as_str()));
         assert!(text.len() < 1000, "{text}");
+    }
+
+    #[test]
+    fn display_uses_the_path_line_form_one_line_per_problem() {
+        assert_eq!(
+            csv_error("user,method\na@x.com,Push\nb@x.com,push,on\n"),
+            "users.csv:2: method \"Push\": \"Push\" is not a method (method names are case-sensitive); did you mean \"push\"? valid methods: push, oath, voiceMobile, voiceAlternateMobile, voiceOffice, sms\n\
+             users.csv:3: this row has 3 field(s) but the header has 2; quote values that contain commas"
+        );
+        assert_eq!(
+            json_error(r#"["a@x.com", 7]"#),
+            "users.json: item 2: \"7\": a user must be a string (an object id or user principal name) or an object such as {\"user\": \"...\", \"method\": \"push\"}"
+        );
+        assert_eq!(
+            csv_error("user\n"),
+            "users.csv: no users: the file has a header row but no user rows"
+        );
     }
 
     #[test]
@@ -2261,6 +2362,8 @@ mod tests {
         with_method: bool,
         method_first: bool,
         trailing_newline: bool,
+        /// Blank-looking lines above the header: whitespace and the `,,` of an empty Excel row.
+        lines_above_header: Vec<String>,
     }
 
     fn file_style() -> impl Strategy<Value = FileStyle> {
@@ -2272,6 +2375,7 @@ mod tests {
             any::<bool>(),
             any::<bool>(),
             any::<bool>(),
+            proptest::collection::vec("[ \t,]{0,3}", 0..3),
         )
             .prop_map(
                 |(
@@ -2282,6 +2386,7 @@ mod tests {
                     with_method,
                     method_first,
                     trailing_newline,
+                    lines_above_header,
                 )| FileStyle {
                     bom,
                     crlf,
@@ -2290,6 +2395,7 @@ mod tests {
                     with_method,
                     method_first,
                     trailing_newline,
+                    lines_above_header,
                 },
             )
     }
@@ -2299,7 +2405,8 @@ mod tests {
         user_cell: CellStyle,
         method_cell: CellStyle,
         method: Option<usize>,
-        blank_lines_before: usize,
+        /// Lines of nothing but whitespace above the row.
+        blank_lines_before: Vec<String>,
     }
 
     fn row_style() -> impl Strategy<Value = RowStyle> {
@@ -2307,7 +2414,7 @@ mod tests {
             cell_style(),
             cell_style(),
             proptest::option::of(0..TARGET_METHODS.len()),
-            0..3usize,
+            proptest::collection::vec("[ \t]{0,2}", 0..3),
         )
             .prop_map(
                 |(user_cell, method_cell, method, blank_lines_before)| RowStyle {
@@ -2327,7 +2434,7 @@ mod tests {
         } else {
             style.header_name.to_owned()
         };
-        let mut lines_written: Vec<String> = Vec::new();
+        let mut lines_written: Vec<String> = style.lines_above_header.clone();
         lines_written.push(match (style.with_method, style.method_first) {
             (false, _) => header_name,
             (true, false) => format!("{header_name},method"),
@@ -2335,9 +2442,7 @@ mod tests {
         });
         let mut expected = Vec::new();
         for (user, row) in users.iter().zip(rows.iter().cycle()) {
-            for _ in 0..row.blank_lines_before {
-                lines_written.push(String::new());
-            }
+            lines_written.extend(row.blank_lines_before.iter().cloned());
             let user_cell = write_cell(user, &row.user_cell);
             let method = row
                 .method
@@ -2398,11 +2503,12 @@ mod tests {
         #[test]
         fn csv_and_json_like_text_never_panics(text in "[a-zA-Z@.,;\"'{}\\[\\]:0-9 \t\r\n\u{feff}é#\\\\-]{0,300}") {
             for format in [Format::Csv, Format::Json] {
-                if let Ok(targets) = parse_targets("in.txt", text.as_bytes(), format) {
-                    prop_assert!(!targets.is_empty());
-                    prop_assert!(targets.iter().all(|target| check_user_key(&target.user).is_ok()));
-                } else if let Err(error) = parse_targets("in.txt", text.as_bytes(), format) {
-                    let _ = error.to_string();
+                match parse_targets("in.txt", text.as_bytes(), format) {
+                    Ok(targets) => {
+                        prop_assert!(!targets.is_empty());
+                        prop_assert!(targets.iter().all(|target| check_user_key(&target.user).is_ok()));
+                    }
+                    Err(error) => prop_assert!(!error.to_string().is_empty()),
                 }
             }
         }
@@ -2423,7 +2529,7 @@ mod tests {
             let list = serde_json::to_string(&users).unwrap();
             let text = if wrapped { format!("{{\"users\": {list}}}") } else { list };
             let targets = json(&text).unwrap();
-            prop_assert_eq!(users.iter().map(String::as_str).collect::<Vec<_>>(), super::tests::users(&targets));
+            prop_assert_eq!(users.iter().map(String::as_str).collect::<Vec<_>>(), user_names(&targets));
             prop_assert_eq!(lines(&targets), (1..=users.len()).collect::<Vec<_>>());
         }
 

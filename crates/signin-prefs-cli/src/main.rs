@@ -1,4 +1,8 @@
 //! `signin-prefs`: the command line. Each subcommand lives in its own module under `commands`.
+//!
+//! Exit codes: 0 success; 1 failure (the service refused the run, a file could not be written);
+//! 2 bad input or usage, nothing sent; 3 partial failure (some users failed: see the report);
+//! 4 nothing done (changes were planned and none was made).
 
 mod commands;
 mod error;
@@ -25,7 +29,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     match commands::run(cli.command) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(error) => {
             eprintln!("signin-prefs: {error}");
             error.exit_code()

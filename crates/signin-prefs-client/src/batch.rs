@@ -183,6 +183,8 @@ impl Client {
                 attempt.status = Some(answer.status);
                 let body = answer_body(answer.body.as_ref());
                 if (200..300).contains(&answer.status) {
+                    // Each item is a request to Graph's limits: each success lets the rate climb.
+                    self.pacer().on_success();
                     item.history.push(attempt);
                     let result = O::decode_response(answer.status, &body).map_err(|cause| {
                         Error::new(ErrorKind::Decode, O::OPERATION_ID)
@@ -296,7 +298,11 @@ impl Client {
         };
         let mut request = GraphRequest::new(Method::POST, format!("{API_BASE_PATH}/$batch"));
         request.set_json_body(BATCH_OPERATION, &body)?;
-        let response = self.execute(&request, BATCH_OPERATION).await?;
+        // Graph counts each item against its limits, so the pacer does too.
+        let weight = u32::try_from(pending.len()).unwrap_or(u32::MAX);
+        let response = self
+            .execute_weighted(&request, BATCH_OPERATION, weight)
+            .await?;
         let client_request_id = response.client_request_id().unwrap_or_default().to_owned();
         let decoded: BatchResponseBody =
             serde_json::from_slice(&response.body).map_err(|cause| {

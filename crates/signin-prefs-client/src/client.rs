@@ -93,6 +93,13 @@ impl ClientBuilder {
         self
     }
 
+    /// With [`Self::base_url`]: where tokens come from, when not from the same origin (an
+    /// emulator serves both). Informational: each credential is built with its own authority.
+    pub fn login_authority(mut self, origin: &str) -> Self {
+        self.login_authority = Some(origin.to_owned());
+        self
+    }
+
     /// The authenticating credential.
     pub fn credential(mut self, credential: impl TokenCredential + 'static) -> Self {
         self.credential = Some(Arc::new(credential));
@@ -355,8 +362,18 @@ impl Client {
         request: &GraphRequest,
         operation: &'static str,
     ) -> Result<RawResponse, Error> {
+        self.execute_weighted(request, operation, 1).await
+    }
+
+    /// The loop, for a request that counts as `weight` requests against the service's limits.
+    pub(crate) async fn execute_weighted(
+        &self,
+        request: &GraphRequest,
+        operation: &'static str,
+        weight: u32,
+    ) -> Result<RawResponse, Error> {
         let span = tracing::debug_span!("graph_request", operation, method = %request.method);
-        self.execute_in_span(request, operation)
+        self.execute_in_span(request, operation, weight)
             .instrument(span)
             .await
     }
@@ -365,6 +382,7 @@ impl Client {
         &self,
         request: &GraphRequest,
         operation: &'static str,
+        weight: u32,
     ) -> Result<RawResponse, Error> {
         let inner = &self.inner;
         let deadline = inner.overall_deadline.map(|limit| Instant::now() + limit);
@@ -380,7 +398,7 @@ impl Client {
                     deadline_error(operation, inner.overall_deadline, None).with_history(history)
                 );
             }
-            let sent_at = inner.pacer.acquire().await;
+            let sent_at = inner.pacer.acquire(weight).await;
             let token = self
                 .token_before(deadline, operation)
                 .await
@@ -425,7 +443,6 @@ impl Client {
                     history.push(record);
                     tracing::warn!(attempt, %client_request_id, "401: fetching a new token and retrying once");
                     inner.tokens.invalidate(&token).await;
-                    attempt -= 1;
                 }
                 Outcome::Unauthorized(error) | Outcome::Fatal(error) => {
                     record.status = error.status();
@@ -445,7 +462,9 @@ impl Client {
                     {
                         inner.pacer.on_throttled(sent_at, retry_after);
                     }
-                    if !inner.retry.retries(reason) || attempt >= max_attempts {
+                    // The retry after a 401 does not count against the policy's attempts.
+                    let allowed = max_attempts + u32::from(token_refreshed);
+                    if !inner.retry.retries(reason) || attempt >= allowed {
                         history.push(record);
                         tracing::warn!(attempt, ?reason, %client_request_id, "giving up: no attempts left");
                         return Err(error.with_history(history));

@@ -85,6 +85,12 @@ pub struct EmulatorConfig {
     pub unregistered_method: ConfiguredError,
     /// Return `$batch` responses in a seeded shuffled order, as the service may.
     pub shuffle_batch_responses: bool,
+    /// Accept enum values in any letter case (`"Push"`), as the real service may; the default
+    /// accepts only the spec's spelling (unconfirmed either way).
+    pub case_insensitive_enum_values: bool,
+    /// Ignore read-only properties such as `systemPreferredAuthenticationMethod` in a PATCH body
+    /// instead of answering 400 (unconfirmed either way).
+    pub ignore_read_only_properties: bool,
     /// Serve `/_emulator/...` (state read/write, token minting) for out-of-process tests.
     pub admin_api: bool,
 }
@@ -123,6 +129,8 @@ impl Default for EmulatorConfig {
                 "{method} is not a registered method for the user.",
             ),
             shuffle_batch_responses: true,
+            case_insensitive_enum_values: false,
+            ignore_read_only_properties: false,
             admin_api: true,
         }
     }

@@ -265,6 +265,7 @@ pub(crate) struct Service {
     pub(crate) unknown_user: ConfiguredError,
     pub(crate) unregistered_method: ConfiguredError,
     pub(crate) shuffle_batch_responses: bool,
+    pub(crate) patch_leniency: PatchLeniency,
     pub(crate) seed: u64,
     pub(crate) batches: AtomicU64,
 }
@@ -544,7 +545,7 @@ impl Service {
                 correlation,
             );
         }
-        let patch = match parse_patch(request.body) {
+        let patch = match parse_patch(request.body, self.patch_leniency) {
             Ok(patch) => patch,
             Err(message) => {
                 return GraphResponse::error(
@@ -842,14 +843,18 @@ impl Service {
                     correlation,
                 );
             }
-            Some(Value::String(_)) => {
-                return GraphResponse::error(
-                    StatusCode::BAD_REQUEST,
-                    "BadRequest",
-                    "The emulator does not accept base64-encoded batch bodies; send a JSON object.",
-                    correlation,
-                );
-            }
+            // A string body is base64 (URL-safe or standard), as the batching docs allow.
+            Some(Value::String(encoded)) => match crate::ids::decode_base64(encoded) {
+                Some(bytes) => bytes,
+                None => {
+                    return GraphResponse::error(
+                        StatusCode::BAD_REQUEST,
+                        "BadRequest",
+                        "The request body is a string but not base64.",
+                        correlation,
+                    );
+                }
+            },
             Some(value) => serde_json::to_vec(value).unwrap_or_default(),
         };
         let mut headers = HeaderMap::new();
@@ -965,22 +970,69 @@ fn throttled_response(correlation: &Correlation) -> GraphResponse {
 const READ_ONLY_PROPERTIES: &[&str] = &["systemPreferredAuthenticationMethod"];
 
 /// Parses a PATCH body with the model's strict deserializer, turning serde's errors into messages.
-fn parse_patch(body: &[u8]) -> Result<SignInPreferencesPatch, String> {
+fn parse_patch(body: &[u8], leniency: PatchLeniency) -> Result<SignInPreferencesPatch, String> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err("Empty Payload. JSON content expected.".to_owned());
     }
-    serde_json::from_slice::<SignInPreferencesPatch>(body).map_err(|error| {
-        if error.is_syntax() || error.is_eof() {
-            return "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.".to_owned();
-        }
-        // Only on the error path: look for read-only properties to name them as such.
-        if let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(body) {
-            if let Some(property) = READ_ONLY_PROPERTIES.iter().find(|property| object.contains_key(**property)) {
-                return format!("Property '{property}' is read-only and cannot be set.");
+    let strict = serde_json::from_slice::<SignInPreferencesPatch>(body);
+    let error = match strict {
+        Ok(patch) => return Ok(patch),
+        Err(error) => error,
+    };
+    if error.is_syntax() || error.is_eof() {
+        return Err("Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.".to_owned());
+    }
+    // Only on the error path: a second, lenient look, and read-only properties named as such.
+    let object = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(object)) => Some(object),
+        _ => None,
+    };
+    if let Some(mut lenient) = object.clone().filter(|_| leniency.any()) {
+        if leniency.ignore_read_only_properties {
+            for property in READ_ONLY_PROPERTIES {
+                lenient.remove(*property);
             }
         }
-        strip_position(&error.to_string())
+        if leniency.case_insensitive_enum_values {
+            if let Some(Value::String(value)) =
+                lenient.get_mut("userPreferredMethodForSecondaryAuthentication")
+            {
+                if let Some(member) = UserDefaultAuthenticationMethodType::MEMBERS
+                    .iter()
+                    .find(|member| member.eq_ignore_ascii_case(value))
+                {
+                    *value = (*member).to_owned();
+                }
+            }
+        }
+        if let Ok(patch) = serde_json::from_value::<SignInPreferencesPatch>(Value::Object(lenient))
+        {
+            return Ok(patch);
+        }
+    }
+    let read_only = object.as_ref().and_then(|object| {
+        READ_ONLY_PROPERTIES
+            .iter()
+            .find(|property| object.contains_key(**property))
+    });
+    Err(match read_only {
+        Some(property) => format!("Property '{property}' is read-only and cannot be set."),
+        None => strip_position(&error.to_string()),
     })
+}
+
+/// Departures from the strict default that a user can switch on, because the real service's
+/// behaviour is not published (graph-behaviors.md §1.2 and §7.4).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct PatchLeniency {
+    pub(crate) case_insensitive_enum_values: bool,
+    pub(crate) ignore_read_only_properties: bool,
+}
+
+impl PatchLeniency {
+    fn any(self) -> bool {
+        self.case_insensitive_enum_values || self.ignore_read_only_properties
+    }
 }
 
 /// serde_json appends " at line L column C"; Graph's messages have no position.

@@ -126,6 +126,31 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     (year, month, day)
 }
 
+/// Decodes base64 in either alphabet (standard or URL-safe), padding optional; `None` if invalid.
+/// Used for `Authorization: Basic` on the token endpoint and for base64 `$batch` item bodies.
+pub(crate) fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let mut output = Vec::with_capacity(text.len() * 3 / 4);
+    let mut buffer: u32 = 0;
+    let mut bits = 0u32;
+    for byte in text.trim_end_matches('=').bytes() {
+        let value = match byte {
+            b'A'..=b'Z' => byte - b'A',
+            b'a'..=b'z' => byte - b'a' + 26,
+            b'0'..=b'9' => byte - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        };
+        buffer = (buffer << 6) | u32::from(value);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            output.push(((buffer >> bits) & 0xFF) as u8);
+        }
+    }
+    Some(output)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,6 +160,14 @@ mod tests {
         assert_eq!(graph_date(0), "1970-01-01T00:00:00");
         assert_eq!(graph_date(1_599_823_294), "2020-09-11T11:21:34");
         assert_eq!(graph_date(951_782_400), "2000-02-29T00:00:00");
+    }
+
+    #[test]
+    fn base64_decodes_both_alphabets() {
+        assert_eq!(decode_base64("YWJjOmQvZQ==").unwrap(), b"abc:d/e");
+        assert_eq!(decode_base64("-_8").unwrap(), [0xFB, 0xFF]);
+        assert_eq!(decode_base64("+/8=").unwrap(), [0xFB, 0xFF]);
+        assert!(decode_base64("not base64!").is_none());
     }
 
     #[test]

@@ -20,15 +20,14 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, watch};
-use tokio::task::JoinHandle;
+use tokio::sync::{Notify, oneshot, watch};
 use tower::ServiceExt as _;
 
 use crate::Error;
 use crate::auth::{AppRegistration, TokenClaims, TokenRequest, TokenStore, now_unix};
 use crate::config::{ConfiguredError, EmulatorConfig, UsersSource};
 use crate::faults::{FaultKind, FaultRule, Faults};
-use crate::graph::{Correlation, GraphRequest, GraphResponse, Service};
+use crate::graph::{Correlation, GraphRequest, GraphResponse, PatchLeniency, Service};
 use crate::ids::{SplitMix64, graph_date_now, random_guid};
 use crate::throttle::{Clock, Throttle, ThrottleConfig};
 use crate::users::{AuthMethod, MethodSet, UserRecord, UserSpec, UserState, UserStore};
@@ -147,6 +146,18 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Accept enum values in any letter case (default: only the spec's spelling).
+    pub fn case_insensitive_enum_values(mut self, lenient: bool) -> Self {
+        self.config.case_insensitive_enum_values = lenient;
+        self
+    }
+
+    /// Ignore read-only properties in PATCH bodies (default: 400 naming them).
+    pub fn ignore_read_only_properties(mut self, ignore: bool) -> Self {
+        self.config.ignore_read_only_properties = ignore;
+        self
+    }
+
     /// The configuration so far.
     pub fn config(&self) -> &EmulatorConfig {
         &self.config
@@ -166,6 +177,10 @@ impl EmulatorBuilder {
             unknown_user: config.unknown_user.clone(),
             unregistered_method: config.unregistered_method.clone(),
             shuffle_batch_responses: config.shuffle_batch_responses,
+            patch_leniency: PatchLeniency {
+                case_insensitive_enum_values: config.case_insensitive_enum_values,
+                ignore_read_only_properties: config.ignore_read_only_properties,
+            },
             seed: config.seed,
             batches: AtomicU64::new(0),
         });
@@ -179,28 +194,70 @@ impl EmulatorBuilder {
                 .map(|app| app.client_id.clone())
                 .unwrap_or_default(),
         });
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))
-            .await
-            .map_err(|source| Error::Bind {
-                port: config.port,
-                source,
-            })?;
-        let address = listener.local_addr().map_err(|source| Error::Bind {
-            port: config.port,
-            source,
-        })?;
         let router = router(Arc::clone(&shared), config.admin_api);
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(accept_loop(listener, router, stopped));
+        let (ready, listening) = oneshot::channel::<Result<SocketAddr, Error>>();
+        let (finished, done) = oneshot::channel::<()>();
+        let port = config.port;
+        // The server gets a thread and a runtime of its own, so it keeps serving whatever the
+        // caller does with its own runtime: a current-thread test runtime blocked on a child
+        // process, a synchronous caller (the Python binding), or a runtime being shut down.
+        std::thread::Builder::new()
+            .name("signin-prefs-emulator".to_owned())
+            .spawn(move || serve_on_own_runtime(port, router, stopped, ready, finished))
+            .map_err(|source| Error::Bind { port, source })?;
+        let address = listening.await.map_err(|_| Error::Bind {
+            port,
+            source: std::io::Error::other("the emulator thread ended before listening"),
+        })??;
         tracing::info!(%address, users = shared.user_count(), "emulator listening");
         Ok(EmulatorHandle {
             shared,
             address,
             stop,
-            task: Some(task),
+            done: Some(done),
             apps: config.apps,
         })
     }
+}
+
+/// The emulator thread: binds, reports the address (or the failure), serves until stopped.
+fn serve_on_own_runtime(
+    port: u16,
+    router: Router,
+    stopped: watch::Receiver<bool>,
+    ready: oneshot::Sender<Result<SocketAddr, Error>>,
+    finished: oneshot::Sender<()>,
+) {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .thread_name("signin-prefs-emulator-worker")
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(source) => {
+            let _ = ready.send(Err(Error::Bind { port, source }));
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        let bound = match TcpListener::bind((Ipv4Addr::LOCALHOST, port)).await {
+            Ok(listener) => listener.local_addr().map(|address| (listener, address)),
+            Err(source) => Err(source),
+        };
+        match bound {
+            Ok((listener, address)) => {
+                let _ = ready.send(Ok(address));
+                accept_loop(listener, router, stopped).await;
+            }
+            Err(source) => {
+                let _ = ready.send(Err(Error::Bind { port, source }));
+            }
+        }
+    });
+    // Let open connections finish their graceful shutdown, briefly.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    let _ = finished.send(());
 }
 
 fn random_secret() -> String {
@@ -480,10 +537,18 @@ async fn into_http(
 async fn token_endpoint(
     State(shared): State<Arc<Shared>>,
     Path(tenant): Path<String>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let form: std::collections::HashMap<String, String> =
+    let mut form: std::collections::HashMap<String, String> =
         form_urlencoded::parse(&body).into_owned().collect();
+    // RFC 6749 §2.3.1 Basic authentication, which the identity platform also accepts: the id and
+    // secret are form-urlencoded, then joined by a colon and base64-encoded.
+    if let Some((client_id, client_secret)) = basic_credentials(&headers) {
+        form.entry("client_id".to_owned()).or_insert(client_id);
+        form.entry("client_secret".to_owned())
+            .or_insert(client_secret);
+    }
     let field = |name: &str| form.get(name).map(String::as_str).unwrap_or_default();
     let service = &shared.service;
     if !tenant.eq_ignore_ascii_case(&service.tenant_id)
@@ -549,6 +614,25 @@ async fn token_endpoint(
         "access_token": token,
     }))
     .into_response()
+}
+
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, encoded) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(crate::ids::decode_base64(encoded.trim())?).ok()?;
+    let (client_id, client_secret) = decoded.split_once(':')?;
+    let unescape = |text: &str| {
+        form_urlencoded::parse(format!("v={text}").as_bytes())
+            .next()
+            .map(|(_, value)| value.into_owned())
+    };
+    Some((unescape(client_id)?, unescape(client_secret)?))
 }
 
 /// The identity platform's error body (graph-behaviors.md §5.2).
@@ -739,7 +823,7 @@ pub struct EmulatorHandle {
     shared: Arc<Shared>,
     address: SocketAddr,
     stop: watch::Sender<bool>,
-    task: Option<JoinHandle<()>>,
+    done: Option<oneshot::Receiver<()>>,
     apps: Vec<AppRegistration>,
 }
 
@@ -851,8 +935,8 @@ impl EmulatorHandle {
     /// Stops accepting, lets open connections finish, and waits for the server task.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
+        if let Some(done) = self.done.take() {
+            let _ = done.await;
         }
     }
 }

@@ -69,6 +69,20 @@ impl Default for ThrottleConfig {
 }
 
 impl ThrottleConfig {
+    /// The published identity limits for a tenant of `users` users: the read quota depends on the
+    /// tenant's size (S under 50 users: 3,500 per 10 s; M up to 500: 5,000; L: 8,000).
+    pub fn identity_for_tenant(users: usize) -> Self {
+        let reads = match users {
+            0..50 => 3_500,
+            50..=500 => 5_000,
+            _ => 8_000,
+        };
+        Self {
+            reads_per_app_tenant: Limit::new(reads, 10),
+            ..Self::default()
+        }
+    }
+
     /// No throttling at all (benchmarks).
     pub fn disabled() -> Self {
         Self {
@@ -304,6 +318,19 @@ mod tests {
         assert_eq!(
             format_retry_after(2.128, RetryAfterFormat::Fractional),
             "2.128"
+        );
+    }
+
+    #[test]
+    fn read_quota_follows_tenant_size() {
+        let reads = |users| {
+            ThrottleConfig::identity_for_tenant(users)
+                .reads_per_app_tenant
+                .requests
+        };
+        assert_eq!(
+            (reads(10), reads(50), reads(500), reads(501)),
+            (3_500, 5_000, 5_000, 8_000)
         );
     }
 }

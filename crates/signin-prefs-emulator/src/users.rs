@@ -514,7 +514,9 @@ fn seeded_user(seed: u64, index: u64, domain: &str) -> (Box<str>, bool, UserStat
     let profile = generator.below(100);
     let (methods, preferred): (&[AuthMethod], Option<P>) = match profile {
         0..=29 => (&[M::MicrosoftAuthenticator, M::MobilePhone], Some(P::Push)),
-        30..=49 => (&[M::MobilePhone], Some(P::Sms)),
+        30..=39 => (&[M::MobilePhone], Some(P::Sms)),
+        // The migration case: Authenticator registered, the default still SMS.
+        40..=49 => (&[M::MobilePhone, M::MicrosoftAuthenticator], Some(P::Sms)),
         50..=59 => (&[M::MicrosoftAuthenticator], Some(P::Push)),
         60..=64 => (&[M::MobilePhone, M::OfficePhone], Some(P::VoiceMobile)),
         65..=69 => (
@@ -532,7 +534,7 @@ fn seeded_user(seed: u64, index: u64, domain: &str) -> (Box<str>, bool, UserStat
             Some(P::Push),
         ),
         83..=84 => (&[M::OfficePhone], Some(P::VoiceOffice)),
-        85..=86 => (&[M::MobilePhone, M::Email], Some(P::Sms)),
+        85..=86 => (&[M::MobilePhone, M::SoftwareOath, M::Email], Some(P::Sms)),
         _ => (&[], None),
     };
     // Microsoft-managed system-preferred MFA is on for most users.

@@ -107,6 +107,20 @@ async fn no_token_or_secret_in_traces_errors_or_debug() {
         "the capture sees the client's events:\n{log}"
     );
     assert!(log.contains("graph_request"), "and its spans");
+    // Every retry is an event naming why, after which status, and how long the client waits.
+    let retry_event = log.lines().find(|line| line.contains("retrying")).unwrap();
+    for field in [
+        "WARN",
+        "reason=Unavailable",
+        "status=Some(503)",
+        "delay_ms=",
+        "client_request_id=",
+    ] {
+        assert!(
+            retry_event.contains(field),
+            "{field} missing from: {retry_event}"
+        );
+    }
     let issued = credential.issued.lock().unwrap().clone();
     assert!(!issued.is_empty());
     let mut secrets: Vec<&str> = vec![&client_secret, stale_token, wrong_secret];

@@ -397,3 +397,63 @@ async fn delegated_callers_need_the_admin_role_for_others() {
     assert_eq!(answer.status, 400);
     assert!(answer.error_message().contains("delegated"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_endpoint_accepts_basic_authentication() {
+    let emulator = start(quiet()).await;
+    let app = emulator.apps()[0].clone();
+    // base64 by hand, to keep the test free of another dependency.
+    fn base64(bytes: &[u8]) -> String {
+        const ALPHABET: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let block = chunk
+                .iter()
+                .fold(0u32, |acc, byte| (acc << 8) | u32::from(*byte))
+                << (8 * (3 - chunk.len()));
+            for index in 0..=chunk.len() {
+                out.push(ALPHABET[((block >> (18 - 6 * index)) & 63) as usize] as char);
+            }
+        }
+        let padding = (4 - out.len() % 4) % 4;
+        out + &"=".repeat(padding)
+    }
+    let basic = format!(
+        "Basic {}",
+        base64(format!("{}:{}", app.client_id, segment(&app.client_secret)).as_bytes())
+    );
+    let url = format!(
+        "{}/{}/oauth2/v2.0/token",
+        emulator.base_url(),
+        emulator.tenant_id()
+    );
+    let form = "grant_type=client_credentials&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default";
+    let answer = send(
+        Method::POST,
+        &url,
+        None,
+        Some(("application/x-www-form-urlencoded", form)),
+        &[("Authorization", &basic)],
+    )
+    .await;
+    assert_eq!(
+        answer.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    let wrong = format!(
+        "Basic {}",
+        base64(format!("{}:wrong", app.client_id).as_bytes())
+    );
+    let answer = send(
+        Method::POST,
+        &url,
+        None,
+        Some(("application/x-www-form-urlencoded", form)),
+        &[("Authorization", &wrong)],
+    )
+    .await;
+    assert_eq!(answer.status, 401);
+}

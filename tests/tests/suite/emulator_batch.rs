@@ -213,13 +213,25 @@ async fn items_are_validated_like_direct_requests() {
         {"id": "absolute", "method": "GET", "url": format!("https://graph.microsoft.com/beta{url}")},
         {"id": "bad-value", "method": "PATCH", "url": url, "headers": {"content-type": "application/json"}, "body": {"userPreferredMethodForSecondaryAuthentication": "fax"}},
         {"id": "nested", "method": "POST", "url": "/$batch", "headers": {"content-type": "application/json"}, "body": {"requests": []}},
+        // base64 of {"isSystemPreferredAuthenticationMethodEnabled":true}
+        {"id": "base64", "method": "PATCH", "url": url, "headers": {"content-type": "application/json"}, "body": "eyJpc1N5c3RlbVByZWZlcnJlZEF1dGhlbnRpY2F0aW9uTWV0aG9kRW5hYmxlZCI6dHJ1ZX0="},
+        {"id": "not-base64", "method": "PATCH", "url": url, "headers": {"content-type": "application/json"}, "body": "not base64!"},
         // The Python SDK writes `depends_on` (snake case); Graph ignores unknown item members.
         {"id": "python", "method": "GET", "url": url.trim_start_matches('/'), "depends_on": []},
     ]);
     let body = batch(&emulator, &token, &json!({ "requests": requests }))
         .await
         .json();
-    for id in ["no-type", "absolute", "bad-value", "nested"] {
+    assert_eq!(item(&body, "base64")["status"], 204);
+    assert_eq!(
+        emulator
+            .user(&user.id)
+            .unwrap()
+            .state
+            .system_preferred_enabled,
+        Some(true)
+    );
+    for id in ["no-type", "absolute", "bad-value", "nested", "not-base64"] {
         assert_eq!(item(&body, id)["status"], 400, "{id}");
         assert!(item(&body, id)["body"]["error"]["message"].is_string());
     }

@@ -613,3 +613,42 @@ async fn admin_api_reads_and_sets_state_and_mints_tokens() {
     assert_eq!(added.status, 201);
     assert!(emulator.user("NEW.USER@contoso.onmicrosoft.com").is_some());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unpublished_validation_choices_are_configurable() {
+    let emulator = start(
+        quiet()
+            .case_insensitive_enum_values(true)
+            .ignore_read_only_properties(true),
+    )
+    .await;
+    let token = admin_token(&emulator);
+    let user = emulator.user_at(8).unwrap();
+    emulator.set_user_state(&user.id, sms_only()).unwrap();
+    let url = prefs_url(&emulator, &user.id);
+    let answer = patch(
+        &url,
+        &token,
+        r#"{"userPreferredMethodForSecondaryAuthentication":"VOICEMOBILE","systemPreferredAuthenticationMethod":"Sms"}"#,
+    )
+    .await;
+    assert_eq!(
+        answer.status,
+        204,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    assert_eq!(
+        emulator.user(&user.id).unwrap().state.preferred,
+        Some(Preferred::VoiceMobile)
+    );
+    // Still strict about what no setting makes valid.
+    let answer = patch(
+        &url,
+        &token,
+        r#"{"userPreferredMethodForSecondaryAuthentication":"fax"}"#,
+    )
+    .await;
+    assert_eq!(answer.status, 400);
+    assert!(answer.error_message().contains("fax"));
+}

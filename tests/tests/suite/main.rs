@@ -8,6 +8,16 @@
     clippy::indexing_slicing
 )]
 
+mod bulk_scenarios;
+mod cli_scenarios;
+mod client_auth;
+mod client_batch;
+mod client_errors;
+mod client_operations;
+mod client_pacing;
+mod client_retries;
+mod client_security;
+mod client_support;
 mod emulator_auth;
 mod emulator_batch;
 mod emulator_faults;
@@ -24,11 +34,3 @@ mod merge_laws;
 mod request_laws;
 mod serde_laws;
 mod strategies;
-mod client_auth;
-mod client_batch;
-mod client_errors;
-mod client_operations;
-mod client_pacing;
-mod client_retries;
-mod client_security;
-mod client_support;

@@ -86,6 +86,7 @@ pub(crate) struct Module {
 /// Slices per `config_path` (modules overridden by `module_overrides` when given), then writes the
 /// output or, with `check`, fails if the committed output differs.
 pub(crate) fn run(
+    root: &Path,
     config_path: &Path,
     module_overrides: &[PathBuf],
     output_override: Option<&Path>,
@@ -114,7 +115,12 @@ pub(crate) fn run(
         .iter()
         .map(|path| read_module(path))
         .collect::<Result<Vec<_>, _>>()?;
-    let config_label = config_path.display().to_string();
+    // The label goes into the slice's header, so it must not depend on where the checkout is.
+    let config_label = config_path
+        .strip_prefix(root)
+        .unwrap_or(config_path)
+        .display()
+        .to_string();
     let sliced = slice(
         &config,
         &modules,

@@ -33,7 +33,7 @@ fn summary(findings: &[Finding]) -> Vec<String> {
 
 #[test]
 fn the_committed_slice_is_what_the_config_gives() {
-    let report = slice::run(&repo().join("spec/slice.yaml"), &[], None, true).unwrap();
+    let report = slice::run(&repo(), &repo().join("spec/slice.yaml"), &[], None, true).unwrap();
     assert!(report.ends_with("is up to date"), "{report}");
 }
 
@@ -43,8 +43,8 @@ fn slicing_is_deterministic_and_self_contained() {
     std::fs::create_dir_all(&dir).unwrap();
     let (first, second) = (dir.join("a.yaml"), dir.join("b.yaml"));
     let config = repo().join("spec/slice.yaml");
-    slice::run(&config, &[], Some(&first), false).unwrap();
-    slice::run(&config, &[], Some(&second), false).unwrap();
+    slice::run(&repo(), &config, &[], Some(&first), false).unwrap();
+    slice::run(&repo(), &config, &[], Some(&second), false).unwrap();
     let text = std::fs::read_to_string(&first).unwrap();
     assert_eq!(text, std::fs::read_to_string(&second).unwrap());
     // Every reference resolves inside the slice: the generator reads it without complaint.
@@ -102,7 +102,14 @@ fn slicing_accepts_modules_given_on_the_command_line_gzipped_or_not() {
         modules.push(plain);
     }
     let out = dir.join("out.yaml");
-    slice::run(&repo().join("spec/slice.yaml"), &modules, Some(&out), false).unwrap();
+    slice::run(
+        &repo(),
+        &repo().join("spec/slice.yaml"),
+        &modules,
+        Some(&out),
+        false,
+    )
+    .unwrap();
     let from_plain = std::fs::read_to_string(&out).unwrap();
     let committed = std::fs::read_to_string(repo().join("spec/graph-beta.openapi.yaml")).unwrap();
     // Same content; only the provenance header names other files.
@@ -131,6 +138,7 @@ fn slicing_errors_name_what_is_wrong() {
         let path = dir.join("slice.yaml");
         std::fs::write(&path, config).unwrap();
         slice::run(
+            &dir,
             &path,
             std::slice::from_ref(&module),
             Some(&dir.join("out.yaml")),

@@ -41,9 +41,10 @@ pub(crate) struct Args {
     /// Turn throttling off.
     #[arg(long)]
     no_throttle: bool,
-    /// Reads per app and tenant per 10 s.
-    #[arg(long, default_value_t = 8_000)]
-    reads_per_10s: u32,
+    /// Reads per app and tenant per 10 s (default: the identity quota for the tenant's size,
+    /// 3,500 under 50 users, 5,000 up to 500, 8,000 above or with a users file).
+    #[arg(long)]
+    reads_per_10s: Option<u32>,
     /// Writes per app and tenant per 150 s.
     #[arg(long, default_value_t = 3_000)]
     writes_per_150s: u32,
@@ -64,6 +65,12 @@ pub(crate) struct Args {
     /// Return `$batch` items in request order instead of a seeded shuffle.
     #[arg(long)]
     ordered_batch: bool,
+    /// Accept enum values in any letter case ("Push"); default: only the spec's spelling.
+    #[arg(long)]
+    case_insensitive_enums: bool,
+    /// Ignore read-only properties (systemPreferredAuthenticationMethod) in PATCH bodies instead of 400.
+    #[arg(long)]
+    ignore_read_only: bool,
 }
 
 /// Parses one `--fault` rule.
@@ -139,18 +146,27 @@ pub(crate) fn run(args: Args) -> Result<(), Error> {
         .seed(args.seed)
         .time_scale(args.time_scale)
         .shuffle_batch_responses(!args.ordered_batch)
+        .case_insensitive_enum_values(args.case_insensitive_enums)
+        .ignore_read_only_properties(args.ignore_read_only)
         .throttle(if args.no_throttle {
             ThrottleConfig::disabled()
         } else {
+            // A users file's size is known only once loaded; it gets the large-tenant quota.
+            let by_size = ThrottleConfig::identity_for_tenant(match &args.users_file {
+                Some(_) => usize::MAX,
+                None => args.users,
+            });
             ThrottleConfig {
-                reads_per_app_tenant: Limit::new(args.reads_per_10s, 10),
+                reads_per_app_tenant: args
+                    .reads_per_10s
+                    .map_or(by_size.reads_per_app_tenant, |reads| Limit::new(reads, 10)),
                 writes_per_app_tenant: Limit::new(args.writes_per_150s, 150),
                 retry_after: if args.fractional_retry_after {
                     RetryAfterFormat::Fractional
                 } else {
                     RetryAfterFormat::Integer
                 },
-                ..ThrottleConfig::default()
+                ..by_size
             }
         });
     let defaults = builder.config().clone();
@@ -218,4 +234,40 @@ async fn wait_for_stop() -> Result<(), Error> {
     #[cfg(not(unix))]
     tokio::signal::ctrl_c().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn fault_rules_parse_from_their_short_form() {
+        let rule = parse_fault("503:7@patch/adele@contoso.com%0.25").unwrap();
+        assert_eq!(rule.route, FaultRoute::PatchSignInPreferences);
+        assert_eq!(
+            rule.kind,
+            FaultKind::ServiceUnavailable {
+                retry_after_seconds: 7
+            }
+        );
+        assert_eq!(rule.user.as_deref(), Some("adele@contoso.com"));
+        assert!((rule.probability - 0.25).abs() < f64::EPSILON);
+        assert_eq!(
+            parse_fault("delay:250@any").unwrap().kind,
+            FaultKind::Delay(Duration::from_millis(250))
+        );
+        assert_eq!(
+            parse_fault("reset@get").unwrap().kind,
+            FaultKind::ConnectionReset
+        );
+        assert_eq!(
+            parse_fault("truncate@batch").unwrap().route,
+            FaultRoute::Batch
+        );
+        assert!(parse_fault("explode@get").is_err());
+        assert!(parse_fault("503@nowhere").is_err());
+        assert!(parse_fault("503").is_err());
+    }
 }

@@ -1,6 +1,13 @@
 //! The subcommands. Each is a module with an `Args` struct and a `run` function.
 
+mod bulk;
+mod connection;
+mod demo;
+mod doctor;
 mod emulator;
+mod explain;
+mod output;
+mod single;
 
 use clap::Subcommand;
 
@@ -9,13 +16,40 @@ use crate::error::Error;
 /// Every subcommand.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Show one user's sign-in preferences.
+    Get(single::GetArgs),
+    /// Set one user's default MFA method and/or system-preferred flag, showing before and after.
+    Set(single::SetArgs),
+    /// Read the targeted users' state and write a plan of what to change (sends no change).
+    Plan(bulk::PlanArgs),
+    /// Apply a plan, journaling every batch; resumable after any interruption.
+    Apply(bulk::ApplyArgs),
+    /// Restore what an apply journal changed.
+    Rollback(bulk::RollbackArgs),
+    /// Report on a journal: every user accounted for.
+    Report(bulk::ReportArgs),
+    /// Explain what a user will be prompted for at sign-in, and why.
+    Explain(explain::Args),
+    /// Check that the configured credential can do what a run needs.
+    Doctor(doctor::Args),
+    /// Run a whole bulk job on an embedded emulator: seed, plan, apply, verify, report.
+    Demo(demo::Args),
     /// Run the local Graph emulator until interrupted.
     Emulator(emulator::Args),
 }
 
-/// Runs `command`.
-pub(crate) fn run(command: Command) -> Result<(), Error> {
+/// Runs `command`; the number is the exit code (see `main.rs`).
+pub(crate) fn run(command: Command) -> Result<i32, Error> {
     match command {
-        Command::Emulator(args) => emulator::run(args),
+        Command::Get(args) => single::get(args).map(|()| 0),
+        Command::Set(args) => single::set(args).map(|()| 0),
+        Command::Plan(args) => bulk::plan(args),
+        Command::Apply(args) => bulk::apply(args),
+        Command::Rollback(args) => bulk::rollback(args),
+        Command::Report(args) => bulk::report(args),
+        Command::Explain(args) => explain::run(args),
+        Command::Doctor(args) => doctor::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Emulator(args) => emulator::run(args).map(|()| 0),
     }
 }

@@ -1,0 +1,332 @@
+//! The `signin-prefs` binary as an operator uses it: configuration from the environment, bad input
+//! refused with file, line and value before anything is sent, exit codes, and the human output.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use signin_prefs_emulator::{
+    AuthMethod, EmulatorBuilder, EmulatorHandle, ThrottleConfig, TokenRequest, UserSpec,
+    permissions,
+};
+
+/// The binary `cargo xtask test` builds next to this test executable.
+fn binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    let path = dir.join(format!("signin-prefs{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build -p signin-prefs-cli` (cargo xtask test does)",
+        path.display()
+    );
+    path
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("signin-prefs-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A command with a clean environment pointing at `base_url` with `token`.
+fn cli(base_url: &str, token: &str) -> Command {
+    let mut command = Command::new(binary());
+    for (name, _) in std::env::vars() {
+        if name.starts_with("SIGNIN_PREFS_") {
+            command.env_remove(name);
+        }
+    }
+    command
+        .env("SIGNIN_PREFS_BASE_URL", base_url)
+        .env("SIGNIN_PREFS_TOKEN", token);
+    command
+}
+
+fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+async fn emulator() -> (EmulatorHandle, String) {
+    let users = vec![
+        UserSpec {
+            id: Some("071cc716-8147-4397-a5ba-b2105951cc0b".into()),
+            user_principal_name: "adele@contoso.com".into(),
+            methods: vec![AuthMethod::MobilePhone, AuthMethod::MicrosoftAuthenticator],
+            user_preferred_method_for_secondary_authentication: Some("sms".into()),
+            is_system_preferred_authentication_method_enabled: Some(false),
+            is_admin: false,
+        },
+        UserSpec {
+            id: None,
+            user_principal_name: "o'brien@contoso.com".into(),
+            methods: vec![AuthMethod::MobilePhone],
+            user_preferred_method_for_secondary_authentication: Some("sms".into()),
+            is_system_preferred_authentication_method_enabled: None,
+            is_admin: false,
+        },
+    ];
+    let emulator = EmulatorBuilder::new()
+        .user_specs(users)
+        .throttle(ThrottleConfig::disabled())
+        .start()
+        .await
+        .unwrap();
+    let token = emulator
+        .mint_token(TokenRequest::app_only(&[permissions::READ_WRITE_ALL]))
+        .unwrap();
+    (emulator, token)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_set_and_explain_one_user() {
+    let (emulator, token) = emulator().await;
+    let base = emulator.base_url();
+    let output = cli(&base, &token)
+        .args(["get", "adele@contoso.com"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{:?}", text(&output));
+    assert_eq!(
+        text(&output).0,
+        "adele@contoso.com: method sms, system-preferred off\n"
+    );
+
+    let output = cli(&base, &token)
+        .args([
+            "set",
+            "adele@contoso.com",
+            "--method",
+            "push",
+            "--system-preferred",
+            "on",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{:?}", text(&output));
+    assert_eq!(
+        text(&output).0,
+        "adele@contoso.com\n  before: method sms, system-preferred off\n  after:  method push, system-preferred on\n"
+    );
+    assert_eq!(
+        emulator
+            .user("adele@contoso.com")
+            .unwrap()
+            .state
+            .preferred
+            .unwrap()
+            .as_str(),
+        "push"
+    );
+
+    let output = cli(&base, &token)
+        .args(["explain", "o'brien@contoso.com"])
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&output);
+    assert!(
+        stdout.starts_with("o'brien@contoso.com will be prompted for: sms"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("registered methods:    mobilePhone"),
+        "{stdout}"
+    );
+
+    let output = cli(&base, &token)
+        .args(["set", "o'brien@contoso.com", "--method", "push"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output).1.contains("HTTP 400") || text(&output).1.contains("not a registered method"),
+        "{:?}",
+        text(&output)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_refused_before_anything_is_sent() {
+    // Nothing listens on the discard port: any request would fail with a connection error instead.
+    let base = "http://127.0.0.1:9";
+    let dir = scratch("bad-input");
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "unknown-method.csv",
+            "user,method\nadele@contoso.com,phone\n",
+            &["unknown-method.csv:2", "\"phone\"", "sms"],
+        ),
+        (
+            "malformed.csv",
+            "user\nadele@contoso.com\nnot a upn\n",
+            &["malformed.csv:3", "\"not a upn\""],
+        ),
+        (
+            "duplicates.csv",
+            "user\nadele@contoso.com\nADELE@contoso.com\n",
+            &["duplicates.csv:3", "line 2"],
+        ),
+        ("empty.csv", "", &["empty.csv", "no users"]),
+        (
+            "typo.csv",
+            "user,methdo\nadele@contoso.com,push\n",
+            &["typo.csv:1", "methdo"],
+        ),
+    ];
+    for (name, content, expected) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, content).unwrap();
+        let output = cli(base, "token")
+            .args(["plan", "--targets"])
+            .arg(&path)
+            .args(["--method", "push", "--out"])
+            .arg(dir.join("plan.json"))
+            .output()
+            .unwrap();
+        let (_, stderr) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        for part in *expected {
+            assert!(
+                stderr.contains(part),
+                "{name}: expected {part:?} in {stderr}"
+            );
+        }
+        assert!(!dir.join("plan.json").exists());
+    }
+    let good = dir.join("good.csv");
+    std::fs::write(&good, "\u{feff}user\r\nadele@contoso.com\r\n").unwrap();
+    let output = cli(base, "token")
+        .args(["plan", "--targets"])
+        .arg(&good)
+        .args(["--method", "voice", "--out"])
+        .arg(dir.join("plan.json"))
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--method") && stderr.contains("voiceMobile"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_apply_report_through_the_binary() {
+    let (emulator, token) = emulator().await;
+    let base = emulator.base_url();
+    let dir = scratch("flow");
+    let targets = dir.join("targets.json");
+    std::fs::write(&targets, r#"["adele@contoso.com", "o'brien@contoso.com"]"#).unwrap();
+    let plan = dir.join("plan.json");
+    let output = cli(&base, &token)
+        .args(["plan", "--targets"])
+        .arg(&targets)
+        .args(["--method", "push,oath", "--out"])
+        .arg(&plan)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("1 to change, 0 already compliant, 1 ineligible"),
+        "{stdout}"
+    );
+
+    let output = cli(&base, &token)
+        .arg("apply")
+        .arg(&plan)
+        .args(["--verify", "--output", "json"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["counts"]["applied"], 1);
+    assert_eq!(report["counts"]["ineligible"], 1);
+
+    let journal = dir.join("plan.json.journal.jsonl");
+    let output = cli(&base, &token)
+        .arg("report")
+        .arg(&journal)
+        .args(["--output", "csv"])
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&output);
+    assert!(stdout.starts_with("user,planned,beforeMethod"), "{stdout}");
+    assert!(
+        stdout.contains("adele@contoso.com,change,sms,false,push,false,applied,true"),
+        "{stdout}"
+    );
+
+    let output = cli(&base, &token)
+        .arg("rollback")
+        .arg(&journal)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{:?}", text(&output));
+    assert_eq!(
+        emulator
+            .user("adele@contoso.com")
+            .unwrap()
+            .state
+            .preferred
+            .unwrap()
+            .as_str(),
+        "sms"
+    );
+}
+
+#[test]
+fn without_a_tenant_the_cli_says_how_to_configure_one() {
+    let mut command = Command::new(binary());
+    for (name, _) in std::env::vars() {
+        if name.starts_with("SIGNIN_PREFS_") {
+            command.env_remove(name);
+        }
+    }
+    let output = command.args(["get", "adele@contoso.com"]).output().unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr.contains("no tenant configured") && stderr.contains("signin-prefs demo"),
+        "{stderr}"
+    );
+}
+
+/// The demo's human output, compared with a committed snapshot (`UPDATE_SNAPSHOTS=1` rewrites it).
+#[test]
+fn demo_output_snapshot() {
+    let dir = scratch("demo");
+    let output = Command::new(binary())
+        .args(["demo", "--users", "300", "--seed", "7", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    // The port and the folder differ from run to run.
+    let port = regex_free_port(&stdout);
+    let normalized = stdout
+        .replace(&port, "127.0.0.1:PORT")
+        .replace(&dir.display().to_string(), "DIR");
+    let snapshot = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/suite/snapshots/demo.txt");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(snapshot.parent().unwrap()).unwrap();
+        std::fs::write(&snapshot, &normalized).unwrap();
+    }
+    let expected = std::fs::read_to_string(&snapshot).unwrap_or_default();
+    assert_eq!(
+        normalized, expected,
+        "the demo's output changed; rerun with UPDATE_SNAPSHOTS=1 and review"
+    );
+}
+
+fn regex_free_port(text: &str) -> String {
+    let start = text.find("127.0.0.1:").unwrap();
+    let rest = &text[start..];
+    let end = rest.find('/').unwrap();
+    rest[..end].to_owned()
+}
