@@ -7,7 +7,7 @@ use signin_prefs_model::{
     AnyAuthenticationMethod, AuthenticationMethodCollectionResponse, AuthenticationPhoneType,
     SignInPreferences, UserDefaultAuthenticationMethodType as Method,
 };
-use signin_prefs_request::{GetSignInPreference, ListMethod, NextPage};
+use signin_prefs_request::{GetSignInPreference, ListMethod};
 
 /// How many users' states one round of `$batch`es reads (20 requests per batch, two per user).
 const USERS_PER_ROUND: usize = 10;
@@ -196,9 +196,7 @@ async fn all_methods(
         let next = page.next_link().map(str::to_owned);
         registered.extend(page.into_items().iter().map(Registered::of));
         let Some(link) = next else { break };
-        let next_page = NextPage::<AuthenticationMethodCollectionResponse>::new(&link)
-            .map_err(ClientError::from)?;
-        page = client.send(&next_page).await?;
+        page = client.follow_next_link(&link).await?;
     }
     registered.sort();
     registered.dedup();

@@ -42,6 +42,7 @@ mod client;
 mod cloud;
 mod error;
 mod pacing;
+mod paging;
 mod retry;
 mod secret;
 

@@ -1,8 +1,9 @@
 //! The emulated tenant's users: deterministic seeding, a compact store and look-up by id or UPN.
 //!
-//! A user costs about 150 bytes (GUID, boxed UPN, one atomic word of mutable state, two index
-//! entries), so a million-user tenant fits in a few hundred MB. Mutable state (registered methods,
-//! preferences) lives in one `AtomicU32` per user, so reads and PATCHes never take a write lock.
+//! A user costs about 310 bytes of RSS (GUID, boxed UPN, one atomic word of mutable state, two
+//! index entries, allocator overhead): 300 MiB for a million-user tenant (BENCHMARKS.md). Mutable
+//! state (registered methods, preferences) lives in one `AtomicU32` per user, so reads and PATCHes
+//! never take a write lock.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -15,6 +15,7 @@ mod client_batch;
 mod client_errors;
 mod client_operations;
 mod client_pacing;
+mod client_paging;
 mod client_retries;
 mod client_security;
 mod client_support;

@@ -10,9 +10,8 @@ use signin_prefs_bulk::plan::{Action, Plan, PlanOptions, make_plan};
 use signin_prefs_bulk::report::{Report, Verdict};
 use signin_prefs_bulk::targets::{Target, check_user_key, parse_method_list, read_targets};
 use signin_prefs_client::Client;
-use signin_prefs_core::CollectionPage;
-use signin_prefs_model::UserCollectionResponse;
-use signin_prefs_request::{ListTransitiveMemberAsUser, ListUser, NextPage};
+use signin_prefs_model::User;
+use signin_prefs_request::{ListTransitiveMemberAsUser, ListUser};
 
 use super::connection::Settings;
 use super::output::{Output, Switch, block_on};
@@ -237,11 +236,10 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
 }
 
 async fn group_members(client: &Client, group: &str) -> Result<Vec<Target>, Error> {
-    let first = client
-        .send(&ListTransitiveMemberAsUser::new(group))
-        .await
-        .map_err(Error::from)?;
-    collect_pages(client, first).await
+    let users = client
+        .all_items(ListTransitiveMemberAsUser::new(group))
+        .await?;
+    Ok(as_targets(users))
 }
 
 async fn filtered_users(client: &Client, filter: &str) -> Result<Vec<Target>, Error> {
@@ -251,34 +249,22 @@ async fn filtered_users(client: &Client, filter: &str) -> Result<Vec<Target>, Er
     list.count = Some(true);
     // Advanced queries ($count, most filters on users) need eventual consistency.
     list.consistency_level = Some("eventual".into());
-    let first = client.send(&list).await.map_err(Error::from)?;
-    collect_pages(client, first).await
+    let users = client.all_items(list).await?;
+    Ok(as_targets(users))
 }
 
-async fn collect_pages(
-    client: &Client,
-    first: UserCollectionResponse,
-) -> Result<Vec<Target>, Error> {
-    let mut targets = Vec::new();
-    let mut page = first;
-    loop {
-        let next = page.next_link().map(str::to_owned);
-        for user in page.into_items() {
-            if let Some(key) = user.user_principal_name.or(user.id) {
-                targets.push(Target {
-                    user: key,
-                    line: targets.len() + 1,
-                    method: None,
-                    system_preferred: None,
-                });
-            }
-        }
-        let Some(link) = next else { break };
-        let next_page = NextPage::<UserCollectionResponse>::new(&link)
-            .map_err(|error| Error::Input(error.to_string()))?;
-        page = client.send(&next_page).await.map_err(Error::from)?;
-    }
-    Ok(targets)
+fn as_targets(users: Vec<User>) -> Vec<Target> {
+    users
+        .into_iter()
+        .filter_map(|user| user.user_principal_name.or(user.id))
+        .enumerate()
+        .map(|(index, user)| Target {
+            user,
+            line: index + 1,
+            method: None,
+            system_preferred: None,
+        })
+        .collect()
 }
 
 pub(crate) fn apply(args: ApplyArgs) -> Result<i32, Error> {

@@ -1,0 +1,100 @@
+//! Client and bulk errors as the exceptions of `signin_prefs._errors` (one hierarchy, defined in
+//! Python so that `ValidationError` can also be a `ValueError`), carrying status, Graph's code and
+//! message, and the correlation ids.
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyType};
+use signin_prefs_client::{Error, ErrorKind};
+
+const ERRORS_MODULE: &str = "signin_prefs._errors";
+
+/// The exception class for a client error kind.
+fn class_for(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Unauthorized | ErrorKind::Credential => "AuthenticationError",
+        ErrorKind::Forbidden => "PermissionDeniedError",
+        ErrorKind::NotFound => "NotFoundError",
+        ErrorKind::Validation | ErrorKind::InvalidRequest => "ValidationError",
+        ErrorKind::Throttled => "ThrottledError",
+        ErrorKind::Timeout => "RequestTimeoutError",
+        ErrorKind::Transport => "TransportError",
+        ErrorKind::Configuration => "ConfigurationError",
+        _ => "ServiceError",
+    }
+}
+
+/// The class `name` of `signin_prefs._errors`.
+fn class<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyType>> {
+    static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+    let module = MODULE.get_or_try_init(py, || py.import(ERRORS_MODULE).map(Bound::unbind))?;
+    Ok(module.bind(py).getattr(name)?.cast_into::<PyType>()?)
+}
+
+/// An exception of class `name` with `text` as its message and `fields` as keyword arguments.
+pub(crate) fn new_error(py: Python<'_>, name: &str, text: &str, fields: &[(&str, Option<&str>)]) -> PyErr {
+    let build = || -> PyResult<PyErr> {
+        let kwargs = PyDict::new(py);
+        for (key, value) in fields {
+            kwargs.set_item(*key, *value)?;
+        }
+        let instance = class(py, name)?.call((text,), Some(&kwargs))?;
+        Ok(PyErr::from_value(instance))
+    };
+    build().unwrap_or_else(|error| error)
+}
+
+/// The Python exception for a client error; `cause` (a credential's own exception) becomes its
+/// `__cause__`.
+pub(crate) fn client_error(py: Python<'_>, error: &Error, cause: Option<PyErr>) -> PyErr {
+    let status = error.status().map(|status| status.to_string());
+    let name = if cause.is_some() {
+        "AuthenticationError"
+    } else {
+        class_for(error.kind())
+    };
+    let kind = format!("{:?}", error.kind());
+    let text = match &cause {
+        Some(cause) => format!("cannot obtain a token: {cause}"),
+        None => error.to_string(),
+    };
+    let result = new_error(
+        py,
+        name,
+        &text,
+        &[
+            ("kind", Some(kind.as_str())),
+            ("status", status.as_deref()),
+            ("code", error.code()),
+            ("message", error.message()),
+            ("request_id", error.request_id()),
+            ("client_request_id", error.client_request_id()),
+        ],
+    );
+    if let Some(cause) = cause {
+        result.set_cause(py, Some(cause));
+    }
+    result
+}
+
+/// The Python exception for a bulk error: the client's class when Graph refused the run, else
+/// `BulkError` (or `ValidationError` for a bad targets file, and `ConfigurationError` for a guard).
+pub(crate) fn bulk_error(py: Python<'_>, error: &signin_prefs_bulk::Error) -> PyErr {
+    match error {
+        signin_prefs_bulk::Error::Service { context, source } => {
+            let inner = client_error(py, source, None);
+            let outer = new_error(py, "BulkError", &format!("{context}: {source}"), &[]);
+            outer.set_cause(py, Some(inner));
+            outer
+        }
+        signin_prefs_bulk::Error::Input(_) => {
+            new_error(py, "ValidationError", &error.to_string(), &[])
+        }
+        _ => new_error(py, "BulkError", &error.to_string(), &[]),
+    }
+}
+
+/// A `ValidationError` for input refused before anything was sent.
+pub(crate) fn validation(py: Python<'_>, text: &str) -> PyErr {
+    new_error(py, "ValidationError", text, &[("kind", Some("Validation"))])
+}

@@ -1,0 +1,45 @@
+//! `signin_prefs._native`: the Rust side of the Python package. The public API is the pure-Python
+//! `signin_prefs` package, which wraps these classes and functions; nothing here is imported by
+//! users directly.
+
+mod bulk;
+mod client;
+mod credential;
+mod emulator;
+mod errors;
+
+use pyo3::prelude::*;
+
+/// The native module. Everything it exports is re-exported (or wrapped) by `signin_prefs`.
+#[pymodule(gil_used = false)]
+mod _native {
+    #[pymodule_export]
+    use crate::client::NativeClient;
+    #[pymodule_export]
+    use crate::emulator::NativeEmulator;
+    #[pymodule_export]
+    use crate::bulk::{apply, plan, rollback};
+
+    use pyo3::prelude::*;
+
+    /// Module constants: the spec's enum members and the crate version.
+    #[pymodule_init]
+    fn init(module: &Bound<'_, PyModule>) -> PyResult<()> {
+        module.add(
+            "USER_DEFAULT_AUTHENTICATION_METHOD_TYPE_MEMBERS",
+            signin_prefs_model::UserDefaultAuthenticationMethodType::MEMBERS.to_vec(),
+        )?;
+        module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+        Ok(())
+    }
+}
+
+/// Runs `future` to completion on the shared tokio runtime with the GIL released, so other Python
+/// threads run while this one waits for the network.
+pub(crate) fn block_on<F>(py: Python<'_>, future: F) -> F::Output
+where
+    F: std::future::Future + Send,
+    F::Output: Send,
+{
+    py.detach(|| pyo3_async_runtimes::tokio::get_runtime().block_on(future))
+}

@@ -1,0 +1,76 @@
+//! Paged collections: a stream of pages that follows `@odata.nextLink`, and a helper that collects
+//! every item.
+
+use futures_util::stream::{self, Stream, StreamExt as _};
+use serde::de::DeserializeOwned;
+use signin_prefs_core::CollectionPage;
+use signin_prefs_request::{NextPage, Operation};
+
+use crate::{Client, Error, ErrorKind};
+
+impl Client {
+    /// The pages of a collection, starting with `first` and following each `@odata.nextLink`.
+    ///
+    /// A next link pointing anywhere but this client's Graph origin ends the stream with an error:
+    /// the token is never sent to a host the client was not configured for.
+    pub fn pages<O>(&self, first: O) -> impl Stream<Item = Result<O::Output, Error>> + '_
+    where
+        O: Operation + 'static,
+        O::Output: CollectionPage + DeserializeOwned,
+    {
+        enum Next<O> {
+            First(O),
+            Link(String),
+            Done,
+        }
+        stream::unfold(Next::First(first), move |next| async move {
+            let page = match next {
+                Next::Done => return None,
+                Next::First(operation) => self.send(&operation).await,
+                Next::Link(link) => self.follow_next_link(&link).await,
+            };
+            match page {
+                Ok(page) => {
+                    let next = page
+                        .next_link()
+                        .map_or(Next::Done, |link| Next::Link(link.to_owned()));
+                    Some((Ok(page), next))
+                }
+                Err(error) => Some((Err(error), Next::Done)),
+            }
+        })
+    }
+
+    /// Every item of a paged collection.
+    pub async fn all_items<O>(
+        &self,
+        first: O,
+    ) -> Result<Vec<<O::Output as CollectionPage>::Item>, Error>
+    where
+        O: Operation + 'static,
+        O::Output: CollectionPage + DeserializeOwned,
+    {
+        let mut items = Vec::new();
+        let mut pages = std::pin::pin!(self.pages(first));
+        while let Some(page) = pages.next().await {
+            items.extend(page?.into_items());
+        }
+        Ok(items)
+    }
+
+    /// The page an `@odata.nextLink` points to, if it points to this client's Graph origin.
+    pub async fn follow_next_link<P: DeserializeOwned>(&self, link: &str) -> Result<P, Error> {
+        let next = NextPage::<P>::new(link).map_err(Error::from)?;
+        let origin = self.endpoints().graph_origin.trim_end_matches('/');
+        if !next.origin().eq_ignore_ascii_case(origin) {
+            return Err(Error::new(
+                ErrorKind::Configuration,
+                format!(
+                    "refusing to follow a next link to {} (the client talks to {origin})",
+                    next.origin()
+                ),
+            ));
+        }
+        self.send(&next).await
+    }
+}
