@@ -137,7 +137,7 @@ fn method_of(emulator: &EmulatorHandle, user: &str) -> Option<String> {
 }
 
 /// Every `change` entry holds its target in the emulator, every other user what it held before.
-fn assert_state_matches_plan(emulator: &EmulatorHandle, plan: &Plan) {
+pub(crate) fn assert_state_matches_plan(emulator: &EmulatorHandle, plan: &Plan) {
     // Users on the exclude list were never read, so the plan holds no state for them.
     for entry in plan
         .entries
@@ -162,7 +162,7 @@ fn assert_state_matches_plan(emulator: &EmulatorHandle, plan: &Plan) {
 }
 
 /// Every changed user has exactly one final outcome, and never an attempt after it.
-fn assert_journal_accounts_once(path: &Path, plan: &Plan) {
+pub(crate) fn assert_journal_accounts_once(path: &Path, plan: &Plan) {
     let text = std::fs::read_to_string(path).unwrap();
     let records: Vec<Record> = text
         .lines()
@@ -686,11 +686,13 @@ fn child_apply() {
     let var = |name: &str| std::env::var(name).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        let client = Client::builder()
+        let mut builder = Client::builder()
             .base_url(&var("CHILD_BASE_URL"))
-            .credential(StaticToken::new(Secret::new(var("CHILD_TOKEN"))))
-            .build()
-            .unwrap();
+            .credential(StaticToken::new(Secret::new(var("CHILD_TOKEN"))));
+        if let Ok(millis) = std::env::var("CHILD_REQUEST_TIMEOUT_MS") {
+            builder = builder.request_timeout(Duration::from_millis(millis.parse().unwrap()));
+        }
+        let client = builder.build().unwrap();
         let _ = apply(
             &client,
             Path::new(&var("CHILD_PLAN")),

@@ -33,5 +33,7 @@ mod graph_examples;
 mod graph_reads;
 mod merge_laws;
 mod request_laws;
+mod secret_hygiene;
 mod serde_laws;
+mod soak;
 mod strategies;

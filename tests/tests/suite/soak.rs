@@ -1,0 +1,294 @@
+//! The fault soak: a bulk apply under throttling and injected faults on a fifth of the requests,
+//! killed with SIGKILL at random moments and resumed each time, then rolled back. The final state
+//! must equal the plan for every user, the journal must account for every user exactly once, and
+//! the rollback must restore the exact original state of every user.
+//!
+//! `soak_in_the_suite` runs a small soak with every test run. The full soak of the reliability
+//! campaign is the same code, larger: `SOAK_USERS=50000 SOAK_KILLS=20 cargo test --release -p
+//! signin-prefs-tests soak_full -- --ignored --nocapture` (figures in RELIABILITY.md).
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use signin_prefs_bulk::apply::{RunOptions, apply, rollback};
+use signin_prefs_bulk::journal;
+use signin_prefs_bulk::plan::{PlanOptions, make_plan};
+use signin_prefs_bulk::report::{Report, Verdict};
+use signin_prefs_bulk::targets::Target;
+use signin_prefs_client::{Client, RetryPolicy, Secret, StaticToken};
+use signin_prefs_emulator::{
+    EmulatorBuilder, EmulatorHandle, FaultKind, FaultRoute, FaultRule, Limit, ThrottleConfig,
+    TokenRequest, UserState, permissions,
+};
+use signin_prefs_model::UserDefaultAuthenticationMethodType as Method;
+
+use crate::bulk_scenarios::{assert_journal_accounts_once, assert_state_matches_plan};
+
+struct Figures {
+    users: usize,
+    changes: usize,
+    kills: usize,
+    resumes: usize,
+    journal_lines: usize,
+}
+
+fn faults() -> Vec<FaultRule> {
+    let rule = |kind, probability| {
+        FaultRule::always(FaultRoute::Batch, kind).with_probability(probability)
+    };
+    vec![
+        rule(
+            FaultKind::ServiceUnavailable {
+                retry_after_seconds: 0,
+            },
+            0.06,
+        ),
+        rule(
+            FaultKind::GatewayTimeout {
+                retry_after_seconds: 0,
+            },
+            0.04,
+        ),
+        rule(FaultKind::ConnectionReset, 0.04),
+        rule(FaultKind::TruncatedBody, 0.03),
+        rule(FaultKind::MalformedBody, 0.01),
+        // Longer than the client's request timeout: a timeout, then a retry.
+        rule(FaultKind::Delay(Duration::from_millis(900)), 0.02),
+    ]
+}
+
+fn client(emulator: &EmulatorHandle, token: &str) -> Client {
+    Client::builder()
+        .base_url(&emulator.base_url())
+        .credential(StaticToken::new(Secret::new(token.to_owned())))
+        .request_timeout(Duration::from_millis(600))
+        .retry_policy(
+            RetryPolicy::default()
+                .with_max_attempts(8)
+                .with_backoff(Duration::from_millis(5), Duration::from_millis(100)),
+        )
+        .build()
+        .unwrap()
+}
+
+async fn soak(users: usize, kills_wanted: usize, dir: &Path) -> Figures {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).unwrap();
+    let emulator = EmulatorBuilder::new()
+        .users(users)
+        .seed(2026)
+        .throttle(ThrottleConfig::disabled())
+        .start()
+        .await
+        .unwrap();
+    let original: Vec<UserState> = (0..users)
+        .map(|index| emulator.user_at(index).unwrap().state)
+        .collect();
+    let token = emulator
+        .mint_token(TokenRequest::app_only(&[permissions::READ_WRITE_ALL]))
+        .unwrap();
+    let client = client(&emulator, &token);
+
+    // Plan on a quiet service, then turn on throttling and faults for the apply.
+    let targets: Vec<Target> = (0..users)
+        .map(|index| Target {
+            user: emulator.user_at(index).unwrap().user_principal_name,
+            line: index + 2,
+            method: None,
+            system_preferred: None,
+        })
+        .collect();
+    let options = PlanOptions {
+        methods: vec![Method::Push, Method::Oath],
+        system_preferred: Some(true),
+        source: "soak".into(),
+        exclude: Vec::new(),
+        only_from: Vec::new(),
+        max_changes: None,
+    };
+    let plan = make_plan(&client, &targets, &options).await.unwrap();
+    assert_eq!(plan.summary.error, 0);
+    let plan_path = dir.join("plan.json");
+    plan.write(&plan_path).unwrap();
+    emulator.set_throttle(ThrottleConfig {
+        writes_per_app_tenant: Limit::new(400, 1),
+        ..ThrottleConfig::default()
+    });
+    for rule in faults() {
+        emulator.add_fault(rule);
+    }
+
+    let journal_path = dir.join("journal.jsonl");
+    let exe = std::env::current_exe().unwrap();
+    let (mut kills, mut resumes) = (0, 0);
+    let mut random = 0x9e37_79b9_7f4a_7c15_u64;
+    let started = Instant::now();
+    while kills < kills_wanted && started.elapsed() < Duration::from_secs(600) {
+        let resume = journal_path.exists();
+        resumes += usize::from(resume);
+        let mut child = std::process::Command::new(&exe)
+            .args([
+                "--exact",
+                "bulk_scenarios::child_apply",
+                "--test-threads",
+                "1",
+            ])
+            .env("SIGNIN_PREFS_CHILD_APPLY", "1")
+            .env("CHILD_BASE_URL", emulator.base_url())
+            .env("CHILD_TOKEN", &token)
+            .env("CHILD_PLAN", &plan_path)
+            .env("CHILD_JOURNAL", &journal_path)
+            .env("CHILD_RESUME", if resume { "1" } else { "0" })
+            .env("CHILD_BATCH_SIZE", "20")
+            .env("CHILD_REQUEST_TIMEOUT_MS", "600")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // A pseudo-random moment: after 50 to 800 ms of work.
+        random ^= random << 13;
+        random ^= random >> 7;
+        random ^= random << 17;
+        let wait = Duration::from_millis(50 + random % 750);
+        let until = Instant::now() + wait;
+        let mut exited = false;
+        while Instant::now() < until {
+            if let Ok(Some(_)) = child.try_wait() {
+                exited = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        if !exited {
+            child.kill().unwrap();
+            kills += 1;
+        }
+        let _ = child.wait();
+        if journal::read(&journal_path)
+            .map(|state| state.finished)
+            .unwrap_or(false)
+        {
+            // Finished before the kills ran out: keep resuming is pointless.
+            break;
+        }
+    }
+    // Finish in-process, resuming as often as failures after retries require.
+    let mut state = apply(
+        &client,
+        &plan_path,
+        &journal_path,
+        journal_path.exists(),
+        &RunOptions::default(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    resumes += 1;
+    for _ in 0..10 {
+        if Report::for_apply(&plan, &state).verdict() == Verdict::Success {
+            break;
+        }
+        state = apply(
+            &client,
+            &plan_path,
+            &journal_path,
+            true,
+            &RunOptions::default(),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+        resumes += 1;
+    }
+    assert_eq!(Report::for_apply(&plan, &state).verdict(), Verdict::Success);
+    assert_state_matches_plan(&emulator, &plan);
+    assert_journal_accounts_once(&journal_path, &plan);
+
+    // Roll back (faults still on), resuming until done: every user is exactly as before.
+    let rollback_path = dir.join("rollback.jsonl");
+    let mut rolled = rollback(
+        &client,
+        &journal_path,
+        &rollback_path,
+        false,
+        &RunOptions::default(),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    for _ in 0..10 {
+        if Report::for_rollback(&rolled).verdict() == Verdict::Success {
+            break;
+        }
+        rolled = rollback(
+            &client,
+            &journal_path,
+            &rollback_path,
+            true,
+            &RunOptions::default(),
+            &mut |_| {},
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(Report::for_rollback(&rolled).verdict(), Verdict::Success);
+    for (index, before) in original.iter().enumerate() {
+        let now = emulator.user_at(index).unwrap();
+        assert_eq!(
+            &now.state, before,
+            "{} after rollback",
+            now.user_principal_name
+        );
+    }
+    let journal_lines = std::fs::read_to_string(&journal_path)
+        .unwrap()
+        .lines()
+        .count();
+    emulator.shutdown().await;
+    Figures {
+        users,
+        changes: plan.summary.change,
+        kills,
+        resumes,
+        journal_lines,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soak_in_the_suite() {
+    let dir = std::env::temp_dir().join(format!("signin-prefs-soak-small-{}", std::process::id()));
+    let figures = soak(300, 3, &dir).await;
+    assert!(
+        figures.changes > 50,
+        "the seeded tenant must give real work ({})",
+        figures.changes
+    );
+    assert!(figures.kills >= 1, "at least one kill must land mid-run");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "the full soak takes minutes; run it for RELIABILITY.md"]
+async fn soak_full() {
+    let users = std::env::var("SOAK_USERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50_000);
+    let kills = std::env::var("SOAK_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let dir = std::env::temp_dir().join(format!("signin-prefs-soak-full-{}", std::process::id()));
+    let started = Instant::now();
+    let figures = soak(users, kills, &dir).await;
+    println!(
+        "soak: {} users, {} changes, {} SIGKILLs, {} resumes, {} journal lines, {:.0?}; final state = plan for every user; rollback restored every user",
+        figures.users,
+        figures.changes,
+        figures.kills,
+        figures.resumes,
+        figures.journal_lines,
+        started.elapsed()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
