@@ -147,10 +147,10 @@ impl TokenCache {
     /// wait for that fetch instead of starting their own.
     pub async fn token(&self) -> Result<AccessToken, Error> {
         let mut current = self.current.lock().await;
-        if let Some(cached) = current.as_ref() {
-            if SystemTime::now() < cached.refresh_at {
-                return Ok(cached.token.clone());
-            }
+        if let Some(cached) = current.as_ref()
+            && SystemTime::now() < cached.refresh_at
+        {
+            return Ok(cached.token.clone());
         }
         let scopes: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
         let fetched_at = SystemTime::now();
