@@ -607,30 +607,16 @@ async fn killed_at_random_moments_and_resumed() {
         .emulator
         .mint_token(TokenRequest::app_only(&[permissions::READ_WRITE_ALL]))
         .unwrap();
-    let exe = std::env::current_exe().unwrap();
     let mut kills = 0;
     for round in 0..12 {
-        let mut child = std::process::Command::new(&exe)
-            .args([
-                "--exact",
-                "bulk_scenarios::child_apply",
-                "--nocapture",
-                "--test-threads",
-                "1",
-            ])
-            .env("SIGNIN_PREFS_CHILD_APPLY", "1")
-            .env("CHILD_BASE_URL", setup.emulator.base_url())
-            .env("CHILD_TOKEN", &token)
-            .env("CHILD_PLAN", &plan_path)
-            .env("CHILD_JOURNAL", &journal_path)
-            .env(
-                "CHILD_RESUME",
-                if journal_path.exists() { "1" } else { "0" },
-            )
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_child_apply(
+            &setup.emulator.base_url(),
+            &token,
+            &plan_path,
+            &journal_path,
+            2,
+            None,
+        );
         // Kill at a different point each round: after the journal grew by a round-dependent amount.
         let start = std::fs::metadata(&journal_path)
             .map(|m| m.len())
@@ -675,6 +661,39 @@ async fn killed_at_random_moments_and_resumed() {
     assert_eq!(Report::for_apply(&plan, &state).verdict(), Verdict::Success);
     assert_state_matches_plan(&setup.emulator, &plan);
     assert_journal_accounts_once(&journal_path, &plan);
+}
+
+/// Starts this test binary again as a child that applies `plan` with `journal` (resuming when the
+/// journal exists); the caller kills it when it likes.
+pub(crate) fn spawn_child_apply(
+    base_url: &str,
+    token: &str,
+    plan: &Path,
+    journal: &Path,
+    batch_size: usize,
+    request_timeout: Option<Duration>,
+) -> std::process::Child {
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command
+        .args([
+            "--exact",
+            "bulk_scenarios::child_apply",
+            "--test-threads",
+            "1",
+        ])
+        .env("SIGNIN_PREFS_CHILD_APPLY", "1")
+        .env("CHILD_BASE_URL", base_url)
+        .env("CHILD_TOKEN", token)
+        .env("CHILD_PLAN", plan)
+        .env("CHILD_JOURNAL", journal)
+        .env("CHILD_RESUME", if journal.exists() { "1" } else { "0" })
+        .env("CHILD_BATCH_SIZE", batch_size.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    if let Some(timeout) = request_timeout {
+        command.env("CHILD_REQUEST_TIMEOUT_MS", timeout.as_millis().to_string());
+    }
+    command.spawn().unwrap()
 }
 
 /// The child side of `killed_at_random_moments_and_resumed`; does nothing in a normal test run.

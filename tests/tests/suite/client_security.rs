@@ -10,8 +10,9 @@ use tracing_subscriber::fmt::format::FmtSpan;
 
 use crate::client_support::{Recording, quick_retries, quiet, secret_credential, start};
 
+/// A tracing writer that keeps everything written, for searching afterwards.
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Captured(pub(crate) Arc<Mutex<Vec<u8>>>);
 
 impl Write for Captured {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {

@@ -2,9 +2,6 @@
 //! token and the client secret appear in no log line, journal, plan, report or error text, and the
 //! run's files are readable by their owner only.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use signin_prefs_bulk::apply::{RunOptions, apply};
 use signin_prefs_bulk::plan::{PlanOptions, make_plan};
 use signin_prefs_bulk::report::Report;
@@ -14,19 +11,7 @@ use signin_prefs_emulator::{EmulatorBuilder, FaultKind, FaultRoute, FaultRule, T
 use signin_prefs_model::UserDefaultAuthenticationMethodType as Method;
 use tracing_subscriber::fmt::format::FmtSpan;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use crate::client_security::Captured;
 
 // Current-thread runtime, so the thread-local subscriber sees every event of client and emulator.
 #[tokio::test(flavor = "current_thread")]

@@ -22,7 +22,9 @@ use signin_prefs_emulator::{
 };
 use signin_prefs_model::UserDefaultAuthenticationMethodType as Method;
 
-use crate::bulk_scenarios::{assert_journal_accounts_once, assert_state_matches_plan};
+use crate::bulk_scenarios::{
+    assert_journal_accounts_once, assert_state_matches_plan, spawn_child_apply,
+};
 
 struct Figures {
     users: usize,
@@ -119,32 +121,20 @@ async fn soak(users: usize, kills_wanted: usize, dir: &Path) -> Figures {
     }
 
     let journal_path = dir.join("journal.jsonl");
-    let exe = std::env::current_exe().unwrap();
     let (mut kills, mut resumes) = (0, 0);
     let mut random = 0x9e37_79b9_7f4a_7c15_u64;
     let started = Instant::now();
     while kills < kills_wanted && started.elapsed() < Duration::from_secs(600) {
         let resume = journal_path.exists();
         resumes += usize::from(resume);
-        let mut child = std::process::Command::new(&exe)
-            .args([
-                "--exact",
-                "bulk_scenarios::child_apply",
-                "--test-threads",
-                "1",
-            ])
-            .env("SIGNIN_PREFS_CHILD_APPLY", "1")
-            .env("CHILD_BASE_URL", emulator.base_url())
-            .env("CHILD_TOKEN", &token)
-            .env("CHILD_PLAN", &plan_path)
-            .env("CHILD_JOURNAL", &journal_path)
-            .env("CHILD_RESUME", if resume { "1" } else { "0" })
-            .env("CHILD_BATCH_SIZE", "20")
-            .env("CHILD_REQUEST_TIMEOUT_MS", "600")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = spawn_child_apply(
+            &emulator.base_url(),
+            &token,
+            &plan_path,
+            &journal_path,
+            20,
+            Some(Duration::from_millis(600)),
+        );
         // A pseudo-random moment: after 50 to 800 ms of work.
         random ^= random << 13;
         random ^= random >> 7;
