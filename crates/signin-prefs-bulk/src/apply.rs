@@ -73,6 +73,33 @@ pub struct WorkItem {
     pub after: Preferences,
 }
 
+impl WorkItem {
+    fn attempt(&self, batch: u64) -> Record {
+        Record::Attempt {
+            user: self.user.clone(),
+            batch,
+            before: self.before.clone(),
+            after: self.after.clone(),
+        }
+    }
+
+    fn outcome(
+        &self,
+        batch: u64,
+        status: Status,
+        detail: Option<String>,
+        request_id: Option<String>,
+    ) -> Record {
+        Record::Outcome {
+            user: self.user.clone(),
+            batch,
+            status,
+            detail,
+            request_id,
+        }
+    }
+}
+
 /// Applies the plan at `plan_path`, journaling to `journal_path`; with `resume`, continues the run
 /// that journal records instead of starting a new one.
 pub async fn apply(
@@ -148,19 +175,14 @@ pub async fn rollback(
         .users
         .iter()
         .filter_map(|(user, entry)| match (&entry.attempt, &entry.outcome) {
-            (Some((before, after)), Some((Status::Applied | Status::Recovered, _, _))) => {
+            // Applied, or in doubt (the change may have landed: the read-back below decides).
+            (Some((before, after)), None | Some((Status::Applied | Status::Recovered, _, _))) => {
                 Some(WorkItem {
                     user: user.clone(),
                     before: after.clone(),
                     after: before.clone(),
                 })
             }
-            // In doubt: the change may have landed; a read-back below decides.
-            (Some((before, after)), None) => Some(WorkItem {
-                user: user.clone(),
-                before: after.clone(),
-                after: before.clone(),
-            }),
             _ => None,
         })
         .collect();
@@ -280,20 +302,14 @@ async fn execute(
                     .and_then(|state| state.user(&item.user))
                     .is_none()
                 {
-                    records.push(Record::Attempt {
-                        user: item.user.clone(),
-                        batch: batch_number,
-                        before: item.before.clone(),
-                        after: item.after.clone(),
-                    });
+                    records.push(item.attempt(batch_number));
                 }
-                records.push(Record::Outcome {
-                    user: item.user.clone(),
-                    batch: batch_number,
-                    status: Status::Recovered,
-                    detail: Some("already held the target values".into()),
-                    request_id: None,
-                });
+                records.push(item.outcome(
+                    batch_number,
+                    Status::Recovered,
+                    Some("already held the target values".into()),
+                    None,
+                ));
                 settled.insert(item.user.clone());
             } else if check_before && now_holds != item.before {
                 if earlier
@@ -301,24 +317,14 @@ async fn execute(
                     .and_then(|state| state.user(&item.user))
                     .is_none()
                 {
-                    records.push(Record::Attempt {
-                        user: item.user.clone(),
-                        batch: batch_number,
-                        before: item.before.clone(),
-                        after: item.after.clone(),
-                    });
+                    records.push(item.attempt(batch_number));
                 }
-                records.push(Record::Outcome {
-                    user: item.user.clone(),
-                    batch: batch_number,
-                    status: Status::Skipped,
-                    detail: Some(format!(
-                        "changed since: holds {}, expected {}; left as it is",
-                        describe(&now_holds),
-                        describe(&item.before)
-                    )),
-                    request_id: None,
-                });
+                let detail = format!(
+                    "changed since: holds {}, expected {}; left as it is",
+                    describe(&now_holds),
+                    describe(&item.before)
+                );
+                records.push(item.outcome(batch_number, Status::Skipped, Some(detail), None));
                 settled.insert(item.user.clone());
             }
         }
@@ -331,61 +337,36 @@ async fn execute(
     for chunk in pending.chunks(batch_size) {
         batch_number += 1;
         let mut operations = Vec::with_capacity(chunk.len());
+        let mut sent: Vec<&WorkItem> = Vec::with_capacity(chunk.len());
         let mut intents = Vec::with_capacity(chunk.len());
         let mut refused = Vec::new();
         for item in chunk {
             match patch_between(&item.before, &item.after) {
                 Ok(patch) => {
-                    intents.push(Record::Attempt {
-                        user: item.user.clone(),
-                        batch: batch_number,
-                        before: item.before.clone(),
-                        after: item.after.clone(),
-                    });
-                    operations.push((item, UpdateSignInPreference::new(item.user.clone(), patch)));
+                    intents.push(item.attempt(batch_number));
+                    operations.push(UpdateSignInPreference::new(item.user.clone(), patch));
+                    sent.push(*item);
                 }
                 Err(reason) => refused.push((item, reason)),
             }
         }
         for (item, reason) in &refused {
-            intents.push(Record::Attempt {
-                user: item.user.clone(),
-                batch: batch_number,
-                before: item.before.clone(),
-                after: item.after.clone(),
-            });
-            intents.push(Record::Outcome {
-                user: item.user.clone(),
-                batch: batch_number,
-                status: Status::Skipped,
-                detail: Some(reason.clone()),
-                request_id: None,
-            });
+            intents.push(item.attempt(batch_number));
+            intents.push(item.outcome(batch_number, Status::Skipped, Some(reason.clone()), None));
         }
         // The intents are on disk before anything is sent.
         writer.append(&intents)?;
-        let requests: Vec<UpdateSignInPreference> = operations
-            .iter()
-            .map(|(_, operation)| operation.clone())
-            .collect();
-        let results = client.batch(&requests).await;
+        let results = client.batch(&operations).await;
         let mut outcomes = Vec::with_capacity(results.len());
-        for ((item, _), result) in operations.iter().zip(results) {
+        for (item, result) in sent.iter().zip(results) {
             let record = match result.result {
-                Ok(_) => Record::Outcome {
-                    user: item.user.clone(),
-                    batch: batch_number,
-                    status: Status::Applied,
-                    detail: None,
-                    request_id: None,
-                },
-                Err(error) => Record::Outcome {
-                    user: item.user.clone(),
-                    batch: batch_number,
-                    status: Status::Failed,
-                    request_id: error.request_id().map(str::to_owned),
-                    detail: Some(error.to_string()),
-                },
+                Ok(_) => item.outcome(batch_number, Status::Applied, None, None),
+                Err(error) => item.outcome(
+                    batch_number,
+                    Status::Failed,
+                    Some(error.to_string()),
+                    error.request_id().map(str::to_owned),
+                ),
             };
             outcomes.push(record);
         }
