@@ -19,6 +19,14 @@ pub mod permissions {
     pub const READ_WRITE: &str = "UserAuthenticationMethod.ReadWrite";
     /// Read and write anyone's methods.
     pub const READ_WRITE_ALL: &str = "UserAuthenticationMethod.ReadWrite.All";
+    /// Read all users' profiles (`GET /users`, group members).
+    pub const USER_READ_ALL: &str = "User.Read.All";
+    /// Read and write all users' profiles (includes reading them).
+    pub const USER_READ_WRITE_ALL: &str = "User.ReadWrite.All";
+    /// Read the directory (users, groups, memberships).
+    pub const DIRECTORY_READ_ALL: &str = "Directory.Read.All";
+    /// Read audit logs and reports (with [`READ_ALL`], what the registration report needs).
+    pub const AUDIT_LOG_READ_ALL: &str = "AuditLog.Read.All";
 }
 
 /// An Entra directory role held by a delegated caller.
@@ -184,7 +192,30 @@ impl TokenStore {
 pub(crate) enum Access {
     Read,
     Write,
+    /// Reading users and group memberships (`GET /users`, `transitiveMembers`).
+    ReadDirectory,
+    /// Reading `/reports/authenticationMethods/userRegistrationDetails`.
+    ReadReport,
 }
+
+/// Who may read users and memberships: the directory permissions, and (an emulator allowance, so
+/// an app set up for this tool alone works) the authentication-method ones.
+const DIRECTORY_READERS: [&str; 6] = [
+    permissions::USER_READ_ALL,
+    permissions::USER_READ_WRITE_ALL,
+    permissions::DIRECTORY_READ_ALL,
+    "Directory.ReadWrite.All",
+    permissions::READ_ALL,
+    permissions::READ_WRITE_ALL,
+];
+
+/// Who may read the registration report. The real service documents `AuditLog.Read.All` and
+/// `UserAuthenticationMethod.Read.All` together; the emulator accepts either (or `.ReadWrite.All`).
+const REPORT_READERS: [&str; 3] = [
+    permissions::AUDIT_LOG_READ_ALL,
+    permissions::READ_ALL,
+    permissions::READ_WRITE_ALL,
+];
 
 fn has_any(granted: &[String], wanted: &[&str]) -> bool {
     granted
@@ -197,6 +228,13 @@ fn has_any(granted: &[String], wanted: &[&str]) -> bool {
 pub(crate) fn permits_operation(claims: &TokenClaims, access: Access) -> bool {
     use permissions::*;
     match (&claims.user, access) {
+        (None, Access::ReadDirectory) => has_any(&claims.roles, &DIRECTORY_READERS),
+        (Some(_), Access::ReadDirectory) => {
+            has_any(&claims.scopes, &DIRECTORY_READERS)
+                || has_any(&claims.scopes, &["User.ReadBasic.All"])
+        }
+        (None, Access::ReadReport) => has_any(&claims.roles, &REPORT_READERS),
+        (Some(_), Access::ReadReport) => has_any(&claims.scopes, &REPORT_READERS),
         // The docs' "Application: UserAuthenticationMethod.Read" is a doc error (graph-behaviors §1.5):
         // application permissions in this family are the `.All` roles.
         (None, Access::Read) => has_any(&claims.roles, &[READ_ALL, READ_WRITE_ALL]),
@@ -224,6 +262,8 @@ pub(crate) fn permits_target(
     let scoped = match access {
         Access::Read => has_any(&claims.scopes, &[READ_ALL, READ_WRITE_ALL]),
         Access::Write => has_any(&claims.scopes, &[READ_WRITE_ALL]),
+        // Not per-target: the operation check is the whole rule.
+        Access::ReadDirectory | Access::ReadReport => return permits_operation(claims, access),
     };
     let privileged = claims
         .directory_roles

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::auth::{AppRegistration, permissions};
 use crate::faults::FaultRule;
+use crate::groups::GroupSpec;
 use crate::throttle::ThrottleConfig;
 use crate::users::UserSpec;
 
@@ -93,6 +94,13 @@ pub struct EmulatorConfig {
     pub ignore_read_only_properties: bool,
     /// Serve `/_emulator/...` (state read/write, token minting) for out-of-process tests.
     pub admin_api: bool,
+    /// The tenant's groups (`/groups/{id}/transitiveMembers/microsoft.graph.user`). Default:
+    /// [`GroupSpec::defaults`], with the ids in [`seeded_groups`](crate::seeded_groups).
+    pub groups: Vec<GroupSpec>,
+    /// Whether `/reports/authenticationMethods/userRegistrationDetails` is available. The real
+    /// report needs an Entra ID P1 or P2 licence; `false` answers as a tenant without one does:
+    /// 403 `Authentication_RequestFromNonPremiumTenantOrB2CTenant`.
+    pub registration_report: bool,
 }
 
 /// The default app's client id (the seed does not change it, so scripts can hard-code it).
@@ -112,7 +120,10 @@ impl Default for EmulatorConfig {
                 client_id: DEFAULT_CLIENT_ID.to_owned(),
                 // Replaced by a random secret in `EmulatorBuilder::new`; never a fixed default.
                 client_secret: String::new(),
-                app_roles: vec![permissions::READ_WRITE_ALL.to_owned()],
+                app_roles: vec![
+                    permissions::READ_WRITE_ALL.to_owned(),
+                    permissions::USER_READ_ALL.to_owned(),
+                ],
             }],
             token_lifetime: Duration::from_secs(3599),
             throttle: ThrottleConfig::default(),
@@ -132,6 +143,8 @@ impl Default for EmulatorConfig {
             case_insensitive_enum_values: false,
             ignore_read_only_properties: false,
             admin_api: true,
+            groups: GroupSpec::defaults(),
+            registration_report: true,
         }
     }
 }

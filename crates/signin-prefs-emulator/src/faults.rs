@@ -23,6 +23,12 @@ pub enum FaultRoute {
     ListMethods,
     /// `POST /$batch` itself (the whole batch response).
     Batch,
+    /// `GET /users` (every page).
+    ListUsers,
+    /// `GET /groups/{id}/transitiveMembers/microsoft.graph.user` (every page).
+    ListGroupMembers,
+    /// `GET /reports/authenticationMethods/userRegistrationDetails` (every page).
+    RegistrationReport,
 }
 
 /// What happens to a matching request.

@@ -5,8 +5,8 @@
 //! same code as a direct request.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{OnceLock, RwLock};
 
 use http::{HeaderMap, Method, StatusCode};
 use percent_encoding::percent_decode_str;
@@ -20,13 +20,15 @@ use crate::auth::{
 };
 use crate::config::ConfiguredError;
 use crate::faults::{FaultKind, FaultRoute, FaultTarget, Faults};
+use crate::groups::Groups;
 use crate::ids::{SplitMix64, graph_date_now, random_guid};
+use crate::lists::ListKind;
 use crate::throttle::{Clock, Throttle, format_retry_after};
 use crate::users::{AuthMethod, UserStore};
 
 /// The content type Graph sends with OData JSON.
 pub(crate) const ODATA_JSON: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
-const GRAPH_ROOT: &str = "https://graph.microsoft.com";
+pub(crate) const GRAPH_ROOT: &str = "https://graph.microsoft.com";
 const MAX_BATCH_REQUESTS: usize = 20;
 /// The `WWW-Authenticate` challenge Graph sends with a 401 (graph-behaviors.md §5.6).
 pub(crate) const WWW_AUTHENTICATE: &str = "Bearer realm=\"\", authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", client_id=\"00000003-0000-0000-c000-000000000000\"";
@@ -64,7 +66,7 @@ pub(crate) struct GraphResponse {
 }
 
 impl GraphResponse {
-    fn json(status: StatusCode, body: Value) -> Self {
+    pub(crate) fn json(status: StatusCode, body: Value) -> Self {
         Self {
             status,
             headers: vec![("content-type", ODATA_JSON.to_owned())],
@@ -129,13 +131,13 @@ impl GraphResponse {
 
 /// The API version segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Version {
+pub(crate) enum Version {
     Beta,
     V1,
 }
 
 impl Version {
-    fn segment(self) -> &'static str {
+    pub(crate) fn segment(self) -> &'static str {
         match self {
             Version::Beta => "beta",
             Version::V1 => "v1.0",
@@ -155,6 +157,8 @@ enum Resource {
     SignInPreferences(UserRef),
     Methods(UserRef),
     Batch,
+    /// A paged collection (`/users`, a group's transitive users, the registration report).
+    List(ListKind),
 }
 
 /// Splits `/{version}/...` into a resource, or the error Graph gives for the path.
@@ -189,6 +193,21 @@ fn route(path: &str, correlation: &Correlation) -> Result<(Version, Resource), G
     };
     let (user, tail) = match rest {
         [batch] if batch == "$batch" => return Ok((version, Resource::Batch)),
+        [users] if users == "users" => return Ok((version, Resource::List(ListKind::Users))),
+        [groups, id, members, cast]
+            if groups == "groups"
+                && members == "transitiveMembers"
+                && cast == "microsoft.graph.user" =>
+        {
+            return Ok((version, Resource::List(ListKind::GroupMembers(id.clone()))));
+        }
+        [reports, methods, details]
+            if reports == "reports"
+                && methods == "authenticationMethods"
+                && details == "userRegistrationDetails" =>
+        {
+            return Ok((version, Resource::List(ListKind::RegistrationDetails)));
+        }
         [me, tail @ ..] if me == "me" => (UserRef::Me, tail),
         [users, key, tail @ ..] if users == "users" => {
             // `/users/$x` is not valid OData: keys starting with `$` need the `users('…')` form.
@@ -268,6 +287,11 @@ pub(crate) struct Service {
     pub(crate) patch_leniency: PatchLeniency,
     pub(crate) seed: u64,
     pub(crate) batches: AtomicU64,
+    pub(crate) groups: Groups,
+    /// Whether the tenant has the registration report (an Entra ID P1/P2 feature).
+    pub(crate) registration_report: bool,
+    /// `http://127.0.0.1:PORT`, for next links; set once the server listens.
+    pub(crate) base_url: OnceLock<String>,
 }
 
 /// One request, from the wire or from a `$batch` item.
@@ -349,6 +373,11 @@ impl Service {
         correlation: &Correlation,
     ) -> GraphResponse {
         let (user, fault_route, access) = match (&resource, request.method) {
+            (Resource::List(kind), &Method::GET) => {
+                return self
+                    .list(version, kind.clone(), &request, authorization, correlation)
+                    .await;
+            }
             (Resource::SignInPreferences(user), &Method::GET) => {
                 (user, FaultRoute::GetSignInPreferences, Access::Read)
             }
@@ -370,45 +399,25 @@ impl Service {
         let claims = self.tokens.validate(authorization);
         let resolved = self.resolve(user, claims.as_ref().ok());
 
-        let fault = {
-            let keys: Vec<&str> = match &resolved {
-                Resolved::Found { id, upn, .. } => vec![id.as_str(), upn.as_str()],
-                Resolved::Unknown { key } => vec![key.as_str()],
-                Resolved::MeWithoutUser => Vec::new(),
-            };
-            self.faults.decide(&FaultTarget {
-                route: fault_route,
-                user_keys: &keys,
-            })
+        let keys: Vec<&str> = match &resolved {
+            Resolved::Found { id, upn, .. } => vec![id.as_str(), upn.as_str()],
+            Resolved::Unknown { key } => vec![key.as_str()],
+            Resolved::MeWithoutUser => Vec::new(),
         };
-        let mut transport_fault = None;
-        match fault {
-            Some(FaultKind::ServiceUnavailable {
-                retry_after_seconds,
-            }) => {
-                return GraphResponse::error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "serviceNotAvailable",
-                    "The service is temporarily unavailable. Please retry later.",
-                    correlation,
-                )
-                .with_header("retry-after", retry_after_seconds.to_string());
-            }
-            Some(FaultKind::GatewayTimeout {
-                retry_after_seconds,
-            }) => {
-                return GraphResponse::error(
-                    StatusCode::GATEWAY_TIMEOUT,
-                    "gatewayTimeout",
-                    "The gateway did not receive a timely response from the backend.",
-                    correlation,
-                )
-                .with_header("retry-after", retry_after_seconds.to_string());
-            }
-            Some(FaultKind::Delay(delay)) => tokio::time::sleep(delay).await,
-            Some(other) => transport_fault = Some(other),
-            None => {}
-        }
+        let transport_fault = match self
+            .fault_gate(
+                &FaultTarget {
+                    route: fault_route,
+                    user_keys: &keys,
+                },
+                correlation,
+            )
+            .await
+        {
+            Ok(fault) => fault,
+            Err(response) => return response,
+        };
+        drop(keys);
 
         let mut response = self.authorized(
             version,
@@ -421,6 +430,67 @@ impl Service {
         );
         response.fault = transport_fault;
         response
+    }
+
+    /// The fault decided for a request: `Err` with the answer that replaces the resource's, or
+    /// `Ok` with a transport fault to apply when sending (after any delay has been served).
+    pub(crate) async fn fault_gate(
+        &self,
+        target: &FaultTarget<'_>,
+        correlation: &Correlation,
+    ) -> Result<Option<FaultKind>, GraphResponse> {
+        match self.faults.decide(target) {
+            Some(FaultKind::ServiceUnavailable {
+                retry_after_seconds,
+            }) => Err(GraphResponse::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "serviceNotAvailable",
+                "The service is temporarily unavailable. Please retry later.",
+                correlation,
+            )
+            .with_header("retry-after", retry_after_seconds.to_string())),
+            Some(FaultKind::GatewayTimeout {
+                retry_after_seconds,
+            }) => Err(GraphResponse::error(
+                StatusCode::GATEWAY_TIMEOUT,
+                "gatewayTimeout",
+                "The gateway did not receive a timely response from the backend.",
+                correlation,
+            )
+            .with_header("retry-after", retry_after_seconds.to_string())),
+            Some(FaultKind::Delay(delay)) => {
+                tokio::time::sleep(delay).await;
+                Ok(None)
+            }
+            Some(other) => Ok(Some(other)),
+            None => Ok(None),
+        }
+    }
+
+    /// The 429 answer when the caller's app and tenant are over their budget (reads or writes).
+    pub(crate) fn throttled(
+        &self,
+        claims: &TokenClaims,
+        write: bool,
+        correlation: &Correlation,
+    ) -> Option<GraphResponse> {
+        let throttled = self
+            .throttle
+            .charge(&self.clock, &claims.app_id, &claims.tenant_id, write)
+            .err()?;
+        let config = self.throttle.config();
+        Some(
+            throttled_response(correlation)
+                .with_header(
+                    "retry-after",
+                    format_retry_after(throttled.retry_after_seconds, config.retry_after),
+                )
+                .with_header("x-ms-throttle-scope", throttled.scope)
+                .with_header(
+                    "x-ms-throttle-information",
+                    throttled.information.to_owned(),
+                ),
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -441,23 +511,8 @@ impl Service {
         if !permits_operation(&claims, access) {
             return access_denied(correlation);
         }
-        if let Err(throttled) = self.throttle.charge(
-            &self.clock,
-            &claims.app_id,
-            &claims.tenant_id,
-            access == Access::Write,
-        ) {
-            let config = self.throttle.config();
-            return throttled_response(correlation)
-                .with_header(
-                    "retry-after",
-                    format_retry_after(throttled.retry_after_seconds, config.retry_after),
-                )
-                .with_header("x-ms-throttle-scope", throttled.scope)
-                .with_header(
-                    "x-ms-throttle-information",
-                    throttled.information.to_owned(),
-                );
+        if let Some(throttled) = self.throttled(&claims, access == Access::Write, correlation) {
+            return throttled;
         }
         let (position, key) = match resolved {
             Resolved::Found { position, id, upn } => {
@@ -567,14 +622,12 @@ impl Service {
                 current.user_preferred_method_for_secondary_authentication =
                     state.preferred.clone();
                 let merged = signin_prefs_core::apply(current, &patch);
-                if sets_preferred {
-                    if let Some(preferred) =
+                if sets_preferred
+                    && let Some(preferred) =
                         &merged.user_preferred_method_for_secondary_authentication
-                    {
-                        if !state.methods.supports(preferred) {
-                            return Err(preferred.as_str().to_owned());
-                        }
-                    }
+                    && !state.methods.supports(preferred)
+                {
+                    return Err(preferred.as_str().to_owned());
                 }
                 state.system_preferred_enabled =
                     merged.is_system_preferred_authentication_method_enabled;
@@ -918,7 +971,7 @@ fn item_json(id: &str, response: GraphResponse, correlation: &Correlation) -> Va
     Value::Object(item)
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|value| value.to_str().ok())
 }
 
@@ -932,7 +985,7 @@ pub(crate) fn unauthorized(rejection: TokenRejection, correlation: &Correlation)
     .with_header("www-authenticate", WWW_AUTHENTICATE.to_owned())
 }
 
-fn access_denied(correlation: &Correlation) -> GraphResponse {
+pub(crate) fn access_denied(correlation: &Correlation) -> GraphResponse {
     GraphResponse::error(
         StatusCode::FORBIDDEN,
         "accessDenied",
@@ -993,17 +1046,14 @@ fn parse_patch(body: &[u8], leniency: PatchLeniency) -> Result<SignInPreferences
                 lenient.remove(*property);
             }
         }
-        if leniency.case_insensitive_enum_values {
-            if let Some(Value::String(value)) =
+        if leniency.case_insensitive_enum_values
+            && let Some(Value::String(value)) =
                 lenient.get_mut("userPreferredMethodForSecondaryAuthentication")
-            {
-                if let Some(member) = UserDefaultAuthenticationMethodType::MEMBERS
-                    .iter()
-                    .find(|member| member.eq_ignore_ascii_case(value))
-                {
-                    *value = (*member).to_owned();
-                }
-            }
+            && let Some(member) = UserDefaultAuthenticationMethodType::MEMBERS
+                .iter()
+                .find(|member| member.eq_ignore_ascii_case(value))
+        {
+            *value = (*member).to_owned();
         }
         if let Ok(patch) = serde_json::from_value::<SignInPreferencesPatch>(Value::Object(lenient))
         {

@@ -6,6 +6,44 @@
 //! and seeded fault injection. Behaviour follows graph-behaviors.md; answers the real service does
 //! not publish are configurable ([`ConfiguredError`]).
 //!
+//! It also serves the paged reads a bulk job takes its users from:
+//!
+//! - `GET /users` (beta and v1.0): `id`, `userPrincipalName`, `displayName`, `accountEnabled`,
+//!   `userType` (`Guest` for `#EXT#` UPNs) and `mail`, derived from the UPN. `$top` (1–999, default
+//!   100), `$select`, `$skiptoken` in `@odata.nextLink`, and `$count=true` with
+//!   `ConsistencyLevel: eventual` (400 `Request_BadRequest` without it). `$filter`: `startswith` on
+//!   `userPrincipalName`, `displayName`, `mail`; `endswith` on `userPrincipalName`, `mail` (needs
+//!   `ConsistencyLevel: eventual` and `$count=true`); `eq` on `id`, `userPrincipalName`,
+//!   `displayName`, `mail`, `userType`, `accountEnabled`; joined by `and`, case-insensitive. Any
+//!   other filter: 400 `Request_UnsupportedQuery` naming the part.
+//! - `GET /groups/{id}/transitiveMembers/microsoft.graph.user`: the same paging and options; an
+//!   unknown group is 404 `Request_ResourceNotFound`. Groups are [`GroupSpec`]s
+//!   ([`EmulatorBuilder::groups`]); nested groups are flattened. Unless replaced, every emulator
+//!   has these ([`seeded_groups`], the same for every seed, printed by `signin-prefs emulator`):
+//!
+//!   | id | name | members |
+//!   |----|------|---------|
+//!   | `0a11c0de-0000-4000-8000-000000000001` | All users | everyone |
+//!   | `0a11c0de-0000-4000-8000-000000000002` | Even positions | users 0, 2, 4, … |
+//!   | `0a11c0de-0000-4000-8000-000000000003` | Every tenth user | users 0, 10, 20, … |
+//!   | `0a11c0de-0000-4000-8000-000000000004` | Authenticator users | Microsoft Authenticator registered (live) |
+//!   | `0a11c0de-0000-4000-8000-000000000005` | Guests | `#EXT#` UPNs |
+//!   | `0a11c0de-0000-4000-8000-000000000006` | MFA pilot | nests "Every tenth user" and "Guests" |
+//!
+//! - `GET /reports/authenticationMethods/userRegistrationDetails`: one entry per user, derived from
+//!   its current methods and preferences (`methodsRegistered` as the report names them,
+//!   `defaultMfaMethod`, `userPreferredMethodForSecondaryAuthentication` with `none` when unset, …),
+//!   paged with `$top`, `$select` and `$count`. The real report needs an Entra ID P1/P2 licence;
+//!   [`EmulatorBuilder::registration_report`]`(false)` answers as a tenant without one (403
+//!   `Authentication_RequestFromNonPremiumTenantOrB2CTenant`).
+//!
+//! Reading users and groups needs `User.Read.All` or `Directory.Read.All` (the emulator also
+//! accepts the `UserAuthenticationMethod.*.All` roles); the report `AuditLog.Read.All` or
+//! `UserAuthenticationMethod.Read(Write).All` (the real service wants `AuditLog.Read.All` and
+//! `UserAuthenticationMethod.Read.All`). The default app holds `UserAuthenticationMethod.ReadWrite.All`
+//! and `User.Read.All`. The lists are throttled as reads, take faults ([`FaultRoute::ListUsers`],
+//! [`FaultRoute::ListGroupMembers`], [`FaultRoute::RegistrationReport`]) and work inside `$batch`.
+//!
 //! ```no_run
 //! # async fn example() -> Result<(), signin_prefs_emulator::Error> {
 //! use signin_prefs_emulator::{EmulatorBuilder, TokenRequest, permissions};
@@ -22,8 +60,11 @@ mod auth;
 mod config;
 mod error;
 mod faults;
+mod filter;
 mod graph;
+mod groups;
 mod ids;
+mod lists;
 mod server;
 mod throttle;
 mod users;
@@ -34,6 +75,7 @@ pub use config::{
 };
 pub use error::Error;
 pub use faults::{FaultKind, FaultRoute, FaultRule};
+pub use groups::{GroupMembers, GroupSpec, MemberPredicate, seeded_groups};
 pub use server::{EmulatorBuilder, EmulatorHandle, unknown_object_id};
 pub use throttle::{Limit, RetryAfterFormat, ThrottleConfig};
 pub use users::{AuthMethod, MethodSet, UserRecord, UserSpec, UserState};

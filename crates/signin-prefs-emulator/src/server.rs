@@ -6,8 +6,8 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::sync::RwLock;
 use std::sync::atomic::AtomicU64;
+use std::sync::{OnceLock, RwLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -28,6 +28,7 @@ use crate::auth::{AppRegistration, TokenClaims, TokenRequest, TokenStore, now_un
 use crate::config::{ConfiguredError, EmulatorConfig, UsersSource};
 use crate::faults::{FaultKind, FaultRule, Faults};
 use crate::graph::{Correlation, GraphRequest, GraphResponse, PatchLeniency, Service};
+use crate::groups::{GroupSpec, Groups};
 use crate::ids::{SplitMix64, graph_date_now, random_guid};
 use crate::throttle::{Clock, Throttle, ThrottleConfig};
 use crate::users::{AuthMethod, MethodSet, UserRecord, UserSpec, UserState, UserStore};
@@ -158,6 +159,20 @@ impl EmulatorBuilder {
         self
     }
 
+    /// The tenant's groups, replacing the defaults ([`GroupSpec::defaults`]).
+    pub fn groups(mut self, groups: Vec<GroupSpec>) -> Self {
+        self.config.groups = groups;
+        self
+    }
+
+    /// Whether the tenant has the registration report (default `true`). `false` answers as a
+    /// tenant without an Entra ID P1/P2 licence: 403
+    /// `Authentication_RequestFromNonPremiumTenantOrB2CTenant`.
+    pub fn registration_report(mut self, available: bool) -> Self {
+        self.config.registration_report = available;
+        self
+    }
+
     /// The configuration so far.
     pub fn config(&self) -> &EmulatorConfig {
         &self.config
@@ -183,6 +198,9 @@ impl EmulatorBuilder {
             },
             seed: config.seed,
             batches: AtomicU64::new(0),
+            groups: Groups::new(config.groups.clone()),
+            registration_report: config.registration_report,
+            base_url: OnceLock::new(),
         });
         let shared = Arc::new(Shared {
             service: Arc::clone(&service),
@@ -210,6 +228,7 @@ impl EmulatorBuilder {
             port,
             source: std::io::Error::other("the emulator thread ended before listening"),
         })??;
+        let _ = service.base_url.set(format!("http://{address}"));
         tracing::info!(%address, users = shared.user_count(), "emulator listening");
         Ok(EmulatorHandle {
             shared,
@@ -865,6 +884,31 @@ impl EmulatorHandle {
     /// Number of users.
     pub fn user_count(&self) -> usize {
         self.shared.user_count()
+    }
+
+    /// The groups: id and display name, in definition order.
+    pub fn groups(&self) -> Vec<(String, String)> {
+        self.shared
+            .service
+            .groups
+            .all()
+            .iter()
+            .map(|group| (group.id.clone(), group.display_name.clone()))
+            .collect()
+    }
+
+    /// The transitive user members of group `id`, in store order (what
+    /// `/groups/{id}/transitiveMembers/microsoft.graph.user` lists); `None` for an unknown group.
+    pub fn group_members(&self, id: &str) -> Option<Vec<UserRecord>> {
+        let service = &self.shared.service;
+        let group = service.groups.find(id)?;
+        let users = service.users.read().ok()?;
+        Some(
+            (0..users.len())
+                .filter_map(|position| users.record(position))
+                .filter(|record| service.groups.contains(group, record))
+                .collect(),
+        )
     }
 
     /// The user at `index` (seeded users: the seeding index).

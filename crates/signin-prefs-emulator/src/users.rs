@@ -242,6 +242,57 @@ pub struct UserRecord {
     pub state: UserState,
 }
 
+impl UserRecord {
+    /// Whether the user is a guest (`userType` `Guest`): a UPN with `#EXT#`.
+    pub fn is_guest(&self) -> bool {
+        self.user_principal_name.contains("#EXT#")
+    }
+
+    /// `userType` as `/users` spells it: `Member` or `Guest`.
+    pub fn user_type(&self) -> &'static str {
+        if self.is_guest() { "Guest" } else { "Member" }
+    }
+
+    /// The display name, derived from the UPN: `adele.vance12@…` gives `Adele Vance12`, a guest's
+    /// `adele.vance1_fabrikam.com#EXT#@…` gives `Adele Vance1`.
+    pub fn display_name(&self) -> String {
+        let local = self.local_part();
+        let local = if self.is_guest() {
+            local.rsplit_once('_').map_or(local, |(name, _)| name)
+        } else {
+            local
+        };
+        local
+            .split(['.', '-', '_'])
+            .filter(|word| !word.is_empty())
+            .map(|word| {
+                let mut characters = word.chars();
+                characters.next().map_or_else(String::new, |first| {
+                    first.to_uppercase().chain(characters).collect()
+                })
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// `mail`: the UPN for members; a guest's home address (`adele.vance1@fabrikam.com`).
+    pub fn mail(&self) -> String {
+        if !self.is_guest() {
+            return self.user_principal_name.clone();
+        }
+        match self.local_part().rsplit_once('_') {
+            Some((name, domain)) => format!("{name}@{domain}"),
+            None => self.user_principal_name.clone(),
+        }
+    }
+
+    fn local_part(&self) -> &str {
+        let upn = self.user_principal_name.as_str();
+        let local = upn.rsplit_once('@').map_or(upn, |(local, _)| local);
+        local.split_once("#EXT#").map_or(local, |(name, _)| name)
+    }
+}
+
 /// A user to load from a users file or to add in-process.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

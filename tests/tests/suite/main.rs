@@ -10,6 +10,7 @@
 
 mod bulk_scenarios;
 mod cli_scenarios;
+mod cli_sources;
 mod client_auth;
 mod client_batch;
 mod client_errors;
@@ -22,6 +23,7 @@ mod client_support;
 mod emulator_auth;
 mod emulator_batch;
 mod emulator_faults;
+mod emulator_lists;
 mod emulator_routes;
 mod emulator_sdk;
 mod emulator_seeding;

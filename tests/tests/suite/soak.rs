@@ -124,7 +124,7 @@ async fn soak(users: usize, kills_wanted: usize, dir: &Path) -> Figures {
     let (mut kills, mut resumes) = (0, 0);
     let mut random = 0x9e37_79b9_7f4a_7c15_u64;
     let started = Instant::now();
-    while kills < kills_wanted && started.elapsed() < Duration::from_secs(600) {
+    while kills < kills_wanted && started.elapsed() < Duration::from_secs(1_200) {
         let resume = journal_path.exists();
         resumes += usize::from(resume);
         let mut child = spawn_child_apply(
@@ -135,19 +135,25 @@ async fn soak(users: usize, kills_wanted: usize, dir: &Path) -> Figures {
             20,
             Some(Duration::from_millis(600)),
         );
-        // A pseudo-random moment: after 50 to 800 ms of work.
+        // A pseudo-random moment mid-run: once the journal has grown by 1 to 64 KiB (so the child is
+        // past reading the plan and sending batches), or the child has finished.
         random ^= random << 13;
         random ^= random >> 7;
         random ^= random << 17;
-        let wait = Duration::from_millis(50 + random % 750);
-        let until = Instant::now() + wait;
+        let grow_by = 1_024 + random % (64 * 1_024);
+        let start = std::fs::metadata(&journal_path).map_or(0, |meta| meta.len());
+        let give_up = Instant::now() + Duration::from_secs(120);
         let mut exited = false;
-        while Instant::now() < until {
+        loop {
             if let Ok(Some(_)) = child.try_wait() {
                 exited = true;
                 break;
             }
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            let now = std::fs::metadata(&journal_path).map_or(0, |meta| meta.len());
+            if now >= start + grow_by || Instant::now() > give_up {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
         }
         if !exited {
             child.kill().unwrap();

@@ -53,7 +53,8 @@ pub(crate) struct Args {
     fractional_retry_after: bool,
     /// Fault rules, `KIND[:ARG]@ROUTE[/USER][%PROBABILITY]`, e.g. `503:2@patch%0.1`,
     /// `reset@get/adele@contoso.com`, `delay:250@any`, `truncate@batch`, `malformed@get%0.05`.
-    /// KIND: 503, 504, reset, delay:MS, truncate, malformed. ROUTE: any, get, patch, methods, batch.
+    /// KIND: 503, 504, reset, delay:MS, truncate, malformed. ROUTE: any, get, patch, methods, batch,
+    /// users, members, report.
     #[arg(long = "fault", value_parser = parse_fault)]
     faults: Vec<FaultRule>,
     /// Status for PATCHing a default method the user has not registered (not published by Microsoft).
@@ -71,6 +72,9 @@ pub(crate) struct Args {
     /// Ignore read-only properties (systemPreferredAuthenticationMethod) in PATCH bodies instead of 400.
     #[arg(long)]
     ignore_read_only: bool,
+    /// Answer the registration report as a tenant without Entra ID P1/P2 does (403).
+    #[arg(long)]
+    without_registration_report: bool,
 }
 
 /// Parses one `--fault` rule.
@@ -119,6 +123,9 @@ fn parse_fault(text: &str) -> Result<FaultRule, String> {
         "patch" => FaultRoute::PatchSignInPreferences,
         "methods" => FaultRoute::ListMethods,
         "batch" => FaultRoute::Batch,
+        "users" => FaultRoute::ListUsers,
+        "members" => FaultRoute::ListGroupMembers,
+        "report" => FaultRoute::RegistrationReport,
         other => return Err(format!("unknown route `{other}`")),
     };
     let mut rule = FaultRule::always(route, kind).with_probability(probability);
@@ -148,6 +155,7 @@ pub(crate) fn run(args: Args) -> Result<(), Error> {
         .shuffle_batch_responses(!args.ordered_batch)
         .case_insensitive_enum_values(args.case_insensitive_enums)
         .ignore_read_only_properties(args.ignore_read_only)
+        .registration_report(!args.without_registration_report)
         .throttle(if args.no_throttle {
             ThrottleConfig::disabled()
         } else {
@@ -213,6 +221,13 @@ pub(crate) fn run(args: Args) -> Result<(), Error> {
                 let _ = writeln!(out, "secret:    {}", app.client_secret);
             }
         }
+        // Groups last, so the lines above keep their places for scripts.
+        for (id, name) in emulator.groups() {
+            let members = emulator
+                .group_members(&id)
+                .map_or(0, |members| members.len());
+            let _ = writeln!(out, "group:     {id}  {name} ({members} users)");
+        }
         let _ = out.flush();
         drop(out);
         wait_for_stop().await?;
@@ -265,6 +280,18 @@ mod tests {
         assert_eq!(
             parse_fault("truncate@batch").unwrap().route,
             FaultRoute::Batch
+        );
+        assert_eq!(
+            parse_fault("503@users").unwrap().route,
+            FaultRoute::ListUsers
+        );
+        assert_eq!(
+            parse_fault("reset@members").unwrap().route,
+            FaultRoute::ListGroupMembers
+        );
+        assert_eq!(
+            parse_fault("504@report").unwrap().route,
+            FaultRoute::RegistrationReport
         );
         assert!(parse_fault("explode@get").is_err());
         assert!(parse_fault("503@nowhere").is_err());

@@ -1,0 +1,639 @@
+//! The paged read collections: `GET /users`, `GET /groups/{id}/transitiveMembers/microsoft.graph.user`
+//! and `GET /reports/authenticationMethods/userRegistrationDetails`.
+//!
+//! Paging follows Graph: `$top` (1–999, default 100), an opaque `$skiptoken` in
+//! `@odata.nextLink` (base64 of the next store position), `$select`, and `$count=true` giving
+//! `@odata.count`. On users and group members, `$count` and `endswith` are advanced queries: they
+//! need `ConsistencyLevel: eventual` (and `endswith` also `$count=true`) on the first page; the skip
+//! token remembers it, because a client following a next link sends no extra headers.
+
+use http::{HeaderMap, StatusCode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::{Map, Value, json};
+use signin_prefs_model::{User, UserDefaultAuthenticationMethodType, UserRegistrationDetails};
+
+use crate::auth::{Access, permits_operation};
+use crate::faults::{FaultRoute, FaultTarget};
+use crate::filter::{self, Filter, FilterError, Subject};
+use crate::graph::Service;
+use crate::graph::{
+    Correlation, GRAPH_ROOT, GraphRequest, GraphResponse, Version, access_denied, header_str,
+    unauthorized,
+};
+use crate::groups::GroupSpec;
+use crate::users::{AuthMethod, MethodSet, UserRecord};
+
+const DEFAULT_PAGE_SIZE: usize = 100;
+const MAX_PAGE_SIZE: usize = 999;
+const SKIP_TOKEN_PREFIX: &str = "emu1:";
+
+/// Characters escaped in next-link query values (quotes, parentheses and commas stay readable).
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b',')
+    .remove(b'$');
+
+/// Which collection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ListKind {
+    Users,
+    GroupMembers(String),
+    RegistrationDetails,
+}
+
+impl ListKind {
+    fn fault_route(&self) -> FaultRoute {
+        match self {
+            ListKind::Users => FaultRoute::ListUsers,
+            ListKind::GroupMembers(_) => FaultRoute::ListGroupMembers,
+            ListKind::RegistrationDetails => FaultRoute::RegistrationReport,
+        }
+    }
+
+    fn access(&self) -> Access {
+        match self {
+            ListKind::RegistrationDetails => Access::ReadReport,
+            _ => Access::ReadDirectory,
+        }
+    }
+
+    fn properties(&self) -> (&'static [&'static str], &'static str) {
+        match self {
+            ListKind::RegistrationDetails => (
+                UserRegistrationDetails::PROPERTIES,
+                "microsoft.graph.userRegistrationDetails",
+            ),
+            _ => (User::PROPERTIES, "microsoft.graph.user"),
+        }
+    }
+
+    fn context(&self) -> &'static str {
+        match self {
+            ListKind::RegistrationDetails => {
+                "reports/authenticationMethods/userRegistrationDetails"
+            }
+            _ => "users",
+        }
+    }
+
+    fn is_directory(&self) -> bool {
+        !matches!(self, ListKind::RegistrationDetails)
+    }
+}
+
+/// A validated query.
+#[derive(Debug)]
+struct ListQuery {
+    top: usize,
+    select: Option<Vec<&'static str>>,
+    count: bool,
+    filter: Option<Filter>,
+    start: usize,
+    advanced: bool,
+    /// The query's pairs without `$skiptoken`, as given, for the next link.
+    carried: Vec<(String, String)>,
+}
+
+fn bad_request(code: &str, message: &str, correlation: &Correlation) -> GraphResponse {
+    GraphResponse::error(StatusCode::BAD_REQUEST, code, message, correlation)
+}
+
+fn encode_skip_token(position: usize, advanced: bool) -> String {
+    let text = format!("{SKIP_TOKEN_PREFIX}{position}:{}", u8::from(advanced));
+    encode_base64_url(text.as_bytes())
+}
+
+fn decode_skip_token(token: &str) -> Option<(usize, bool)> {
+    let bytes = crate::ids::decode_base64(token)?;
+    let text = String::from_utf8(bytes).ok()?;
+    let rest = text.strip_prefix(SKIP_TOKEN_PREFIX)?;
+    let (position, advanced) = rest.split_once(':')?;
+    let advanced = match advanced {
+        "0" => false,
+        "1" => true,
+        _ => return None,
+    };
+    Some((position.parse().ok()?, advanced))
+}
+
+/// URL-safe base64 without padding.
+fn encode_base64_url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut output = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let first = chunk.first().copied().unwrap_or(0);
+        let second = chunk.get(1).copied().unwrap_or(0);
+        let third = chunk.get(2).copied().unwrap_or(0);
+        let word = (u32::from(first) << 16) | (u32::from(second) << 8) | u32::from(third);
+        let sextets = chunk.len() + 1;
+        for index in 0..sextets {
+            let value = (word >> (18 - 6 * index)) & 0x3F;
+            if let Some(symbol) = ALPHABET.get(value as usize) {
+                output.push(char::from(*symbol));
+            }
+        }
+    }
+    output
+}
+
+fn parse_query(
+    kind: &ListKind,
+    query: &str,
+    headers: &HeaderMap,
+    correlation: &Correlation,
+) -> Result<ListQuery, GraphResponse> {
+    let mut parsed = ListQuery {
+        top: DEFAULT_PAGE_SIZE,
+        select: None,
+        count: false,
+        filter: None,
+        start: 0,
+        advanced: header_str(headers, "consistencylevel")
+            .is_some_and(|level| level.trim().eq_ignore_ascii_case("eventual")),
+        carried: Vec::new(),
+    };
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        let option = name.to_ascii_lowercase();
+        if option == "$skiptoken" {
+            let Some((start, advanced)) = decode_skip_token(&value) else {
+                // Graph's answer to a page token it cannot use.
+                return Err(bad_request(
+                    "Directory_ExpiredPageToken",
+                    "The specified page token value has expired and can no longer be included in your request.",
+                    correlation,
+                ));
+            };
+            parsed.start = start;
+            parsed.advanced |= advanced;
+            continue;
+        }
+        parsed.carried.push((name.to_string(), value.to_string()));
+        match option.as_str() {
+            "$top" => match value.trim().parse::<usize>() {
+                Ok(top) if (1..=MAX_PAGE_SIZE).contains(&top) => parsed.top = top,
+                _ => {
+                    return Err(bad_request(
+                        "Request_BadRequest",
+                        &format!(
+                            "Invalid page size specified: '{value}'. Must be between 1 and {MAX_PAGE_SIZE} inclusive."
+                        ),
+                        correlation,
+                    ));
+                }
+            },
+            "$count" => match value.trim().to_ascii_lowercase().as_str() {
+                "true" => parsed.count = true,
+                "false" => parsed.count = false,
+                _ => {
+                    return Err(bad_request(
+                        "Request_BadRequest",
+                        &format!("Invalid value '{value}' for $count: use true or false."),
+                        correlation,
+                    ));
+                }
+            },
+            "$select" => {
+                let (known, type_name) = kind.properties();
+                let mut selected = Vec::new();
+                for wanted in value
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|name| !name.is_empty())
+                {
+                    let Some(property) = known
+                        .iter()
+                        .find(|property| property.eq_ignore_ascii_case(wanted))
+                    else {
+                        return Err(bad_request(
+                            "Request_BadRequest",
+                            &format!(
+                                "Could not find a property named '{wanted}' on type '{type_name}'."
+                            ),
+                            correlation,
+                        ));
+                    };
+                    if !selected.contains(property) {
+                        selected.push(*property);
+                    }
+                }
+                parsed.select = Some(selected);
+            }
+            "$filter" if kind.is_directory() => match filter::parse(&value) {
+                Ok(filter) => parsed.filter = Some(filter),
+                Err(FilterError::Syntax(message)) => {
+                    return Err(bad_request("BadRequest", &message, correlation));
+                }
+                Err(FilterError::Unsupported(message)) => {
+                    return Err(bad_request(
+                        "Request_UnsupportedQuery",
+                        &message,
+                        correlation,
+                    ));
+                }
+            },
+            "$filter" | "$search" | "$orderby" | "$expand" | "$skip" => {
+                return Err(bad_request(
+                    "Request_UnsupportedQuery",
+                    &format!(
+                        "Unsupported query: the emulator does not support '{name}' on this collection."
+                    ),
+                    correlation,
+                ));
+            }
+            other if other.starts_with('$') => {
+                return Err(bad_request(
+                    "BadRequest",
+                    &format!("The query parameter '{name}' is not supported."),
+                    correlation,
+                ));
+            }
+            _ => {}
+        }
+    }
+    if kind.is_directory() {
+        if parsed.count && !parsed.advanced {
+            // Graph serves $count on directory objects only as an advanced query.
+            return Err(bad_request(
+                "Request_BadRequest",
+                "$count is not currently supported without the ConsistencyLevel header set to 'eventual'. Refer to https://aka.ms/graph-docs/advanced-queries for more information.",
+                correlation,
+            ));
+        }
+        if parsed
+            .filter
+            .as_ref()
+            .is_some_and(Filter::needs_advanced_query)
+            && !(parsed.advanced && parsed.count)
+        {
+            return Err(bad_request(
+                "Request_UnsupportedQuery",
+                "Operator 'endsWith' is not supported because the required parameters might be missing. Try adding $count=true query parameter and ConsistencyLevel:eventual header. Refer to https://aka.ms/graph-docs/advanced-queries for more information",
+                correlation,
+            ));
+        }
+    }
+    Ok(parsed)
+}
+
+/// A user as `GET /users` lists it by default.
+pub(crate) fn user_json(record: &UserRecord) -> Map<String, Value> {
+    let mut user = Map::new();
+    user.insert("id".to_owned(), Value::String(record.id.clone()));
+    user.insert(
+        "userPrincipalName".to_owned(),
+        Value::String(record.user_principal_name.clone()),
+    );
+    user.insert(
+        "displayName".to_owned(),
+        Value::String(record.display_name()),
+    );
+    user.insert("accountEnabled".to_owned(), Value::Bool(true));
+    user.insert(
+        "userType".to_owned(),
+        Value::String(record.user_type().to_owned()),
+    );
+    user.insert("mail".to_owned(), Value::String(record.mail()));
+    user
+}
+
+/// The report's name for a registered method.
+pub(crate) fn registered_method_name(method: AuthMethod) -> &'static str {
+    match method {
+        AuthMethod::MobilePhone => "mobilePhone",
+        AuthMethod::AlternateMobilePhone => "alternateMobilePhone",
+        AuthMethod::OfficePhone => "officePhone",
+        AuthMethod::MicrosoftAuthenticator => "microsoftAuthenticatorPush",
+        AuthMethod::SoftwareOath => "softwareOneTimePasscode",
+        AuthMethod::HardwareOath => "hardwareOneTimePasscode",
+        AuthMethod::Fido2 => "fido2",
+        AuthMethod::Email => "email",
+        AuthMethod::WindowsHelloForBusiness => "windowsHelloForBusiness",
+        AuthMethod::TemporaryAccessPass => "temporaryAccessPass",
+    }
+}
+
+/// `defaultMfaMethod` (a `defaultMfaMethodType`) for a default method.
+fn default_mfa_method(preferred: Option<&UserDefaultAuthenticationMethodType>) -> &'static str {
+    use UserDefaultAuthenticationMethodType as Preferred;
+    match preferred {
+        Some(Preferred::Push) => "microsoftAuthenticatorPush",
+        Some(Preferred::Oath) => "softwareOneTimePasscode",
+        Some(Preferred::Sms | Preferred::VoiceMobile) => "mobilePhone",
+        Some(Preferred::VoiceAlternateMobile) => "alternateMobilePhone",
+        Some(Preferred::VoiceOffice) => "officePhone",
+        _ => "none",
+    }
+}
+
+/// `systemPreferredAuthenticationMethods`: the strongest registered second factor, in the
+/// report's `userDefaultAuthenticationMethod` vocabulary (empty when there is none).
+fn system_preferred_methods(methods: MethodSet) -> Vec<&'static str> {
+    let strongest = if methods.contains(AuthMethod::MicrosoftAuthenticator) {
+        Some("push")
+    } else if methods.contains(AuthMethod::HardwareOath)
+        || methods.contains(AuthMethod::SoftwareOath)
+    {
+        Some("oath")
+    } else if methods.contains(AuthMethod::MobilePhone) {
+        Some("sms")
+    } else if methods.contains(AuthMethod::AlternateMobilePhone) {
+        Some("voiceAlternateMobile")
+    } else if methods.contains(AuthMethod::OfficePhone) {
+        Some("voiceOffice")
+    } else {
+        None
+    };
+    strongest.into_iter().collect()
+}
+
+/// One entry of the registration report, derived from the user's current state.
+///
+/// Derivations (the service's exact rules are not published): MFA-registered when any method
+/// other than email and a Temporary Access Pass is registered; SSPR-registered with a phone,
+/// email, Authenticator or a software token; passwordless-capable with FIDO2 or Windows Hello;
+/// SSPR is enabled for everyone.
+pub(crate) fn registration_json(record: &UserRecord) -> Map<String, Value> {
+    let methods = record.state.methods;
+    let mfa_registered = methods
+        .methods()
+        .into_iter()
+        .any(|method| !matches!(method, AuthMethod::Email | AuthMethod::TemporaryAccessPass));
+    let sspr_registered = [
+        AuthMethod::MobilePhone,
+        AuthMethod::AlternateMobilePhone,
+        AuthMethod::OfficePhone,
+        AuthMethod::Email,
+        AuthMethod::MicrosoftAuthenticator,
+        AuthMethod::SoftwareOath,
+    ]
+    .into_iter()
+    .any(|method| methods.contains(method));
+    let passwordless = methods.contains(AuthMethod::Fido2)
+        || methods.contains(AuthMethod::WindowsHelloForBusiness);
+    let preferred = record.state.preferred.as_ref();
+    let day = record.index % 28 + 1;
+    let entry = json!({
+        "id": record.id,
+        "userPrincipalName": record.user_principal_name,
+        "userDisplayName": record.display_name(),
+        "userType": if record.is_guest() { "guest" } else { "member" },
+        "isAdmin": record.is_admin,
+        "isSsprRegistered": sspr_registered,
+        "isSsprEnabled": true,
+        "isSsprCapable": sspr_registered,
+        "isMfaRegistered": mfa_registered,
+        "isMfaCapable": mfa_registered,
+        "isPasswordlessCapable": passwordless,
+        "isSystemPreferredAuthenticationMethodEnabled": record.state.system_preferred_enabled.unwrap_or(false),
+        "methodsRegistered": methods.methods().into_iter().map(registered_method_name).collect::<Vec<_>>(),
+        "defaultMfaMethod": default_mfa_method(preferred),
+        "userPreferredMethodForSecondaryAuthentication": preferred.map_or("none", UserDefaultAuthenticationMethodType::as_str),
+        "systemPreferredAuthenticationMethods": system_preferred_methods(methods),
+        "lastUpdatedDateTime": format!("2024-06-{day:02}T08:00:00Z"),
+    });
+    match entry {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+fn project(mut item: Map<String, Value>, select: Option<&[&'static str]>) -> Value {
+    match select {
+        None => Value::Object(item),
+        Some(properties) => Value::Object(
+            properties
+                .iter()
+                .map(|property| {
+                    (
+                        (*property).to_owned(),
+                        item.remove(*property).unwrap_or(Value::Null),
+                    )
+                })
+                .collect(),
+        ),
+    }
+}
+
+impl Service {
+    /// `GET` on one of the collections: faults, auth, throttling, then the page.
+    pub(crate) async fn list(
+        &self,
+        version: Version,
+        kind: ListKind,
+        request: &GraphRequest<'_>,
+        authorization: Option<&str>,
+        correlation: &Correlation,
+    ) -> GraphResponse {
+        let transport_fault = match self
+            .fault_gate(
+                &FaultTarget {
+                    route: kind.fault_route(),
+                    user_keys: &[],
+                },
+                correlation,
+            )
+            .await
+        {
+            Ok(fault) => fault,
+            Err(response) => return response,
+        };
+        let mut response =
+            self.list_authorized(version, &kind, request, authorization, correlation);
+        response.fault = transport_fault;
+        response
+    }
+
+    fn list_authorized(
+        &self,
+        version: Version,
+        kind: &ListKind,
+        request: &GraphRequest<'_>,
+        authorization: Option<&str>,
+        correlation: &Correlation,
+    ) -> GraphResponse {
+        let claims = match self.tokens.validate(authorization) {
+            Ok(claims) => claims,
+            Err(rejection) => return unauthorized(rejection, correlation),
+        };
+        if !permits_operation(&claims, kind.access()) {
+            return access_denied(correlation);
+        }
+        if *kind == ListKind::RegistrationDetails && !self.registration_report {
+            return GraphResponse::error(
+                StatusCode::FORBIDDEN,
+                "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+                "Neither tenant is B2C or tenant doesn't have premium license",
+                correlation,
+            );
+        }
+        if let Some(throttled) = self.throttled(&claims, false, correlation) {
+            return throttled;
+        }
+        let (path, query) = request.path.split_once('?').unwrap_or((request.path, ""));
+        let query = match parse_query(kind, query, request.headers, correlation) {
+            Ok(query) => query,
+            Err(response) => return response,
+        };
+        let group = match kind {
+            ListKind::GroupMembers(id) => match self.groups.find(id) {
+                Some(group) => Some(group),
+                None => {
+                    return GraphResponse::error(
+                        StatusCode::NOT_FOUND,
+                        "Request_ResourceNotFound",
+                        &format!(
+                            "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+                        ),
+                        correlation,
+                    );
+                }
+            },
+            _ => None,
+        };
+        self.page(version, kind, path, &query, group, correlation)
+    }
+
+    fn page(
+        &self,
+        version: Version,
+        kind: &ListKind,
+        path: &str,
+        query: &ListQuery,
+        group: Option<&GroupSpec>,
+        correlation: &Correlation,
+    ) -> GraphResponse {
+        let Ok(users) = self.users.read() else {
+            return GraphResponse::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "generalException",
+                "The user store is unavailable.",
+                correlation,
+            );
+        };
+        let matches = |record: &UserRecord| {
+            if group.is_some_and(|group| !self.groups.contains(group, record)) {
+                return false;
+            }
+            let Some(filter) = &query.filter else {
+                return true;
+            };
+            let display_name = record.display_name();
+            let mail = record.mail();
+            filter.matches(&Subject {
+                id: &record.id,
+                user_principal_name: &record.user_principal_name,
+                display_name: &display_name,
+                mail: &mail,
+                user_type: record.user_type(),
+                account_enabled: true,
+            })
+        };
+        let mut value = Vec::new();
+        let mut next = None;
+        for position in query.start..users.len() {
+            let Some(record) = users.record(position) else {
+                continue;
+            };
+            if !matches(&record) {
+                continue;
+            }
+            if value.len() == query.top {
+                next = Some(position);
+                break;
+            }
+            let item = match kind {
+                ListKind::RegistrationDetails => registration_json(&record),
+                _ => user_json(&record),
+            };
+            value.push(project(item, query.select.as_deref()));
+        }
+        let count = query.count.then(|| {
+            (0..users.len())
+                .filter_map(|position| users.record(position))
+                .filter(|record| matches(record))
+                .count()
+        });
+        drop(users);
+        let mut context = format!(
+            "{GRAPH_ROOT}/{}/$metadata#{}",
+            version.segment(),
+            kind.context()
+        );
+        if let Some(select) = &query.select {
+            context.push('(');
+            context.push_str(&select.join(","));
+            context.push(')');
+        }
+        let mut body = Map::new();
+        body.insert("@odata.context".to_owned(), Value::String(context));
+        if let Some(count) = count {
+            body.insert("@odata.count".to_owned(), Value::from(count));
+        }
+        if let Some(position) = next {
+            body.insert(
+                "@odata.nextLink".to_owned(),
+                Value::String(self.next_link(path, query, position)),
+            );
+        }
+        body.insert("value".to_owned(), Value::Array(value));
+        GraphResponse::json(StatusCode::OK, Value::Object(body))
+    }
+
+    fn next_link(&self, path: &str, query: &ListQuery, position: usize) -> String {
+        let base = self
+            .base_url
+            .get()
+            .map_or(GRAPH_ROOT, String::as_str)
+            .trim_end_matches('/');
+        let mut link = format!("{base}{path}?");
+        for (name, value) in &query.carried {
+            link.push_str(&utf8_percent_encode(name, QUERY_VALUE).to_string());
+            link.push('=');
+            link.push_str(&utf8_percent_encode(value, QUERY_VALUE).to_string());
+            link.push('&');
+        }
+        link.push_str("$skiptoken=");
+        link.push_str(&encode_skip_token(position, query.advanced));
+        link
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn skip_tokens_round_trip() {
+        for position in [0, 1, 2, 99, 100, 12_345, 999_999] {
+            for advanced in [false, true] {
+                let token = encode_skip_token(position, advanced);
+                assert!(
+                    token
+                        .bytes()
+                        .all(|byte| byte.is_ascii_alphanumeric() || b"-_".contains(&byte))
+                );
+                assert_eq!(decode_skip_token(&token), Some((position, advanced)));
+            }
+        }
+        assert_eq!(decode_skip_token("bm90IG91cnM"), None);
+        assert_eq!(decode_skip_token("!!"), None);
+    }
+
+    #[test]
+    fn base64_matches_the_standard_encoding() {
+        assert_eq!(encode_base64_url(b""), "");
+        assert_eq!(encode_base64_url(b"f"), "Zg");
+        assert_eq!(encode_base64_url(b"fo"), "Zm8");
+        assert_eq!(encode_base64_url(b"foo"), "Zm9v");
+        assert_eq!(encode_base64_url(b"foob"), "Zm9vYg");
+        assert_eq!(encode_base64_url(&[0xFB, 0xFF]), "-_8");
+    }
+}
