@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
 /// The app role (application permission) or scope (delegated permission) names this API checks.
@@ -40,6 +42,17 @@ pub enum DirectoryRole {
     AuthenticationAdministrator,
     /// Manages the methods of any user.
     PrivilegedAuthenticationAdministrator,
+}
+
+impl DirectoryRole {
+    /// The role's template id, as tokens carry it in `wids`.
+    pub fn template_id(self) -> &'static str {
+        match self {
+            DirectoryRole::GlobalReader => "f2ef992c-3afb-46b9-b7cf-a126ee74c451",
+            DirectoryRole::AuthenticationAdministrator => "c4e39bd9-1100-46d3-8c65-fb160da0071f",
+            DirectoryRole::PrivilegedAuthenticationAdministrator => "7be44c8a-adaf-4e2a-84d6-ab2649e08a13",
+        }
+    }
 }
 
 /// An app registration that may use the token endpoint's client-credentials flow.
@@ -105,8 +118,6 @@ impl TokenRejection {
     }
 }
 
-const TOKEN_PREFIX: &str = "emu1.";
-
 pub(crate) fn now_unix() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -139,9 +150,34 @@ impl TokenStore {
     }
 
     /// Issues a token carrying `claims`.
+    ///
+    /// Shaped like the service's: a JWT whose payload carries the claims a client may read
+    /// (`roles`, `scp`, `wids`, `tid`, `appid`, `exp`), so tools such as `signin-prefs doctor` can
+    /// inspect their own token. The last part is random instead of a signature; the emulator trusts
+    /// only tokens it issued, by looking them up.
     pub(crate) fn mint(&self, claims: TokenClaims) -> String {
+        let encode = |value: &serde_json::Value| URL_SAFE_NO_PAD.encode(value.to_string());
+        let header = serde_json::json!({"typ": "JWT", "alg": "none", "kid": "signin-prefs-emulator"});
+        let mut payload = serde_json::json!({
+            "aud": "https://graph.microsoft.com",
+            "iss": format!("https://sts.windows.net/{}/", claims.tenant_id),
+            "tid": claims.tenant_id,
+            "appid": claims.app_id,
+            "iat": now_unix(),
+            "exp": claims.expires_at,
+        });
+        if claims.user.is_none() {
+            payload["roles"] = serde_json::json!(claims.roles);
+        } else {
+            payload["scp"] = serde_json::json!(claims.scopes.join(" "));
+            payload["upn"] = serde_json::json!(claims.user);
+            let wids: Vec<&str> = claims.directory_roles.iter().map(|role| role.template_id()).collect();
+            payload["wids"] = serde_json::json!(wids);
+        }
         let token = format!(
-            "{TOKEN_PREFIX}{:016x}{:016x}",
+            "{}.{}.{:016x}{:016x}",
+            encode(&header),
+            encode(&payload),
             rand::random::<u64>(),
             rand::random::<u64>()
         );
@@ -168,9 +204,15 @@ impl TokenStore {
         if token.is_empty() {
             return Err(TokenRejection::Missing);
         }
-        let well_formed = token.strip_prefix(TOKEN_PREFIX).is_some_and(|rest| {
-            rest.len() == 32 && rest.bytes().all(|byte| byte.is_ascii_hexdigit())
-        });
+        // A compact JWT: three non-empty base64url parts.
+        let parts: Vec<&str> = token.split('.').collect();
+        let well_formed = parts.len() == 3
+            && parts.iter().all(|part| {
+                !part.is_empty()
+                    && part
+                        .bytes()
+                        .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+            });
         if !well_formed {
             return Err(TokenRejection::Malformed);
         }

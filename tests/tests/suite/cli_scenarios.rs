@@ -330,3 +330,54 @@ fn regex_free_port(text: &str) -> String {
     let end = rest.find('/').unwrap();
     rest[..end].to_owned()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_reads_the_tokens_permissions_and_roles() {
+    use signin_prefs_emulator::DirectoryRole;
+    let (emulator, good) = emulator().await;
+    let base = emulator.base_url();
+    let output = cli(&base, &good).arg("doctor").output().unwrap();
+    let (stdout, _) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("app-only") && stdout.contains("ready"),
+        "{stdout}"
+    );
+
+    let read_only = emulator
+        .mint_token(TokenRequest::app_only(&[permissions::READ_ALL]))
+        .unwrap();
+    let output = cli(&base, &read_only)
+        .args(["doctor", "--user", "adele@contoso.com"])
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("reads but cannot write"), "{stdout}");
+    assert!(
+        stdout.contains("read probe:  ok") && stdout.contains("write probe: FAILED"),
+        "{stdout}"
+    );
+
+    let delegated = emulator
+        .mint_token(TokenRequest::delegated(
+            "o'brien@contoso.com",
+            &[permissions::READ_WRITE_ALL],
+            &[],
+        ))
+        .unwrap();
+    let output = cli(&base, &delegated).arg("doctor").output().unwrap();
+    let (stdout, _) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("Authentication Administrator"), "{stdout}");
+
+    let admin = emulator
+        .mint_token(TokenRequest::delegated(
+            "o'brien@contoso.com",
+            &[permissions::READ_WRITE_ALL],
+            &[DirectoryRole::AuthenticationAdministrator],
+        ))
+        .unwrap();
+    let output = cli(&base, &admin).arg("doctor").output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+}

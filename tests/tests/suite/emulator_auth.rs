@@ -227,7 +227,11 @@ async fn missing_malformed_unknown_and_expired_tokens_get_401_with_a_challenge()
             "CompactToken parsing failed",
         ),
         (
-            Some(format!("Bearer emu1.{}", "0".repeat(32))),
+            // Well formed, but never issued.
+            Some(format!(
+                "Bearer eyJ0eXAiOiJKV1QifQ.eyJ0aWQiOiJ4In0.{}",
+                "0".repeat(32)
+            )),
             "validation failure",
         ),
         (Some(format!("Bearer {expired}")), "expired"),
