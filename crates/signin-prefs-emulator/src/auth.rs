@@ -50,7 +50,9 @@ impl DirectoryRole {
         match self {
             DirectoryRole::GlobalReader => "f2ef992c-3afb-46b9-b7cf-a126ee74c451",
             DirectoryRole::AuthenticationAdministrator => "c4e39bd9-1100-46d3-8c65-fb160da0071f",
-            DirectoryRole::PrivilegedAuthenticationAdministrator => "7be44c8a-adaf-4e2a-84d6-ab2649e08a13",
+            DirectoryRole::PrivilegedAuthenticationAdministrator => {
+                "7be44c8a-adaf-4e2a-84d6-ab2649e08a13"
+            }
         }
     }
 }
@@ -157,23 +159,34 @@ impl TokenStore {
     /// only tokens it issued, by looking them up.
     pub(crate) fn mint(&self, claims: TokenClaims) -> String {
         let encode = |value: &serde_json::Value| URL_SAFE_NO_PAD.encode(value.to_string());
-        let header = serde_json::json!({"typ": "JWT", "alg": "none", "kid": "signin-prefs-emulator"});
-        let mut payload = serde_json::json!({
-            "aud": "https://graph.microsoft.com",
-            "iss": format!("https://sts.windows.net/{}/", claims.tenant_id),
-            "tid": claims.tenant_id,
-            "appid": claims.app_id,
-            "iat": now_unix(),
-            "exp": claims.expires_at,
-        });
+        let header =
+            serde_json::json!({"typ": "JWT", "alg": "none", "kid": "signin-prefs-emulator"});
+        let mut payload = serde_json::Map::new();
+        let mut claim = |name: &str, value: serde_json::Value| {
+            payload.insert(name.to_owned(), value);
+        };
+        claim("aud", "https://graph.microsoft.com".into());
+        claim(
+            "iss",
+            format!("https://sts.windows.net/{}/", claims.tenant_id).into(),
+        );
+        claim("tid", claims.tenant_id.clone().into());
+        claim("appid", claims.app_id.clone().into());
+        claim("iat", now_unix().into());
+        claim("exp", claims.expires_at.into());
         if claims.user.is_none() {
-            payload["roles"] = serde_json::json!(claims.roles);
+            claim("roles", serde_json::json!(claims.roles));
         } else {
-            payload["scp"] = serde_json::json!(claims.scopes.join(" "));
-            payload["upn"] = serde_json::json!(claims.user);
-            let wids: Vec<&str> = claims.directory_roles.iter().map(|role| role.template_id()).collect();
-            payload["wids"] = serde_json::json!(wids);
+            claim("scp", claims.scopes.join(" ").into());
+            claim("upn", serde_json::json!(claims.user));
+            let wids: Vec<&str> = claims
+                .directory_roles
+                .iter()
+                .map(|role| role.template_id())
+                .collect();
+            claim("wids", serde_json::json!(wids));
         }
+        let payload = serde_json::Value::Object(payload);
         let token = format!(
             "{}.{}.{:016x}{:016x}",
             encode(&header),
