@@ -13,7 +13,7 @@ use signin_prefs_client::Client;
 use signin_prefs_model::{SignInPreferences, UserDefaultAuthenticationMethodType as Method};
 
 use crate::Error;
-use crate::state::{Registered, UserState, read_states, supports};
+use crate::state::{Registered, UserState, read_report, read_states, supports};
 use crate::targets::Target;
 
 /// The plan file format this build writes and reads.
@@ -149,6 +149,9 @@ pub struct PlanOptions {
     pub only_from: Vec<Method>,
     /// Refuse a plan with more changes than this.
     pub max_changes: Option<usize>,
+    /// Read state from the tenant's registration report (one paged read), falling back to
+    /// per-user reads for users it does not list or when the tenant has no report.
+    pub from_report: bool,
 }
 
 /// Reads every target's state and decides what to do with each. Sends no write.
@@ -177,7 +180,7 @@ pub async fn make_plan(
         .filter(|target| !excluded.contains(&target.user.to_lowercase()))
         .map(|target| target.user.clone())
         .collect();
-    let mut states = read_states(client, &to_read).await.into_iter();
+    let mut states = read_all_states(client, &to_read, options.from_report).await.into_iter();
 
     let mut entries = Vec::with_capacity(targets.len());
     for target in targets {
@@ -248,6 +251,36 @@ pub async fn make_plan(
         summary,
         entries,
     })
+}
+
+/// Every user's state: from the registration report where asked and available, per user otherwise.
+async fn read_all_states(
+    client: &Client,
+    users: &[String],
+    from_report: bool,
+) -> Vec<Result<UserState, signin_prefs_client::Error>> {
+    let report = if from_report {
+        match read_report(client).await {
+            Ok(report) => report,
+            Err(error) => {
+                tracing::warn!(%error, "the registration report is not available; reading each user instead");
+                Default::default()
+            }
+        }
+    } else {
+        Default::default()
+    };
+    let missing: Vec<String> = users.iter().filter(|user| !report.contains_key(&user.to_lowercase())).cloned().collect();
+    // `read_states` answers once per user, in order.
+    let mut read = read_states(client, &missing).await.into_iter();
+    let mut states = Vec::with_capacity(users.len());
+    for user in users {
+        match report.get(&user.to_lowercase()) {
+            Some(state) => states.push(Ok(UserState { user: user.clone(), ..state.clone() })),
+            None => states.extend(read.next()),
+        }
+    }
+    states
 }
 
 /// What to do with one user whose state was read.

@@ -115,6 +115,7 @@ fn sms_to_push(exclude: Vec<String>) -> PlanOptions {
         exclude,
         only_from: vec![Method::Sms],
         max_changes: None,
+        from_report: false,
     }
 }
 

@@ -221,3 +221,58 @@ async fn plan_for_a_filter_holds_exactly_the_matching_users() {
     );
     assert!(!plan.exists());
 }
+
+/// `plan --from-report` reads the registration report instead of two requests per user, and
+/// decides exactly as the per-user reads do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn planning_from_the_registration_report_matches_per_user_reads() {
+    use signin_prefs_bulk::plan::{PlanOptions, make_plan};
+    use signin_prefs_bulk::targets::Target;
+    use signin_prefs_client::{Client, Secret, StaticToken};
+    use signin_prefs_emulator::{EmulatorBuilder, ThrottleConfig, TokenRequest, permissions};
+    use signin_prefs_model::UserDefaultAuthenticationMethodType as Method;
+
+    let emulator = EmulatorBuilder::new()
+        .users(150)
+        .seed(9)
+        .throttle(ThrottleConfig::disabled())
+        .start()
+        .await
+        .unwrap();
+    let token = emulator
+        .mint_token(TokenRequest::app_only(&[permissions::READ_WRITE_ALL]))
+        .unwrap();
+    let client = Client::builder()
+        .base_url(&emulator.base_url())
+        .credential(StaticToken::new(Secret::new(token)))
+        .build()
+        .unwrap();
+    let targets: Vec<Target> = (0..150)
+        .map(|index| Target {
+            user: emulator.user_at(index).unwrap().user_principal_name,
+            line: index + 2,
+            method: None,
+            system_preferred: None,
+        })
+        .collect();
+    let options = |from_report| PlanOptions {
+        methods: vec![Method::Push, Method::Oath],
+        system_preferred: Some(true),
+        source: "report".into(),
+        exclude: Vec::new(),
+        only_from: vec![Method::Sms, Method::VoiceMobile],
+        max_changes: None,
+        from_report,
+    };
+    let per_user = make_plan(&client, &targets, &options(false)).await.unwrap();
+    let from_report = make_plan(&client, &targets, &options(true)).await.unwrap();
+    let decisions = |plan: &signin_prefs_bulk::plan::Plan| {
+        plan.entries
+            .iter()
+            .map(|entry| (entry.user.clone(), entry.action, entry.target.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(decisions(&from_report), decisions(&per_user));
+    assert_eq!(from_report.summary, per_user.summary);
+    assert!(per_user.summary.change > 10);
+}

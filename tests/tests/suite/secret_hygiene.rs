@@ -73,6 +73,7 @@ async fn no_secret_in_logs_journals_reports_or_errors() {
         exclude: Vec::new(),
         only_from: Vec::new(),
         max_changes: None,
+        from_report: false,
     };
     let plan = make_plan(&client, &targets, &options).await.unwrap();
     let plan_path = dir.join("plan.json");

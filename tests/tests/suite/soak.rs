@@ -107,6 +107,7 @@ async fn soak(users: usize, kills_wanted: usize, dir: &Path) -> Figures {
         exclude: Vec::new(),
         only_from: Vec::new(),
         max_changes: None,
+        from_report: false,
     };
     let plan = make_plan(&client, &targets, &options).await.unwrap();
     assert_eq!(plan.summary.error, 0);

@@ -45,6 +45,10 @@ pub(crate) struct PlanArgs {
     /// Refuse to write a plan with more changes than this.
     #[arg(long)]
     max_changes: Option<usize>,
+    /// Read users' state from the tenant's registration report (one paged read; needs Entra ID P1
+    /// or P2 and AuditLog.Read.All), falling back to per-user reads where it has no entry.
+    #[arg(long)]
+    from_report: bool,
     /// Where to write the plan.
     #[arg(long, short)]
     out: PathBuf,
@@ -183,6 +187,7 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
         exclude,
         only_from,
         max_changes: args.max_changes,
+        from_report: args.from_report,
     };
     let bar = spinner(&format!("reading the state of {} users", targets.len()));
     let plan = block_on(make_plan(&client, &targets, &options))??;

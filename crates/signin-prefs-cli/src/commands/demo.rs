@@ -81,6 +81,7 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
         exclude: Vec::new(),
         only_from: vec![Method::Sms],
         max_changes: None,
+        from_report: false,
     };
     let plan = make_plan(&client, &targets, &options).await?;
     let plan_path = dir.join("plan.json");
