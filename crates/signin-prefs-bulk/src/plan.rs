@@ -180,7 +180,9 @@ pub async fn make_plan(
         .filter(|target| !excluded.contains(&target.user.to_lowercase()))
         .map(|target| target.user.clone())
         .collect();
-    let mut states = read_all_states(client, &to_read, options.from_report).await.into_iter();
+    let mut states = read_all_states(client, &to_read, options.from_report)
+        .await
+        .into_iter();
 
     let mut entries = Vec::with_capacity(targets.len());
     for target in targets {
@@ -270,13 +272,20 @@ async fn read_all_states(
     } else {
         Default::default()
     };
-    let missing: Vec<String> = users.iter().filter(|user| !report.contains_key(&user.to_lowercase())).cloned().collect();
+    let missing: Vec<String> = users
+        .iter()
+        .filter(|user| !report.contains_key(&user.to_lowercase()))
+        .cloned()
+        .collect();
     // `read_states` answers once per user, in order.
     let mut read = read_states(client, &missing).await.into_iter();
     let mut states = Vec::with_capacity(users.len());
     for user in users {
         match report.get(&user.to_lowercase()) {
-            Some(state) => states.push(Ok(UserState { user: user.clone(), ..state.clone() })),
+            Some(state) => states.push(Ok(UserState {
+                user: user.clone(),
+                ..state.clone()
+            })),
             None => states.extend(read.next()),
         }
     }

@@ -151,14 +151,17 @@ impl Registered {
 /// One paged read instead of two requests per user, for tenants that have the report (it needs
 /// Entra ID P1 or P2). The report is refreshed by the service periodically, so it can trail recent
 /// changes; `apply --verify` reads every changed user back.
-pub async fn read_report(client: &Client) -> Result<std::collections::BTreeMap<String, UserState>, ClientError> {
+pub async fn read_report(
+    client: &Client,
+) -> Result<std::collections::BTreeMap<String, UserState>, ClientError> {
     let mut list = ListUserRegistrationDetail::new();
     list.top = Some(999);
     let details = client.all_items(list).await?;
     let mut states = std::collections::BTreeMap::new();
     for detail in details {
         let mut preferences = SignInPreferences::default();
-        preferences.is_system_preferred_authentication_method_enabled = detail.is_system_preferred_authentication_method_enabled;
+        preferences.is_system_preferred_authentication_method_enabled =
+            detail.is_system_preferred_authentication_method_enabled;
         // The report says `none` where the preference itself is unset.
         preferences.user_preferred_method_for_secondary_authentication = detail
             .user_preferred_method_for_secondary_authentication
@@ -178,7 +181,11 @@ pub async fn read_report(client: &Client) -> Result<std::collections::BTreeMap<S
         for key in keys.into_iter().flatten() {
             states.insert(
                 key.to_lowercase(),
-                UserState { user: key, preferences: preferences.clone(), registered: registered.clone() },
+                UserState {
+                    user: key,
+                    preferences: preferences.clone(),
+                    registered: registered.clone(),
+                },
             );
         }
     }
