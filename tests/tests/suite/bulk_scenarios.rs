@@ -720,7 +720,11 @@ fn child_apply() {
             var("CHILD_RESUME") == "1",
             &RunOptions {
                 verify: false,
-                batch_size: 2,
+                batch_size: std::env::var("CHILD_BATCH_SIZE")
+                    .ok()
+                    .and_then(|size| size.parse().ok())
+                    .unwrap_or(2),
+                concurrency: 2,
             },
             &mut |_| {},
         )

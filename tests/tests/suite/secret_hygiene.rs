@@ -100,6 +100,7 @@ async fn no_secret_in_logs_journals_reports_or_errors() {
         &RunOptions {
             verify: true,
             batch_size: 7,
+            concurrency: 3,
         },
         &mut |_| {},
     )

@@ -77,6 +77,9 @@ pub(crate) struct ApplyArgs {
     /// PATCHes per $batch (1 to 20).
     #[arg(long, default_value_t = 20)]
     batch_size: usize,
+    /// $batches in flight at once (the client's pacing still holds the overall rate).
+    #[arg(long, default_value_t = 4)]
+    concurrency: usize,
     /// Output format of the report.
     #[arg(long, value_enum, default_value_t)]
     output: Output,
@@ -282,6 +285,7 @@ pub(crate) fn apply(args: ApplyArgs) -> Result<i32, Error> {
     let options = RunOptions {
         verify: args.verify,
         batch_size: args.batch_size,
+        concurrency: args.concurrency,
     };
     let bar = progress_bar();
     let state = block_on(signin_prefs_bulk::apply::apply(
