@@ -137,7 +137,84 @@ fn run_tests(root: &Path) -> Result<(), String> {
             "azure",
         ]),
     )?;
-    Ok(())
+    run_python_tests(root)
+}
+
+/// The Python package (`bindings/python`): a venv at `.venv` (made once, then reused), the tools
+/// it needs, the package built into it with maturin, the pytest suite against the emulator, and
+/// the stubs checked against the built module.
+fn run_python_tests(root: &Path) -> Result<(), String> {
+    let venv = root.join(".venv");
+    let bin = venv.join(if cfg!(windows) { "Scripts" } else { "bin" });
+    let python = bin.join(if cfg!(windows) {
+        "python.exe"
+    } else {
+        "python"
+    });
+    if !python.exists() {
+        let host = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
+        run(root, Command::new(host).args(["-m", "venv"]).arg(&venv))?;
+    }
+    let tools_present = Command::new(&python)
+        .args([
+            "-c",
+            "import maturin, pytest, pytest_asyncio, mypy, azure.core",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !tools_present {
+        run(
+            root,
+            Command::new(&python).args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "maturin>=1.7,<2",
+                "pytest",
+                "pytest-asyncio",
+                "mypy",
+                // Only for the test that feeds the client azure-identity's own AccessToken type.
+                "azure-core",
+            ]),
+        )?;
+    }
+    let package = root.join("bindings").join("python");
+    run(
+        &package,
+        Command::new(bin.join("maturin"))
+            .args(["develop", "--quiet"])
+            .env("VIRTUAL_ENV", &venv),
+    )?;
+    run(
+        &package,
+        Command::new(&python).args(["-m", "pytest", "--quiet", "-p", "no:cacheprovider", "tests"]),
+    )?;
+    // The hand-written stubs of the native module against the module as built, and the package's
+    // own annotations, strictly.
+    run(
+        &package,
+        Command::new(&python).args([
+            "-m",
+            "mypy.stubtest",
+            "signin_prefs",
+            "--allowlist",
+            "stubtest-allowlist.txt",
+        ]),
+    )?;
+    run(
+        &package,
+        Command::new(&python).args([
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-incremental",
+            "python/signin_prefs",
+        ]),
+    )
 }
 
 fn run(root: &Path, command: &mut Command) -> Result<(), String> {

@@ -32,7 +32,12 @@ fn class<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyType>> {
 }
 
 /// An exception of class `name` with `text` as its message and `fields` as keyword arguments.
-pub(crate) fn new_error(py: Python<'_>, name: &str, text: &str, fields: &[(&str, Option<&str>)]) -> PyErr {
+pub(crate) fn new_error(
+    py: Python<'_>,
+    name: &str,
+    text: &str,
+    fields: &[(&str, Option<&str>)],
+) -> PyErr {
     let build = || -> PyResult<PyErr> {
         let kwargs = PyDict::new(py);
         for (key, value) in fields {
@@ -47,6 +52,16 @@ pub(crate) fn new_error(py: Python<'_>, name: &str, text: &str, fields: &[(&str,
 /// The Python exception for a client error; `cause` (a credential's own exception) becomes its
 /// `__cause__`.
 pub(crate) fn client_error(py: Python<'_>, error: &Error, cause: Option<PyErr>) -> PyErr {
+    client_error_in(py, None, error, cause)
+}
+
+/// [`client_error`], its message prefixed with what was being done.
+fn client_error_in(
+    py: Python<'_>,
+    context: Option<&str>,
+    error: &Error,
+    cause: Option<PyErr>,
+) -> PyErr {
     let status = error.status().map(|status| status.to_string());
     let name = if cause.is_some() {
         "AuthenticationError"
@@ -57,6 +72,10 @@ pub(crate) fn client_error(py: Python<'_>, error: &Error, cause: Option<PyErr>) 
     let text = match &cause {
         Some(cause) => format!("cannot obtain a token: {cause}"),
         None => error.to_string(),
+    };
+    let text = match context {
+        Some(context) => format!("{context}: {text}"),
+        None => text,
     };
     let result = new_error(
         py,
@@ -77,15 +96,12 @@ pub(crate) fn client_error(py: Python<'_>, error: &Error, cause: Option<PyErr>) 
     result
 }
 
-/// The Python exception for a bulk error: the client's class when Graph refused the run, else
-/// `BulkError` (or `ValidationError` for a bad targets file, and `ConfigurationError` for a guard).
+/// The Python exception for a bulk error: the client's class when Graph refused the run,
+/// `ValidationError` for a bad targets file, else `BulkError`.
 pub(crate) fn bulk_error(py: Python<'_>, error: &signin_prefs_bulk::Error) -> PyErr {
     match error {
         signin_prefs_bulk::Error::Service { context, source } => {
-            let inner = client_error(py, source, None);
-            let outer = new_error(py, "BulkError", &format!("{context}: {source}"), &[]);
-            outer.set_cause(py, Some(inner));
-            outer
+            client_error_in(py, Some(context), source, None)
         }
         signin_prefs_bulk::Error::Input(_) => {
             new_error(py, "ValidationError", &error.to_string(), &[])

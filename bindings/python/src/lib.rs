@@ -14,11 +14,11 @@ use pyo3::prelude::*;
 #[pymodule(gil_used = false)]
 mod _native {
     #[pymodule_export]
+    use crate::bulk::{apply, plan, rollback};
+    #[pymodule_export]
     use crate::client::NativeClient;
     #[pymodule_export]
     use crate::emulator::NativeEmulator;
-    #[pymodule_export]
-    use crate::bulk::{apply, plan, rollback};
 
     use pyo3::prelude::*;
 

@@ -1,5 +1,8 @@
 //! `$batch`: up to 20 operations per request, responses matched by id whatever their order, and
 //! only the items that failed with 429, 503 or 504 sent again, after their own `Retry-After`.
+//!
+//! [`parse_batch_response`] is public, and pure, so that the fuzz target (`fuzz/`) and its
+//! regression test run exactly the code the client runs on every `$batch` answer.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant, SystemTime};
@@ -50,14 +53,25 @@ struct BatchResponseBody {
     responses: Vec<BatchResponseItem>,
 }
 
-#[derive(Deserialize)]
-struct BatchResponseItem {
-    id: String,
-    status: u16,
+/// One answer of a `$batch` response, as Graph sends it.
+#[derive(Debug, Clone, Deserialize)]
+#[non_exhaustive]
+pub struct BatchResponseItem {
+    /// The id of the request it answers.
+    pub id: String,
+    /// Its HTTP status.
+    pub status: u16,
+    /// Its headers (values are usually strings).
     #[serde(default)]
-    headers: BTreeMap<String, serde_json::Value>,
+    pub headers: BTreeMap<String, serde_json::Value>,
+    /// Its body, if any.
     #[serde(default)]
-    body: Option<serde_json::Value>,
+    pub body: Option<serde_json::Value>,
+}
+
+/// Reads a `$batch` response body: its answers in the order sent (none when `responses` is absent).
+pub fn parse_batch_response(body: &[u8]) -> Result<Vec<BatchResponseItem>, serde_json::Error> {
+    serde_json::from_slice::<BatchResponseBody>(body).map(|decoded| decoded.responses)
 }
 
 /// An item still to be sent.
@@ -304,17 +318,16 @@ impl Client {
             .execute_weighted(&request, BATCH_OPERATION, weight)
             .await?;
         let client_request_id = response.client_request_id().unwrap_or_default().to_owned();
-        let decoded: BatchResponseBody =
-            serde_json::from_slice(&response.body).map_err(|cause| {
-                let mut error = Error::new(
-                    ErrorKind::Decode,
-                    "the $batch response is not a batch response",
-                )
-                .with_cause(cause);
-                error.set_success_response(&response);
-                error.with_history(response.retry_history.clone())
-            })?;
-        Ok((client_request_id, decoded.responses))
+        let responses = parse_batch_response(&response.body).map_err(|cause| {
+            let mut error = Error::new(
+                ErrorKind::Decode,
+                "the $batch response is not a batch response",
+            )
+            .with_cause(cause);
+            error.set_success_response(&response);
+            error.with_history(response.retry_history.clone())
+        })?;
+        Ok((client_request_id, responses))
     }
 }
 

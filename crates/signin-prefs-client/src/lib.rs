@@ -52,7 +52,7 @@ pub use auth::{
     AccessToken, AssertionAlgorithm, ClientCertificateCredential, ClientSecretCredential,
     DeviceCodeCredential, DeviceCodePrompt, StaticToken, TokenCache, TokenCredential, TokenFuture,
 };
-pub use batch::{BatchItemResult, MAX_BATCH_SIZE};
+pub use batch::{BatchItemResult, BatchResponseItem, MAX_BATCH_SIZE, parse_batch_response};
 pub use client::{Client, ClientBuilder, RawResponse};
 pub use cloud::{Cloud, Endpoints};
 pub use error::{Error, ErrorKind, ServiceResponse};

@@ -30,6 +30,7 @@ mod emulator_seeding;
 mod emulator_support;
 mod emulator_throttle;
 mod enum_laws;
+mod fuzz_regressions;
 mod generality;
 mod graph_examples;
 mod graph_reads;

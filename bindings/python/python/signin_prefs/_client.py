@@ -1,0 +1,196 @@
+"""`Client` (blocking) and `AsyncClient` (asyncio) over the Rust client."""
+
+from __future__ import annotations
+
+from . import _native
+from ._models import UNSET, SignInPreferences, patch_json
+
+TYPE_CHECKING = False  # `typing` is not imported at runtime: `import signin_prefs` stays fast
+if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Any, Optional, Sequence, Type, Union
+
+    from ._models import Unset, UserDefaultAuthenticationMethodType
+
+    _MethodArg = Union[UserDefaultAuthenticationMethodType, str, Unset]
+    _FlagArg = Union[bool, None, Unset]
+
+__all__ = ["Client", "AsyncClient"]
+
+
+def _is_async_credential(credential: Any) -> bool:
+    import inspect
+
+    get_token = getattr(credential, "get_token", None)
+    if get_token is None or not callable(get_token):
+        raise TypeError(
+            f"{type(credential).__name__} is not a credential: it has no get_token(*scopes) method"
+        )
+    return inspect.iscoroutinefunction(get_token)
+
+
+def _native_client(
+    credential: Any,
+    token: Optional[str],
+    base_url: Optional[str],
+    cloud: Optional[str],
+    scopes: Optional[Sequence[str]],
+    timeout: Optional[float],
+    deadline: Optional[float],
+    max_attempts: Optional[int],
+) -> _native.NativeClient:
+    return _native.NativeClient(
+        credential=credential,
+        token=token,
+        base_url=base_url,
+        cloud=cloud,
+        scopes=None if scopes is None else list(scopes),
+        timeout=timeout,
+        deadline=deadline,
+        max_attempts=max_attempts,
+    )
+
+
+class Client:
+    """A blocking client. Thread-safe: share one between threads; each call releases the GIL
+    while it waits.
+
+    Args:
+        credential: anything with ``get_token(*scopes)`` returning an object with ``.token`` and
+            ``.expires_on``, such as any synchronous ``azure.identity`` credential.
+        token: a bearer token to use as is (instead of ``credential``).
+        base_url: an explicit Graph origin, such as the emulator's ``http://127.0.0.1:PORT``.
+        cloud: ``"global"`` (default), ``"usgov"``, ``"usgov-dod"`` or ``"china"``.
+        scopes: the scopes asked of the credential (default: the cloud's ``.default``).
+        timeout: seconds to wait for one response.
+        deadline: seconds for a whole call, retries included.
+        max_attempts: attempts per call, the first included (throttling and transient failures
+            are retried, honouring ``Retry-After``).
+    """
+
+    def __init__(
+        self,
+        credential: Any = None,
+        *,
+        token: Optional[str] = None,
+        base_url: Optional[str] = None,
+        cloud: Optional[str] = None,
+        scopes: Optional[Sequence[str]] = None,
+        timeout: Optional[float] = None,
+        deadline: Optional[float] = None,
+        max_attempts: Optional[int] = None,
+    ) -> None:
+        if credential is not None and _is_async_credential(credential):
+            raise TypeError(
+                "this credential's get_token is a coroutine function: use AsyncClient, or the "
+                "synchronous credential (azure.identity rather than azure.identity.aio)"
+            )
+        self._native = _native_client(
+            credential, token, base_url, cloud, scopes, timeout, deadline, max_attempts
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The Graph origin requests go to."""
+        return self._native.base_url
+
+    def get(self, user: str) -> SignInPreferences:
+        """A user's sign-in preferences (``user``: object id or user principal name)."""
+        return SignInPreferences.from_json(self._native.get(user))
+
+    def update(
+        self,
+        user: str,
+        *,
+        user_preferred_method_for_secondary_authentication: _MethodArg = UNSET,
+        is_system_preferred_authentication_method_enabled: _FlagArg = UNSET,
+    ) -> None:
+        """Changes the given properties; those left `UNSET` are not sent. ``None`` sends ``null``
+        where the spec allows it (the system-preferred flag) and raises `ValidationError` where
+        it does not (the default method)."""
+        body = patch_json(
+            user_preferred_method_for_secondary_authentication,
+            is_system_preferred_authentication_method_enabled,
+        )
+        self._native.update(user, body)
+
+    def close(self) -> None:
+        """Nothing to release (connections close when the client is garbage-collected); kept so
+        the client works as a context manager."""
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Client(base_url={self.base_url!r})"
+
+
+class AsyncClient:
+    """An asyncio client: the same calls as `Client`, as coroutines driven by the Rust runtime.
+    Accepts ``azure.identity.aio`` credentials (``async def get_token``) and synchronous ones."""
+
+    def __init__(
+        self,
+        credential: Any = None,
+        *,
+        token: Optional[str] = None,
+        base_url: Optional[str] = None,
+        cloud: Optional[str] = None,
+        scopes: Optional[Sequence[str]] = None,
+        timeout: Optional[float] = None,
+        deadline: Optional[float] = None,
+        max_attempts: Optional[int] = None,
+    ) -> None:
+        if credential is not None:
+            _is_async_credential(credential)
+        self._native = _native_client(
+            credential, token, base_url, cloud, scopes, timeout, deadline, max_attempts
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The Graph origin requests go to."""
+        return self._native.base_url
+
+    async def get(self, user: str) -> SignInPreferences:
+        """A user's sign-in preferences (``user``: object id or user principal name)."""
+        return SignInPreferences.from_json(await self._native.get_async(user))
+
+    async def update(
+        self,
+        user: str,
+        *,
+        user_preferred_method_for_secondary_authentication: _MethodArg = UNSET,
+        is_system_preferred_authentication_method_enabled: _FlagArg = UNSET,
+    ) -> None:
+        """As `Client.update`."""
+        body = patch_json(
+            user_preferred_method_for_secondary_authentication,
+            is_system_preferred_authentication_method_enabled,
+        )
+        await self._native.update_async(user, body)
+
+    async def close(self) -> None:
+        """Nothing to release; kept so the client works as an async context manager."""
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"AsyncClient(base_url={self.base_url!r})"

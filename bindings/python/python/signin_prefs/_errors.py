@@ -1,0 +1,100 @@
+"""The exceptions every call raises: one hierarchy under `SignInPreferencesError`."""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # `typing` is not imported at runtime: `import signin_prefs` stays fast
+if TYPE_CHECKING:
+    from typing import Optional, Union
+
+__all__ = [
+    "SignInPreferencesError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ValidationError",
+    "ThrottledError",
+    "RequestTimeoutError",
+    "TransportError",
+    "ServiceError",
+    "ConfigurationError",
+    "BulkError",
+]
+
+
+class SignInPreferencesError(Exception):
+    """Base class of every error this package raises.
+
+    Attributes (``None`` when not known):
+        kind: the client's error kind (``"NotFound"``, ``"Throttled"``, ...).
+        status: the HTTP status of the last response.
+        code: Graph's ``error.code``.
+        message: Graph's ``error.message`` (else the exception's text).
+        request_id: the service's ``request-id``, for support cases.
+        client_request_id: the ``client-request-id`` this client sent.
+    """
+
+    kind: Optional[str]
+    status: Optional[int]
+    code: Optional[str]
+    message: str
+    request_id: Optional[str]
+    client_request_id: Optional[str]
+
+    def __init__(
+        self,
+        text: str,
+        *,
+        kind: Optional[str] = None,
+        status: Union[int, str, None] = None,
+        code: Optional[str] = None,
+        message: Optional[str] = None,
+        request_id: Optional[str] = None,
+        client_request_id: Optional[str] = None,
+    ) -> None:
+        super().__init__(text)
+        self.kind = kind
+        self.status = int(status) if status is not None else None
+        self.code = code
+        self.message = message if message is not None else text
+        self.request_id = request_id
+        self.client_request_id = client_request_id
+
+
+class AuthenticationError(SignInPreferencesError):
+    """401, or no token could be obtained (the credential's exception is the ``__cause__``)."""
+
+
+class PermissionDeniedError(SignInPreferencesError):
+    """403: the token lacks a permission, or the caller a directory role."""
+
+
+class NotFoundError(SignInPreferencesError):
+    """404: no such user."""
+
+
+class ValidationError(SignInPreferencesError, ValueError):
+    """400/422 from the service, or input refused before anything was sent."""
+
+
+class ThrottledError(SignInPreferencesError):
+    """429, 503 or 504 still, when the retries ran out."""
+
+
+class RequestTimeoutError(SignInPreferencesError, TimeoutError):
+    """The per-request timeout or the overall deadline passed."""
+
+
+class TransportError(SignInPreferencesError, ConnectionError):
+    """The connection failed (refused, reset, cut short) after retries."""
+
+
+class ServiceError(SignInPreferencesError):
+    """Any other error status, or a success response that does not decode."""
+
+
+class ConfigurationError(SignInPreferencesError, ValueError):
+    """The client was configured wrongly (plain HTTP to a remote host, a bad URL)."""
+
+
+class BulkError(SignInPreferencesError):
+    """A bulk operation could not start or go on (a damaged plan or journal, a guard rail)."""

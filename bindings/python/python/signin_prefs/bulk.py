@@ -1,0 +1,145 @@
+"""Bulk changes from Python: the CLI's engine (plan file, journal, resume, rollback, report).
+
+    plan = bulk.plan(client, "targets.csv", "plan.json", methods=["oath", "push"])
+    report = bulk.apply(client, "plan.json", "apply.journal")      # resume=True after a kill
+    undo = bulk.rollback(client, "apply.journal", "rollback.journal")
+
+Every call blocks with the GIL released (other threads run) and raises the package's exceptions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Dict, List, Optional, Sequence, Union
+
+from . import _native
+from ._client import AsyncClient, Client
+
+__all__ = ["Plan", "Report", "plan", "apply", "rollback"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+AnyClient = Union[Client, AsyncClient]
+
+
+class Plan:
+    """A plan as written to its file: ``summary`` (counts per action) and ``entries`` (one dict
+    per targeted user: ``user``, ``current``, ``target``, ``action``, ``reason``, ...)."""
+
+    def __init__(self, path: PathLike, data: Dict[str, Any]) -> None:
+        self.path = os.fspath(path)
+        self.data = data
+
+    @property
+    def summary(self) -> Dict[str, int]:
+        """Counts per action: ``change``, ``alreadyCompliant``, ``ineligible``, ``error``,
+        ``excluded``."""
+        summary: Dict[str, int] = self.data["summary"]
+        return summary
+
+    @property
+    def entries(self) -> List[Dict[str, Any]]:
+        """One entry per targeted user, in target order."""
+        entries: List[Dict[str, Any]] = self.data["entries"]
+        return entries
+
+    @property
+    def changes(self) -> List[Dict[str, Any]]:
+        """The entries whose action is ``change``."""
+        return [entry for entry in self.entries if entry.get("action") == "change"]
+
+    def __repr__(self) -> str:
+        return f"Plan(path={self.path!r}, summary={self.summary!r})"
+
+
+class Report:
+    """What a run did: one row per user (``user``, ``planned``, ``before``, ``target``,
+    ``outcome``, ``verified``, ``detail``, ``requestId``), counts per outcome, and a verdict
+    (``"success"``, ``"partial"``, ``"nothingDone"``)."""
+
+    def __init__(self, text: str, verdict: str) -> None:
+        self._text = text
+        data = json.loads(text)
+        self.rows: List[Dict[str, Any]] = data["rows"]
+        self.counts: Dict[str, int] = data["counts"]
+        self.finished: bool = data["finished"]
+        self.verdict = verdict
+
+    def to_json(self) -> str:
+        """The report as the CLI writes it."""
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"Report(verdict={self.verdict!r}, counts={self.counts!r}, finished={self.finished!r})"
+
+
+def plan(
+    client: AnyClient,
+    targets_path: PathLike,
+    plan_path: PathLike,
+    *,
+    methods: Sequence[str] = (),
+    system_preferred: Optional[bool] = None,
+    exclude: Sequence[str] = (),
+    only_from: Sequence[str] = (),
+    max_changes: Optional[int] = None,
+    from_report: bool = False,
+) -> Plan:
+    """Reads the targets file (CSV or JSON), every target's state (``from_report``: from the
+    tenant's registration report in one paged read, falling back to per-user reads), decides per
+    user, writes the plan to ``plan_path`` and returns it. Sends no write."""
+    text = _native.plan(
+        client._native,
+        os.fspath(targets_path),
+        os.fspath(plan_path),
+        methods=[str(method) for method in methods],
+        system_preferred=system_preferred,
+        exclude=list(exclude),
+        only_from=[str(method) for method in only_from],
+        max_changes=max_changes,
+        from_report=from_report,
+    )
+    return Plan(plan_path, json.loads(text))
+
+
+def apply(
+    client: AnyClient,
+    plan_path: PathLike,
+    journal_path: PathLike,
+    *,
+    resume: bool = False,
+    verify: bool = False,
+    batch_size: int = 20,
+) -> Report:
+    """Applies exactly the plan, journaling every batch; ``resume=True`` continues the run the
+    journal records (after a crash or a kill)."""
+    text, verdict = _native.apply(
+        client._native,
+        os.fspath(plan_path),
+        os.fspath(journal_path),
+        resume=resume,
+        verify=verify,
+        batch_size=batch_size,
+    )
+    return Report(text, verdict)
+
+
+def rollback(
+    client: AnyClient,
+    applied_journal_path: PathLike,
+    journal_path: PathLike,
+    *,
+    resume: bool = False,
+    verify: bool = False,
+    batch_size: int = 20,
+) -> Report:
+    """Restores what the apply journal changed; users changed since are skipped and reported."""
+    text, verdict = _native.rollback(
+        client._native,
+        os.fspath(applied_journal_path),
+        os.fspath(journal_path),
+        resume=resume,
+        verify=verify,
+        batch_size=batch_size,
+    )
+    return Report(text, verdict)

@@ -1,0 +1,162 @@
+"""A local Microsoft Graph for your own tests: the project's emulator, in this process.
+
+    from signin_prefs.testing import Emulator
+
+    with Emulator(users=100, seed=7) as emulator:
+        client = signin_prefs.Client(token=emulator.token, base_url=emulator.base_url)
+        ...
+        assert emulator.user(user_id)["user_preferred_method_for_secondary_authentication"] == "oath"
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Dict, Iterator, Optional, Sequence, Tuple, Type
+
+from . import _native
+from ._client import AsyncClient, Client
+
+__all__ = [
+    "Emulator",
+    "READ",
+    "READ_ALL",
+    "READ_WRITE",
+    "READ_WRITE_ALL",
+]
+
+READ = "UserAuthenticationMethod.Read"
+READ_ALL = "UserAuthenticationMethod.Read.All"
+READ_WRITE = "UserAuthenticationMethod.ReadWrite"
+READ_WRITE_ALL = "UserAuthenticationMethod.ReadWrite.All"
+
+
+class Emulator:
+    """A running emulator on 127.0.0.1 (a context manager; ``shutdown`` stops it).
+
+    ``users`` seeded users (the same for the same ``seed``), throttling off unless ``throttle``.
+    ``base_url`` and ``token`` (app-only, ``UserAuthenticationMethod.ReadWrite.All``) are what a
+    client needs; ``user(key)`` shows a user's state as the service holds it.
+    """
+
+    base_url: str
+    token: str
+
+    def __init__(self, *, users: int = 100, seed: int = 0, throttle: bool = False) -> None:
+        self._native = _native.NativeEmulator(users=users, seed=seed, throttle=throttle)
+        self.base_url = self._native.base_url
+        self.token = self._native.mint_token(roles=[READ_WRITE_ALL])
+
+    def __enter__(self) -> Emulator:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        self.shutdown()
+
+    def __iter__(self) -> Iterator[str]:
+        """``base_url, token = emulator``."""
+        return iter((self.base_url, self.token))
+
+    @property
+    def token_url(self) -> str:
+        """The client-credentials token endpoint of the emulated tenant."""
+        return self._native.token_url
+
+    @property
+    def tenant_id(self) -> str:
+        """The emulated tenant's id."""
+        return self._native.tenant_id
+
+    @property
+    def client_credentials(self) -> Tuple[str, str]:
+        """The default app's client id and secret, for the token endpoint."""
+        return self._native.client_credentials
+
+    @property
+    def user_count(self) -> int:
+        """Number of users."""
+        return self._native.user_count
+
+    def client(self, **options: Any) -> Client:
+        """A `Client` for this emulator with its token."""
+        return Client(token=self.token, base_url=self.base_url, **options)
+
+    def async_client(self, **options: Any) -> AsyncClient:
+        """An `AsyncClient` for this emulator with its token."""
+        return AsyncClient(token=self.token, base_url=self.base_url, **options)
+
+    def mint_token(
+        self,
+        *,
+        roles: Optional[Sequence[str]] = None,
+        scopes: Optional[Sequence[str]] = None,
+        user: Optional[str] = None,
+        expires_in: Optional[int] = None,
+    ) -> str:
+        """A token with exactly these app roles, or, with ``user``, these delegated scopes;
+        ``expires_in=0`` gives an expired one."""
+        return self._native.mint_token(
+            roles=None if roles is None else list(roles),
+            scopes=None if scopes is None else list(scopes),
+            user=user,
+            expires_in=expires_in,
+        )
+
+    def user(self, key: str) -> Optional[Dict[str, Any]]:
+        """The user with this object id or UPN: ``id``, ``user_principal_name``, ``methods``,
+        ``user_preferred_method_for_secondary_authentication``,
+        ``is_system_preferred_authentication_method_enabled`` (``None`` for null), or ``None``."""
+        return self._native.user(key)
+
+    def user_at(self, index: int) -> Optional[Dict[str, Any]]:
+        """The user at this seeding index, as `user` gives it."""
+        return self._native.user_at(index)
+
+    def set_user_state(
+        self,
+        key: str,
+        *,
+        methods: Optional[Sequence[str]] = None,
+        preferred: Optional[str] = None,
+        system_preferred: Optional[bool] = None,
+    ) -> Dict[str, Any]:
+        """Sets a user's registered methods (``"mobilePhone"``, ``"softwareOath"``, ...; ``None``
+        keeps them) and preferences (``None`` is null); returns the new state."""
+        return self._native.set_user_state(
+            key,
+            methods=None if methods is None else list(methods),
+            preferred=preferred,
+            system_preferred=system_preferred,
+        )
+
+    def add_fault(
+        self,
+        route: str,
+        kind: str,
+        *,
+        user: Optional[str] = None,
+        seconds: float = 0.0,
+        times: Optional[int] = None,
+        probability: float = 1.0,
+    ) -> None:
+        """Injects a fault: ``kind`` (``"unavailable"``, ``"gateway_timeout"``, ``"reset"``,
+        ``"delay"``, ``"truncated"``, ``"malformed"``) on ``route`` (``"any"``, ``"get"``,
+        ``"update"``, ``"methods"``, ``"batch"``)."""
+        self._native.add_fault(
+            route, kind, user=user, seconds=seconds, times=times, probability=probability
+        )
+
+    def clear_faults(self) -> None:
+        """Removes every fault."""
+        self._native.clear_faults()
+
+    def shutdown(self) -> None:
+        """Stops the server (idempotent)."""
+        self._native.shutdown()
+
+    def __repr__(self) -> str:
+        return f"Emulator(base_url={self.base_url!r})"

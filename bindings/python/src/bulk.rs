@@ -1,0 +1,152 @@
+//! Bulk plan, apply and rollback from Python: the same engine, plan file, journal, resume and
+//! report as the CLI, with the GIL released for the whole run.
+
+use std::path::PathBuf;
+
+use pyo3::prelude::*;
+use signin_prefs_bulk::apply::{self as engine, RunOptions};
+use signin_prefs_bulk::plan::{Plan, PlanOptions, make_plan};
+use signin_prefs_bulk::report::{Report, Verdict};
+use signin_prefs_bulk::targets::{parse_method, read_targets};
+use signin_prefs_model::UserDefaultAuthenticationMethodType;
+
+use crate::client::NativeClient;
+use crate::errors;
+
+fn methods(py: Python<'_>, names: &[String]) -> PyResult<Vec<UserDefaultAuthenticationMethodType>> {
+    names
+        .iter()
+        .map(|name| parse_method(name).map_err(|message| errors::validation(py, &message)))
+        .collect()
+}
+
+fn verdict_name(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Success => "success",
+        Verdict::Partial => "partial",
+        Verdict::NothingDone => "nothingDone",
+    }
+}
+
+fn run_options(py: Python<'_>, verify: bool, batch_size: usize) -> PyResult<RunOptions> {
+    if !(1..=engine::MAX_BATCH).contains(&batch_size) {
+        return Err(errors::validation(
+            py,
+            &format!(
+                "batch_size must be 1 to {}, not {batch_size}",
+                engine::MAX_BATCH
+            ),
+        ));
+    }
+    Ok(RunOptions {
+        verify,
+        batch_size,
+        ..RunOptions::default()
+    })
+}
+
+/// Reads the targets file, reads every target's state (with `from_report`, from the tenant's
+/// registration report first), decides, and writes the plan to `plan_path`. Returns the plan as
+/// JSON text. Sends no write.
+#[pyfunction]
+#[pyo3(signature = (client, targets_path, plan_path, *, methods=Vec::new(), system_preferred=None, exclude=Vec::new(), only_from=Vec::new(), max_changes=None, from_report=false))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn plan(
+    py: Python<'_>,
+    client: &NativeClient,
+    targets_path: PathBuf,
+    plan_path: PathBuf,
+    methods: Vec<String>,
+    system_preferred: Option<bool>,
+    exclude: Vec<String>,
+    only_from: Vec<String>,
+    max_changes: Option<usize>,
+    from_report: bool,
+) -> PyResult<String> {
+    let options = PlanOptions {
+        methods: self::methods(py, &methods)?,
+        system_preferred,
+        source: targets_path.display().to_string(),
+        exclude,
+        only_from: self::methods(py, &only_from)?,
+        max_changes,
+        from_report,
+    };
+    let outcome = py.detach(|| {
+        let targets = read_targets(&targets_path).map_err(signin_prefs_bulk::Error::from)?;
+        let plan = pyo3_async_runtimes::tokio::get_runtime().block_on(make_plan(
+            &client.client,
+            &targets,
+            &options,
+        ))?;
+        plan.write(&plan_path)?;
+        Ok::<Plan, signin_prefs_bulk::Error>(plan)
+    });
+    match outcome {
+        Ok(plan) => Ok(plan.to_json()),
+        Err(error) => Err(errors::bulk_error(py, &error)),
+    }
+}
+
+/// Applies the plan at `plan_path`, journaling to `journal_path` (with `resume`, continues the run
+/// that journal records). Returns the report as JSON text and the verdict.
+#[pyfunction]
+#[pyo3(signature = (client, plan_path, journal_path, *, resume=false, verify=false, batch_size=20))]
+pub(crate) fn apply(
+    py: Python<'_>,
+    client: &NativeClient,
+    plan_path: PathBuf,
+    journal_path: PathBuf,
+    resume: bool,
+    verify: bool,
+    batch_size: usize,
+) -> PyResult<(String, &'static str)> {
+    let options = run_options(py, verify, batch_size)?;
+    let outcome = py.detach(|| {
+        let journal = pyo3_async_runtimes::tokio::get_runtime().block_on(engine::apply(
+            &client.client,
+            &plan_path,
+            &journal_path,
+            resume,
+            &options,
+            &mut |_| {},
+        ))?;
+        let (plan, _) = Plan::read(&plan_path)?;
+        Ok::<Report, signin_prefs_bulk::Error>(Report::for_apply(&plan, &journal))
+    });
+    match outcome {
+        Ok(report) => Ok((report.to_json(), verdict_name(report.verdict()))),
+        Err(error) => Err(errors::bulk_error(py, &error)),
+    }
+}
+
+/// Restores what the apply journal at `applied_journal_path` changed, journaling to
+/// `journal_path`. Returns the report as JSON text and the verdict.
+#[pyfunction]
+#[pyo3(signature = (client, applied_journal_path, journal_path, *, resume=false, verify=false, batch_size=20))]
+pub(crate) fn rollback(
+    py: Python<'_>,
+    client: &NativeClient,
+    applied_journal_path: PathBuf,
+    journal_path: PathBuf,
+    resume: bool,
+    verify: bool,
+    batch_size: usize,
+) -> PyResult<(String, &'static str)> {
+    let options = run_options(py, verify, batch_size)?;
+    let outcome = py.detach(|| {
+        let journal = pyo3_async_runtimes::tokio::get_runtime().block_on(engine::rollback(
+            &client.client,
+            &applied_journal_path,
+            &journal_path,
+            resume,
+            &options,
+            &mut |_| {},
+        ))?;
+        Ok::<Report, signin_prefs_bulk::Error>(Report::for_rollback(&journal))
+    });
+    match outcome {
+        Ok(report) => Ok((report.to_json(), verdict_name(report.verdict()))),
+        Err(error) => Err(errors::bulk_error(py, &error)),
+    }
+}

@@ -1,0 +1,308 @@
+//! `NativeEmulator`: the local Graph of `signin-prefs-emulator`, started from Python so users can
+//! test their own automation against it (wrapped by `signin_prefs.testing.Emulator`).
+
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use signin_prefs_emulator::{
+    AuthMethod, EmulatorBuilder, EmulatorHandle, FaultKind, FaultRoute, FaultRule, MethodSet,
+    ThrottleConfig, TokenRequest, UserRecord, UserState,
+};
+use signin_prefs_model::UserDefaultAuthenticationMethodType;
+
+/// A running emulator (until `shutdown`).
+#[pyclass(module = "signin_prefs._native", frozen)]
+pub(crate) struct NativeEmulator {
+    handle: Mutex<Option<EmulatorHandle>>,
+    base_url: String,
+}
+
+fn value_error(text: impl Into<String>) -> PyErr {
+    PyValueError::new_err(text.into())
+}
+
+fn method_named(name: &str) -> PyResult<AuthMethod> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned())).map_err(|_| {
+        let known: Vec<String> = AuthMethod::ALL
+            .iter()
+            .map(|method| method_name(*method))
+            .collect();
+        value_error(format!(
+            "unknown authentication method {name:?}; known: {}",
+            known.join(", ")
+        ))
+    })
+}
+
+fn method_name(method: AuthMethod) -> String {
+    serde_json::to_value(method)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn record_dict<'py>(py: Python<'py>, record: &UserRecord) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    dict.set_item("index", record.index)?;
+    dict.set_item("id", &record.id)?;
+    dict.set_item("user_principal_name", &record.user_principal_name)?;
+    dict.set_item("is_admin", record.is_admin)?;
+    let methods: Vec<String> = record
+        .state
+        .methods
+        .methods()
+        .into_iter()
+        .map(method_name)
+        .collect();
+    dict.set_item("methods", methods)?;
+    dict.set_item(
+        "user_preferred_method_for_secondary_authentication",
+        record
+            .state
+            .preferred
+            .as_ref()
+            .map(|method| method.as_str().to_owned()),
+    )?;
+    dict.set_item(
+        "is_system_preferred_authentication_method_enabled",
+        record.state.system_preferred_enabled,
+    )?;
+    Ok(dict)
+}
+
+fn route_named(name: &str) -> PyResult<FaultRoute> {
+    Ok(match name {
+        "any" => FaultRoute::Any,
+        "get" => FaultRoute::GetSignInPreferences,
+        "update" => FaultRoute::PatchSignInPreferences,
+        "methods" => FaultRoute::ListMethods,
+        "batch" => FaultRoute::Batch,
+        other => {
+            return Err(value_error(format!(
+                "unknown fault route {other:?}: use \"any\", \"get\", \"update\", \"methods\" or \"batch\""
+            )));
+        }
+    })
+}
+
+fn fault_named(name: &str, seconds: f64) -> PyResult<FaultKind> {
+    let whole = u32::try_from(seconds.max(0.0).ceil() as u64).unwrap_or(u32::MAX);
+    Ok(match name {
+        "unavailable" => FaultKind::ServiceUnavailable {
+            retry_after_seconds: whole,
+        },
+        "gateway_timeout" => FaultKind::GatewayTimeout {
+            retry_after_seconds: whole,
+        },
+        "reset" => FaultKind::ConnectionReset,
+        "delay" => FaultKind::Delay(
+            Duration::try_from_secs_f64(seconds)
+                .map_err(|_| value_error("delay seconds must be non-negative"))?,
+        ),
+        "truncated" => FaultKind::TruncatedBody,
+        "malformed" => FaultKind::MalformedBody,
+        other => {
+            return Err(value_error(format!(
+                "unknown fault {other:?}: use \"unavailable\", \"gateway_timeout\", \"reset\", \"delay\", \"truncated\" or \"malformed\""
+            )));
+        }
+    })
+}
+
+impl NativeEmulator {
+    fn with<T>(&self, f: impl FnOnce(&EmulatorHandle) -> PyResult<T>) -> PyResult<T> {
+        let guard = self
+            .handle
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("the emulator's lock is poisoned"))?;
+        match guard.as_ref() {
+            Some(handle) => f(handle),
+            None => Err(PyRuntimeError::new_err("the emulator was shut down")),
+        }
+    }
+}
+
+#[pymethods]
+impl NativeEmulator {
+    #[new]
+    #[pyo3(signature = (*, users=100, seed=0, throttle=false))]
+    fn new(py: Python<'_>, users: usize, seed: u64, throttle: bool) -> PyResult<Self> {
+        let mut builder = EmulatorBuilder::new().users(users).seed(seed);
+        if !throttle {
+            builder = builder.throttle(ThrottleConfig::disabled());
+        }
+        let handle = crate::block_on(py, builder.start()).map_err(|error| {
+            PyRuntimeError::new_err(format!("cannot start the emulator: {error}"))
+        })?;
+        let base_url = handle.base_url();
+        Ok(Self {
+            handle: Mutex::new(Some(handle)),
+            base_url,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, the base URL a client is given.
+    #[getter]
+    fn base_url(&self) -> String {
+        self.base_url.clone()
+    }
+
+    /// The token endpoint (client-credentials flow) for the emulated tenant.
+    #[getter]
+    fn token_url(&self) -> PyResult<String> {
+        self.with(|handle| Ok(handle.token_url()))
+    }
+
+    /// The emulated tenant's id.
+    #[getter]
+    fn tenant_id(&self) -> PyResult<String> {
+        self.with(|handle| Ok(handle.tenant_id().to_owned()))
+    }
+
+    /// The default app's client id and secret.
+    #[getter]
+    fn client_credentials(&self) -> PyResult<(String, String)> {
+        self.with(|handle| {
+            handle
+                .apps()
+                .first()
+                .map(|app| (app.client_id.clone(), app.client_secret.clone()))
+                .ok_or_else(|| PyRuntimeError::new_err("the emulator has no app"))
+        })
+    }
+
+    /// Number of users.
+    #[getter]
+    fn user_count(&self) -> PyResult<usize> {
+        self.with(|handle| Ok(handle.user_count()))
+    }
+
+    /// A token with exactly these app roles (app-only) or, with `user`, these delegated scopes.
+    #[pyo3(signature = (*, roles=None, scopes=None, user=None, expires_in=None))]
+    fn mint_token(
+        &self,
+        roles: Option<Vec<String>>,
+        scopes: Option<Vec<String>>,
+        user: Option<String>,
+        expires_in: Option<u64>,
+    ) -> PyResult<String> {
+        let request = TokenRequest {
+            roles: roles.unwrap_or_default(),
+            scopes: scopes.unwrap_or_default(),
+            user,
+            expires_in_seconds: expires_in,
+            ..TokenRequest::default()
+        };
+        self.with(|handle| {
+            handle
+                .mint_token(request)
+                .map_err(|error| value_error(format!("cannot mint the token: {error}")))
+        })
+    }
+
+    /// The user whose object id or UPN is `key`, as a dict, or `None`.
+    fn user<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let record = self.with(|handle| Ok(handle.user(key)))?;
+        record.map(|record| record_dict(py, &record)).transpose()
+    }
+
+    /// The user at `index` (seeded users: the seeding index), as a dict, or `None`.
+    fn user_at<'py>(&self, py: Python<'py>, index: usize) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let record = self.with(|handle| Ok(handle.user_at(index)))?;
+        record.map(|record| record_dict(py, &record)).transpose()
+    }
+
+    /// Replaces a user's registered methods and preferences (no validation: tests may set any
+    /// state). `methods=None` keeps the registered methods.
+    #[pyo3(signature = (key, *, methods=None, preferred=None, system_preferred=None))]
+    fn set_user_state<'py>(
+        &self,
+        py: Python<'py>,
+        key: &str,
+        methods: Option<Vec<String>>,
+        preferred: Option<String>,
+        system_preferred: Option<bool>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let preferred = preferred
+            .map(|value| {
+                UserDefaultAuthenticationMethodType::from_str(&value)
+                    .map_err(|error| value_error(error.to_string()))
+            })
+            .transpose()?;
+        let record = self.with(|handle| {
+            let current = handle
+                .user(key)
+                .ok_or_else(|| value_error(format!("no user {key:?}")))?;
+            let methods = match methods {
+                Some(names) => {
+                    let parsed: Vec<AuthMethod> = names
+                        .iter()
+                        .map(|name| method_named(name))
+                        .collect::<PyResult<_>>()?;
+                    MethodSet::of(&parsed)
+                }
+                None => current.state.methods,
+            };
+            let state = UserState {
+                methods,
+                preferred,
+                system_preferred_enabled: system_preferred,
+            };
+            handle
+                .set_user_state(key, state)
+                .map_err(|error| value_error(error.to_string()))
+        })?;
+        record_dict(py, &record)
+    }
+
+    /// Adds a fault: `kind` on `route` ("any", "get", "update", "methods", "batch"), optionally
+    /// for one user only, at most `times` times, with `seconds` of delay or `Retry-After`.
+    #[pyo3(signature = (route, kind, *, user=None, seconds=0.0, times=None, probability=1.0))]
+    fn add_fault(
+        &self,
+        route: &str,
+        kind: &str,
+        user: Option<String>,
+        seconds: f64,
+        times: Option<u32>,
+        probability: f64,
+    ) -> PyResult<()> {
+        let mut rule = FaultRule::always(route_named(route)?, fault_named(kind, seconds)?)
+            .with_probability(probability);
+        if let Some(user) = user {
+            rule = rule.for_user(&user);
+        }
+        if let Some(times) = times {
+            rule = rule.times(times);
+        }
+        self.with(|handle| {
+            handle.add_fault(rule);
+            Ok(())
+        })
+    }
+
+    /// Removes every fault.
+    fn clear_faults(&self) -> PyResult<()> {
+        self.with(|handle| {
+            handle.clear_faults();
+            Ok(())
+        })
+    }
+
+    /// Stops the server (idempotent).
+    fn shutdown(&self, py: Python<'_>) -> PyResult<()> {
+        let handle = self
+            .handle
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("the emulator's lock is poisoned"))?
+            .take();
+        if let Some(handle) = handle {
+            crate::block_on(py, handle.shutdown());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,174 @@
+"""Bulk plan, apply, resume and rollback from Python, checked against the emulator's state."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import pytest
+
+import signin_prefs
+from signin_prefs import bulk
+from signin_prefs.testing import READ_ALL, Emulator
+
+FIRST = 20  # users 20..44 of the session emulator are this module's
+
+
+def _prepare(emulator: Emulator, tmp_path: Path, count: int = 25) -> Tuple[List[str], Path]:
+    keys: List[str] = []
+    for offset in range(count):
+        record = emulator.user_at(FIRST + offset)
+        assert record is not None
+        keys.append(record["id"])
+        # Every fifth user has no app, so `oath` is not possible for them.
+        methods = ["mobilePhone"] if offset % 5 == 0 else ["mobilePhone", "softwareOath"]
+        emulator.set_user_state(record["id"], methods=methods, preferred="sms", system_preferred=False)
+    targets = tmp_path / "targets.csv"
+    targets.write_text("user\n" + "\n".join(keys) + "\n")
+    return keys, targets
+
+
+def _states(emulator: Emulator, keys: List[str]) -> Dict[str, Tuple[object, object]]:
+    states = {}
+    for key in keys:
+        record = emulator.user(key)
+        assert record is not None
+        states[key] = (
+            record["user_preferred_method_for_secondary_authentication"],
+            record["is_system_preferred_authentication_method_enabled"],
+        )
+    return states
+
+
+def test_plan_apply_rollback(emulator: Emulator, tmp_path: Path) -> None:
+    keys, targets = _prepare(emulator, tmp_path)
+    client = emulator.client()
+    before = _states(emulator, keys)
+
+    plan = bulk.plan(client, targets, tmp_path / "plan.json", methods=["oath"])
+    assert plan.summary["change"] == 20
+    assert plan.summary["ineligible"] == 5
+    assert len(plan.changes) == 20
+    assert json.loads((tmp_path / "plan.json").read_text())["summary"] == plan.summary
+    assert _states(emulator, keys) == before  # planning sends no write
+    assert "Plan(" in repr(plan)
+
+    report = bulk.apply(client, tmp_path / "plan.json", tmp_path / "apply.journal", verify=True)
+    assert report.verdict == "success"
+    assert report.finished
+    assert report.counts == {"applied": 20, "ineligible": 5}
+    assert all(row["verified"] for row in report.rows if row["outcome"] == "applied")
+    after = _states(emulator, keys)
+    for offset, key in enumerate(keys):
+        expected = "sms" if offset % 5 == 0 else "oath"
+        assert after[key] == (expected, False)
+    assert json.loads(report.to_json())["counts"] == report.counts
+    assert "Report(" in repr(report)
+
+    undo = bulk.rollback(client, tmp_path / "apply.journal", tmp_path / "rollback.journal")
+    assert undo.verdict == "success"
+    assert undo.counts == {"applied": 20}
+    assert _states(emulator, keys) == before
+
+
+def test_resume_after_an_interrupted_run(emulator: Emulator, tmp_path: Path) -> None:
+    keys, targets = _prepare(emulator, tmp_path)
+    client = emulator.client()
+    before = _states(emulator, keys)
+    bulk.plan(client, targets, tmp_path / "plan.json", system_preferred=True)
+    journal = tmp_path / "apply.journal"
+    bulk.apply(client, tmp_path / "plan.json", journal, batch_size=10)
+
+    # Simulate a kill after the first batch: keep the header and batch 1's records, and put the
+    # users of the later batches back as they were (their PATCHes never happened).
+    lines = journal.read_text().splitlines(keepends=True)
+    records = [json.loads(line) for line in lines]
+    kept = [
+        line
+        for line, record in zip(lines, records)
+        if record["record"] == "header" or record.get("batch") == 1 or (
+            record["record"] == "outcome"
+            and any(r.get("batch") == 1 and r.get("user") == record["user"] for r in records)
+        )
+    ]
+    journal.write_text("".join(kept))
+    first_batch = {json.loads(line)["user"] for line in kept[1:]}
+    assert len(first_batch) == 10
+    for key in keys:
+        if key not in first_batch:
+            emulator.set_user_state(key, preferred="sms", system_preferred=False)
+    # A user of batch 1 changed by someone else since: resuming must not send it again.
+    done_user = sorted(first_batch)[0]
+    emulator.set_user_state(done_user, preferred="sms", system_preferred=None)
+
+    report = bulk.apply(client, tmp_path / "plan.json", journal, resume=True, batch_size=10)
+    assert report.verdict == "success"
+    assert report.counts == {"applied": 25}
+    states = _states(emulator, keys)
+    for key in keys:
+        if key == done_user:
+            assert states[key] == ("sms", None)
+        else:
+            assert states[key] == ("sms", True)
+    assert before != states
+
+
+def test_a_finished_journal_is_not_overwritten(emulator: Emulator, tmp_path: Path) -> None:
+    keys, targets = _prepare(emulator, tmp_path, count=3)
+    client = emulator.client()
+    bulk.plan(client, targets, tmp_path / "plan.json", system_preferred=True)
+    bulk.apply(client, tmp_path / "plan.json", tmp_path / "journal")
+    with pytest.raises(signin_prefs.BulkError, match="journal"):
+        bulk.apply(client, tmp_path / "plan.json", tmp_path / "journal")
+
+
+def test_bad_targets_are_a_validation_error(emulator: Emulator, tmp_path: Path) -> None:
+    targets = tmp_path / "targets.csv"
+    targets.write_text("user,method\nadele@contoso.com,carrierPigeon\n")
+    with pytest.raises(signin_prefs.ValidationError, match="carrierPigeon"):
+        bulk.plan(emulator.client(), targets, tmp_path / "plan.json", methods=["oath"])
+    with pytest.raises(signin_prefs.ValidationError, match="carrierPigeon"):
+        bulk.plan(emulator.client(), targets, tmp_path / "plan.json", methods=["carrierPigeon"])
+    assert not (tmp_path / "plan.json").exists()
+
+
+def test_bad_batch_size_is_refused(emulator: Emulator, tmp_path: Path) -> None:
+    with pytest.raises(signin_prefs.ValidationError, match="batch_size"):
+        bulk.apply(emulator.client(), tmp_path / "plan.json", tmp_path / "j", batch_size=21)
+
+
+def test_a_damaged_plan_is_a_bulk_error(emulator: Emulator, tmp_path: Path) -> None:
+    (tmp_path / "plan.json").write_text("{}")
+    with pytest.raises(signin_prefs.BulkError, match="not a plan"):
+        bulk.apply(emulator.client(), tmp_path / "plan.json", tmp_path / "j")
+
+
+def test_service_refusal_keeps_the_client_error_class(emulator: Emulator, tmp_path: Path) -> None:
+    keys, targets = _prepare(emulator, tmp_path, count=3)
+    reader = signin_prefs.Client(token=emulator.mint_token(roles=[READ_ALL]), base_url=emulator.base_url)
+    bulk.plan(reader, targets, tmp_path / "plan.json", system_preferred=True)
+    report = bulk.apply(reader, tmp_path / "plan.json", tmp_path / "journal")
+    # Per-user refusals are outcomes in the report, not exceptions.
+    assert report.verdict != "success"
+    assert report.counts.get("failed") == 3
+    assert all("403" in row["detail"] or "denied" in row["detail"].lower() for row in report.rows)
+
+
+def test_plan_from_the_registration_report(emulator: Emulator, tmp_path: Path) -> None:
+    keys, targets = _prepare(emulator, tmp_path, count=10)
+    client = emulator.client()
+    per_user = bulk.plan(client, targets, tmp_path / "per-user.json", methods=["oath"])
+    from_report = bulk.plan(
+        client, targets, tmp_path / "report.json", methods=["oath"], from_report=True
+    )
+    assert from_report.summary == per_user.summary == {
+        "change": 8,
+        "alreadyCompliant": 0,
+        "ineligible": 2,
+        "error": 0,
+        "excluded": 0,
+    }
+    assert [entry["action"] for entry in from_report.entries] == [
+        entry["action"] for entry in per_user.entries
+    ]
