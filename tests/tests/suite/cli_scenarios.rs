@@ -22,7 +22,7 @@ fn binary() -> PathBuf {
     path
 }
 
-fn scratch(name: &str) -> PathBuf {
+pub(crate) fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("signin-prefs-cli-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -30,7 +30,7 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 /// A command with a clean environment pointing at `base_url` with `token`.
-fn cli(base_url: &str, token: &str) -> Command {
+pub(crate) fn cli(base_url: &str, token: &str) -> Command {
     let mut command = Command::new(binary());
     for (name, _) in std::env::vars() {
         if name.starts_with("SIGNIN_PREFS_") {
@@ -43,7 +43,7 @@ fn cli(base_url: &str, token: &str) -> Command {
     command
 }
 
-fn text(output: &Output) -> (String, String) {
+pub(crate) fn text(output: &Output) -> (String, String) {
     (
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),

@@ -3,57 +3,14 @@
 //! (following next links), and the plan holds exactly those users.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
 use signin_prefs_emulator::{
     AuthMethod, EmulatorBuilder, EmulatorHandle, ThrottleConfig, TokenRequest, UserSpec,
     permissions, seeded_groups,
 };
 
-/// The binary `cargo build -p signin-prefs-cli` puts next to this test executable's directory.
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path = dir.join(format!("signin-prefs{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build -p signin-prefs-cli` (cargo xtask test does)",
-        path.display()
-    );
-    path
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "signin-prefs-cli-sources-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// A command with a clean environment pointing at `base_url` with `token`.
-fn cli(base_url: &str, token: &str) -> Command {
-    let mut command = Command::new(binary());
-    for (name, _) in std::env::vars() {
-        if name.starts_with("SIGNIN_PREFS_") {
-            command.env_remove(name);
-        }
-    }
-    command
-        .env("SIGNIN_PREFS_BASE_URL", base_url)
-        .env("SIGNIN_PREFS_TOKEN", token);
-    command
-}
-
-fn text(output: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
+use crate::cli_scenarios::{cli, scratch, text};
 
 /// 250 seeded users (so a group spans pages of 100) and a few more named Adele.
 async fn emulator() -> (EmulatorHandle, String) {
