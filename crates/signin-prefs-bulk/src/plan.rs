@@ -8,7 +8,6 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use signin_prefs_client::Client;
 use signin_prefs_model::{SignInPreferences, UserDefaultAuthenticationMethodType as Method};
 
@@ -552,7 +551,9 @@ fn registered_from_name(name: &str) -> Option<Registered> {
 
 /// Lower-case hex SHA-256.
 pub fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
+    // ring is already in the tree through the client's TLS; no second SHA-256 crate is needed.
+    ring::digest::digest(&ring::digest::SHA256, bytes)
+        .as_ref()
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect()
