@@ -367,7 +367,7 @@ fn emit(report: &Report, output: Output, file: Option<&Path>, all: bool) -> Resu
 }
 
 /// 0: every change made; 3: some users failed; 4: changes were planned and none was made.
-fn exit_code(report: &Report) -> i32 {
+pub(crate) fn exit_code(report: &Report) -> i32 {
     match report.verdict() {
         Verdict::Success => 0,
         Verdict::Partial => 3,

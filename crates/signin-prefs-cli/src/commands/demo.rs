@@ -121,9 +121,5 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
         dir.display()
     );
     emulator.shutdown().await;
-    Ok(match report.verdict() {
-        signin_prefs_bulk::report::Verdict::Success => 0,
-        signin_prefs_bulk::report::Verdict::Partial => 3,
-        signin_prefs_bulk::report::Verdict::NothingDone => 4,
-    })
+    Ok(super::bulk::exit_code(&report))
 }
