@@ -1,11 +1,12 @@
 //! Bulk plan, apply and rollback from Python: the same engine, plan file, journal, resume and
 //! report as the CLI, with the GIL released for the whole run.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use pyo3::prelude::*;
 use signin_prefs_bulk::apply::{self as engine, RunOptions};
-use signin_prefs_bulk::plan::{Plan, PlanOptions, make_plan};
+use signin_prefs_bulk::plan::{Plan, PlanFile, PlanOptions, make_plan};
 use signin_prefs_bulk::report::{Report, Verdict};
 use signin_prefs_bulk::targets::{parse_method, read_targets};
 use signin_prefs_model::UserDefaultAuthenticationMethodType;
@@ -28,20 +29,40 @@ fn verdict_name(verdict: Verdict) -> &'static str {
     }
 }
 
-fn run_options(py: Python<'_>, verify: bool, batch_size: usize) -> PyResult<RunOptions> {
-    if !(1..=engine::MAX_BATCH).contains(&batch_size) {
-        return Err(errors::validation(
-            py,
-            &format!(
-                "batch_size must be 1 to {}, not {batch_size}",
-                engine::MAX_BATCH
-            ),
-        ));
+/// The report as JSON text, the verdict, the counts per outcome and whether the run finished: the
+/// Python side reads the rows from the text only when asked (a large run has many).
+type RunSummary = (String, &'static str, BTreeMap<String, usize>, bool);
+
+fn summary(report: &Report) -> RunSummary {
+    (
+        report.to_json(),
+        verdict_name(report.verdict()),
+        report.counts.clone(),
+        report.finished,
+    )
+}
+
+fn run_options(
+    py: Python<'_>,
+    verify: bool,
+    batch_size: usize,
+    concurrency: usize,
+) -> PyResult<RunOptions> {
+    for (name, value, max) in [
+        ("batch_size", batch_size, engine::MAX_BATCH),
+        ("concurrency", concurrency, engine::MAX_IN_FLIGHT),
+    ] {
+        if !(1..=max).contains(&value) {
+            return Err(errors::validation(
+                py,
+                &format!("{name} must be 1 to {max}, not {value}"),
+            ));
+        }
     }
     Ok(RunOptions {
         verify,
         batch_size,
-        ..RunOptions::default()
+        concurrency,
     })
 }
 
@@ -89,9 +110,11 @@ pub(crate) fn plan(
 }
 
 /// Applies the plan at `plan_path`, journaling to `journal_path` (with `resume`, continues the run
-/// that journal records). Returns the report as JSON text and the verdict.
+/// that journal records). Returns the report as JSON text, the verdict, the counts per outcome and
+/// whether the run finished.
 #[pyfunction]
-#[pyo3(signature = (client, plan_path, journal_path, *, resume=false, verify=false, batch_size=20))]
+#[pyo3(signature = (client, plan_path, journal_path, *, resume=false, verify=false, batch_size=20, concurrency=8))]
+#[allow(clippy::too_many_arguments)] // one per Python keyword argument
 pub(crate) fn apply(
     py: Python<'_>,
     client: &NativeClient,
@@ -100,30 +123,32 @@ pub(crate) fn apply(
     resume: bool,
     verify: bool,
     batch_size: usize,
-) -> PyResult<(String, &'static str)> {
-    let options = run_options(py, verify, batch_size)?;
+    concurrency: usize,
+) -> PyResult<RunSummary> {
+    let options = run_options(py, verify, batch_size, concurrency)?;
     let outcome = py.detach(|| {
-        let journal = pyo3_async_runtimes::tokio::get_runtime().block_on(engine::apply(
+        let plan = PlanFile::read(&plan_path)?;
+        let journal = pyo3_async_runtimes::tokio::get_runtime().block_on(engine::apply_plan(
             &client.client,
-            &plan_path,
+            &plan,
             &journal_path,
             resume,
             &options,
             &mut |_| {},
         ))?;
-        let (plan, _) = Plan::read(&plan_path)?;
-        Ok::<Report, signin_prefs_bulk::Error>(Report::for_apply(&plan, &journal))
+        Ok::<Report, signin_prefs_bulk::Error>(Report::for_apply(&plan.plan, &journal))
     });
     match outcome {
-        Ok(report) => Ok((report.to_json(), verdict_name(report.verdict()))),
+        Ok(report) => Ok(summary(&report)),
         Err(error) => Err(errors::bulk_error(py, &error)),
     }
 }
 
 /// Restores what the apply journal at `applied_journal_path` changed, journaling to
-/// `journal_path`. Returns the report as JSON text and the verdict.
+/// `journal_path`. Returns the report as [`apply`] does.
 #[pyfunction]
-#[pyo3(signature = (client, applied_journal_path, journal_path, *, resume=false, verify=false, batch_size=20))]
+#[pyo3(signature = (client, applied_journal_path, journal_path, *, resume=false, verify=false, batch_size=20, concurrency=8))]
+#[allow(clippy::too_many_arguments)] // one per Python keyword argument
 pub(crate) fn rollback(
     py: Python<'_>,
     client: &NativeClient,
@@ -132,8 +157,9 @@ pub(crate) fn rollback(
     resume: bool,
     verify: bool,
     batch_size: usize,
-) -> PyResult<(String, &'static str)> {
-    let options = run_options(py, verify, batch_size)?;
+    concurrency: usize,
+) -> PyResult<RunSummary> {
+    let options = run_options(py, verify, batch_size, concurrency)?;
     let outcome = py.detach(|| {
         let journal = pyo3_async_runtimes::tokio::get_runtime().block_on(engine::rollback(
             &client.client,
@@ -146,7 +172,7 @@ pub(crate) fn rollback(
         Ok::<Report, signin_prefs_bulk::Error>(Report::for_rollback(&journal))
     });
     match outcome {
-        Ok(report) => Ok((report.to_json(), verdict_name(report.verdict()))),
+        Ok(report) => Ok(summary(&report)),
         Err(error) => Err(errors::bulk_error(py, &error)),
     }
 }

@@ -133,9 +133,39 @@ def test_bad_targets_are_a_validation_error(emulator: Emulator, tmp_path: Path) 
     assert not (tmp_path / "plan.json").exists()
 
 
-def test_bad_batch_size_is_refused(emulator: Emulator, tmp_path: Path) -> None:
-    with pytest.raises(signin_prefs.ValidationError, match="batch_size"):
-        bulk.apply(emulator.client(), tmp_path / "plan.json", tmp_path / "j", batch_size=21)
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ({"batch_size": 21}, "batch_size must be 1 to 20, not 21"),
+        ({"batch_size": 0}, "batch_size must be 1 to 20, not 0"),
+        ({"concurrency": 0}, "concurrency must be 1 to 32, not 0"),
+        ({"concurrency": 33}, "concurrency must be 1 to 32, not 33"),
+    ],
+)
+def test_bad_run_options_are_refused(
+    emulator: Emulator, tmp_path: Path, options: Dict[str, int], named: str
+) -> None:
+    for run in (bulk.apply, bulk.rollback):
+        with pytest.raises(signin_prefs.ValidationError, match=named):
+            run(emulator.client(), tmp_path / "plan.json", tmp_path / "j", **options)
+    assert not (tmp_path / "j").exists()
+
+
+@pytest.mark.parametrize("concurrency", [1, 32])
+def test_any_number_of_batches_in_flight_applies_the_same(
+    emulator: Emulator, tmp_path: Path, concurrency: int
+) -> None:
+    keys, targets = _prepare(emulator, tmp_path)
+    client = emulator.client()
+    bulk.plan(client, targets, tmp_path / "plan.json", system_preferred=True)
+    report = bulk.apply(
+        client, tmp_path / "plan.json", tmp_path / "journal", batch_size=3, concurrency=concurrency
+    )
+    assert report.verdict == "success"
+    assert report.finished
+    assert report.counts == {"applied": 25}
+    assert [row["user"] for row in report.rows] == keys
+    assert all(state == ("sms", True) for state in _states(emulator, keys).values())
 
 
 def test_a_damaged_plan_is_a_bulk_error(emulator: Emulator, tmp_path: Path) -> None:

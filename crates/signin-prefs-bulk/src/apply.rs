@@ -3,10 +3,16 @@
 //! Both are the same work: for each user, move from `before` to `after` with the smallest PATCH,
 //! in `$batch`es through the client's shared pacing, journaling intents before sending and outcomes
 //! after. Apply takes its work from a plan; rollback from an apply journal, reversed.
+//!
+//! A window of batches is in flight: as one answers, the next goes out. Intents are journaled a
+//! window ahead in one fsync; the outcomes that arrived meanwhile ride along with it. A user whose
+//! outcome had not reached the disk when the process died is in doubt, and is read back on resume.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::path::Path;
 
+use futures_util::StreamExt as _;
+use futures_util::stream::FuturesUnordered;
 use signin_prefs_client::Client;
 use signin_prefs_core::{NonNullPatch, Patch};
 use signin_prefs_model::{SignInPreferencesPatch, UserDefaultAuthenticationMethodType as Method};
@@ -14,11 +20,14 @@ use signin_prefs_request::UpdateSignInPreference;
 
 use crate::Error;
 use crate::journal::{self, JournalKind, JournalState, JournalWriter, Record, Status, now};
-use crate::plan::{Action, Plan, Preferences, sha256};
+use crate::plan::{Action, PlanFile, Preferences, sha256};
 use crate::state::read_preferences;
 
 /// At most this many PATCHes per `$batch` (Graph's limit).
 pub const MAX_BATCH: usize = 20;
+
+/// At most this many `$batch`es in flight, whatever the options ask.
+pub const MAX_IN_FLIGHT: usize = 32;
 
 /// How a run behaves.
 #[derive(Debug, Clone)]
@@ -27,9 +36,10 @@ pub struct RunOptions {
     pub verify: bool,
     /// PATCHes per `$batch`, 1 to 20.
     pub batch_size: usize,
-    /// `$batch`es in flight at once. Their intents are journaled together before any is sent, and
-    /// their outcomes together after all have answered: one fsync each per group, not per batch.
-    /// The client's shared pacing still holds the overall rate.
+    /// `$batch`es in flight at once (1 to [`MAX_IN_FLIGHT`]). As one answers, the next is sent.
+    /// Intents are journaled a window of this many batches at a time, with the outcomes that came
+    /// back meanwhile: one fsync per window, not per batch. The client's shared pacing still holds
+    /// the overall rate.
     pub concurrency: usize,
 }
 
@@ -38,7 +48,7 @@ impl Default for RunOptions {
         Self {
             verify: false,
             batch_size: MAX_BATCH,
-            concurrency: 4,
+            concurrency: 8,
         }
     }
 }
@@ -115,7 +125,20 @@ pub async fn apply(
     options: &RunOptions,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<JournalState, Error> {
-    let (plan, plan_sha) = Plan::read(plan_path)?;
+    let plan = PlanFile::read(plan_path)?;
+    apply_plan(client, &plan, journal_path, resume, options, progress).await
+}
+
+/// [`apply`] for a plan already read (and checked), e.g. to build the report from the same read.
+pub async fn apply_plan(
+    client: &Client,
+    plan_file: &PlanFile,
+    journal_path: &Path,
+    resume: bool,
+    options: &RunOptions,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<JournalState, Error> {
+    let plan = &plan_file.plan;
     check_service(&plan.service, client)?;
     let work: Vec<WorkItem> = plan
         .entries
@@ -132,8 +155,8 @@ pub async fn apply(
     let header = Record::Header {
         format: journal::JOURNAL_FORMAT,
         kind: JournalKind::Apply,
-        source: plan_path.display().to_string(),
-        source_sha256: plan_sha.clone(),
+        source: plan_file.path.display().to_string(),
+        source_sha256: plan_file.sha256.clone(),
         service: plan.service.clone(),
         started_at: now(),
     };
@@ -143,7 +166,7 @@ pub async fn apply(
         journal_path,
         resume,
         header,
-        &plan_sha,
+        &plan_file.sha256,
         options,
         false,
         progress,
@@ -177,13 +200,12 @@ pub async fn rollback(
         .unwrap_or(&bytes);
     let applied_sha = sha256(intact);
     let work: Vec<WorkItem> = applied
-        .users
-        .iter()
+        .users()
         .filter_map(|(user, entry)| match (&entry.attempt, &entry.outcome) {
             // Applied, or in doubt (the change may have landed: the read-back below decides).
             (Some((before, after)), None | Some((Status::Applied | Status::Recovered, _, _))) => {
                 Some(WorkItem {
-                    user: user.clone(),
+                    user: user.to_owned(),
                     before: after.clone(),
                     after: before.clone(),
                 })
@@ -252,7 +274,10 @@ async fn execute(
                 ),
             });
         }
-        (JournalWriter::reopen(journal_path, &state)?, Some(state))
+        (
+            JournalWriter::reopen(journal_path, state.clone())?,
+            Some(state),
+        )
     } else {
         (JournalWriter::create(journal_path, header)?, None)
     };
@@ -338,66 +363,63 @@ async fn execute(
     }
 
     let total = pending.len();
+    let window = options.concurrency.clamp(1, MAX_IN_FLIGHT);
+    let mut batches = pending.chunks(batch_size);
+    // Batches whose intents are on disk and that may be sent.
+    let mut journaled: VecDeque<ReadyBatch<'_>> = VecDeque::new();
+    // Outcomes that came back and are not on disk yet: they ride along with the next intents'
+    // fsync (or the last one). Until then their users count as in doubt, and a resume reads them
+    // back, so deferring them costs a crash some reads but never a lost or repeated user.
+    let mut unwritten: Vec<Record> = Vec::new();
+    let mut in_flight = FuturesUnordered::new();
     let mut finished = 0;
-    let group_size = batch_size * options.concurrency.clamp(1, 16);
-    for group in pending.chunks(group_size) {
-        let mut intents = Vec::with_capacity(group.len());
-        let mut batches: Vec<(u64, Vec<&WorkItem>, Vec<UpdateSignInPreference>)> = Vec::new();
-        for chunk in group.chunks(batch_size) {
-            batch_number += 1;
-            let mut sent = Vec::with_capacity(chunk.len());
-            let mut operations = Vec::with_capacity(chunk.len());
-            for item in chunk {
-                intents.push(item.attempt(batch_number));
-                match patch_between(&item.before, &item.after) {
-                    Ok(patch) => {
-                        operations.push(UpdateSignInPreference::new(item.user.clone(), patch));
-                        sent.push(*item);
-                    }
-                    Err(reason) => {
-                        intents.push(item.outcome(
-                            batch_number,
-                            Status::Skipped,
-                            Some(reason),
-                            None,
-                        ));
-                    }
+    loop {
+        while in_flight.len() < window {
+            if journaled.is_empty() {
+                // Journal the next window of batches in one write and one fsync.
+                let mut records = std::mem::take(&mut unwritten);
+                for chunk in batches.by_ref().take(window) {
+                    batch_number += 1;
+                    journaled.push_back(prepare(batch_number, chunk, &mut records));
                 }
+                if journaled.is_empty() {
+                    unwritten = records;
+                    break;
+                }
+                writer.append(&records)?;
             }
-            batches.push((batch_number, sent, operations));
+            let Some(ready) = journaled.pop_front() else {
+                break;
+            };
+            in_flight.push(async move {
+                let results = client.batch(&ready.operations).await;
+                (ready, results)
+            });
         }
-        // Every intent of the group is on disk before anything of it is sent.
-        writer.append(&intents)?;
-        let answers = futures_util::future::join_all(
-            batches
-                .iter()
-                .map(|(_, _, operations)| client.batch(operations)),
-        )
-        .await;
-        let mut outcomes = Vec::with_capacity(group.len());
-        for ((number, sent, _), results) in batches.iter().zip(answers) {
-            for (item, result) in sent.iter().zip(results) {
-                outcomes.push(match result.result {
-                    Ok(_) => item.outcome(*number, Status::Applied, None, None),
-                    Err(error) => item.outcome(
-                        *number,
-                        Status::Failed,
-                        Some(error.to_string()),
-                        error.request_id().map(str::to_owned),
-                    ),
-                });
-            }
+        let Some((ready, results)) = in_flight.next().await else {
+            break;
+        };
+        for (item, result) in ready.sent.iter().zip(results) {
+            unwritten.push(match result.result {
+                Ok(_) => item.outcome(ready.number, Status::Applied, None, None),
+                Err(error) => item.outcome(
+                    ready.number,
+                    Status::Failed,
+                    Some(error.to_string()),
+                    error.request_id().map(str::to_owned),
+                ),
+            });
         }
-        writer.append(&outcomes)?;
-        finished += group.len();
+        finished += ready.users;
         progress(Progress::Batch {
             done: finished,
             pending: total,
         });
     }
+    writer.append(&unwritten)?;
 
     if options.verify {
-        let state = journal::read(journal_path)?;
+        let state = writer.state();
         let changed: Vec<&WorkItem> = work
             .iter()
             .filter(|item| {
@@ -428,7 +450,40 @@ async fn execute(
         writer.append(&records)?;
     }
     writer.append(&[Record::Finished { at: now() }])?;
-    journal::read(journal_path)
+    Ok(writer.into_state())
+}
+
+/// A batch whose intents are journaled: what to send, and for whom.
+struct ReadyBatch<'a> {
+    number: u64,
+    /// Users of the batch, skipped ones included.
+    users: usize,
+    /// The users whose PATCH is sent, in the order of `operations`.
+    sent: Vec<&'a WorkItem>,
+    operations: Vec<UpdateSignInPreference>,
+}
+
+/// Builds batch `number` from `chunk`, adding its intents to `records`. A user whose change cannot
+/// be expressed as a PATCH is recorded as skipped, with the reason, and not sent.
+fn prepare<'a>(number: u64, chunk: &[&'a WorkItem], records: &mut Vec<Record>) -> ReadyBatch<'a> {
+    let mut sent = Vec::with_capacity(chunk.len());
+    let mut operations = Vec::with_capacity(chunk.len());
+    for item in chunk {
+        records.push(item.attempt(number));
+        match patch_between(&item.before, &item.after) {
+            Ok(patch) => {
+                operations.push(UpdateSignInPreference::new(item.user.clone(), patch));
+                sent.push(*item);
+            }
+            Err(reason) => records.push(item.outcome(number, Status::Skipped, Some(reason), None)),
+        }
+    }
+    ReadyBatch {
+        number,
+        users: chunk.len(),
+        sent,
+        operations,
+    }
 }
 
 /// The smallest PATCH from `before` to `after`.

@@ -1,14 +1,18 @@
 //! The append-only journal of a run: what was about to be sent, and what came of it.
 //!
 //! Every batch is recorded twice: its intents (`attempt`, with the before and after values) are
-//! written and fsync'd before the batch is sent, and its outcomes after the answers arrive. A run
+//! written and fsync'd before the batch is sent, and its outcomes once the answers arrive (they
+//! share the fsync of the next batches' intents, or the last one). A run
 //! killed at any moment therefore leaves each user in one of three states: done (an outcome), in
 //! doubt (an attempt without an outcome: the PATCH may or may not have reached Graph), or untouched.
 //! Resume reads back the users in doubt before deciding, so no user is lost and none is changed
 //! twice. A line cut short by the kill is the only damage a crash can do, and it is recognised and
 //! dropped.
+//!
+//! The writer folds what it writes exactly as the reader folds what it reads, so a run ends with
+//! the journal's state in hand without reading its file again.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -141,7 +145,7 @@ impl UserEntry {
     }
 }
 
-/// A journal read back.
+/// A journal read back, or the running fold of one being written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JournalState {
     /// The header record's fields.
@@ -152,8 +156,10 @@ pub struct JournalState {
     pub source_sha256: String,
     /// The Graph origin.
     pub service: String,
-    /// Per user, in first-seen order of users.
-    pub users: Vec<(String, UserEntry)>,
+    /// Each user's folded records; reports and resumes look up every user of a large run.
+    entries: HashMap<String, UserEntry>,
+    /// Users in the order the journal first mentions them.
+    order: Vec<String>,
     /// Whether a `finished` record was written.
     pub finished: bool,
     /// How many batches were started.
@@ -162,15 +168,98 @@ pub struct JournalState {
     pub torn_tail: bool,
     /// Byte length of the intact part, where appending resumes.
     pub intact_len: u64,
+    /// Number of intact lines.
+    lines: usize,
 }
 
 impl JournalState {
+    /// The state of a journal holding only `header`.
+    fn from_header(header: &Record) -> Result<Self, String> {
+        let Record::Header {
+            format,
+            kind,
+            source,
+            source_sha256,
+            service,
+            ..
+        } = header
+        else {
+            return Err("the journal does not start with a header".into());
+        };
+        if *format != JOURNAL_FORMAT {
+            return Err(format!("journal format {format} is not {JOURNAL_FORMAT}"));
+        }
+        Ok(Self {
+            kind: *kind,
+            source: source.clone(),
+            source_sha256: source_sha256.clone(),
+            service: service.clone(),
+            entries: HashMap::new(),
+            order: Vec::new(),
+            finished: false,
+            batches: 0,
+            torn_tail: false,
+            intact_len: 0,
+            lines: 0,
+        })
+    }
+
+    /// Folds one more record in, refusing what no run writes.
+    fn fold(&mut self, record: &Record) -> Result<(), String> {
+        match record {
+            Record::Header { .. } => return Err("a second header".into()),
+            Record::Resumed { .. } => self.finished = false,
+            Record::Finished { .. } => self.finished = true,
+            Record::Attempt {
+                user,
+                batch,
+                before,
+                after,
+            } => {
+                self.batches = self.batches.max(*batch);
+                *self.entry_mut(user) = UserEntry {
+                    attempt: Some((before.clone(), after.clone())),
+                    outcome: None,
+                    verified: None,
+                };
+            }
+            Record::Outcome {
+                user,
+                status,
+                detail,
+                request_id,
+                ..
+            } => {
+                let entry = self.entry_mut(user);
+                if entry.attempt.is_none() {
+                    return Err(format!("an outcome for {user} without an attempt"));
+                }
+                entry.outcome = Some((*status, detail.clone(), request_id.clone()));
+            }
+            Record::Verified { user, ok, observed } => {
+                self.entry_mut(user).verified = Some((*ok, observed.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    fn entry_mut(&mut self, user: &str) -> &mut UserEntry {
+        if !self.entries.contains_key(user) {
+            self.order.push(user.to_owned());
+        }
+        self.entries.entry(user.to_owned()).or_default()
+    }
+
     /// The folded entry of `user`.
     pub fn user(&self, user: &str) -> Option<&UserEntry> {
-        self.users
+        self.entries.get(user)
+    }
+
+    /// Every user the journal mentions, in first-seen order, with its folded entry.
+    pub fn users(&self) -> impl Iterator<Item = (&str, &UserEntry)> {
+        self.order
             .iter()
-            .find(|(name, _)| name == user)
-            .map(|(_, entry)| entry)
+            .filter_map(|user| Some((user.as_str(), self.entries.get(user)?)))
     }
 }
 
@@ -182,149 +271,57 @@ pub fn read(path: &Path) -> Result<JournalState, Error> {
         line,
         message,
     };
-    let mut header = None;
-    let mut by_user: BTreeMap<String, UserEntry> = BTreeMap::new();
-    let mut order: Vec<String> = Vec::new();
-    let mut finished = false;
-    let mut batches = 0;
-    let mut torn_tail = false;
-    let mut intact_len = 0u64;
+    let mut state: Option<JournalState> = None;
     let mut offset = 0usize;
     let mut line_number = 0;
     while offset < bytes.len() {
         line_number += 1;
         let rest = bytes.get(offset..).unwrap_or_default();
-        let (line, complete) = match rest.iter().position(|&byte| byte == b'\n') {
-            Some(end) => (rest.get(..end).unwrap_or_default(), true),
-            None => (rest, false),
-        };
-        let record: Result<Record, _> = serde_json::from_slice(line);
-        match (record, complete) {
-            (Ok(record), true) => {
-                match &record {
-                    Record::Header {
-                        format,
-                        kind,
-                        source,
-                        source_sha256,
-                        service,
-                        ..
-                    } => {
-                        if line_number != 1 {
-                            return Err(damaged(line_number, "a second header".into()));
-                        }
-                        if *format != JOURNAL_FORMAT {
-                            return Err(damaged(
-                                line_number,
-                                format!("journal format {format} is not {JOURNAL_FORMAT}"),
-                            ));
-                        }
-                        header = Some((
-                            *kind,
-                            source.clone(),
-                            source_sha256.clone(),
-                            service.clone(),
-                        ));
-                    }
-                    _ if header.is_none() => {
-                        return Err(damaged(
-                            line_number,
-                            "the journal does not start with a header".into(),
-                        ));
-                    }
-                    Record::Resumed { .. } => finished = false,
-                    Record::Finished { .. } => finished = true,
-                    Record::Attempt {
-                        user,
-                        batch,
-                        before,
-                        after,
-                    } => {
-                        batches = batches.max(*batch);
-                        let entry = entry_for(&mut by_user, &mut order, user);
-                        entry.attempt = Some((before.clone(), after.clone()));
-                        entry.outcome = None;
-                        entry.verified = None;
-                    }
-                    Record::Outcome {
-                        user,
-                        status,
-                        detail,
-                        request_id,
-                        ..
-                    } => {
-                        let entry = entry_for(&mut by_user, &mut order, user);
-                        if entry.attempt.is_none() {
-                            return Err(damaged(
-                                line_number,
-                                format!("an outcome for {user} without an attempt"),
-                            ));
-                        }
-                        entry.outcome = Some((*status, detail.clone(), request_id.clone()));
-                    }
-                    Record::Verified { user, ok, observed } => {
-                        entry_for(&mut by_user, &mut order, user).verified =
-                            Some((*ok, observed.clone()));
-                    }
-                }
-                offset += line.len() + 1;
-                intact_len = offset as u64;
-            }
+        let Some(end) = rest.iter().position(|&byte| byte == b'\n') else {
             // Only the very last line may be unfinished: the process died while writing it.
-            (_, false) => {
-                torn_tail = true;
-                break;
+            if let Some(state) = &mut state {
+                state.torn_tail = true;
             }
-            (Err(error), true) => {
-                return Err(damaged(
-                    line_number,
-                    format!("not a journal record: {error}"),
-                ));
+            break;
+        };
+        let line = rest.get(..end).unwrap_or_default();
+        let record: Record = serde_json::from_slice(line)
+            .map_err(|error| damaged(line_number, format!("not a journal record: {error}")))?;
+        match &mut state {
+            None => {
+                state = Some(
+                    JournalState::from_header(&record)
+                        .map_err(|message| damaged(line_number, message))?,
+                );
             }
+            Some(state) => state
+                .fold(&record)
+                .map_err(|message| damaged(line_number, message))?,
+        }
+        offset += end + 1;
+        if let Some(state) = &mut state {
+            state.intact_len = offset as u64;
+            state.lines = line_number;
         }
     }
-    let (kind, source, source_sha256, service) =
-        header.ok_or_else(|| damaged(1, "the journal is empty or has no header".into()))?;
-    let users = order
-        .into_iter()
-        .map(|user| {
-            let entry = by_user.remove(&user).unwrap_or_default();
-            (user, entry)
-        })
-        .collect();
-    Ok(JournalState {
-        kind,
-        source,
-        source_sha256,
-        service,
-        users,
-        finished,
-        batches,
-        torn_tail,
-        intact_len,
-    })
+    state.ok_or_else(|| damaged(1, "the journal is empty or has no header".into()))
 }
 
-fn entry_for<'a>(
-    by_user: &'a mut BTreeMap<String, UserEntry>,
-    order: &mut Vec<String>,
-    user: &str,
-) -> &'a mut UserEntry {
-    if !by_user.contains_key(user) {
-        order.push(user.to_owned());
-    }
-    by_user.entry(user.to_owned()).or_default()
-}
-
-/// An open journal that records are appended to.
-pub struct JournalWriter {
+/// An open journal that records are appended to, and the fold of everything in it.
+pub(crate) struct JournalWriter {
     path: PathBuf,
     file: File,
+    state: JournalState,
 }
 
 impl JournalWriter {
     /// Creates a new journal (refusing to overwrite one) and writes its header.
-    pub fn create(path: &Path, header: Record) -> Result<Self, Error> {
+    pub(crate) fn create(path: &Path, header: Record) -> Result<Self, Error> {
+        let state = JournalState::from_header(&header).map_err(|message| Error::Journal {
+            path: path.to_owned(),
+            line: 1,
+            message,
+        })?;
         if path.exists() {
             return Err(Error::Guard(format!(
                 "{} already exists; resume it with --resume, or choose another journal path",
@@ -335,28 +332,45 @@ impl JournalWriter {
         let mut writer = Self {
             path: path.to_owned(),
             file,
+            state,
         };
-        writer.append(&[header])?;
+        writer.write(&[header])?;
         Ok(writer)
     }
 
-    /// Opens an existing journal for appending, cutting off a torn last line first.
-    pub fn reopen(path: &Path, state: &JournalState) -> Result<Self, Error> {
+    /// Opens an existing journal, read as `state`, for appending, cutting off a torn last line
+    /// first.
+    pub(crate) fn reopen(path: &Path, mut state: JournalState) -> Result<Self, Error> {
         let file = open_private(path, false)?;
         if state.torn_tail {
             file.set_len(state.intact_len)
                 .map_err(|source| Error::io(path, source))?;
+            state.torn_tail = false;
         }
         let mut writer = Self {
             path: path.to_owned(),
             file,
+            state,
         };
         writer.append(&[Record::Resumed { at: now() }])?;
         Ok(writer)
     }
 
-    /// Appends records and fsyncs: when this returns, they survive a crash.
-    pub fn append(&mut self, records: &[Record]) -> Result<(), Error> {
+    /// Appends records and fsyncs: when this returns, they survive a crash. A record the reader
+    /// would refuse is refused here, before anything is written; the run then stops, as the
+    /// state may already hold the records before it.
+    pub(crate) fn append(&mut self, records: &[Record]) -> Result<(), Error> {
+        for (offset, record) in records.iter().enumerate() {
+            self.state.fold(record).map_err(|message| Error::Journal {
+                path: self.path.clone(),
+                line: self.state.lines + offset + 1,
+                message,
+            })?;
+        }
+        self.write(records)
+    }
+
+    fn write(&mut self, records: &[Record]) -> Result<(), Error> {
         let mut text = Vec::new();
         for record in records {
             serde_json::to_writer(&mut text, record)
@@ -368,7 +382,20 @@ impl JournalWriter {
             .map_err(|source| Error::io(&self.path, source))?;
         self.file
             .sync_data()
-            .map_err(|source| Error::io(&self.path, source))
+            .map_err(|source| Error::io(&self.path, source))?;
+        self.state.lines += records.len();
+        self.state.intact_len += text.len() as u64;
+        Ok(())
+    }
+
+    /// What the journal holds so far, as [`read`] would find it.
+    pub(crate) fn state(&self) -> &JournalState {
+        &self.state
+    }
+
+    /// Closes the journal, returning what it holds.
+    pub(crate) fn into_state(self) -> JournalState {
+        self.state
     }
 }
 
@@ -377,4 +404,129 @@ pub fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// One step of a run as the journal sees it.
+    #[derive(Debug, Clone)]
+    enum Step {
+        /// Records appended together (one fsync).
+        Append(Vec<Record>),
+        /// The process dies mid-line (these bytes written), and a later run reopens the journal.
+        KillAndReopen(Vec<u8>),
+    }
+
+    fn preferences() -> impl Strategy<Value = Preferences> {
+        (
+            proptest::option::of(prop::sample::select(vec!["push", "sms", "oath"])),
+            proptest::option::of(any::<bool>()),
+        )
+            .prop_map(|(method, system_preferred)| Preferences {
+                method: method.map(str::to_owned),
+                system_preferred,
+            })
+    }
+
+    fn record() -> impl Strategy<Value = Record> {
+        let user = prop::sample::select(vec!["a@contoso.com", "b@contoso.com", "c@contoso.com"])
+            .prop_map(str::to_owned);
+        let status = prop::sample::select(vec![
+            Status::Applied,
+            Status::Recovered,
+            Status::Failed,
+            Status::Skipped,
+        ]);
+        prop_oneof![
+            4 => (user.clone(), 1..50u64, preferences(), preferences()).prop_map(
+                |(user, batch, before, after)| Record::Attempt { user, batch, before, after }
+            ),
+            4 => (user.clone(), 1..50u64, status, proptest::option::of("[a-z ]{0,12}")).prop_map(
+                |(user, batch, status, detail)| Record::Outcome {
+                    user,
+                    batch,
+                    status,
+                    detail,
+                    request_id: None,
+                }
+            ),
+            1 => (user, any::<bool>(), preferences())
+                .prop_map(|(user, ok, observed)| Record::Verified { user, ok, observed }),
+            1 => Just(Record::Resumed { at: 1 }),
+            1 => Just(Record::Finished { at: 2 }),
+        ]
+    }
+
+    fn steps() -> impl Strategy<Value = Vec<Step>> {
+        prop::collection::vec(
+            prop_oneof![
+                6 => prop::collection::vec(record(), 0..6).prop_map(Step::Append),
+                1 => prop::collection::vec(any::<u8>().prop_filter("not a newline", |b| *b != b'\n'), 1..40)
+                    .prop_map(Step::KillAndReopen),
+            ],
+            0..12,
+        )
+    }
+
+    fn header() -> Record {
+        Record::Header {
+            format: JOURNAL_FORMAT,
+            kind: JournalKind::Apply,
+            source: "plan.json".into(),
+            source_sha256: "00".into(),
+            service: "http://127.0.0.1:1".into(),
+            started_at: 0,
+        }
+    }
+
+    proptest! {
+        /// What the writer keeps in memory is what the file reads back as, after every append,
+        /// torn line and reopen; a record the reader would refuse is refused by the writer.
+        #[test]
+        fn the_writers_state_is_what_the_file_reads_back_as(steps in steps()) {
+            let dir = std::env::temp_dir().join(format!(
+                "signin-prefs-journal-law-{}-{:?}",
+                std::process::id(),
+                std::thread::current().id()
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = dir.join("journal.jsonl");
+            let _ = std::fs::remove_file(&path);
+            let mut writer = JournalWriter::create(&path, header()).unwrap();
+            for step in steps {
+                match step {
+                    Step::Append(records) => {
+                        // Whether the reader accepts these records after what is on disk.
+                        let mut probe = writer.state().clone();
+                        let valid = records.iter().all(|record| probe.fold(record).is_ok());
+                        let before = std::fs::read(&path).unwrap();
+                        match writer.append(&records) {
+                            Ok(()) => prop_assert!(valid),
+                            Err(error) => {
+                                prop_assert!(!valid);
+                                prop_assert!(error.to_string().contains("without an attempt"), "{}", error);
+                                prop_assert_eq!(std::fs::read(&path).unwrap(), before);
+                                // The run stops here; a later run starts from the file.
+                                let state = read(&path).unwrap();
+                                writer = JournalWriter::reopen(&path, state).unwrap();
+                            }
+                        }
+                    }
+                    Step::KillAndReopen(partial) => {
+                        drop(writer);
+                        let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+                        file.write_all(&partial).unwrap();
+                        let state = read(&path).unwrap();
+                        prop_assert!(state.torn_tail);
+                        writer = JournalWriter::reopen(&path, state).unwrap();
+                    }
+                }
+                prop_assert_eq!(writer.state(), &read(&path).unwrap());
+            }
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+    }
 }

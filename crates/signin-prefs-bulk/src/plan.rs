@@ -5,7 +5,7 @@
 //! hand into inconsistency is refused before anything is sent.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use signin_prefs_client::Client;
@@ -412,6 +412,29 @@ pub fn summarize(entries: &[PlanEntry]) -> Summary {
         }
     }
     summary
+}
+
+/// A plan as read from its file: what an apply executes, and what its journal is tied to.
+#[derive(Debug, Clone)]
+pub struct PlanFile {
+    /// Where it was read from (recorded in the journal).
+    pub path: PathBuf,
+    /// The plan, checked.
+    pub plan: Plan,
+    /// The sha256 of the file's bytes: a journal is only ever resumed against the same plan.
+    pub sha256: String,
+}
+
+impl PlanFile {
+    /// Reads and checks the plan at `path`.
+    pub fn read(path: &Path) -> Result<Self, Error> {
+        let (plan, sha256) = Plan::read(path)?;
+        Ok(Self {
+            path: path.to_owned(),
+            plan,
+            sha256,
+        })
+    }
 }
 
 impl Plan {

@@ -93,11 +93,10 @@ impl Report {
     /// The report of a rollback run, from its journal alone.
     pub fn for_rollback(journal: &JournalState) -> Self {
         let rows = journal
-            .users
-            .iter()
+            .users()
             .map(|(user, entry)| {
                 let mut row = ReportRow {
-                    user: user.clone(),
+                    user: user.to_owned(),
                     planned: "rollback".into(),
                     before: entry.attempt.as_ref().map(|(before, _)| before.clone()),
                     target: entry.attempt.as_ref().map(|(_, after)| after.clone()),

@@ -264,6 +264,8 @@ async fn plan_apply_verify_and_report() {
     .unwrap();
     assert_state_matches_plan(&setup.emulator, &plan);
     assert_journal_accounts_once(&journal_path, &plan);
+    // The state the run kept as it wrote is the state the file reads back as.
+    assert_eq!(state, journal::read(&journal_path).unwrap());
     let report = Report::for_apply(&plan, &state);
     assert_eq!(report.counts.get("applied"), Some(&19));
     assert!(
@@ -659,6 +661,7 @@ async fn killed_at_random_moments_and_resumed() {
     .await
     .unwrap();
     assert!(state.finished);
+    assert_eq!(state, journal::read(&journal_path).unwrap());
     assert_eq!(Report::for_apply(&plan, &state).verdict(), Verdict::Success);
     assert_state_matches_plan(&setup.emulator, &plan);
     assert_journal_accounts_once(&journal_path, &plan);

@@ -100,7 +100,8 @@ def apply(
     resume: bool = False,
     verify: bool = False,
     batch_size: int = 20,
-) -> Tuple[str, str]: ...
+    concurrency: int = 8,
+) -> Tuple[str, str, Dict[str, int], bool]: ...
 def rollback(
     client: NativeClient,
     applied_journal_path: str,
@@ -109,4 +110,5 @@ def rollback(
     resume: bool = False,
     verify: bool = False,
     batch_size: int = 20,
-) -> Tuple[str, str]: ...
+    concurrency: int = 8,
+) -> Tuple[str, str, Dict[str, int], bool]: ...

@@ -57,13 +57,19 @@ class Report:
     ``outcome``, ``verified``, ``detail``, ``requestId``), counts per outcome, and a verdict
     (``"success"``, ``"partial"``, ``"nothingDone"``)."""
 
-    def __init__(self, text: str, verdict: str) -> None:
+    def __init__(self, text: str, verdict: str, counts: Dict[str, int], finished: bool) -> None:
         self._text = text
-        data = json.loads(text)
-        self.rows: List[Dict[str, Any]] = data["rows"]
-        self.counts: Dict[str, int] = data["counts"]
-        self.finished: bool = data["finished"]
+        self._rows: Optional[List[Dict[str, Any]]] = None
+        self.counts = counts
+        self.finished = finished
         self.verdict = verdict
+
+    @property
+    def rows(self) -> List[Dict[str, Any]]:
+        """One row per user, in plan order (read from the report text when first asked for)."""
+        if self._rows is None:
+            self._rows = json.loads(self._text)["rows"]
+        return self._rows
 
     def to_json(self) -> str:
         """The report as the CLI writes it."""
@@ -110,18 +116,21 @@ def apply(
     resume: bool = False,
     verify: bool = False,
     batch_size: int = 20,
+    concurrency: int = 8,
 ) -> Report:
     """Applies exactly the plan, journaling every batch; ``resume=True`` continues the run the
-    journal records (after a crash or a kill)."""
-    text, verdict = _native.apply(
+    journal records (after a crash or a kill). ``batch_size`` PATCHes per ``$batch`` (1 to 20),
+    ``concurrency`` batches in flight (1 to 32); the client's pacing still holds the rate."""
+    text, verdict, counts, finished = _native.apply(
         client._native,
         os.fspath(plan_path),
         os.fspath(journal_path),
         resume=resume,
         verify=verify,
         batch_size=batch_size,
+        concurrency=concurrency,
     )
-    return Report(text, verdict)
+    return Report(text, verdict, counts, finished)
 
 
 def rollback(
@@ -132,14 +141,17 @@ def rollback(
     resume: bool = False,
     verify: bool = False,
     batch_size: int = 20,
+    concurrency: int = 8,
 ) -> Report:
-    """Restores what the apply journal changed; users changed since are skipped and reported."""
-    text, verdict = _native.rollback(
+    """Restores what the apply journal changed; users changed since are skipped and reported.
+    ``batch_size`` and ``concurrency`` as for :func:`apply`."""
+    text, verdict, counts, finished = _native.rollback(
         client._native,
         os.fspath(applied_journal_path),
         os.fspath(journal_path),
         resume=resume,
         verify=verify,
         batch_size=batch_size,
+        concurrency=concurrency,
     )
-    return Report(text, verdict)
+    return Report(text, verdict, counts, finished)

@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Args as ClapArgs;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use signin_prefs_bulk::apply::{Progress, RunOptions};
+use signin_prefs_bulk::apply::{MAX_BATCH, MAX_IN_FLIGHT, Progress, RunOptions};
 use signin_prefs_bulk::journal::{self, JournalKind, JournalState};
-use signin_prefs_bulk::plan::{Action, Plan, PlanOptions, make_plan};
+use signin_prefs_bulk::plan::{Action, Plan, PlanFile, PlanOptions, make_plan};
 use signin_prefs_bulk::report::{Report, Verdict};
 use signin_prefs_bulk::targets::{Target, check_user_key, parse_method_list, read_targets};
 use signin_prefs_client::Client;
@@ -74,12 +74,8 @@ pub(crate) struct ApplyArgs {
     /// Read every changed user back and record whether it holds the new values.
     #[arg(long)]
     verify: bool,
-    /// PATCHes per $batch (1 to 20).
-    #[arg(long, default_value_t = 20)]
-    batch_size: usize,
-    /// $batches in flight at once (the client's pacing still holds the overall rate).
-    #[arg(long, default_value_t = 4)]
-    concurrency: usize,
+    #[command(flatten)]
+    run: RunArgs,
     /// Output format of the report.
     #[arg(long, value_enum, default_value_t)]
     output: Output,
@@ -105,12 +101,39 @@ pub(crate) struct RollbackArgs {
     /// Read every restored user back.
     #[arg(long)]
     verify: bool,
+    #[command(flatten)]
+    run: RunArgs,
     /// Output format of the report.
     #[arg(long, value_enum, default_value_t)]
     output: Output,
     /// A config file (TOML) with the connection settings.
     #[arg(long)]
     config: Option<PathBuf>,
+}
+
+/// How `apply` and `rollback` send their batches.
+#[derive(Debug, ClapArgs)]
+pub(crate) struct RunArgs {
+    /// PATCHes per $batch (1 to 20).
+    #[arg(long, default_value_t = MAX_BATCH, value_parser = in_range(MAX_BATCH))]
+    batch_size: usize,
+    /// $batches in flight at once, 1 to 32 (the client's pacing still holds the overall rate).
+    #[arg(long, default_value_t = RunOptions::default().concurrency, value_parser = in_range(MAX_IN_FLIGHT))]
+    concurrency: usize,
+}
+
+impl RunArgs {
+    fn options(&self, verify: bool) -> RunOptions {
+        RunOptions {
+            verify,
+            batch_size: self.batch_size,
+            concurrency: self.concurrency,
+        }
+    }
+}
+
+fn in_range(max: usize) -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(1..=max as u64)
 }
 
 /// `signin-prefs report`.
@@ -280,24 +303,20 @@ pub(crate) fn apply(args: ApplyArgs) -> Result<i32, Error> {
         .journal
         .clone()
         .unwrap_or_else(|| with_suffix(&args.plan, ".journal.jsonl"));
-    let (plan, _) = Plan::read(&args.plan)?;
+    let plan = PlanFile::read(&args.plan)?;
     let client = Settings::load(args.config.as_deref())?.client()?;
-    let options = RunOptions {
-        verify: args.verify,
-        batch_size: args.batch_size,
-        concurrency: args.concurrency,
-    };
+    let options = args.run.options(args.verify);
     let bar = progress_bar();
-    let state = block_on(signin_prefs_bulk::apply::apply(
+    let state = block_on(signin_prefs_bulk::apply::apply_plan(
         &client,
-        &args.plan,
+        &plan,
         &journal_path,
         args.resume,
         &options,
         &mut |event| show(&bar, event),
     ))??;
     bar.finish_and_clear();
-    let report = Report::for_apply(&plan, &state);
+    let report = Report::for_apply(&plan.plan, &state);
     emit(&report, args.output, args.report.as_deref(), false)?;
     eprintln!("journal: {}", journal_path.display());
     Ok(exit_code(&report))
@@ -309,10 +328,7 @@ pub(crate) fn rollback(args: RollbackArgs) -> Result<i32, Error> {
         .clone()
         .unwrap_or_else(|| with_suffix(&args.applied, ".rollback.jsonl"));
     let client = Settings::load(args.config.as_deref())?.client()?;
-    let options = RunOptions {
-        verify: args.verify,
-        ..RunOptions::default()
-    };
+    let options = args.run.options(args.verify);
     let bar = progress_bar();
     let state = block_on(signin_prefs_bulk::apply::rollback(
         &client,
