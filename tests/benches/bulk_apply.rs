@@ -85,14 +85,22 @@ impl Drop for Emulator {
     }
 }
 
-/// A process's user + system CPU time, from `/proc/PID/stat` (in USER_HZ ticks).
+/// The CPU time of a process's live threads, from `/proc/PID/task/*/schedstat` (nanoseconds; the
+/// clock-tick figures of `/proc/PID/stat` are too coarse for a run of a fraction of a second).
 fn cpu_seconds(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
-    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-    ticks / 100.0
+    let mut nanos = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let path = task.unwrap().path().join("schedstat");
+        if let Ok(text) = std::fs::read_to_string(path) {
+            nanos += text
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap();
+        }
+    }
+    nanos as f64 / 1e9
 }
 
 async fn run(

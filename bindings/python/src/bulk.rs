@@ -29,17 +29,37 @@ fn verdict_name(verdict: Verdict) -> &'static str {
     }
 }
 
-/// The report as JSON text, the verdict, the counts per outcome and whether the run finished: the
-/// Python side reads the rows from the text only when asked (a large run has many).
-type RunSummary = (String, &'static str, BTreeMap<String, usize>, bool);
+/// A run's report, kept native: the rows of a large run become Python objects (or JSON text) only
+/// when asked for.
+#[pyclass(module = "signin_prefs._native", frozen)]
+pub(crate) struct NativeReport {
+    report: Report,
+}
 
-fn summary(report: &Report) -> RunSummary {
-    (
-        report.to_json(),
-        verdict_name(report.verdict()),
-        report.counts.clone(),
-        report.finished,
-    )
+#[pymethods]
+impl NativeReport {
+    /// `"success"`, `"partial"` or `"nothingDone"`.
+    #[getter]
+    fn verdict(&self) -> &'static str {
+        verdict_name(self.report.verdict())
+    }
+
+    /// Rows per outcome.
+    #[getter]
+    fn counts(&self) -> BTreeMap<String, usize> {
+        self.report.counts.clone()
+    }
+
+    /// Whether the run reached its end.
+    #[getter]
+    fn finished(&self) -> bool {
+        self.report.finished
+    }
+
+    /// The report as the CLI writes it (`--output json`).
+    fn to_json(&self) -> String {
+        self.report.to_json()
+    }
 }
 
 fn run_options(
@@ -110,8 +130,7 @@ pub(crate) fn plan(
 }
 
 /// Applies the plan at `plan_path`, journaling to `journal_path` (with `resume`, continues the run
-/// that journal records). Returns the report as JSON text, the verdict, the counts per outcome and
-/// whether the run finished.
+/// that journal records). Returns the report.
 #[pyfunction]
 #[pyo3(signature = (client, plan_path, journal_path, *, resume=false, verify=false, batch_size=20, concurrency=8))]
 #[allow(clippy::too_many_arguments)] // one per Python keyword argument
@@ -124,7 +143,7 @@ pub(crate) fn apply(
     verify: bool,
     batch_size: usize,
     concurrency: usize,
-) -> PyResult<RunSummary> {
+) -> PyResult<NativeReport> {
     let options = run_options(py, verify, batch_size, concurrency)?;
     let outcome = py.detach(|| {
         let plan = PlanFile::read(&plan_path)?;
@@ -139,7 +158,7 @@ pub(crate) fn apply(
         Ok::<Report, signin_prefs_bulk::Error>(Report::for_apply(&plan.plan, &journal))
     });
     match outcome {
-        Ok(report) => Ok(summary(&report)),
+        Ok(report) => Ok(NativeReport { report }),
         Err(error) => Err(errors::bulk_error(py, &error)),
     }
 }
@@ -158,7 +177,7 @@ pub(crate) fn rollback(
     verify: bool,
     batch_size: usize,
     concurrency: usize,
-) -> PyResult<RunSummary> {
+) -> PyResult<NativeReport> {
     let options = run_options(py, verify, batch_size, concurrency)?;
     let outcome = py.detach(|| {
         let journal = pyo3_async_runtimes::tokio::get_runtime().block_on(engine::rollback(
@@ -172,7 +191,7 @@ pub(crate) fn rollback(
         Ok::<Report, signin_prefs_bulk::Error>(Report::for_rollback(&journal))
     });
     match outcome {
-        Ok(report) => Ok(summary(&report)),
+        Ok(report) => Ok(NativeReport { report }),
         Err(error) => Err(errors::bulk_error(py, &error)),
     }
 }

@@ -4,7 +4,7 @@
 //! for the change record, and apply exactly it. Loading a plan checks it again, so a plan edited by
 //! hand into inconsistency is refused before anything is sent.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -474,8 +474,8 @@ impl Plan {
                 self.format
             ));
         }
-        let mut seen = BTreeSet::new();
-        let excluded: BTreeSet<String> = self
+        let mut seen = HashSet::with_capacity(self.entries.len());
+        let excluded: HashSet<String> = self
             .request
             .exclude
             .iter()
@@ -483,10 +483,12 @@ impl Plan {
             .collect();
         for (index, entry) in self.entries.iter().enumerate() {
             let at = || format!("entry {} ({})", index + 1, entry.user);
-            if !seen.insert(entry.user.to_lowercase()) {
+            let key = entry.user.to_lowercase();
+            let on_exclude_list = excluded.contains(&key);
+            if !seen.insert(key) {
                 return Err(format!("{}: the user appears twice", at()));
             }
-            if excluded.contains(&entry.user.to_lowercase()) && entry.action != Action::Excluded {
+            if on_exclude_list && entry.action != Action::Excluded {
                 return Err(format!(
                     "{}: the user is on the exclude list but the action is {:?}",
                     at(),

@@ -43,8 +43,9 @@ struct BatchRequestItem {
     url: String,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     headers: BTreeMap<String, String>,
+    /// The operation's JSON body as it serialized it: checked, not parsed into a tree and back.
     #[serde(skip_serializing_if = "Option::is_none")]
-    body: Option<serde_json::Value>,
+    body: Option<Box<serde_json::value::RawValue>>,
 }
 
 #[derive(Deserialize)]
@@ -352,13 +353,15 @@ fn batch_item(index: usize, request: &GraphRequest) -> Result<BatchRequestItem, 
         })
         .collect();
     let body = match &request.body {
-        Some(bytes) => Some(serde_json::from_slice(bytes).map_err(|cause| {
-            Error::new(
-                ErrorKind::InvalidRequest,
-                "a batch item's body must be JSON",
-            )
-            .with_cause(cause)
-        })?),
+        Some(bytes) => Some(
+            serde_json::from_slice::<Box<serde_json::value::RawValue>>(bytes).map_err(|cause| {
+                Error::new(
+                    ErrorKind::InvalidRequest,
+                    "a batch item's body must be JSON",
+                )
+                .with_cause(cause)
+            })?,
+        ),
         None => None,
     };
     Ok(BatchRequestItem {

@@ -5,6 +5,7 @@ from typing import Any, Dict, List, Optional, Tuple, final
 __all__ = [
     "NativeClient",
     "NativeEmulator",
+    "NativeReport",
     "USER_DEFAULT_AUTHENTICATION_METHOD_TYPE_MEMBERS",
     "__version__",
     "apply",
@@ -35,6 +36,16 @@ class NativeClient:
     def update(self, user: str, patch_json: str) -> None: ...
     def get_async(self, user: str) -> Any: ...
     def update_async(self, user: str, patch_json: str) -> Any: ...
+
+@final
+class NativeReport:
+    @property
+    def verdict(self) -> str: ...
+    @property
+    def counts(self) -> Dict[str, int]: ...
+    @property
+    def finished(self) -> bool: ...
+    def to_json(self) -> str: ...
 
 @final
 class NativeEmulator:
@@ -101,7 +112,7 @@ def apply(
     verify: bool = False,
     batch_size: int = 20,
     concurrency: int = 8,
-) -> Tuple[str, str, Dict[str, int], bool]: ...
+) -> NativeReport: ...
 def rollback(
     client: NativeClient,
     applied_journal_path: str,
@@ -111,4 +122,4 @@ def rollback(
     verify: bool = False,
     batch_size: int = 20,
     concurrency: int = 8,
-) -> Tuple[str, str, Dict[str, int], bool]: ...
+) -> NativeReport: ...

@@ -57,23 +57,23 @@ class Report:
     ``outcome``, ``verified``, ``detail``, ``requestId``), counts per outcome, and a verdict
     (``"success"``, ``"partial"``, ``"nothingDone"``)."""
 
-    def __init__(self, text: str, verdict: str, counts: Dict[str, int], finished: bool) -> None:
-        self._text = text
+    def __init__(self, native: _native.NativeReport) -> None:
+        self._native = native
         self._rows: Optional[List[Dict[str, Any]]] = None
-        self.counts = counts
-        self.finished = finished
-        self.verdict = verdict
+        self.counts: Dict[str, int] = native.counts
+        self.finished: bool = native.finished
+        self.verdict: str = native.verdict
 
     @property
     def rows(self) -> List[Dict[str, Any]]:
-        """One row per user, in plan order (read from the report text when first asked for)."""
+        """One row per user, in plan order (built when first asked for: a large run has many)."""
         if self._rows is None:
-            self._rows = json.loads(self._text)["rows"]
+            self._rows = json.loads(self._native.to_json())["rows"]
         return self._rows
 
     def to_json(self) -> str:
         """The report as the CLI writes it."""
-        return self._text
+        return self._native.to_json()
 
     def __repr__(self) -> str:
         return f"Report(verdict={self.verdict!r}, counts={self.counts!r}, finished={self.finished!r})"
@@ -121,7 +121,7 @@ def apply(
     """Applies exactly the plan, journaling every batch; ``resume=True`` continues the run the
     journal records (after a crash or a kill). ``batch_size`` PATCHes per ``$batch`` (1 to 20),
     ``concurrency`` batches in flight (1 to 32); the client's pacing still holds the rate."""
-    text, verdict, counts, finished = _native.apply(
+    report = _native.apply(
         client._native,
         os.fspath(plan_path),
         os.fspath(journal_path),
@@ -130,7 +130,7 @@ def apply(
         batch_size=batch_size,
         concurrency=concurrency,
     )
-    return Report(text, verdict, counts, finished)
+    return Report(report)
 
 
 def rollback(
@@ -145,7 +145,7 @@ def rollback(
 ) -> Report:
     """Restores what the apply journal changed; users changed since are skipped and reported.
     ``batch_size`` and ``concurrency`` as for :func:`apply`."""
-    text, verdict, counts, finished = _native.rollback(
+    report = _native.rollback(
         client._native,
         os.fspath(applied_journal_path),
         os.fspath(journal_path),
@@ -154,4 +154,4 @@ def rollback(
         batch_size=batch_size,
         concurrency=concurrency,
     )
-    return Report(text, verdict, counts, finished)
+    return Report(report)
