@@ -9,8 +9,8 @@ Run with a Python that has the release wheel installed (see BENCHMARKS.md for th
 Measures: wheel and installed size; `import` time in fresh interpreters (wall minus a bare
 interpreter, and `-X importtime`'s cumulative figure); PATCHes per second from Python at
 concurrency 32 (our AsyncClient; the SDK's stock client, 32 coroutines); a bulk change of every
-user (our `bulk.apply` of a plan, journal included; the SDK's best of `$batch`-of-20 and single
-PATCHes at concurrency 32). The emulator runs in a process of its own (started from Python with
+user (our `bulk.apply` of a plan, journal included, median of --runs; the SDK's best of
+`$batch`-of-20 with 8 in flight, median of --runs, and single PATCHes at concurrency 32). The emulator runs in a process of its own (started from Python with
 `signin_prefs.testing.Emulator`), throttling off, and serves both clients.
 """
 
@@ -108,24 +108,30 @@ async def our_updates(base_url: str, token: str, users: List[str], n: int, conc:
     return {"median_ops_per_s": round(statistics.median(rates), 1), "runs": [round(r, 1) for r in rates]}
 
 
-def our_bulk(base_url: str, token: str, users: List[str], work: Path) -> Dict[str, Any]:
+def our_bulk(base_url: str, token: str, users: List[str], work: Path, runs: int) -> Dict[str, Any]:
     import signin_prefs
     from signin_prefs import bulk
 
     client = signin_prefs.Client(token=token, base_url=base_url)
     targets = work / "targets.csv"
     targets.write_text("user\n" + "\n".join(users) + "\n")
-    # Untimed: every user to False, so the timed plan changes every user.
-    bulk.plan(client, targets, work / "reset.json", system_preferred=False)
-    bulk.apply(client, work / "reset.json", work / "reset.journal")
-    t0 = time.perf_counter()
-    plan = bulk.plan(client, targets, work / "plan.json", system_preferred=True)
-    plan_secs = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    report = bulk.apply(client, work / "plan.json", work / "apply.journal")
-    apply_secs = time.perf_counter() - t0
-    return {"users": len(users), "changes": plan.summary["change"], "plan_secs": round(plan_secs, 2),
-            "apply_secs": round(apply_secs, 2), "verdict": report.verdict, "counts": report.counts}
+    plan_runs: List[float] = []
+    apply_runs: List[float] = []
+    for run in range(runs):
+        # Untimed: every user to False, so the timed plan changes every user.
+        bulk.plan(client, targets, work / f"reset{run}.json", system_preferred=False)
+        bulk.apply(client, work / f"reset{run}.json", work / f"reset{run}.journal")
+        t0 = time.perf_counter()
+        plan = bulk.plan(client, targets, work / f"plan{run}.json", system_preferred=True)
+        plan_runs.append(time.perf_counter() - t0)
+        assert plan.summary["change"] == len(users)
+        t0 = time.perf_counter()
+        report = bulk.apply(client, work / f"plan{run}.json", work / f"apply{run}.journal")
+        apply_runs.append(time.perf_counter() - t0)
+        assert report.verdict == "success" and report.counts == {"applied": len(users)}
+    return {"users": len(users), "changes": len(users), "plan_secs": round(statistics.median(plan_runs), 3),
+            "apply_secs": round(statistics.median(apply_runs), 3),
+            "apply_runs": [round(r, 3) for r in apply_runs], "verdict": report.verdict}
 
 
 def peer(python: str, args: argparse.Namespace, workload: str, base_url: str, token: str,
@@ -176,8 +182,9 @@ def main() -> None:
             }
             print(json.dumps(results["updates_c32"]), flush=True)
             results["bulk"] = {
-                "ours": our_bulk(base_url, token, users, work),
-                "peer": peer(peer_python, args, "bulk", base_url, token, users_file, ["--conc", "8"]),
+                "ours": our_bulk(base_url, token, users, work, args.runs),
+                "peer": peer(peer_python, args, "bulk", base_url, token, users_file,
+                             ["--conc", "8", "--runs", str(args.runs)]),
             }
             print(json.dumps(results["bulk"]), flush=True)
         finally:

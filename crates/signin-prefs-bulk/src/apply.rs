@@ -4,9 +4,10 @@
 //! in `$batch`es through the client's shared pacing, journaling intents before sending and outcomes
 //! after. Apply takes its work from a plan; rollback from an apply journal, reversed.
 //!
-//! A window of batches is in flight: as one answers, the next goes out. Intents are journaled a
-//! window ahead in one fsync; the outcomes that arrived meanwhile ride along with it. A user whose
-//! outcome had not reached the disk when the process died is in doubt, and is read back on resume.
+//! A window of batches is in flight: as one answers, the next goes out. Intents are journaled
+//! ahead, in the background, two windows of batches per write and fsync; the outcomes that arrived
+//! meanwhile ride along. A user whose outcome had not reached the disk when the process died is in
+//! doubt, and is read back on resume.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::path::Path;
@@ -37,9 +38,9 @@ pub struct RunOptions {
     /// PATCHes per `$batch`, 1 to 20.
     pub batch_size: usize,
     /// `$batch`es in flight at once (1 to [`MAX_IN_FLIGHT`]). As one answers, the next is sent.
-    /// Intents are journaled a window of this many batches at a time, with the outcomes that came
-    /// back meanwhile: one fsync per window, not per batch. The client's shared pacing still holds
-    /// the overall rate.
+    /// Intents are journaled twice this many batches at a time, ahead and in the background, with
+    /// the outcomes that came back meanwhile: one fsync per two windows, not per batch. The
+    /// client's shared pacing still holds the overall rate.
     pub concurrency: usize,
 }
 
@@ -364,30 +365,47 @@ async fn execute(
 
     let total = pending.len();
     let window = options.concurrency.clamp(1, MAX_IN_FLIGHT);
-    let mut batches = pending.chunks(batch_size);
-    // Batches whose intents are on disk and that may be sent.
+    let mut chunks = pending.chunks(batch_size);
+    // Batches whose intents are on disk, ready to send.
     let mut journaled: VecDeque<ReadyBatch<'_>> = VecDeque::new();
     // Outcomes that came back and are not on disk yet: they ride along with the next intents'
     // fsync (or the last one). Until then their users count as in doubt, and a resume reads them
     // back, so deferring them costs a crash some reads but never a lost or repeated user.
     let mut unwritten: Vec<Record> = Vec::new();
+    // The journal is written on the blocking pool, up to two windows of batches ahead (one write,
+    // one fsync for each two windows), so that writing and fsyncing overlap with the batches on the
+    // wire instead of stalling them. The writer is handed to the write and back: `writer` is `None`
+    // while `writing` holds the write under way and the batches it makes ready.
+    let ahead = 2 * window;
+    let mut writer = Some(writer);
+    let mut writing: Option<(JournalWrite, Vec<ReadyBatch<'_>>)> = None;
     let mut in_flight = FuturesUnordered::new();
     let mut finished = 0;
     loop {
-        while in_flight.len() < window {
-            if journaled.is_empty() {
-                // Journal the next window of batches in one write and one fsync.
-                let mut records = std::mem::take(&mut unwritten);
-                for chunk in batches.by_ref().take(window) {
+        if journaled.len() < ahead
+            && let Some(mut idle) = writer.take()
+        {
+            let mut records = std::mem::take(&mut unwritten);
+            let batches: Vec<ReadyBatch<'_>> = chunks
+                .by_ref()
+                .take(ahead)
+                .map(|chunk| {
                     batch_number += 1;
-                    journaled.push_back(prepare(batch_number, chunk, &mut records));
-                }
-                if journaled.is_empty() {
-                    unwritten = records;
-                    break;
-                }
-                writer.append(&records)?;
+                    prepare(batch_number, chunk, &mut records)
+                })
+                .collect();
+            if batches.is_empty() {
+                unwritten = records;
+                writer = Some(idle);
+            } else {
+                let write = tokio::task::spawn_blocking(move || {
+                    let written = idle.append(&records);
+                    (idle, written)
+                });
+                writing = Some((write, batches));
             }
+        }
+        while in_flight.len() < window {
             let Some(ready) = journaled.pop_front() else {
                 break;
             };
@@ -396,26 +414,49 @@ async fn execute(
                 (ready, results)
             });
         }
-        let Some((ready, results)) = in_flight.next().await else {
-            break;
-        };
-        for (item, result) in ready.sent.iter().zip(results) {
-            unwritten.push(match result.result {
-                Ok(_) => item.outcome(ready.number, Status::Applied, None, None),
-                Err(error) => item.outcome(
-                    ready.number,
-                    Status::Failed,
-                    Some(error.to_string()),
-                    error.request_id().map(str::to_owned),
-                ),
-            });
+        tokio::select! {
+            Some((ready, results)) = in_flight.next(), if !in_flight.is_empty() => {
+                for (item, result) in ready.sent.iter().zip(results) {
+                    unwritten.push(match result.result {
+                        Ok(_) => item.outcome(ready.number, Status::Applied, None, None),
+                        Err(error) => item.outcome(
+                            ready.number,
+                            Status::Failed,
+                            Some(error.to_string()),
+                            error.request_id().map(str::to_owned),
+                        ),
+                    });
+                }
+                finished += ready.users;
+                progress(Progress::Batch {
+                    done: finished,
+                    pending: total,
+                });
+            }
+            joined = async {
+                match &mut writing {
+                    Some((write, _)) => write.await,
+                    None => std::future::pending().await,
+                }
+            }, if writing.is_some() => {
+                let (idle, written) = joined.map_err(|stopped| {
+                    Error::io(journal_path, std::io::Error::other(stopped))
+                })?;
+                writer = Some(idle);
+                written?;
+                if let Some((_, batches)) = writing.take() {
+                    journaled.extend(batches);
+                }
+            }
+            else => break,
         }
-        finished += ready.users;
-        progress(Progress::Batch {
-            done: finished,
-            pending: total,
-        });
     }
+    let Some(mut writer) = writer else {
+        return Err(Error::io(
+            journal_path,
+            std::io::Error::other("the journal writer did not come back"),
+        ));
+    };
     writer.append(&unwritten)?;
 
     if options.verify {
@@ -452,6 +493,9 @@ async fn execute(
     writer.append(&[Record::Finished { at: now() }])?;
     Ok(writer.into_state())
 }
+
+/// A journal append under way on the blocking pool; it hands the writer back.
+type JournalWrite = tokio::task::JoinHandle<(JournalWriter, Result<(), Error>)>;
 
 /// A batch whose intents are journaled: what to send, and for whom.
 struct ReadyBatch<'a> {

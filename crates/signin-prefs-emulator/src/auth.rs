@@ -4,7 +4,7 @@
 //! Graph token, so nothing is gained by signing JWTs.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
@@ -131,7 +131,9 @@ pub(crate) fn now_unix() -> u64 {
 #[derive(Debug, Default)]
 pub(crate) struct TokenStore {
     apps: RwLock<Vec<AppRegistration>>,
-    tokens: RwLock<HashMap<String, TokenClaims>>,
+    /// Shared, so that validating a token (once per request and per `$batch` item) copies a
+    /// pointer, not the claims.
+    tokens: RwLock<HashMap<String, Arc<TokenClaims>>>,
 }
 
 impl TokenStore {
@@ -195,7 +197,7 @@ impl TokenStore {
             rand::random::<u64>()
         );
         if let Ok(mut tokens) = self.tokens.write() {
-            tokens.insert(token.clone(), claims);
+            tokens.insert(token.clone(), Arc::new(claims));
         }
         token
     }
@@ -204,7 +206,7 @@ impl TokenStore {
     pub(crate) fn validate(
         &self,
         authorization: Option<&str>,
-    ) -> Result<TokenClaims, TokenRejection> {
+    ) -> Result<Arc<TokenClaims>, TokenRejection> {
         let value = authorization.map(str::trim).unwrap_or_default();
         // "Bearer " arrives as "Bearer": trailing whitespace does not survive HTTP.
         if value.is_empty() || value.eq_ignore_ascii_case("bearer") {

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{OnceLock, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use http::{HeaderMap, Method, StatusCode};
 use percent_encoding::percent_decode_str;
@@ -397,7 +397,7 @@ impl Service {
             }
         };
         let claims = self.tokens.validate(authorization);
-        let resolved = self.resolve(user, claims.as_ref().ok());
+        let resolved = self.resolve(user, claims.as_deref().ok());
 
         let keys: Vec<&str> = match &resolved {
             Resolved::Found { id, upn, .. } => vec![id.as_str(), upn.as_str()],
@@ -499,7 +499,7 @@ impl Service {
         version: Version,
         resource: Resource,
         request: &GraphRequest<'_>,
-        claims: Result<TokenClaims, TokenRejection>,
+        claims: Result<Arc<TokenClaims>, TokenRejection>,
         resolved: Resolved,
         access: Access,
         correlation: &Correlation,
