@@ -12,6 +12,7 @@ pub mod apply;
 mod error;
 mod files;
 pub mod journal;
+mod layout;
 pub mod plan;
 pub mod report;
 pub mod state;

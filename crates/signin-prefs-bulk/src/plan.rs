@@ -440,9 +440,7 @@ impl PlanFile {
 impl Plan {
     /// The plan as written to its file: pretty JSON with a final newline.
     pub fn to_json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
-        text.push('\n');
-        text
+        crate::layout::to_text(self).unwrap_or_default()
     }
 
     /// Writes the plan (owner-only permissions: it names users and their MFA setup).

@@ -147,9 +147,7 @@ impl Report {
 
     /// Pretty JSON.
     pub fn to_json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
-        text.push('\n');
-        text
+        crate::layout::to_text(self).unwrap_or_default()
     }
 
     /// CSV, one row per user.

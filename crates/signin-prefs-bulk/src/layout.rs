@@ -1,0 +1,168 @@
+//! The JSON layout of plan and report files: indented down to their lists, one entry per line.
+//!
+//! A plan or report of 10,000 users is read by people (who `grep` for a user and see the whole
+//! entry on one line, and diff two plans line by line) and by programs (for whom the file is half
+//! the size of a fully indented one, and parses in half the time).
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
+
+/// Containers at this depth or shallower are indented: the document and its lists.
+const INDENTED_DEPTH: usize = 2;
+
+/// `value` as JSON text in the layout, ending with a newline.
+pub(crate) fn to_text<T: Serialize>(value: &T) -> Result<String, serde_json::Error> {
+    let mut bytes = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(
+        &mut bytes,
+        EntryPerLine {
+            depth: 0,
+            indented: PrettyFormatter::new(),
+        },
+    );
+    value.serialize(&mut serializer)?;
+    bytes.push(b'\n');
+    // serde_json writes UTF-8 only.
+    String::from_utf8(bytes).map_err(|error| serde::ser::Error::custom(error.utf8_error()))
+}
+
+/// Indents like [`PrettyFormatter`] down to [`INDENTED_DEPTH`], and writes anything deeper as
+/// [`CompactFormatter`] does.
+struct EntryPerLine {
+    /// Containers open around the next token.
+    depth: usize,
+    indented: PrettyFormatter<'static>,
+}
+
+impl EntryPerLine {
+    fn is_indented(&self) -> bool {
+        self.depth <= INDENTED_DEPTH
+    }
+}
+
+impl Formatter for EntryPerLine {
+    fn begin_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        if self.is_indented() {
+            self.indented.begin_array(writer)
+        } else {
+            CompactFormatter.begin_array(writer)
+        }
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        let written = if self.is_indented() {
+            self.indented.end_array(writer)
+        } else {
+            CompactFormatter.end_array(writer)
+        };
+        self.depth -= 1;
+        written
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        if self.is_indented() {
+            self.indented.begin_array_value(writer, first)
+        } else {
+            CompactFormatter.begin_array_value(writer, first)
+        }
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        if self.is_indented() {
+            self.indented.end_array_value(writer)
+        } else {
+            CompactFormatter.end_array_value(writer)
+        }
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        if self.is_indented() {
+            self.indented.begin_object(writer)
+        } else {
+            CompactFormatter.begin_object(writer)
+        }
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        let written = if self.is_indented() {
+            self.indented.end_object(writer)
+        } else {
+            CompactFormatter.end_object(writer)
+        };
+        self.depth -= 1;
+        written
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        if self.is_indented() {
+            self.indented.begin_object_key(writer, first)
+        } else {
+            CompactFormatter.begin_object_key(writer, first)
+        }
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        if self.is_indented() {
+            self.indented.begin_object_value(writer)
+        } else {
+            CompactFormatter.begin_object_value(writer)
+        }
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        if self.is_indented() {
+            self.indented.end_object_value(writer)
+        } else {
+            CompactFormatter.end_object_value(writer)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::to_text;
+
+    #[test]
+    fn lists_are_indented_and_their_entries_are_one_line_each() {
+        let document = json!({
+            "format": 1,
+            "request": {"methods": ["oath", "push"], "exclude": []},
+            "entries": [
+                {"user": "a@contoso.com", "current": {"method": "sms"}, "registered": ["password"]},
+                {"user": "b@contoso.com", "current": {"method": null}, "registered": []}
+            ],
+            "empty": []
+        });
+        let text = to_text(&document).unwrap();
+        let expected = r#"{
+  "empty": [],
+  "entries": [
+    {"current":{"method":"sms"},"registered":["password"],"user":"a@contoso.com"},
+    {"current":{"method":null},"registered":[],"user":"b@contoso.com"}
+  ],
+  "format": 1,
+  "request": {
+    "exclude": [],
+    "methods": ["oath","push"]
+  }
+}
+"#;
+        assert_eq!(text, expected);
+        let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed, document);
+    }
+}
