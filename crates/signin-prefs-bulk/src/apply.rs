@@ -359,7 +359,7 @@ async fn execute(
                 settled.insert(item.user.clone());
             }
         }
-        writer.append(&records)?;
+        writer.append(records)?;
         pending.retain(|item| !settled.contains(&item.user));
     }
 
@@ -399,7 +399,7 @@ async fn execute(
                 writer = Some(idle);
             } else {
                 let write = tokio::task::spawn_blocking(move || {
-                    let written = idle.append(&records);
+                    let written = idle.append(records);
                     (idle, written)
                 });
                 writing = Some((write, batches));
@@ -457,7 +457,7 @@ async fn execute(
             std::io::Error::other("the journal writer did not come back"),
         ));
     };
-    writer.append(&unwritten)?;
+    writer.append(unwritten)?;
 
     if options.verify {
         let state = writer.state();
@@ -488,9 +488,9 @@ async fn execute(
                 });
             }
         }
-        writer.append(&records)?;
+        writer.append(records)?;
     }
-    writer.append(&[Record::Finished { at: now() }])?;
+    writer.append(vec![Record::Finished { at: now() }])?;
     Ok(writer.into_state())
 }
 

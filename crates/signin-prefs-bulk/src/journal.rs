@@ -13,6 +13,7 @@
 //! the journal's state in hand without reading its file again.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -205,7 +206,7 @@ impl JournalState {
     }
 
     /// Folds one more record in, refusing what no run writes.
-    fn fold(&mut self, record: &Record) -> Result<(), String> {
+    fn fold(&mut self, record: Record) -> Result<(), String> {
         match record {
             Record::Header { .. } => return Err("a second header".into()),
             Record::Resumed { .. } => self.finished = false,
@@ -216,9 +217,9 @@ impl JournalState {
                 before,
                 after,
             } => {
-                self.batches = self.batches.max(*batch);
+                self.batches = self.batches.max(batch);
                 *self.entry_mut(user) = UserEntry {
-                    attempt: Some((before.clone(), after.clone())),
+                    attempt: Some((before, after)),
                     outcome: None,
                     verified: None,
                 };
@@ -230,24 +231,30 @@ impl JournalState {
                 request_id,
                 ..
             } => {
-                let entry = self.entry_mut(user);
-                if entry.attempt.is_none() {
+                if self
+                    .entries
+                    .get(&user)
+                    .is_none_or(|entry| entry.attempt.is_none())
+                {
                     return Err(format!("an outcome for {user} without an attempt"));
                 }
-                entry.outcome = Some((*status, detail.clone(), request_id.clone()));
+                self.entry_mut(user).outcome = Some((status, detail, request_id));
             }
             Record::Verified { user, ok, observed } => {
-                self.entry_mut(user).verified = Some((*ok, observed.clone()));
+                self.entry_mut(user).verified = Some((ok, observed));
             }
         }
         Ok(())
     }
 
-    fn entry_mut(&mut self, user: &str) -> &mut UserEntry {
-        if !self.entries.contains_key(user) {
-            self.order.push(user.to_owned());
+    fn entry_mut(&mut self, user: String) -> &mut UserEntry {
+        match self.entries.entry(user) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => {
+                self.order.push(entry.key().clone());
+                entry.insert(UserEntry::default())
+            }
         }
-        self.entries.entry(user.to_owned()).or_default()
     }
 
     /// The folded entry of `user`.
@@ -295,7 +302,7 @@ pub fn read(path: &Path) -> Result<JournalState, Error> {
                 );
             }
             Some(state) => state
-                .fold(&record)
+                .fold(record)
                 .map_err(|message| damaged(line_number, message))?,
         }
         offset += end + 1;
@@ -334,7 +341,8 @@ impl JournalWriter {
             file,
             state,
         };
-        writer.write(&[header])?;
+        let text = writer.serialize(std::slice::from_ref(&header))?;
+        writer.write(&text, 1)?;
         Ok(writer)
     }
 
@@ -352,38 +360,44 @@ impl JournalWriter {
             file,
             state,
         };
-        writer.append(&[Record::Resumed { at: now() }])?;
+        writer.append(vec![Record::Resumed { at: now() }])?;
         Ok(writer)
     }
 
     /// Appends records and fsyncs: when this returns, they survive a crash. A record the reader
     /// would refuse is refused here, before anything is written; the run then stops, as the
     /// state may already hold the records before it.
-    pub(crate) fn append(&mut self, records: &[Record]) -> Result<(), Error> {
-        for (offset, record) in records.iter().enumerate() {
+    pub(crate) fn append(&mut self, records: Vec<Record>) -> Result<(), Error> {
+        let text = self.serialize(&records)?;
+        let count = records.len();
+        for (offset, record) in records.into_iter().enumerate() {
             self.state.fold(record).map_err(|message| Error::Journal {
                 path: self.path.clone(),
                 line: self.state.lines + offset + 1,
                 message,
             })?;
         }
-        self.write(records)
+        self.write(&text, count)
     }
 
-    fn write(&mut self, records: &[Record]) -> Result<(), Error> {
+    fn serialize(&self, records: &[Record]) -> Result<Vec<u8>, Error> {
         let mut text = Vec::new();
         for record in records {
             serde_json::to_writer(&mut text, record)
                 .map_err(|error| Error::io(&self.path, std::io::Error::other(error)))?;
             text.push(b'\n');
         }
+        Ok(text)
+    }
+
+    fn write(&mut self, text: &[u8], lines: usize) -> Result<(), Error> {
         self.file
-            .write_all(&text)
+            .write_all(text)
             .map_err(|source| Error::io(&self.path, source))?;
         self.file
             .sync_data()
             .map_err(|source| Error::io(&self.path, source))?;
-        self.state.lines += records.len();
+        self.state.lines += lines;
         self.state.intact_len += text.len() as u64;
         Ok(())
     }
@@ -501,9 +515,9 @@ mod tests {
                     Step::Append(records) => {
                         // Whether the reader accepts these records after what is on disk.
                         let mut probe = writer.state().clone();
-                        let valid = records.iter().all(|record| probe.fold(record).is_ok());
+                        let valid = records.iter().all(|record| probe.fold(record.clone()).is_ok());
                         let before = std::fs::read(&path).unwrap();
-                        match writer.append(&records) {
+                        match writer.append(records) {
                             Ok(()) => prop_assert!(valid),
                             Err(error) => {
                                 prop_assert!(!valid);
