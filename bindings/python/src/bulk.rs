@@ -152,7 +152,9 @@ pub(crate) fn apply(
         let journal =
             engine::apply_plan(&client, &plan, &journal_path, resume, &options, &mut |_| {})
                 .await?;
-        Ok(Report::for_apply(&plan.plan, &journal))
+        let report = Report::for_apply(&plan.plan, &journal);
+        free_later((plan, journal));
+        Ok(report)
     })
 }
 
@@ -183,8 +185,16 @@ pub(crate) fn rollback(
             &mut |_| {},
         )
         .await?;
-        Ok(Report::for_rollback(&journal))
+        let report = Report::for_rollback(&journal);
+        free_later(journal);
+        Ok(report)
     })
+}
+
+/// Frees a large run's plan and journal state on the blocking pool: tens of thousands of small
+/// allocations, which the caller need not wait for.
+fn free_later<T: Send + 'static>(value: T) {
+    drop(tokio::task::spawn_blocking(move || drop(value)));
 }
 
 /// Runs a whole apply or rollback as one task on the runtime's workers, with the GIL released. The

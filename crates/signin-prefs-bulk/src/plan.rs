@@ -57,6 +57,28 @@ pub enum Action {
     Excluded,
 }
 
+impl Action {
+    /// Every action.
+    pub const ALL: [Action; 5] = [
+        Action::Change,
+        Action::AlreadyCompliant,
+        Action::Ineligible,
+        Action::Error,
+        Action::Excluded,
+    ];
+
+    /// The name a plan file gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Change => "change",
+            Action::AlreadyCompliant => "alreadyCompliant",
+            Action::Ineligible => "ineligible",
+            Action::Error => "error",
+            Action::Excluded => "excluded",
+        }
+    }
+}
+
 /// One user of a plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -453,7 +475,12 @@ impl Plan {
     /// Reads and checks a plan file; returns it with the sha256 of its bytes.
     pub fn read(path: &Path) -> Result<(Plan, String), Error> {
         let bytes = std::fs::read(path).map_err(|source| Error::io(path, source))?;
-        let plan: Plan = serde_json::from_slice(&bytes).map_err(|error| Error::Plan {
+        // Hashing a large plan takes a tenth of parsing it: done alongside, on another thread.
+        let (parsed, hashed) = std::thread::scope(|scope| {
+            let hashing = scope.spawn(|| sha256(&bytes));
+            (serde_json::from_slice::<Plan>(&bytes), hashing.join())
+        });
+        let plan = parsed.map_err(|error| Error::Plan {
             path: path.to_owned(),
             message: format!("not a plan file: {error}"),
         })?;
@@ -461,7 +488,8 @@ impl Plan {
             path: path.to_owned(),
             message,
         })?;
-        Ok((plan, sha256(&bytes)))
+        let sha = hashed.unwrap_or_else(|_| sha256(&bytes));
+        Ok((plan, sha))
     }
 
     /// The checks a plan must pass before it is applied; the message names the entry.
@@ -580,4 +608,19 @@ pub fn sha256(bytes: &[u8]) -> String {
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Action;
+
+    #[test]
+    fn an_actions_name_is_the_one_the_plan_file_gives_it() {
+        for action in Action::ALL {
+            assert_eq!(
+                serde_json::to_value(action).unwrap(),
+                serde_json::Value::from(action.name())
+            );
+        }
+    }
 }

@@ -63,13 +63,9 @@ impl Report {
             .entries
             .iter()
             .map(|entry| {
-                let planned = serde_json::to_value(entry.action)
-                    .ok()
-                    .and_then(|value| value.as_str().map(str::to_owned))
-                    .unwrap_or_default();
                 let mut row = ReportRow {
                     user: entry.user.clone(),
-                    planned,
+                    planned: entry.action.name().to_owned(),
                     before: Some(entry.current.clone()),
                     target: entry.target.clone(),
                     outcome: String::new(),
