@@ -3,12 +3,14 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use signin_prefs_bulk::apply::{self as engine, RunOptions};
+use signin_prefs_bulk::journal::JournalState;
 use signin_prefs_bulk::plan::{Plan, PlanFile, PlanOptions, make_plan};
-use signin_prefs_bulk::report::{Report, Verdict};
+use signin_prefs_bulk::report::{Report, Tally, Verdict};
 use signin_prefs_bulk::targets::{parse_method, read_targets};
 use signin_prefs_model::UserDefaultAuthenticationMethodType;
 
@@ -30,11 +32,33 @@ fn verdict_name(verdict: Verdict) -> &'static str {
     }
 }
 
-/// A run's report, kept native: the rows of a large run become Python objects (or JSON text) only
-/// when asked for.
+/// A run's report, kept native: the verdict and counts come from a tally, and the rows of a large
+/// run are built (as JSON text) only when asked for.
 #[pyclass(module = "signin_prefs._native", frozen)]
 pub(crate) struct NativeReport {
-    report: Report,
+    tally: Tally,
+    run: FinishedRun,
+    text: OnceLock<String>,
+}
+
+/// What a report's rows are built from.
+enum FinishedRun {
+    Apply(Box<PlanFile>, JournalState),
+    Rollback(JournalState),
+}
+
+impl FinishedRun {
+    fn into_report(self) -> NativeReport {
+        let tally = match &self {
+            FinishedRun::Apply(plan, journal) => Tally::for_apply(&plan.plan, journal),
+            FinishedRun::Rollback(journal) => Tally::for_rollback(journal),
+        };
+        NativeReport {
+            tally,
+            run: self,
+            text: OnceLock::new(),
+        }
+    }
 }
 
 #[pymethods]
@@ -42,24 +66,33 @@ impl NativeReport {
     /// `"success"`, `"partial"` or `"nothingDone"`.
     #[getter]
     fn verdict(&self) -> &'static str {
-        verdict_name(self.report.verdict())
+        verdict_name(self.tally.verdict())
     }
 
     /// Rows per outcome.
     #[getter]
     fn counts(&self) -> BTreeMap<String, usize> {
-        self.report.counts.clone()
+        self.tally.counts.clone()
     }
 
     /// Whether the run reached its end.
     #[getter]
     fn finished(&self) -> bool {
-        self.report.finished
+        self.tally.finished
     }
 
     /// The report as the CLI writes it (`--output json`).
-    fn to_json(&self) -> String {
-        self.report.to_json()
+    fn to_json(&self, py: Python<'_>) -> String {
+        let text = py.detach(|| {
+            self.text.get_or_init(|| {
+                match &self.run {
+                    FinishedRun::Apply(plan, journal) => Report::for_apply(&plan.plan, journal),
+                    FinishedRun::Rollback(journal) => Report::for_rollback(journal),
+                }
+                .to_json()
+            })
+        });
+        text.clone()
     }
 }
 
@@ -152,9 +185,7 @@ pub(crate) fn apply(
         let journal =
             engine::apply_plan(&client, &plan, &journal_path, resume, &options, &mut |_| {})
                 .await?;
-        let report = Report::for_apply(&plan.plan, &journal);
-        free_later((plan, journal));
-        Ok(report)
+        Ok(FinishedRun::Apply(Box::new(plan), journal))
     })
 }
 
@@ -185,16 +216,8 @@ pub(crate) fn rollback(
             &mut |_| {},
         )
         .await?;
-        let report = Report::for_rollback(&journal);
-        free_later(journal);
-        Ok(report)
+        Ok(FinishedRun::Rollback(journal))
     })
-}
-
-/// Frees a large run's plan and journal state on the blocking pool: tens of thousands of small
-/// allocations, which the caller need not wait for.
-fn free_later<T: Send + 'static>(value: T) {
-    drop(tokio::task::spawn_blocking(move || drop(value)));
 }
 
 /// Runs a whole apply or rollback as one task on the runtime's workers, with the GIL released. The
@@ -202,14 +225,14 @@ fn free_later<T: Send + 'static>(value: T) {
 /// the waiting Python thread (a fifth less client CPU per user, measured from Python).
 fn run_on_worker(
     py: Python<'_>,
-    run: impl Future<Output = Result<Report, signin_prefs_bulk::Error>> + Send + 'static,
+    run: impl Future<Output = Result<FinishedRun, signin_prefs_bulk::Error>> + Send + 'static,
 ) -> PyResult<NativeReport> {
     let outcome = py.detach(|| {
         let runtime = pyo3_async_runtimes::tokio::get_runtime();
-        runtime.block_on(runtime.spawn(run))
+        runtime.block_on(runtime.spawn(async move { run.await.map(FinishedRun::into_report) }))
     });
     match outcome {
-        Ok(Ok(report)) => Ok(NativeReport { report }),
+        Ok(Ok(report)) => Ok(report),
         Ok(Err(error)) => Err(errors::bulk_error(py, &error)),
         Err(stopped) => Err(PyRuntimeError::new_err(format!(
             "the bulk run stopped unexpectedly: {stopped}"

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::apply::describe;
-use crate::journal::{JournalState, Status};
+use crate::journal::{JournalState, Status, UserEntry};
 use crate::plan::{Action, Plan, Preferences};
 
 /// How many users the table lists before it says how many more there are.
@@ -56,6 +56,77 @@ pub enum Verdict {
     NothingDone,
 }
 
+/// A run's counts per outcome, and what else its verdict needs: the report without its rows,
+/// which a large run can have without building a row per user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tally {
+    /// Users per outcome, as the report's rows would count them.
+    pub counts: BTreeMap<String, usize>,
+    /// Users whose read-back did not hold the values set.
+    pub verify_failed: usize,
+    /// Whether the run reached its end.
+    pub finished: bool,
+}
+
+impl Tally {
+    /// The tally of [`Report::for_apply`].
+    pub fn for_apply(plan: &Plan, journal: &JournalState) -> Self {
+        let mut tally = Self::new(journal.finished);
+        for entry in &plan.entries {
+            match unsent_outcome(entry.action) {
+                Some(outcome) => tally.add(outcome, None),
+                None => {
+                    let (outcome, verified) = journal_outcome(journal.user(&entry.user));
+                    tally.add(outcome, verified);
+                }
+            }
+        }
+        tally
+    }
+
+    /// The tally of [`Report::for_rollback`].
+    pub fn for_rollback(journal: &JournalState) -> Self {
+        let mut tally = Self::new(journal.finished);
+        for (_, entry) in journal.users() {
+            let (outcome, verified) = journal_outcome(Some(entry));
+            tally.add(outcome, verified);
+        }
+        tally
+    }
+
+    fn new(finished: bool) -> Self {
+        Self {
+            counts: BTreeMap::new(),
+            verify_failed: 0,
+            finished,
+        }
+    }
+
+    fn add(&mut self, outcome: &str, verified: Option<bool>) {
+        match self.counts.get_mut(outcome) {
+            Some(count) => *count += 1,
+            None => {
+                self.counts.insert(outcome.to_owned(), 1);
+            }
+        }
+        self.verify_failed += usize::from(verified == Some(false));
+    }
+
+    /// Success, partial failure, or nothing done.
+    pub fn verdict(&self) -> Verdict {
+        let count = |outcome: &str| self.counts.get(outcome).copied().unwrap_or(0);
+        let made = count("applied") + count("recovered");
+        let missed = count("failed") + count("notRun") + count("error") + self.verify_failed;
+        if missed == 0 && self.finished {
+            Verdict::Success
+        } else if made == 0 && count("failed") + count("notRun") > 0 {
+            Verdict::NothingDone
+        } else {
+            Verdict::Partial
+        }
+    }
+}
+
 impl Report {
     /// The report of an apply run: the plan's users, with the journal's outcomes.
     pub fn for_apply(plan: &Plan, journal: &JournalState) -> Self {
@@ -73,12 +144,9 @@ impl Report {
                     detail: entry.reason.clone(),
                     request_id: None,
                 };
-                match entry.action {
-                    Action::Change => fill_from_journal(&mut row, journal),
-                    Action::AlreadyCompliant => row.outcome = "compliant".into(),
-                    Action::Ineligible => row.outcome = "ineligible".into(),
-                    Action::Error => row.outcome = "error".into(),
-                    Action::Excluded => row.outcome = "excluded".into(),
+                match unsent_outcome(entry.action) {
+                    Some(outcome) => row.outcome = outcome.into(),
+                    None => fill_from_journal(&mut row, journal),
                 }
                 row
             })
@@ -122,22 +190,19 @@ impl Report {
 
     /// Success, partial failure, or nothing done.
     pub fn verdict(&self) -> Verdict {
-        let count = |outcome: &str| self.counts.get(outcome).copied().unwrap_or(0);
-        let made = count("applied") + count("recovered");
-        let missed = count("failed")
-            + count("notRun")
-            + count("error")
-            + self
+        self.tally().verdict()
+    }
+
+    /// What the verdict is made of.
+    pub fn tally(&self) -> Tally {
+        Tally {
+            counts: self.counts.clone(),
+            verify_failed: self
                 .rows
                 .iter()
-                .filter(|r| r.verified == Some(false))
-                .count();
-        if missed == 0 && self.finished {
-            Verdict::Success
-        } else if made == 0 && count("failed") + count("notRun") > 0 {
-            Verdict::NothingDone
-        } else {
-            Verdict::Partial
+                .filter(|row| row.verified == Some(false))
+                .count(),
+            finished: self.finished,
         }
     }
 
@@ -288,35 +353,51 @@ fn short(preferences: &Preferences) -> String {
     )
 }
 
+/// The outcome of a user the plan did not send a PATCH for; `None` for a change.
+fn unsent_outcome(action: Action) -> Option<&'static str> {
+    match action {
+        Action::Change => None,
+        Action::AlreadyCompliant => Some("compliant"),
+        Action::Ineligible => Some("ineligible"),
+        Action::Error => Some("error"),
+        Action::Excluded => Some("excluded"),
+    }
+}
+
+/// The outcome a user's journal entry records, and its read-back.
+fn journal_outcome(entry: Option<&UserEntry>) -> (&'static str, Option<bool>) {
+    let Some(entry) = entry else {
+        return ("notRun", None);
+    };
+    let outcome = match &entry.outcome {
+        Some((Status::Applied, _, _)) => "applied",
+        Some((Status::Recovered, _, _)) => "recovered",
+        Some((Status::Failed, _, _)) => "failed",
+        Some((Status::Skipped, _, _)) => "skipped",
+        None => "notRun",
+    };
+    (outcome, entry.verified.as_ref().map(|(ok, _)| *ok))
+}
+
 fn fill_from_journal(row: &mut ReportRow, journal: &JournalState) {
-    match journal.user(&row.user) {
+    let entry = journal.user(&row.user);
+    let (outcome, verified) = journal_outcome(entry);
+    row.outcome = outcome.into();
+    row.verified = verified;
+    match entry {
         Some(entry) => {
-            if let Some((status, detail, request_id)) = &entry.outcome {
-                row.outcome = match status {
-                    Status::Applied => "applied",
-                    Status::Recovered => "recovered",
-                    Status::Failed => "failed",
-                    Status::Skipped => "skipped",
-                }
-                .into();
+            if let Some((_, detail, request_id)) = &entry.outcome {
                 if let Some(detail) = detail {
                     row.detail = detail.clone();
                 }
                 row.request_id = request_id.clone();
             } else {
-                row.outcome = "notRun".into();
                 row.detail = "sent, outcome unknown (interrupted): resume to settle it".into();
             }
-            if let Some((ok, observed)) = &entry.verified {
-                row.verified = Some(*ok);
-                if !ok {
-                    row.detail = format!("read back {}", describe(observed));
-                }
+            if let Some((false, observed)) = &entry.verified {
+                row.detail = format!("read back {}", describe(observed));
             }
         }
-        None => {
-            row.outcome = "notRun".into();
-            row.detail = "not reached (interrupted): resume to finish".into();
-        }
+        None => row.detail = "not reached (interrupted): resume to finish".into(),
     }
 }

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use signin_prefs_bulk::apply::{RunOptions, apply, rollback};
-use signin_prefs_bulk::journal::{self, Record, Status};
+use signin_prefs_bulk::journal::{self, JournalState, Record, Status};
 use signin_prefs_bulk::plan::{Action, Plan, PlanOptions, make_plan};
-use signin_prefs_bulk::report::{Report, Verdict};
+use signin_prefs_bulk::report::{Report, Tally, Verdict};
 use signin_prefs_bulk::targets::{Target, read_targets};
 use signin_prefs_client::{Client, RetryPolicy, Secret, StaticToken};
 use signin_prefs_emulator::{
@@ -266,7 +266,7 @@ async fn plan_apply_verify_and_report() {
     assert_journal_accounts_once(&journal_path, &plan);
     // The state the run kept as it wrote is the state the file reads back as.
     assert_eq!(state, journal::read(&journal_path).unwrap());
-    let report = Report::for_apply(&plan, &state);
+    let report = apply_report(&plan, &state);
     assert_eq!(report.counts.get("applied"), Some(&19));
     assert!(
         report
@@ -345,7 +345,7 @@ async fn faults_and_throttling_do_not_lose_anyone() {
     .unwrap();
     // Whatever failed after retries is finished by resuming, never by starting over.
     for _ in 0..5 {
-        if Report::for_apply(&plan, &state).verdict() == Verdict::Success {
+        if apply_report(&plan, &state).verdict() == Verdict::Success {
             break;
         }
         state = apply(
@@ -362,7 +362,7 @@ async fn faults_and_throttling_do_not_lose_anyone() {
         .await
         .unwrap();
     }
-    assert_eq!(Report::for_apply(&plan, &state).verdict(), Verdict::Success);
+    assert_eq!(apply_report(&plan, &state).verdict(), Verdict::Success);
     assert_state_matches_plan(&setup.emulator, &plan);
     assert_journal_accounts_once(&journal_path, &plan);
 }
@@ -433,7 +433,7 @@ async fn rollback_restores_what_was_there_and_spares_later_changes() {
         method_of(&setup.emulator, touched).as_deref(),
         Some("voiceMobile")
     );
-    let report = Report::for_rollback(&rolled);
+    let report = rollback_report(&rolled);
     assert_eq!(report.counts.get("skipped"), Some(&1));
     assert_eq!(
         report.counts.get("applied"),
@@ -662,7 +662,7 @@ async fn killed_at_random_moments_and_resumed() {
     .unwrap();
     assert!(state.finished);
     assert_eq!(state, journal::read(&journal_path).unwrap());
-    assert_eq!(Report::for_apply(&plan, &state).verdict(), Verdict::Success);
+    assert_eq!(apply_report(&plan, &state).verdict(), Verdict::Success);
     assert_state_matches_plan(&setup.emulator, &plan);
     assert_journal_accounts_once(&journal_path, &plan);
 }
@@ -759,4 +759,18 @@ fn a_torn_journal_line_is_tolerated_and_other_damage_is_not() {
     );
     let _ = Status::Applied;
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The report of an apply, checked against the tally that is built without rows.
+pub(crate) fn apply_report(plan: &Plan, state: &JournalState) -> Report {
+    let report = Report::for_apply(plan, state);
+    assert_eq!(Tally::for_apply(plan, state), report.tally());
+    report
+}
+
+/// The report of a rollback, checked against the tally that is built without rows.
+pub(crate) fn rollback_report(state: &JournalState) -> Report {
+    let report = Report::for_rollback(state);
+    assert_eq!(Tally::for_rollback(state), report.tally());
+    report
 }

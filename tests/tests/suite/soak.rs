@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use signin_prefs_bulk::apply::{RunOptions, apply, rollback};
 use signin_prefs_bulk::journal;
 use signin_prefs_bulk::plan::{PlanOptions, make_plan};
-use signin_prefs_bulk::report::{Report, Verdict};
+use signin_prefs_bulk::report::Verdict;
 use signin_prefs_bulk::targets::Target;
 use signin_prefs_client::{Client, RetryPolicy, Secret, StaticToken};
 use signin_prefs_emulator::{
@@ -23,7 +23,8 @@ use signin_prefs_emulator::{
 use signin_prefs_model::UserDefaultAuthenticationMethodType as Method;
 
 use crate::bulk_scenarios::{
-    assert_journal_accounts_once, assert_state_matches_plan, spawn_child_apply,
+    apply_report, assert_journal_accounts_once, assert_state_matches_plan, rollback_report,
+    spawn_child_apply,
 };
 
 struct Figures {
@@ -182,7 +183,7 @@ async fn soak(users: usize, kills_wanted: usize, dir: &Path) -> Figures {
     .unwrap();
     resumes += 1;
     for _ in 0..10 {
-        if Report::for_apply(&plan, &state).verdict() == Verdict::Success {
+        if apply_report(&plan, &state).verdict() == Verdict::Success {
             break;
         }
         state = apply(
@@ -197,7 +198,7 @@ async fn soak(users: usize, kills_wanted: usize, dir: &Path) -> Figures {
         .unwrap();
         resumes += 1;
     }
-    assert_eq!(Report::for_apply(&plan, &state).verdict(), Verdict::Success);
+    assert_eq!(apply_report(&plan, &state).verdict(), Verdict::Success);
     assert_state_matches_plan(&emulator, &plan);
     assert_journal_accounts_once(&journal_path, &plan);
 
@@ -214,7 +215,7 @@ async fn soak(users: usize, kills_wanted: usize, dir: &Path) -> Figures {
     .await
     .unwrap();
     for _ in 0..10 {
-        if Report::for_rollback(&rolled).verdict() == Verdict::Success {
+        if rollback_report(&rolled).verdict() == Verdict::Success {
             break;
         }
         rolled = rollback(
@@ -228,7 +229,7 @@ async fn soak(users: usize, kills_wanted: usize, dir: &Path) -> Figures {
         .await
         .unwrap();
     }
-    assert_eq!(Report::for_rollback(&rolled).verdict(), Verdict::Success);
+    assert_eq!(rollback_report(&rolled).verdict(), Verdict::Success);
     for (index, before) in original.iter().enumerate() {
         let now = emulator.user_at(index).unwrap();
         assert_eq!(
