@@ -282,6 +282,7 @@ async fn execute(
     } else {
         (JournalWriter::create(journal_path, header)?, None)
     };
+    writer.expect_users(work.len());
     let mut batch_number = earlier.as_ref().map_or(0, |state| state.batches);
 
     // Users an earlier run finished are never sent again; users in doubt are read back first.

@@ -402,6 +402,13 @@ impl JournalWriter {
         Ok(())
     }
 
+    /// Makes room for `users` more users in the state, so that a large run's state is not
+    /// rehashed as it grows.
+    pub(crate) fn expect_users(&mut self, users: usize) {
+        self.state.entries.reserve(users);
+        self.state.order.reserve(users);
+    }
+
     /// What the journal holds so far, as [`read`] would find it.
     pub(crate) fn state(&self) -> &JournalState {
         &self.state

@@ -121,18 +121,24 @@ impl PacingState {
         }
     }
 
-    /// Books the next send, worth `weight` requests (a `$batch` of 20 counts as 20 against Graph's
-    /// limits): returns when it may go (now or later).
-    pub(crate) fn reserve(&mut self, now: Instant, weight: u32) -> Instant {
-        let weight = weight.max(1);
+    /// When the next send could go, without booking it.
+    pub(crate) fn earliest(&self, now: Instant) -> Instant {
         let mut at = now;
         if let Some(paused_until) = self.paused_until {
             at = at.max(paused_until);
         }
-        if let (Some(rate), Some(next_slot)) = (self.rate, self.next_slot) {
+        if let (Some(_), Some(next_slot)) = (self.rate, self.next_slot) {
             at = at.max(next_slot);
-            self.next_slot = Some(at + interval(rate).saturating_mul(weight));
-        } else if let Some(rate) = self.rate {
+        }
+        at
+    }
+
+    /// Books the next send, worth `weight` requests (a `$batch` of 20 counts as 20 against Graph's
+    /// limits): returns when it may go (now or later).
+    pub(crate) fn reserve(&mut self, now: Instant, weight: u32) -> Instant {
+        let weight = weight.max(1);
+        let at = self.earliest(now);
+        if let Some(rate) = self.rate {
             self.next_slot = Some(at + interval(rate).saturating_mul(weight));
         }
         for _ in 0..weight.min(RATE_WINDOW as u32) {
@@ -280,8 +286,7 @@ impl Pacer {
 
     /// When the next request could go, without booking it.
     pub(crate) fn earliest_send(&self) -> Instant {
-        let now = Instant::now();
-        self.state().clone().reserve(now, 1)
+        self.state().earliest(Instant::now())
     }
 
     pub(crate) fn on_success(&self) {
