@@ -294,6 +294,10 @@ pub(crate) struct Service {
     pub(crate) base_url: OnceLock<String>,
 }
 
+/// A request's token, validated once where the request arrived (a `$batch` item has none of its
+/// own: it is the batch's).
+pub(crate) type Validated = Result<Arc<TokenClaims>, TokenRejection>;
+
 /// One request, from the wire or from a `$batch` item.
 pub(crate) struct GraphRequest<'a> {
     pub(crate) method: &'a Method,
@@ -333,8 +337,10 @@ impl Service {
         if resource == Resource::Batch {
             return self.batch(version, request, correlation).await;
         }
-        let authorization = header_str(request.headers, "authorization");
-        self.resource(version, resource, request, authorization, correlation)
+        let claims = self
+            .tokens
+            .validate(header_str(request.headers, "authorization"));
+        self.resource(version, resource, request, &claims, correlation)
             .await
     }
 
@@ -369,13 +375,13 @@ impl Service {
         version: Version,
         resource: Resource,
         request: GraphRequest<'_>,
-        authorization: Option<&str>,
+        claims: &Validated,
         correlation: &Correlation,
     ) -> GraphResponse {
         let (user, fault_route, access) = match (&resource, request.method) {
             (Resource::List(kind), &Method::GET) => {
                 return self
-                    .list(version, kind.clone(), &request, authorization, correlation)
+                    .list(version, kind.clone(), &request, claims, correlation)
                     .await;
             }
             (Resource::SignInPreferences(user), &Method::GET) => {
@@ -396,7 +402,7 @@ impl Service {
                 );
             }
         };
-        let claims = self.tokens.validate(authorization);
+        let claims = claims.clone();
         let resolved = self.resolve(user, claims.as_deref().ok());
 
         let keys: Vec<&str> = match &resolved {
@@ -767,9 +773,12 @@ impl Service {
             Some(other) => transport_fault = Some(other),
             None => {}
         }
-        let authorization = header_str(request.headers, "authorization");
-        if let Err(rejection) = self.tokens.validate(authorization) {
-            return unauthorized(rejection, correlation);
+        // Validated once for the whole batch: its items carry no token of their own.
+        let claims = self
+            .tokens
+            .validate(header_str(request.headers, "authorization"));
+        if let Err(rejection) = &claims {
+            return unauthorized(*rejection, correlation);
         }
         let items = match parse_batch(request.body) {
             Ok(items) => items,
@@ -821,7 +830,7 @@ impl Service {
                     &item_correlation,
                 )
             } else {
-                self.batch_item(version, item, authorization, &item_correlation)
+                self.batch_item(version, item, &claims, &item_correlation)
                     .await
             };
             succeeded.insert(item.id.to_ascii_lowercase(), response.is_success());
@@ -848,7 +857,7 @@ impl Service {
         &self,
         version: Version,
         item: &BatchItem,
-        authorization: Option<&str>,
+        claims: &Validated,
         correlation: &Correlation,
     ) -> GraphResponse {
         if item.url.starts_with("http://") || item.url.starts_with("https://") {
@@ -926,7 +935,7 @@ impl Service {
             body: &body,
         };
         let mut response =
-            Box::pin(self.resource(version, resource, inner, authorization, correlation)).await;
+            Box::pin(self.resource(version, resource, inner, claims, correlation)).await;
         // Connection-level faults cannot hit one item of a batch response.
         response.fault = None;
         response
@@ -1105,8 +1114,8 @@ struct BatchItem {
 
 fn parse_batch(body: &[u8]) -> Result<Vec<BatchItem>, String> {
     const INVALID: &str = "Invalid batch payload format.";
-    let document: Value = serde_json::from_slice(body).map_err(|_| INVALID.to_owned())?;
-    let Some(requests) = document.get("requests").and_then(Value::as_array) else {
+    let mut document: Value = serde_json::from_slice(body).map_err(|_| INVALID.to_owned())?;
+    let Some(requests) = document.get_mut("requests").and_then(Value::as_array_mut) else {
         return Err(format!("{INVALID} The 'requests' array is missing."));
     };
     if requests.len() > MAX_BATCH_REQUESTS {
@@ -1117,6 +1126,11 @@ fn parse_batch(body: &[u8]) -> Result<Vec<BatchItem>, String> {
     }
     let mut items = Vec::with_capacity(requests.len());
     for request in requests {
+        // The body is moved out, not copied: it can be large, and the document is not used again.
+        let body = request
+            .get_mut("body")
+            .map(Value::take)
+            .filter(|body| !body.is_null());
         let text = |name: &str| request.get(name).and_then(Value::as_str).map(str::to_owned);
         let (Some(id), Some(method), Some(url)) = (text("id"), text("method"), text("url")) else {
             return Err(format!(
@@ -1144,7 +1158,6 @@ fn parse_batch(body: &[u8]) -> Result<Vec<BatchItem>, String> {
                 .collect(),
             Some(_) => return Err(format!("{INVALID} 'dependsOn' must be an array of ids.")),
         };
-        let body = request.get("body").filter(|body| !body.is_null()).cloned();
         items.push(BatchItem {
             id,
             method,

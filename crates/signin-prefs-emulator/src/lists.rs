@@ -15,11 +15,11 @@ use signin_prefs_model::{User, UserDefaultAuthenticationMethodType, UserRegistra
 use crate::auth::{Access, permits_operation};
 use crate::faults::{FaultRoute, FaultTarget};
 use crate::filter::{self, Filter, FilterError, Subject};
-use crate::graph::Service;
 use crate::graph::{
     Correlation, GRAPH_ROOT, GraphRequest, GraphResponse, Version, access_denied, header_str,
     unauthorized,
 };
+use crate::graph::{Service, Validated};
 use crate::groups::GroupSpec;
 use crate::users::{AuthMethod, MethodSet, UserRecord};
 
@@ -427,7 +427,7 @@ impl Service {
         version: Version,
         kind: ListKind,
         request: &GraphRequest<'_>,
-        authorization: Option<&str>,
+        claims: &Validated,
         correlation: &Correlation,
     ) -> GraphResponse {
         let transport_fault = match self
@@ -443,8 +443,7 @@ impl Service {
             Ok(fault) => fault,
             Err(response) => return response,
         };
-        let mut response =
-            self.list_authorized(version, &kind, request, authorization, correlation);
+        let mut response = self.list_authorized(version, &kind, request, claims, correlation);
         response.fault = transport_fault;
         response
     }
@@ -454,14 +453,14 @@ impl Service {
         version: Version,
         kind: &ListKind,
         request: &GraphRequest<'_>,
-        authorization: Option<&str>,
+        claims: &Validated,
         correlation: &Correlation,
     ) -> GraphResponse {
-        let claims = match self.tokens.validate(authorization) {
+        let claims = match claims {
             Ok(claims) => claims,
-            Err(rejection) => return unauthorized(rejection, correlation),
+            Err(rejection) => return unauthorized(*rejection, correlation),
         };
-        if !permits_operation(&claims, kind.access()) {
+        if !permits_operation(claims, kind.access()) {
             return access_denied(correlation);
         }
         if *kind == ListKind::RegistrationDetails && !self.registration_report {
@@ -472,7 +471,7 @@ impl Service {
                 correlation,
             );
         }
-        if let Some(throttled) = self.throttled(&claims, false, correlation) {
+        if let Some(throttled) = self.throttled(claims, false, correlation) {
             return throttled;
         }
         let (path, query) = request.path.split_once('?').unwrap_or((request.path, ""));
