@@ -4,13 +4,14 @@
 //! headers and a body and returns a [`GraphResponse`], so a `$batch` item goes through exactly the
 //! same code as a direct request.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use http::{HeaderMap, Method, StatusCode};
 use percent_encoding::percent_decode_str;
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Value, json};
 use signin_prefs_model::{
     SignInPreferences, SignInPreferencesPatch, UserDefaultAuthenticationMethodType,
 };
@@ -60,9 +61,38 @@ impl Correlation {
 pub(crate) struct GraphResponse {
     pub(crate) status: StatusCode,
     pub(crate) headers: Vec<(&'static str, String)>,
-    pub(crate) body: Option<Value>,
+    pub(crate) body: Option<ResponseBody>,
     /// A transport-level fault to apply when sending.
     pub(crate) fault: Option<FaultKind>,
+}
+
+/// A response body.
+#[derive(Debug)]
+pub(crate) enum ResponseBody {
+    /// A document, serialized when sent.
+    Json(Value),
+    /// A document already serialized (a `$batch` answer, written straight from its items).
+    Serialized(Vec<u8>),
+}
+
+impl ResponseBody {
+    /// The body as bytes on the wire.
+    pub(crate) fn into_bytes(self) -> Vec<u8> {
+        match self {
+            ResponseBody::Json(value) => serde_json::to_vec(&value).unwrap_or_default(),
+            ResponseBody::Serialized(bytes) => bytes,
+        }
+    }
+
+    /// The body as a document, to embed in a `$batch` answer.
+    fn into_value(self) -> Value {
+        match self {
+            ResponseBody::Json(value) => value,
+            ResponseBody::Serialized(bytes) => {
+                serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+            }
+        }
+    }
 }
 
 impl GraphResponse {
@@ -70,7 +100,7 @@ impl GraphResponse {
         Self {
             status,
             headers: vec![("content-type", ODATA_JSON.to_owned())],
-            body: Some(body),
+            body: Some(ResponseBody::Json(body)),
             fault: None,
         }
     }
@@ -104,7 +134,7 @@ impl GraphResponse {
         Self {
             status,
             headers: vec![("content-type", "application/json".to_owned())],
-            body: Some(body),
+            body: Some(ResponseBody::Json(body)),
             fault: None,
         }
     }
@@ -802,7 +832,7 @@ impl Service {
                 );
             }
         };
-        let mut results: Vec<Option<Value>> = vec![None; items.len()];
+        let mut results: Vec<Option<BatchAnswer>> = (0..items.len()).map(|_| None).collect();
         let mut succeeded: HashMap<String, bool> = HashMap::new();
         for index in order {
             let Some(item) = items.get(index) else {
@@ -835,10 +865,10 @@ impl Service {
             };
             succeeded.insert(item.id.to_ascii_lowercase(), response.is_success());
             if let Some(slot) = results.get_mut(index) {
-                *slot = Some(item_json(&item.id, response, &item_correlation));
+                *slot = Some(batch_answer(&item.id, response, &item_correlation));
             }
         }
-        let mut responses: Vec<Value> = results.into_iter().flatten().collect();
+        let mut responses: Vec<BatchAnswer> = results.into_iter().flatten().collect();
         if self.shuffle_batch_responses {
             let batch_number = self.batches.fetch_add(1, Ordering::Relaxed);
             let mut generator = SplitMix64::for_item(self.seed, 4, batch_number);
@@ -848,9 +878,18 @@ impl Service {
                 responses.swap(upper, other);
             }
         }
-        let mut response = GraphResponse::json(StatusCode::OK, json!({ "responses": responses }));
-        response.fault = transport_fault;
-        response
+        #[derive(Serialize)]
+        struct BatchResponse {
+            responses: Vec<BatchAnswer>,
+        }
+        // Written straight from the answers: no document tree is built for the whole batch.
+        let body = serde_json::to_vec(&BatchResponse { responses }).unwrap_or_default();
+        GraphResponse {
+            status: StatusCode::OK,
+            headers: vec![("content-type", ODATA_JSON.to_owned())],
+            body: Some(ResponseBody::Serialized(body)),
+            fault: transport_fault,
+        }
     }
 
     async fn batch_item(
@@ -952,32 +991,34 @@ fn phone_method(id: &str, phone_type: &str, digits: u64) -> Value {
     })
 }
 
-fn item_json(id: &str, response: GraphResponse, correlation: &Correlation) -> Value {
-    let mut headers = Map::new();
-    headers.insert(
-        "request-id".to_owned(),
-        Value::String(correlation.request_id.clone()),
-    );
-    headers.insert(
-        "client-request-id".to_owned(),
-        Value::String(correlation.client_request_id.clone()),
-    );
+/// One answer of a `$batch` response, as the service writes it (members in its order).
+#[derive(Serialize)]
+struct BatchAnswer {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<Value>,
+    headers: BTreeMap<&'static str, String>,
+    id: String,
+    status: u16,
+}
+
+fn batch_answer(id: &str, response: GraphResponse, correlation: &Correlation) -> BatchAnswer {
+    let mut headers = BTreeMap::new();
+    headers.insert("request-id", correlation.request_id.clone());
+    headers.insert("client-request-id", correlation.client_request_id.clone());
     for (name, value) in response.headers {
         let name = match name {
             "content-type" => "Content-Type",
             "retry-after" => "Retry-After",
             other => other,
         };
-        headers.insert(name.to_owned(), Value::String(value));
+        headers.insert(name, value);
     }
-    let mut item = Map::new();
-    item.insert("id".to_owned(), Value::String(id.to_owned()));
-    item.insert("status".to_owned(), Value::from(response.status.as_u16()));
-    item.insert("headers".to_owned(), Value::Object(headers));
-    if let Some(body) = response.body {
-        item.insert("body".to_owned(), body);
+    BatchAnswer {
+        body: response.body.map(ResponseBody::into_value),
+        headers,
+        id: id.to_owned(),
+        status: response.status.as_u16(),
     }
-    Value::Object(item)
 }
 
 pub(crate) fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -1022,7 +1063,7 @@ fn throttled_response(correlation: &Correlation) -> GraphResponse {
     GraphResponse {
         status: StatusCode::TOO_MANY_REQUESTS,
         headers: vec![("content-type", "application/json".to_owned())],
-        body: Some(body),
+        body: Some(ResponseBody::Json(body)),
         fault: None,
     }
 }

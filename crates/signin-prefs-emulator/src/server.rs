@@ -27,7 +27,9 @@ use crate::Error;
 use crate::auth::{AppRegistration, TokenClaims, TokenRequest, TokenStore, now_unix};
 use crate::config::{ConfiguredError, EmulatorConfig, UsersSource};
 use crate::faults::{FaultKind, FaultRule, Faults};
-use crate::graph::{Correlation, GraphRequest, GraphResponse, PatchLeniency, Service};
+use crate::graph::{
+    Correlation, GraphRequest, GraphResponse, PatchLeniency, ResponseBody, Service,
+};
 use crate::groups::{GroupSpec, Groups};
 use crate::ids::{SplitMix64, graph_date_now, random_guid};
 use crate::throttle::{Clock, Throttle, ThrottleConfig};
@@ -471,10 +473,11 @@ async fn into_http(
     control: Option<Arc<ConnectionControl>>,
 ) -> Response {
     let mut status = response.status;
-    let mut body = match &response.body {
-        Some(value) => serde_json::to_vec(value).unwrap_or_default(),
-        None => Vec::new(),
-    };
+    let has_body = response.body.is_some();
+    let mut body = response
+        .body
+        .map(ResponseBody::into_bytes)
+        .unwrap_or_default();
     let mut headers = HeaderMap::new();
     let mut put = |name: &'static str, value: &str| {
         if let Ok(value) = HeaderValue::from_str(value) {
@@ -487,7 +490,7 @@ async fn into_http(
         "x-ms-ags-diagnostic",
         r#"{"ServerInfo":{"DataCenter":"Loopback","Slice":"E","Ring":"0","ScaleUnit":"000","RoleInstance":"signin-prefs-emulator"}}"#,
     );
-    if response.status.is_success() && response.body.is_some() {
+    if response.status.is_success() && has_body {
         put("odata-version", "4.0");
     }
     for (name, value) in &response.headers {
