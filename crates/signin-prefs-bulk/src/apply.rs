@@ -78,21 +78,21 @@ pub enum Progress {
     },
 }
 
-/// One user to move from `before` to `after`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WorkItem {
+/// One user to move from `before` to `after`, borrowed from the plan or journal it comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct WorkItem<'a> {
     /// The user's key.
-    pub user: String,
+    user: &'a str,
     /// The values expected now.
-    pub before: Preferences,
+    before: &'a Preferences,
     /// The values to set.
-    pub after: Preferences,
+    after: &'a Preferences,
 }
 
-impl WorkItem {
+impl WorkItem<'_> {
     fn attempt(&self, batch: u64) -> Record {
         Record::Attempt {
-            user: self.user.clone(),
+            user: self.user.to_owned(),
             batch,
             before: self.before.clone(),
             after: self.after.clone(),
@@ -107,7 +107,7 @@ impl WorkItem {
         request_id: Option<String>,
     ) -> Record {
         Record::Outcome {
-            user: self.user.clone(),
+            user: self.user.to_owned(),
             batch,
             status,
             detail,
@@ -141,15 +141,15 @@ pub async fn apply_plan(
 ) -> Result<JournalState, Error> {
     let plan = &plan_file.plan;
     check_service(&plan.service, client)?;
-    let work: Vec<WorkItem> = plan
+    let work: Vec<WorkItem<'_>> = plan
         .entries
         .iter()
         .filter(|entry| entry.action == Action::Change)
         .filter_map(|entry| {
             entry.target.as_ref().map(|target| WorkItem {
-                user: entry.user.clone(),
-                before: entry.current.clone(),
-                after: target.clone(),
+                user: &entry.user,
+                before: &entry.current,
+                after: target,
             })
         })
         .collect();
@@ -200,15 +200,15 @@ pub async fn rollback(
         .get(..usize::try_from(applied.intact_len).unwrap_or(bytes.len()))
         .unwrap_or(&bytes);
     let applied_sha = sha256(intact);
-    let work: Vec<WorkItem> = applied
+    let work: Vec<WorkItem<'_>> = applied
         .users()
         .filter_map(|(user, entry)| match (&entry.attempt, &entry.outcome) {
             // Applied, or in doubt (the change may have landed: the read-back below decides).
             (Some((before, after)), None | Some((Status::Applied | Status::Recovered, _, _))) => {
                 Some(WorkItem {
-                    user: user.to_owned(),
-                    before: after.clone(),
-                    after: before.clone(),
+                    user,
+                    before: after,
+                    after: before,
                 })
             }
             _ => None,
@@ -253,7 +253,7 @@ fn check_service(service: &str, client: &Client) -> Result<(), Error> {
 #[allow(clippy::too_many_arguments)]
 async fn execute(
     client: &Client,
-    work: &[WorkItem],
+    work: &[WorkItem<'_>],
     journal_path: &Path,
     resume: bool,
     header: Record,
@@ -287,26 +287,26 @@ async fn execute(
 
     // Users an earlier run finished are never sent again; users in doubt are read back first.
     let mut done: BTreeSet<&str> = BTreeSet::new();
-    let mut in_doubt: Vec<&WorkItem> = Vec::new();
+    let mut in_doubt: Vec<&WorkItem<'_>> = Vec::new();
     if let Some(state) = &earlier {
         for item in work {
-            match state.user(&item.user) {
+            match state.user(item.user) {
                 Some(entry)
                     if entry
                         .outcome
                         .as_ref()
                         .is_some_and(|(status, _, _)| status.is_final()) =>
                 {
-                    done.insert(&item.user);
+                    done.insert(item.user);
                 }
                 Some(entry) if entry.in_doubt() => in_doubt.push(item),
                 _ => {}
             }
         }
     }
-    let mut pending: Vec<&WorkItem> = work
+    let mut pending: Vec<&WorkItem<'_>> = work
         .iter()
-        .filter(|item| !done.contains(item.user.as_str()))
+        .filter(|item| !done.contains(item.user))
         .collect();
     progress(Progress::Started {
         pending: pending.len(),
@@ -316,22 +316,22 @@ async fn execute(
     if check_before || !in_doubt.is_empty() {
         // Who already holds the target (an interrupted PATCH that landed) and, for a rollback, who
         // no longer holds what the apply set.
-        let to_check: Vec<&WorkItem> = if check_before {
+        let to_check: Vec<&WorkItem<'_>> = if check_before {
             pending.clone()
         } else {
             in_doubt.clone()
         };
-        let users: Vec<String> = to_check.iter().map(|item| item.user.clone()).collect();
+        let users: Vec<String> = to_check.iter().map(|item| item.user.to_owned()).collect();
         let observed = read_preferences(client, &users).await;
         let mut settled = BTreeSet::new();
         let mut records = Vec::new();
         for (item, read) in to_check.iter().zip(observed) {
             let Ok(read) = read else { continue };
             let now_holds = Preferences::of(&read);
-            if now_holds == item.after {
+            if now_holds == *item.after {
                 if earlier
                     .as_ref()
-                    .and_then(|state| state.user(&item.user))
+                    .and_then(|state| state.user(item.user))
                     .is_none()
                 {
                     records.push(item.attempt(batch_number));
@@ -342,11 +342,11 @@ async fn execute(
                     Some("already held the target values".into()),
                     None,
                 ));
-                settled.insert(item.user.clone());
-            } else if check_before && now_holds != item.before {
+                settled.insert(item.user);
+            } else if check_before && now_holds != *item.before {
                 if earlier
                     .as_ref()
-                    .and_then(|state| state.user(&item.user))
+                    .and_then(|state| state.user(item.user))
                     .is_none()
                 {
                     records.push(item.attempt(batch_number));
@@ -354,14 +354,14 @@ async fn execute(
                 let detail = format!(
                     "changed since: holds {}, expected {}; left as it is",
                     describe(&now_holds),
-                    describe(&item.before)
+                    describe(item.before)
                 );
                 records.push(item.outcome(batch_number, Status::Skipped, Some(detail), None));
-                settled.insert(item.user.clone());
+                settled.insert(item.user);
             }
         }
         writer.append(records)?;
-        pending.retain(|item| !settled.contains(&item.user));
+        pending.retain(|item| !settled.contains(item.user));
     }
 
     let total = pending.len();
@@ -458,15 +458,17 @@ async fn execute(
             std::io::Error::other("the journal writer did not come back"),
         ));
     };
-    writer.append(unwritten)?;
-
+    // The last outcomes go with the `finished` record, in one fsync, unless a verification comes
+    // between them.
+    let mut last = unwritten;
     if options.verify {
+        writer.append(std::mem::take(&mut last))?;
         let state = writer.state();
-        let changed: Vec<&WorkItem> = work
+        let changed: Vec<&WorkItem<'_>> = work
             .iter()
             .filter(|item| {
                 state
-                    .user(&item.user)
+                    .user(item.user)
                     .and_then(|entry| entry.outcome.as_ref())
                     .is_some_and(|(status, _, _)| {
                         matches!(status, Status::Applied | Status::Recovered)
@@ -476,22 +478,21 @@ async fn execute(
         progress(Progress::Verifying {
             users: changed.len(),
         });
-        let users: Vec<String> = changed.iter().map(|item| item.user.clone()).collect();
+        let users: Vec<String> = changed.iter().map(|item| item.user.to_owned()).collect();
         let observed = read_preferences(client, &users).await;
-        let mut records = Vec::new();
         for (item, read) in changed.iter().zip(observed) {
             if let Ok(read) = read {
                 let observed = Preferences::of(&read);
-                records.push(Record::Verified {
-                    user: item.user.clone(),
-                    ok: observed == item.after,
+                last.push(Record::Verified {
+                    user: item.user.to_owned(),
+                    ok: observed == *item.after,
                     observed,
                 });
             }
         }
-        writer.append(records)?;
     }
-    writer.append(vec![Record::Finished { at: now() }])?;
+    last.push(Record::Finished { at: now() });
+    writer.append(last)?;
     Ok(writer.into_state())
 }
 
@@ -504,20 +505,24 @@ struct ReadyBatch<'a> {
     /// Users of the batch, skipped ones included.
     users: usize,
     /// The users whose PATCH is sent, in the order of `operations`.
-    sent: Vec<&'a WorkItem>,
+    sent: Vec<&'a WorkItem<'a>>,
     operations: Vec<UpdateSignInPreference>,
 }
 
 /// Builds batch `number` from `chunk`, adding its intents to `records`. A user whose change cannot
 /// be expressed as a PATCH is recorded as skipped, with the reason, and not sent.
-fn prepare<'a>(number: u64, chunk: &[&'a WorkItem], records: &mut Vec<Record>) -> ReadyBatch<'a> {
+fn prepare<'a>(
+    number: u64,
+    chunk: &[&'a WorkItem<'a>],
+    records: &mut Vec<Record>,
+) -> ReadyBatch<'a> {
     let mut sent = Vec::with_capacity(chunk.len());
     let mut operations = Vec::with_capacity(chunk.len());
     for item in chunk {
         records.push(item.attempt(number));
-        match patch_between(&item.before, &item.after) {
+        match patch_between(item.before, item.after) {
             Ok(patch) => {
-                operations.push(UpdateSignInPreference::new(item.user.clone(), patch));
+                operations.push(UpdateSignInPreference::new(item.user, patch));
                 sent.push(*item);
             }
             Err(reason) => records.push(item.outcome(number, Status::Skipped, Some(reason), None)),
