@@ -153,26 +153,14 @@ pub async fn apply_plan(
             })
         })
         .collect();
-    let header = Record::Header {
-        format: journal::JOURNAL_FORMAT,
+    let job = Job {
         kind: JournalKind::Apply,
         source: plan_file.path.display().to_string(),
         source_sha256: plan_file.sha256.clone(),
         service: plan.service.clone(),
-        started_at: now(),
+        work,
     };
-    execute(
-        client,
-        &work,
-        journal_path,
-        resume,
-        header,
-        &plan_file.sha256,
-        options,
-        false,
-        progress,
-    )
-    .await
+    execute(client, job, journal_path, resume, options, progress).await
 }
 
 /// Restores the `before` values of every user the apply journal at `applied_path` changed,
@@ -214,28 +202,14 @@ pub async fn rollback(
             _ => None,
         })
         .collect();
-    let header = Record::Header {
-        format: journal::JOURNAL_FORMAT,
+    let job = Job {
         kind: JournalKind::Rollback,
         source: applied_path.display().to_string(),
-        source_sha256: applied_sha.clone(),
+        source_sha256: applied_sha,
         service: applied.service.clone(),
-        started_at: now(),
+        work,
     };
-    // A rollback checks each user's present state first: only users still holding the applied
-    // values are restored.
-    execute(
-        client,
-        &work,
-        journal_path,
-        resume,
-        header,
-        &applied_sha,
-        options,
-        true,
-        progress,
-    )
-    .await
+    execute(client, job, journal_path, resume, options, progress).await
 }
 
 fn check_service(service: &str, client: &Client) -> Result<(), Error> {
@@ -248,20 +222,30 @@ fn check_service(service: &str, client: &Client) -> Result<(), Error> {
     Ok(())
 }
 
-/// The one executor behind apply and rollback. With `check_before`, each user's present values
-/// must equal `before` or the user is skipped.
-#[allow(clippy::too_many_arguments)]
+/// What a run executes, and what its journal's header says of it.
+struct Job<'a> {
+    kind: JournalKind,
+    /// The plan (apply) or apply journal (rollback) executed.
+    source: String,
+    /// The sha256 of that file: a journal is only resumed against the same one.
+    source_sha256: String,
+    service: String,
+    work: Vec<WorkItem<'a>>,
+}
+
+/// The one executor behind apply and rollback. A rollback checks each user's present values
+/// first: a user no longer holding what the apply set is skipped, never overwritten.
 async fn execute(
     client: &Client,
-    work: &[WorkItem<'_>],
+    job: Job<'_>,
     journal_path: &Path,
     resume: bool,
-    header: Record,
-    source_sha: &str,
     options: &RunOptions,
-    check_before: bool,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<JournalState, Error> {
+    let check_before = job.kind == JournalKind::Rollback;
+    let source_sha = job.source_sha256.as_str();
+    let work = job.work.as_slice();
     let batch_size = options.batch_size.clamp(1, MAX_BATCH);
     let (mut writer, earlier) = if resume {
         let state = journal::read(journal_path)?;
@@ -280,6 +264,14 @@ async fn execute(
             Some(state),
         )
     } else {
+        let header = Record::Header {
+            format: journal::JOURNAL_FORMAT,
+            kind: job.kind,
+            source: job.source.clone(),
+            source_sha256: job.source_sha256.clone(),
+            service: job.service.clone(),
+            started_at: now(),
+        };
         (JournalWriter::create(journal_path, header)?, None)
     };
     writer.expect_users(work.len());
