@@ -77,5 +77,5 @@ pub use error::Error;
 pub use faults::{FaultKind, FaultRoute, FaultRule};
 pub use groups::{GroupMembers, GroupSpec, MemberPredicate, seeded_groups};
 pub use server::{EmulatorBuilder, EmulatorHandle, unknown_object_id};
-pub use throttle::{Limit, RetryAfterFormat, ThrottleConfig};
+pub use throttle::{Limit, RetryAfterFormat, ThrottleConfig, TrafficStats};
 pub use users::{AuthMethod, MethodSet, UserRecord, UserSpec, UserState};

@@ -32,7 +32,7 @@ use crate::graph::{
 };
 use crate::groups::{GroupSpec, Groups};
 use crate::ids::{SplitMix64, graph_date_now, random_guid};
-use crate::throttle::{Clock, Throttle, ThrottleConfig};
+use crate::throttle::{Clock, Throttle, ThrottleConfig, TrafficStats};
 use crate::users::{AuthMethod, MethodSet, UserRecord, UserSpec, UserState, UserStore};
 
 /// Largest request body accepted (a full `$batch` is far smaller).
@@ -434,7 +434,8 @@ fn router(shared: Arc<Shared>, admin_api: bool) -> Router {
                 get(admin_get_user).patch(admin_set_user),
             )
             .route("/_emulator/tokens", post(admin_mint_token))
-            .route("/_emulator/clock/advance", post(admin_advance_clock));
+            .route("/_emulator/clock/advance", post(admin_advance_clock))
+            .route("/_emulator/stats", get(admin_stats));
     }
     router.fallback(graph_endpoint).with_state(shared)
 }
@@ -839,6 +840,10 @@ async fn admin_advance_clock(
     StatusCode::NO_CONTENT.into_response()
 }
 
+async fn admin_stats(State(shared): State<Arc<Shared>>) -> Response {
+    axum::Json(shared.service.throttle.stats()).into_response()
+}
+
 /// A running emulator. Dropping it stops the server.
 #[derive(Debug)]
 pub struct EmulatorHandle {
@@ -972,6 +977,11 @@ impl EmulatorHandle {
     /// Replaces the throttling model (and empties the buckets).
     pub fn set_throttle(&self, throttle: ThrottleConfig) {
         self.shared.service.throttle.set_config(throttle);
+    }
+
+    /// What the throttling model let through and refused so far (`GET /_emulator/stats`).
+    pub fn traffic(&self) -> TrafficStats {
+        self.shared.service.throttle.stats()
     }
 
     /// Moves the emulated clock forward.

@@ -181,10 +181,35 @@ pub(crate) struct Throttled {
     pub(crate) information: &'static str,
 }
 
+/// What the throttling model has let through and refused since the emulator started: how a
+/// benchmark or test counts the 429s a client met, whatever client it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct TrafficStats {
+    /// Reads let through (list pages, GETs, `$batch` items alike).
+    pub reads: u64,
+    /// Writes let through.
+    pub writes: u64,
+    /// Reads answered 429.
+    pub throttled_reads: u64,
+    /// Writes answered 429.
+    pub throttled_writes: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    reads: AtomicU64,
+    writes: AtomicU64,
+    throttled_reads: AtomicU64,
+    throttled_writes: AtomicU64,
+}
+
 #[derive(Debug)]
 pub(crate) struct Throttle {
     config: Mutex<ThrottleConfig>,
     buckets: Mutex<Buckets>,
+    counters: Counters,
 }
 
 impl Throttle {
@@ -192,7 +217,37 @@ impl Throttle {
         Self {
             config: Mutex::new(config),
             buckets: Mutex::default(),
+            counters: Counters::default(),
         }
+    }
+
+    pub(crate) fn stats(&self) -> TrafficStats {
+        let counters = &self.counters;
+        TrafficStats {
+            reads: counters.reads.load(Ordering::Relaxed),
+            writes: counters.writes.load(Ordering::Relaxed),
+            throttled_reads: counters.throttled_reads.load(Ordering::Relaxed),
+            throttled_writes: counters.throttled_writes.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Charges one request and counts the decision.
+    pub(crate) fn charge(
+        &self,
+        clock: &Clock,
+        app_id: &str,
+        tenant_id: &str,
+        is_write: bool,
+    ) -> Result<(), Throttled> {
+        let decision = self.decide(clock, app_id, tenant_id, is_write);
+        let counter = match (is_write, decision.is_ok()) {
+            (false, true) => &self.counters.reads,
+            (true, true) => &self.counters.writes,
+            (false, false) => &self.counters.throttled_reads,
+            (true, false) => &self.counters.throttled_writes,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        decision
     }
 
     pub(crate) fn config(&self) -> ThrottleConfig {
@@ -213,7 +268,7 @@ impl Throttle {
 
     /// Charges one request (a write also costs one resource unit); all-or-nothing, so a refused
     /// request takes no token from any bucket.
-    pub(crate) fn charge(
+    fn decide(
         &self,
         clock: &Clock,
         app_id: &str,
