@@ -10,6 +10,8 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::{Deserialize, Serialize};
 use signin_prefs_request::{API_BASE_PATH, GraphRequest, Method, Operation};
 
+use crate::budget::Charge;
+use crate::client::{is_throttle, refused_quota};
 use crate::error::{ResponseHeaders, ServiceResponse};
 use crate::retry::{Attempt, RetryHistory, RetryReason, retry_after_from};
 use crate::{Client, Error, ErrorKind};
@@ -79,14 +81,22 @@ pub fn parse_batch_response(body: &[u8]) -> Result<Vec<BatchResponseItem>, serde
 struct Pending {
     index: usize,
     item: BatchRequestItem,
+    /// What it costs against the service's quotas.
+    charge: Charge,
     history: RetryHistory,
+    /// Attempts that failed (the first included once it fails), throttling aside.
+    failures: u32,
+    /// Attempts the service throttled.
+    throttled: u32,
 }
 
 impl Client {
     /// Sends `operations` in `$batch` requests of at most [`MAX_BATCH_SIZE`], and returns one result
-    /// per operation, in the order given. Items answered 429, 503 or 504 are sent again in a
-    /// smaller batch after the longest `Retry-After` among them, within the client's retry policy
-    /// and deadline; the others are final at once.
+    /// per operation, in the order given. Each request waits until the quotas its items draw on
+    /// have room for all of them. Items answered 429, 503 or 504 are sent again in a smaller batch
+    /// after the longest `Retry-After` among them; a throttled item spends none of the attempts
+    /// the retry policy allows for failures, only its own count of throttled ones, and the
+    /// client's deadline bounds both. The others are final at once.
     pub async fn batch<O: Operation>(&self, operations: &[O]) -> Vec<BatchItemResult<O::Output>> {
         let mut results: Vec<BatchItemResult<O::Output>> = Vec::with_capacity(operations.len());
         let mut buildable = Vec::with_capacity(operations.len());
@@ -94,12 +104,17 @@ impl Client {
             match operation
                 .to_request()
                 .map_err(Error::from)
-                .and_then(|request| batch_item(index, &request))
-            {
-                Ok(item) => buildable.push(Pending {
+                .and_then(|request| {
+                    let charge = Charge::of_request(&request.method, &request.path);
+                    batch_item(index, &request).map(|item| (item, charge))
+                }) {
+                Ok((item, charge)) => buildable.push(Pending {
                     index,
                     item,
+                    charge,
                     history: RetryHistory::default(),
+                    failures: 0,
+                    throttled: 0,
                 }),
                 Err(error) => results.push(BatchItemResult {
                     index,
@@ -126,7 +141,8 @@ impl Client {
         results: &mut Vec<BatchItemResult<O::Output>>,
     ) {
         let policy = self.retry_policy();
-        let max_rounds = policy.max_attempts.max(1);
+        let max_failures = policy.max_attempts.max(1);
+        let max_throttled = policy.max_throttled_attempts.max(1);
         let deadline = self.overall_deadline().map(|limit| Instant::now() + limit);
         let mut pending = chunk;
         let mut round: u32 = 0;
@@ -177,7 +193,8 @@ impl Client {
                 let Some(answer) = answers.remove(&item.item.id.to_ascii_lowercase()) else {
                     attempt.retry_reason = Some(RetryReason::Connection);
                     item.history.push(attempt);
-                    if round < max_rounds {
+                    item.failures += 1;
+                    if item.failures < max_failures {
                         again.push(item);
                     } else {
                         let error = Error::new(
@@ -198,8 +215,8 @@ impl Client {
                 attempt.status = Some(answer.status);
                 let body = answer_body(answer.body.as_ref());
                 if (200..300).contains(&answer.status) {
-                    // Each item is a request to Graph's limits: each success lets the rate climb.
-                    self.pacer().on_success();
+                    // Each item is a request to Graph's limits: each success is the budget's.
+                    self.pacer().on_success(&item.charge);
                     item.history.push(attempt);
                     let result = O::decode_response(answer.status, &body).map_err(|cause| {
                         Error::new(ErrorKind::Decode, O::OPERATION_ID)
@@ -225,13 +242,20 @@ impl Client {
                         )
                     })
                     .collect();
+                let header = |wanted: &str| {
+                    headers
+                        .iter()
+                        .find(|(name, _)| name.eq_ignore_ascii_case(wanted))
+                        .map(|(_, value)| value.as_str())
+                };
                 let retry_after = retry_after_from(
                     headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
                     SystemTime::now(),
                 );
+                let quota = refused_quota(header);
                 let service = ServiceResponse::from_parts(
                     answer.status,
-                    &ResponseHeaders::new(headers, retry_after),
+                    &ResponseHeaders::new(headers.clone(), retry_after),
                     &body,
                     Some(&item_client_request_id),
                 );
@@ -244,25 +268,44 @@ impl Client {
                 attempt.retry_reason = reason;
                 attempt.retry_after = retry_after;
                 item.history.push(attempt);
-                if reason == Some(RetryReason::Throttled) {
-                    self.pacer().on_throttled(sent_at, retry_after);
-                }
-                match reason {
-                    Some(reason) if policy.retries(reason) && round < max_rounds => {
-                        longest_retry_after = longest_retry_after.max(retry_after);
-                        again.push(item);
+                let throttle = reason.is_some_and(|reason| is_throttle(reason, retry_after));
+                let retry = match reason {
+                    Some(reason) if policy.retries(reason) && throttle => {
+                        self.pacer().on_throttled(
+                            quota.unwrap_or_else(|| item.charge.primary()),
+                            sent_at,
+                            retry_after,
+                        );
+                        item.throttled += 1;
+                        item.throttled < max_throttled
                     }
-                    _ => results.push(BatchItemResult {
+                    Some(reason) if policy.retries(reason) => {
+                        item.failures += 1;
+                        item.failures < max_failures
+                    }
+                    _ => false,
+                };
+                if retry {
+                    longest_retry_after = longest_retry_after.max(retry_after);
+                    again.push(item);
+                } else {
+                    results.push(BatchItemResult {
                         index: item.index,
                         result: Err(error.with_history(item.history.clone())),
                         retry_history: item.history,
-                    }),
+                    });
                 }
             }
             if again.is_empty() {
                 return;
             }
-            let delay = policy.delay(round + 1, longest_retry_after, rand::random::<f64>());
+            // The attempt number sets the backoff: the most failures any item has had so far.
+            let failed_rounds = again.iter().map(|item| item.failures).max().unwrap_or(0);
+            let delay = policy.delay(
+                failed_rounds + 1,
+                longest_retry_after,
+                rand::random::<f64>(),
+            );
             if deadline.is_some_and(|deadline| Instant::now() + delay > deadline) {
                 tracing::warn!(
                     items = again.len(),
@@ -313,10 +356,13 @@ impl Client {
         };
         let mut request = GraphRequest::new(Method::POST, format!("{API_BASE_PATH}/$batch"));
         request.set_json_body(BATCH_OPERATION, &body)?;
-        // Graph counts each item against its limits, so the pacer does too.
-        let weight = u32::try_from(pending.len()).unwrap_or(u32::MAX);
+        // Graph counts each item against its limits, so the pacer does too; the items' answers,
+        // not the batch's, say which of them succeeded.
+        let charge = pending
+            .iter()
+            .fold(Charge::NONE, |total, item| total.add(&item.charge));
         let response = self
-            .execute_weighted(&request, BATCH_OPERATION, weight)
+            .execute_charged(&request, BATCH_OPERATION, Charge::NONE, charge)
             .await?;
         let client_request_id = response.client_request_id().unwrap_or_default().to_owned();
         let responses = parse_batch_response(&response.body).map_err(|cause| {

@@ -10,6 +10,7 @@ use signin_prefs_request::{GetSignInPreference, GraphRequest, Operation, UpdateS
 use tracing::Instrument as _;
 
 use crate::auth::{AccessToken, TokenCache, TokenCredential};
+use crate::budget::{Charge, Quota};
 use crate::cloud::{Endpoints, checked_origin, is_loopback_origin};
 use crate::error::{ResponseHeaders, ServiceResponse};
 use crate::pacing::{Pacer, PacingConfig};
@@ -272,6 +273,8 @@ enum Outcome {
         reason: RetryReason,
         error: Error,
         retry_after: Option<Duration>,
+        /// The quota a 429 names, if it names one.
+        quota: Option<Quota>,
     },
     Unauthorized(Error),
     Fatal(Error),
@@ -362,18 +365,23 @@ impl Client {
         request: &GraphRequest,
         operation: &'static str,
     ) -> Result<RawResponse, Error> {
-        self.execute_weighted(request, operation, 1).await
+        let charge = Charge::of_request(&request.method, &request.path);
+        self.execute_charged(request, operation, charge, charge)
+            .await
     }
 
-    /// The loop, for a request that counts as `weight` requests against the service's limits.
-    pub(crate) async fn execute_weighted(
+    /// The loop, for a request that costs `charge` against the service's quotas. `settled` is
+    /// the part of it whose success the answer itself proves: all of it for a single request,
+    /// nothing for a `$batch`, whose items each succeed or not on their own.
+    pub(crate) async fn execute_charged(
         &self,
         request: &GraphRequest,
         operation: &'static str,
-        weight: u32,
+        settled: Charge,
+        charge: Charge,
     ) -> Result<RawResponse, Error> {
         let span = tracing::debug_span!("graph_request", operation, method = %request.method);
-        self.execute_in_span(request, operation, weight)
+        self.execute_in_span(request, operation, &settled, &charge)
             .instrument(span)
             .await
     }
@@ -382,7 +390,8 @@ impl Client {
         &self,
         request: &GraphRequest,
         operation: &'static str,
-        weight: u32,
+        settled: &Charge,
+        charge: &Charge,
     ) -> Result<RawResponse, Error> {
         let inner = &self.inner;
         let deadline = inner.overall_deadline.map(|limit| Instant::now() + limit);
@@ -391,14 +400,16 @@ impl Client {
         let mut history = RetryHistory::default();
         let mut token_refreshed = false;
         let mut attempt: u32 = 0;
+        // Waits the service asked for are not failures: they have a count of their own.
+        let mut throttled: u32 = 0;
         loop {
             attempt += 1;
-            if deadline.is_some_and(|deadline| inner.pacer.earliest_send() > deadline) {
+            if deadline.is_some_and(|deadline| inner.pacer.earliest_send(charge) > deadline) {
                 return Err(
                     deadline_error(operation, inner.overall_deadline, None).with_history(history)
                 );
             }
-            let sent_at = inner.pacer.acquire(weight).await;
+            let sent_at = inner.pacer.acquire(charge).await;
             let token = self
                 .token_before(deadline, operation)
                 .await
@@ -427,7 +438,7 @@ impl Client {
             let mut record = Attempt::new(attempt, client_request_id.clone());
             match outcome {
                 Outcome::Success(mut response) => {
-                    inner.pacer.on_success();
+                    inner.pacer.on_success(settled);
                     record.status = Some(response.status);
                     history.push(record);
                     tracing::debug!(attempt, status = response.status, %client_request_id, "succeeded");
@@ -453,18 +464,29 @@ impl Client {
                     reason,
                     error,
                     retry_after,
+                    quota,
                 } => {
                     record.status = error.status();
                     record.retry_reason = Some(reason);
                     record.retry_after = retry_after;
-                    if reason == RetryReason::Throttled
-                        || (reason == RetryReason::Unavailable && retry_after.is_some())
-                    {
-                        inner.pacer.on_throttled(sent_at, retry_after);
+                    let is_throttle = is_throttle(reason, retry_after);
+                    if is_throttle {
+                        throttled += 1;
+                        inner.pacer.on_throttled(
+                            quota.unwrap_or_else(|| charge.primary()),
+                            sent_at,
+                            retry_after,
+                        );
                     }
-                    // The retry after a 401 does not count against the policy's attempts.
+                    // The retry after a 401 does not count against the policy's attempts, nor
+                    // do the waits the service asked for.
                     let allowed = max_attempts + u32::from(token_refreshed);
-                    if !inner.retry.retries(reason) || attempt >= allowed {
+                    let exhausted = if is_throttle {
+                        throttled >= inner.retry.max_throttled_attempts.max(1)
+                    } else {
+                        attempt - throttled >= allowed
+                    };
+                    if !inner.retry.retries(reason) || exhausted {
                         history.push(record);
                         tracing::warn!(attempt, ?reason, %client_request_id, "giving up: no attempts left");
                         return Err(error.with_history(history));
@@ -580,6 +602,7 @@ impl Client {
             });
         }
         let (response_headers, retry_after) = read_headers(&headers);
+        let quota = refused_quota(|name| headers.get(name).and_then(|value| value.to_str().ok()));
         let service =
             ServiceResponse::from_parts(status, &response_headers, &body, Some(client_request_id));
         let error = Error::from_response(operation, service);
@@ -590,15 +613,32 @@ impl Client {
                 reason: RetryReason::Throttled,
                 error,
                 retry_after,
+                quota,
             },
             503 | 504 => Outcome::Retryable {
                 reason: RetryReason::Unavailable,
                 error,
                 retry_after,
+                quota,
             },
             _ => Outcome::Fatal(error),
         }
     }
+}
+
+/// Whether an answer is the service asking for a wait (a 429, or a 503 with `Retry-After`) rather
+/// than a failure.
+pub(crate) fn is_throttle(reason: RetryReason, retry_after: Option<Duration>) -> bool {
+    reason == RetryReason::Throttled
+        || (reason == RetryReason::Unavailable && retry_after.is_some())
+}
+
+/// The quota a refusal names through its `x-ms-throttle-*` headers, looked up with `header`.
+pub(crate) fn refused_quota<'a>(header: impl Fn(&str) -> Option<&'a str>) -> Option<Quota> {
+    Quota::from_refusal(
+        header("x-ms-throttle-scope"),
+        header("x-ms-throttle-information"),
+    )
 }
 
 /// The headers an error keeps, and the wait the response asks for.
@@ -624,6 +664,7 @@ fn transport_outcome(operation: &'static str, cause: reqwest::Error, timeout: Du
     }
     if cause.is_timeout() {
         return Outcome::Retryable {
+            quota: None,
             reason: RetryReason::SlowResponse,
             error: Error::new(
                 ErrorKind::Timeout,
@@ -634,6 +675,7 @@ fn transport_outcome(operation: &'static str, cause: reqwest::Error, timeout: Du
         };
     }
     Outcome::Retryable {
+        quota: None,
         reason: RetryReason::Connection,
         error: Error::new(ErrorKind::Transport, operation.to_owned()).with_cause(cause),
         retry_after: None,

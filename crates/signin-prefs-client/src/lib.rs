@@ -12,8 +12,9 @@
 //! - **Retries**: 429, 503, 504, connection failures and slow responses, after `Retry-After` or an
 //!   exponential backoff with jitter; bounded attempts; the overall deadline wins. Each retry is a
 //!   `tracing` event.
-//! - **Pacing**: a [`Pacer`] shared by every clone of the client: a 429 pauses all requests, then
-//!   the rate climbs back (AIMD).
+//! - **Budgets**: a [`Pacer`] shared by every clone of the client books each request's cost
+//!   ([`Charge`]) against a token bucket per Graph quota ([`Quota`], [`Budgets`]), so what is sent
+//!   is what the budget accepts; a 429 pauses and corrects its own quota only (AIMD).
 //! - **`$batch`**: [`Client::batch`] packs 20 operations per request and retries only failed items.
 //! - **Errors**: one [`Error`] with an [`ErrorKind`], Graph's code and message, correlation ids and
 //!   the [`RetryHistory`]. Tokens and secrets ([`Secret`]) never appear in Debug, Display, logs or
@@ -38,6 +39,7 @@
 
 mod auth;
 mod batch;
+mod budget;
 mod client;
 mod cloud;
 mod error;
@@ -53,6 +55,7 @@ pub use auth::{
     DeviceCodeCredential, DeviceCodePrompt, StaticToken, TokenCache, TokenCredential, TokenFuture,
 };
 pub use batch::{BatchItemResult, BatchResponseItem, MAX_BATCH_SIZE, parse_batch_response};
+pub use budget::{Budget, BudgetParseError, Budgets, Charge, Quota};
 pub use client::{Client, ClientBuilder, RawResponse};
 pub use cloud::{Cloud, Endpoints};
 pub use error::{Error, ErrorKind, ServiceResponse};

@@ -1,30 +1,35 @@
-//! One throttle state per tenant and app, shared by every task that uses the client.
+//! One throttle state per tenant and app, shared by every task that uses the client: a token
+//! bucket per Graph quota, so that what is sent is what the budget accepts.
 //!
 //! Retrying each 429 on its own lets a hundred workers keep hammering a service that asked them to
-//! stop, which Graph counts against the app. Instead, a 429 pauses every request for the wait the
-//! service asked for, and sets the sending rate just under what the service delivered before
-//! objecting (a multiplicative cut, once per burst of 429s); each success then raises it additively
-//! (AIMD, as TCP does), gently near the rate that drew the last 429 and briskly elsewhere, until the
-//! pacer lets requests through unpaced again. The pacer thus settles just under the rate the
-//! service allows, with few 429s.
+//! stop, which Graph counts against the app. Instead, every request books its cost against each
+//! quota it draws on ([`Charge`]) and goes when every one of them has the tokens: a run sits at the
+//! rate its budgets refill, and a `$batch` of 20 waits for 20 write tokens rather than being sent
+//! into an empty bucket. The buckets start from the budgets the client is given (by default the
+//! documented ones, [`Budgets::documented`]), and the service corrects them: a 429 names its quota
+//! (`x-ms-throttle-scope`), empties that bucket, pauses that quota alone for the `Retry-After`, and
+//! cuts its rate to just under what the service delivered (once per burst of 429s); each success
+//! then lets the rate climb back, gently near where the service objected, up to the budget given
+//! (AIMD, as TCP does). A quota of unknown budget is unpaced until its first 429, then learned the
+//! same way. A refused read never holds back writes.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-/// How the rate falls and climbs.
+use crate::budget::{Budgets, Charge, Quota};
+
+/// How the buckets start, fall and climb.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct PacingConfig {
-    /// Requests per second before any 429; `None`: unpaced until the service first objects.
-    pub initial_rate: Option<f64>,
-    /// The rate never falls below this (requests per second).
+    /// The budget of each quota to start from; unknown ones are learned from 429s alone.
+    pub budgets: Budgets,
+    /// A learned rate never falls below this (requests per second).
     pub min_rate: f64,
-    /// Once the rate climbs back to this, requests go unpaced again.
-    pub max_rate: f64,
-    /// How fast the rate climbs back: requests per second gained per second of successes.
+    /// How fast a cut rate climbs back: requests per second gained per second of successes.
     pub additive_increase: f64,
-    /// At a 429, the rate becomes this fraction (between 0 and 1) of the lower of the current rate
+    /// At a 429, the quota's rate becomes this fraction (between 0 and 1) of the lower of its rate
     /// and the rate the service delivered over the last seconds.
     pub decrease_factor: f64,
     /// The pause when a 429 gives no `Retry-After`.
@@ -34,9 +39,8 @@ pub struct PacingConfig {
 impl Default for PacingConfig {
     fn default() -> Self {
         Self {
-            initial_rate: None,
+            budgets: Budgets::documented(),
             min_rate: 0.5,
-            max_rate: 2_000.0,
             additive_increase: 5.0,
             decrease_factor: 0.8,
             default_pause: Duration::from_secs(1),
@@ -48,112 +52,137 @@ impl PacingConfig {
     /// Never pauses nor paces (for measurements against an unthrottled server).
     pub fn disabled() -> Self {
         Self {
-            initial_rate: None,
+            budgets: Budgets::unknown(),
             decrease_factor: 1.0,
             default_pause: Duration::ZERO,
             ..Self::default()
         }
     }
 
+    /// These settings with other starting budgets.
+    #[must_use]
+    pub fn with_budgets(mut self, budgets: Budgets) -> Self {
+        self.budgets = budgets;
+        self
+    }
+
     fn is_disabled(&self) -> bool {
-        self.initial_rate.is_none() && self.decrease_factor >= 1.0 && self.default_pause.is_zero()
+        self.budgets == Budgets::unknown()
+            && self.decrease_factor >= 1.0
+            && self.default_pause.is_zero()
     }
 }
 
-/// What the pacer is doing now, for logs and tests.
+/// What the pacer is doing now, for logs, progress and tests.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct PacingSnapshot {
-    /// The current rate, requests per second; `None` when unpaced.
+    /// The slowest paced quota's rate, requests per second; `None` when nothing is paced.
     pub rate: Option<f64>,
-    /// How much longer every request is held back by the last 429.
+    /// How much longer the longest-paused quota is held back by its last 429.
     pub paused_for: Duration,
-    /// 429s reported so far.
+    /// 429s reported so far, every quota together.
     pub throttle_signals: u64,
-    /// Of those, the ones that cut the rate (one per burst of 429s, not one per request).
+    /// Of those, the ones that cut a rate (one per burst of 429s, not one per request).
     pub rate_cuts: u64,
 }
 
-/// How many recent sends the measured rate is computed over.
-const RATE_WINDOW: usize = 32;
 /// How far back successes count towards the delivered rate.
 const DELIVERED_WINDOW: Duration = Duration::from_secs(2);
 /// The shortest span a delivered rate is computed over: a burst of successes in a few
 /// milliseconds says how big the service's bucket is, not how fast it refills.
 const SHORTEST_SPAN: Duration = Duration::from_secs(1);
-/// At most this many successes are remembered.
-const SUCCESS_MEMORY: usize = 4096;
+/// At most this many successes and sends are remembered per quota.
+const MEMORY: usize = 4096;
 /// Between these fractions of the rate that drew the last 429, the rate climbs ten times slower.
 const PLATEAU_BAND: (f64, f64) = (0.9, 1.2);
+/// A learned bucket (no budget given) holds this long a burst at its rate.
+const LEARNED_BURST: f64 = 1.0;
+/// Tokens are counted in floating point: this much short of a whole one still counts as one.
+const EPSILON: f64 = 1e-9;
 
-/// The pacer's state, with time passed in so the maths can be tested without a clock.
+/// One quota's bucket, with time passed in so the maths can be tested without a clock.
 #[derive(Debug, Clone)]
-pub(crate) struct PacingState {
-    config: PacingConfig,
-    rate: Option<f64>,
+struct Bucket {
+    /// Capacity and rate (tokens per second); `None`: unpaced until the service first objects.
+    model: Option<(f64, f64)>,
+    /// The rate the budget given allows: a cut rate climbs back to it and no further.
+    ceiling: Option<f64>,
+    /// Tokens at `updated` (negative: booked beyond what has refilled).
+    tokens: f64,
+    updated: Instant,
     paused_until: Option<Instant>,
-    next_slot: Option<Instant>,
     last_cut: Option<Instant>,
-    recent_sends: VecDeque<Instant>,
-    recent_successes: VecDeque<Instant>,
     /// The rate in effect when the service last objected.
     plateau: Option<f64>,
-    throttle_signals: u64,
-    rate_cuts: u64,
+    recent_sends: VecDeque<Instant>,
+    recent_successes: VecDeque<Instant>,
 }
 
-impl PacingState {
-    pub(crate) fn new(config: PacingConfig) -> Self {
-        let rate = config
-            .initial_rate
-            .map(|rate| rate.clamp(config.min_rate, config.max_rate));
+impl Bucket {
+    fn new(budget: Option<crate::Budget>, now: Instant) -> Self {
+        let model = budget.map(|budget| (f64::from(budget.requests), budget.rate()));
         Self {
-            config,
-            rate,
+            model,
+            ceiling: model.map(|(_, rate)| rate),
+            tokens: model.map_or(0.0, |(capacity, _)| capacity),
+            updated: now,
             paused_until: None,
-            next_slot: None,
             last_cut: None,
-            recent_sends: VecDeque::with_capacity(RATE_WINDOW),
-            recent_successes: VecDeque::new(),
             plateau: None,
-            throttle_signals: 0,
-            rate_cuts: 0,
+            recent_sends: VecDeque::new(),
+            recent_successes: VecDeque::new(),
         }
     }
 
-    /// When the next send could go, without booking it.
-    pub(crate) fn earliest(&self, now: Instant) -> Instant {
+    /// Tokens at `at` (not before the last booking).
+    fn tokens_at(&self, at: Instant) -> f64 {
+        match self.model {
+            Some((capacity, rate)) => {
+                let elapsed = at.saturating_duration_since(self.updated).as_secs_f64();
+                (self.tokens + elapsed * rate).min(capacity)
+            }
+            None => 0.0,
+        }
+    }
+
+    /// When `weight` tokens can be taken, at the earliest.
+    fn earliest(&self, now: Instant, weight: u64) -> Instant {
         let mut at = now;
         if let Some(paused_until) = self.paused_until {
             at = at.max(paused_until);
         }
-        if let (Some(_), Some(next_slot)) = (self.rate, self.next_slot) {
-            at = at.max(next_slot);
+        let Some((capacity, rate)) = self.model else {
+            return at;
+        };
+        // Bookings are served in order: none goes before one already booked.
+        at = at.max(self.updated);
+        // A weight beyond the bucket waits for a full bucket and leaves it in debt.
+        let need = (weight as f64).min(capacity);
+        let tokens = self.tokens_at(at);
+        if tokens + EPSILON >= need {
+            at
+        } else {
+            at + Duration::from_secs_f64((need - tokens) / rate.max(f64::MIN_POSITIVE))
         }
-        at
     }
 
-    /// Books the next send, worth `weight` requests (a `$batch` of 20 counts as 20 against Graph's
-    /// limits): returns when it may go (now or later).
-    pub(crate) fn reserve(&mut self, now: Instant, weight: u32) -> Instant {
-        let weight = weight.max(1);
-        let at = self.earliest(now);
-        if let Some(rate) = self.rate {
-            self.next_slot = Some(at + interval(rate).saturating_mul(weight));
+    fn take(&mut self, at: Instant, weight: u64) {
+        if self.model.is_some() {
+            let at = at.max(self.updated);
+            self.tokens = self.tokens_at(at) - weight as f64;
+            self.updated = at;
         }
-        for _ in 0..weight.min(RATE_WINDOW as u32) {
-            if self.recent_sends.len() == RATE_WINDOW {
+        for _ in 0..weight.min(MEMORY as u64) {
+            if self.recent_sends.len() >= MEMORY {
                 self.recent_sends.pop_front();
             }
             self.recent_sends.push_back(at);
         }
-        at
     }
 
-    /// A request succeeded: climb back, by `additive_increase` per second of successes (a tenth of
-    /// that near the rate that drew the last 429).
-    pub(crate) fn record_success(&mut self, now: Instant) {
-        while self.recent_successes.len() >= SUCCESS_MEMORY
+    fn record_success(&mut self, now: Instant, config: &PacingConfig) {
+        while self.recent_successes.len() >= MEMORY
             || self
                 .recent_successes
                 .front()
@@ -162,58 +191,77 @@ impl PacingState {
             self.recent_successes.pop_front();
         }
         self.recent_successes.push_back(now);
-        if let Some(rate) = self.rate {
-            let mut step = self.config.additive_increase / rate.max(f64::MIN_POSITIVE);
-            let near_plateau = self.plateau.is_some_and(|plateau| {
-                rate >= plateau * PLATEAU_BAND.0 && rate <= plateau * PLATEAU_BAND.1
-            });
-            if near_plateau {
-                step /= 10.0;
-            }
-            let raised = rate + step;
-            if raised >= self.config.max_rate {
-                self.rate = None;
-                self.next_slot = None;
-            } else {
-                self.rate = Some(raised);
-            }
+        let Some((capacity, rate)) = self.model else {
+            return;
+        };
+        if self.ceiling.is_some_and(|ceiling| rate >= ceiling) {
+            return;
         }
+        let mut step = config.additive_increase / rate.max(f64::MIN_POSITIVE);
+        if self.plateau.is_some_and(|plateau| {
+            rate >= plateau * PLATEAU_BAND.0 && rate <= plateau * PLATEAU_BAND.1
+        }) {
+            step /= 10.0;
+        }
+        let raised = self
+            .ceiling
+            .map_or(rate + step, |ceiling| (rate + step).min(ceiling));
+        let capacity = if self.ceiling.is_some() {
+            capacity
+        } else {
+            (raised * LEARNED_BURST).max(1.0)
+        };
+        // Keep the tokens as they are at `updated`; only the refill speed changes.
+        self.model = Some((capacity, raised));
     }
 
-    /// A 429 for a request sent at `sent_at`: pause everyone for `retry_after`, and cut the rate
-    /// once per burst. A 429 for a request sent before the last cut was sent at the old rate, so
-    /// it says nothing new about the new one.
-    pub(crate) fn record_throttle(
+    /// A 429 for a request sent at `sent_at`: the service's bucket is empty now. Pause this quota
+    /// for `pause`, and cut its rate once per burst: a 429 for a request sent before the last cut
+    /// was sent at the old rate, so it says nothing new about the new one.
+    fn record_throttle(
         &mut self,
         now: Instant,
         sent_at: Instant,
-        retry_after: Option<Duration>,
-    ) {
-        if self.config.is_disabled() {
-            return;
-        }
-        self.throttle_signals += 1;
-        let pause = retry_after.unwrap_or(self.config.default_pause);
+        pause: Duration,
+        config: &PacingConfig,
+    ) -> bool {
         let until = now + pause;
         self.paused_until = Some(
             self.paused_until
                 .map_or(until, |current| current.max(until)),
         );
-        if self.last_cut.is_some_and(|cut| sent_at <= cut) {
-            return;
+        if self.model.is_some() {
+            let at = now.max(self.updated);
+            self.tokens = self.tokens_at(at).min(0.0);
+            self.updated = at;
         }
-        let sending = self.rate.or_else(|| self.measured_rate());
+        if self.last_cut.is_some_and(|cut| sent_at <= cut) {
+            return false;
+        }
+        let sending = self
+            .model
+            .map(|(_, rate)| rate)
+            .or_else(|| self.measured_rate());
         let base = match (sending, self.delivered_rate(now)) {
             (Some(sending), Some(delivered)) => sending.min(delivered),
-            (sending, delivered) => sending.or(delivered).unwrap_or(self.config.max_rate),
+            (sending, delivered) => sending.or(delivered).unwrap_or(config.min_rate),
         };
         self.plateau = Some(base);
-        let cut =
-            (base * self.config.decrease_factor).clamp(self.config.min_rate, self.config.max_rate);
-        self.rate = Some(cut);
-        self.next_slot = self.paused_until;
+        let mut cut = (base * config.decrease_factor).max(config.min_rate);
+        if let Some(ceiling) = self.ceiling {
+            cut = cut.min(ceiling);
+        }
+        let capacity = match (self.model, self.ceiling) {
+            (Some((capacity, _)), Some(_)) => capacity,
+            _ => (cut * LEARNED_BURST).max(1.0),
+        };
+        if self.model.is_none() {
+            self.tokens = 0.0;
+            self.updated = now;
+        }
+        self.model = Some((capacity, cut));
         self.last_cut = Some(now);
-        self.rate_cuts += 1;
+        true
     }
 
     /// Successes per second over the last seconds, when there are enough to tell.
@@ -231,27 +279,123 @@ impl PacingState {
 
     /// Requests per second over the recent sends, when there are enough to tell.
     fn measured_rate(&self) -> Option<f64> {
-        let first = self.recent_sends.front()?;
+        let window = self.recent_sends.len().min(32);
+        let first = self.recent_sends.get(self.recent_sends.len() - window)?;
         let last = self.recent_sends.back()?;
         let span = last.saturating_duration_since(*first).as_secs_f64();
-        let gaps = self.recent_sends.len().saturating_sub(1);
+        let gaps = window.saturating_sub(1);
         (gaps >= 2 && span > 0.0).then(|| gaps as f64 / span)
+    }
+}
+
+/// The pacer's state: a bucket per quota.
+#[derive(Debug, Clone)]
+pub(crate) struct PacingState {
+    config: PacingConfig,
+    buckets: [Bucket; 4],
+    throttle_signals: u64,
+    rate_cuts: u64,
+}
+
+impl PacingState {
+    pub(crate) fn new(config: PacingConfig) -> Self {
+        Self::starting_at(config, Instant::now())
+    }
+
+    fn starting_at(config: PacingConfig, now: Instant) -> Self {
+        let buckets = Quota::ALL.map(|quota| Bucket::new(config.budgets.get(quota), now));
+        Self {
+            config,
+            buckets,
+            throttle_signals: 0,
+            rate_cuts: 0,
+        }
+    }
+
+    fn bucket(&self, quota: Quota) -> Option<&Bucket> {
+        self.buckets.get(quota.index())
+    }
+
+    /// When a send costing `charge` could go, without booking it.
+    pub(crate) fn earliest(&self, now: Instant, charge: &Charge) -> Instant {
+        Quota::ALL
+            .iter()
+            .filter_map(|quota| {
+                let weight = charge.get(*quota);
+                (weight > 0).then(|| Some(self.bucket(*quota)?.earliest(now, weight)))?
+            })
+            .fold(now, Instant::max)
+    }
+
+    /// Books a send costing `charge`: returns when it may go (now or later), when every quota it
+    /// draws on has the tokens.
+    pub(crate) fn reserve(&mut self, now: Instant, charge: &Charge) -> Instant {
+        let at = self.earliest(now, charge);
+        for quota in Quota::ALL {
+            let weight = charge.get(quota);
+            if weight > 0
+                && let Some(bucket) = self.buckets.get_mut(quota.index())
+            {
+                bucket.take(at, weight);
+            }
+        }
+        at
+    }
+
+    /// A request drawing on `charge` succeeded.
+    pub(crate) fn record_success(&mut self, now: Instant, charge: &Charge) {
+        for quota in Quota::ALL {
+            if charge.get(quota) > 0
+                && let Some(bucket) = self.buckets.get_mut(quota.index())
+            {
+                bucket.record_success(now, &self.config);
+            }
+        }
+    }
+
+    /// A 429 (or a 503 with `Retry-After`) on `quota` for a request sent at `sent_at`.
+    pub(crate) fn record_throttle(
+        &mut self,
+        now: Instant,
+        quota: Quota,
+        sent_at: Instant,
+        retry_after: Option<Duration>,
+    ) {
+        if self.config.is_disabled() {
+            return;
+        }
+        self.throttle_signals += 1;
+        let pause = retry_after.unwrap_or(self.config.default_pause);
+        if let Some(bucket) = self.buckets.get_mut(quota.index())
+            && bucket.record_throttle(now, sent_at, pause, &self.config)
+        {
+            self.rate_cuts += 1;
+        }
     }
 
     pub(crate) fn snapshot(&self, now: Instant) -> PacingSnapshot {
         PacingSnapshot {
-            rate: self.rate,
+            rate: self
+                .buckets
+                .iter()
+                .filter_map(|bucket| bucket.model.map(|(_, rate)| rate))
+                .reduce(f64::min),
             paused_for: self
-                .paused_until
-                .map_or(Duration::ZERO, |until| until.saturating_duration_since(now)),
+                .buckets
+                .iter()
+                .filter_map(|bucket| bucket.paused_until)
+                .map(|until| until.saturating_duration_since(now))
+                .max()
+                .unwrap_or(Duration::ZERO),
             throttle_signals: self.throttle_signals,
             rate_cuts: self.rate_cuts,
         }
     }
-}
 
-fn interval(rate: f64) -> Duration {
-    Duration::from_secs_f64(1.0 / rate.max(f64::MIN_POSITIVE)).min(Duration::from_secs(3600))
+    /// The budget `quota` is paced to now (capacity and requests per second), if any.
+    pub(crate) fn paced(&self, quota: Quota) -> Option<(f64, f64)> {
+        self.bucket(quota)?.model
+    }
 }
 
 /// The shared throttle state. Clones of a [`Client`](crate::Client) share one; to share it between
@@ -274,35 +418,42 @@ impl Pacer {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Waits for the turn of a send worth `weight` requests; returns when it went.
-    pub(crate) async fn acquire(&self, weight: u32) -> Instant {
+    /// Waits for the turn of a send costing `charge`; returns when it went.
+    pub(crate) async fn acquire(&self, charge: &Charge) -> Instant {
         let now = Instant::now();
-        let at = self.state().reserve(now, weight);
+        let at = self.state().reserve(now, charge);
         if at > now {
             tokio::time::sleep_until(at.into()).await;
         }
         at
     }
 
-    /// When the next request could go, without booking it.
-    pub(crate) fn earliest_send(&self) -> Instant {
-        self.state().earliest(Instant::now())
+    /// When a send costing `charge` could go, without booking it.
+    pub(crate) fn earliest_send(&self, charge: &Charge) -> Instant {
+        self.state().earliest(Instant::now(), charge)
     }
 
-    pub(crate) fn on_success(&self) {
-        self.state().record_success(Instant::now());
+    pub(crate) fn on_success(&self, charge: &Charge) {
+        self.state().record_success(Instant::now(), charge);
     }
 
-    pub(crate) fn on_throttled(&self, sent_at: Instant, retry_after: Option<Duration>) {
+    pub(crate) fn on_throttled(
+        &self,
+        quota: Quota,
+        sent_at: Instant,
+        retry_after: Option<Duration>,
+    ) {
         let now = Instant::now();
         let mut state = self.state();
-        state.record_throttle(now, sent_at, retry_after);
+        state.record_throttle(now, quota, sent_at, retry_after);
         let snapshot = state.snapshot(now);
+        let paced = state.paced(quota);
         drop(state);
         tracing::info!(
-            rate = ?snapshot.rate,
+            %quota,
+            rate = ?paced.map(|(_, rate)| rate),
             paused_for_ms = snapshot.paused_for.as_millis() as u64,
-            "throttled: pausing every request of this tenant and app"
+            "throttled: pausing this quota for every request of this tenant and app"
         );
     }
 
@@ -310,154 +461,192 @@ impl Pacer {
     pub fn snapshot(&self) -> PacingSnapshot {
         self.state().snapshot(Instant::now())
     }
+
+    /// The budget `quota` is paced to now, as (bucket size, requests per second); `None` while it
+    /// is unpaced.
+    pub fn paced(&self, quota: Quota) -> Option<(f64, f64)> {
+        self.state().paced(quota)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Budget;
     use proptest::prelude::*;
 
-    fn config() -> PacingConfig {
-        PacingConfig {
-            initial_rate: Some(10.0),
-            min_rate: 1.0,
-            max_rate: 100.0,
-            additive_increase: 10.0,
-            decrease_factor: 0.5,
-            default_pause: Duration::from_secs(1),
+    fn writes(budget: Budget) -> PacingConfig {
+        PacingConfig::default().with_budgets(
+            Budgets::unknown()
+                .with(Quota::AppWrites, Some(budget))
+                .with(
+                    Quota::ResourceUnits,
+                    Some(Budget::new(1_000, Duration::from_secs(1))),
+                ),
+        )
+    }
+
+    fn patches(count: u64) -> Charge {
+        Charge::reads_and_writes(0, count)
+    }
+
+    #[test]
+    fn a_known_budget_lets_its_bucket_go_then_paces_at_its_rate() {
+        let start = Instant::now();
+        let mut state =
+            PacingState::starting_at(writes(Budget::new(20, Duration::from_secs(10))), start);
+        for _ in 0..20 {
+            assert_eq!(state.reserve(start, &patches(1)), start);
         }
+        assert_eq!(
+            state.reserve(start, &patches(1)),
+            start + Duration::from_millis(500)
+        );
+        assert_eq!(
+            state.reserve(start, &patches(1)),
+            start + Duration::from_secs(1)
+        );
     }
 
     #[test]
-    fn paced_sends_are_spaced_by_the_rate() {
+    fn a_batch_waits_for_every_token_it_needs() {
         let start = Instant::now();
-        let mut state = PacingState::new(config());
-        let slots: Vec<_> = (0..3).map(|_| state.reserve(start, 1)).collect();
-        assert_eq!(slots[0], start);
-        assert_eq!(slots[1], start + Duration::from_millis(100));
-        assert_eq!(slots[2], start + Duration::from_millis(200));
+        let mut state =
+            PacingState::starting_at(writes(Budget::new(10, Duration::from_secs(5))), start);
+        assert_eq!(state.reserve(start, &patches(5)), start);
+        // Five left, ten wanted: wait for five more at two a second.
+        let at = state.reserve(start, &patches(10));
+        assert_eq!(at, start + Duration::from_millis(2_500));
+        // More than the bucket holds waits for a full bucket, then leaves it in debt.
+        let at = state.reserve(at, &patches(30));
+        assert_eq!(at, start + Duration::from_millis(7_500));
+        let next = state.reserve(at, &patches(1));
+        assert_eq!(next, at + Duration::from_millis(10_500));
     }
 
     #[test]
-    fn a_weighted_send_takes_as_many_slots() {
+    fn a_429_pauses_its_own_quota_only() {
         let start = Instant::now();
-        let mut state = PacingState::new(config());
-        assert_eq!(state.reserve(start, 20), start);
-        assert_eq!(state.reserve(start, 1), start + Duration::from_secs(2));
-    }
-
-    #[test]
-    fn a_429_pauses_everyone_and_halves_the_rate_once_per_burst() {
-        let start = Instant::now();
-        let mut state = PacingState::new(config());
-        let sent = state.reserve(start, 1);
-        let later = state.reserve(start, 1);
-        state.record_throttle(start, sent, Some(Duration::from_secs(3)));
-        // A second 429 from the same burst (sent before the cut) pauses but does not cut again.
-        state.record_throttle(start, sent, Some(Duration::from_secs(2)));
+        let mut state =
+            PacingState::starting_at(writes(Budget::new(100, Duration::from_secs(1))), start);
+        let sent = state.reserve(start, &patches(1));
+        state.record_throttle(start, Quota::AppWrites, sent, Some(Duration::from_secs(3)));
+        let read = Charge::reads_and_writes(1, 0);
+        assert_eq!(
+            state.reserve(start, &read),
+            start,
+            "a read does not wait for writes"
+        );
+        assert!(state.reserve(start, &patches(1)) >= start + Duration::from_secs(3));
         let snapshot = state.snapshot(start);
-        assert_eq!(snapshot.rate, Some(5.0));
-        assert_eq!(snapshot.rate_cuts, 1);
-        assert_eq!(snapshot.throttle_signals, 2);
+        assert_eq!((snapshot.throttle_signals, snapshot.rate_cuts), (1, 1));
         assert_eq!(snapshot.paused_for, Duration::from_secs(3));
-        assert!(state.reserve(start, 1) >= start + Duration::from_secs(3));
-        assert!(later < start + Duration::from_secs(3));
     }
 
     #[test]
-    fn the_rate_climbs_back_until_unpaced() {
+    fn a_burst_of_429s_cuts_once_and_the_rate_climbs_back_to_the_budget_and_no_further() {
         let start = Instant::now();
-        let mut state = PacingState::new(config());
-        state.record_throttle(start, start, None);
-        assert_eq!(state.snapshot(start).rate, Some(5.0));
-        let mut successes = 0;
-        while state.snapshot(start).rate.is_some() {
-            state.record_success(start);
-            successes += 1;
-            assert!(successes < 10_000, "never climbed back");
+        let budget = Budget::new(100, Duration::from_secs(10));
+        let mut state = PacingState::starting_at(writes(budget), start);
+        let sent = state.reserve(start, &patches(1));
+        let also_sent = state.reserve(start, &patches(1));
+        state.record_throttle(start, Quota::AppWrites, sent, None);
+        state.record_throttle(start, Quota::AppWrites, also_sent, None);
+        let (_, cut) = state.paced(Quota::AppWrites).unwrap();
+        assert!((cut - 8.0).abs() < 1e-9, "{cut}");
+        assert_eq!(state.snapshot(start).rate_cuts, 1);
+        for _ in 0..10_000 {
+            state.record_success(start, &patches(1));
         }
-        assert!(successes > 10);
+        let (capacity, rate) = state.paced(Quota::AppWrites).unwrap();
+        assert_eq!((capacity, rate), (100.0, 10.0));
     }
 
     #[test]
-    fn unpaced_clients_cut_from_the_measured_rate() {
+    fn an_unknown_budget_is_unpaced_until_the_service_objects() {
         let start = Instant::now();
-        let mut state = PacingState::new(PacingConfig::default());
-        for index in 0..20 {
-            state.reserve(start + Duration::from_millis(10 * index), 1);
+        let mut state = PacingState::starting_at(
+            PacingConfig::default().with_budgets(Budgets::unknown()),
+            start,
+        );
+        for index in 0..50 {
+            let at = start + Duration::from_millis(10 * index);
+            assert_eq!(state.reserve(at, &patches(1)), at);
+            state.record_success(at, &patches(1));
         }
-        let now = start + Duration::from_millis(200);
-        state.record_throttle(now, now, Some(Duration::from_secs(1)));
-        // 100 requests per second measured, times the default factor.
-        let rate = state.snapshot(now).rate.unwrap();
-        let expected = 100.0 * PacingConfig::default().decrease_factor;
-        assert!((rate - expected).abs() < 1.0, "{rate}");
-    }
-
-    #[test]
-    fn the_cut_follows_what_the_service_delivered() {
-        let start = Instant::now();
-        let mut state = PacingState::new(PacingConfig::default());
-        // A burst of 400 sends per second, of which 20 succeeded in the last second.
-        for index in 0..40 {
-            state.reserve(start + Duration::from_micros(2_500 * index), 1);
-        }
-        for index in 0..20 {
-            state.record_success(start + Duration::from_millis(50 * index));
-        }
-        let now = start + Duration::from_secs(1);
-        state.record_throttle(now, now, None);
-        let rate = state.snapshot(now).rate.unwrap();
-        assert!((rate - 20.0 * 0.8).abs() < 0.01, "{rate}");
-    }
-
-    #[test]
-    fn the_rate_climbs_slowly_near_where_the_service_objected() {
-        let start = Instant::now();
-        let mut state = PacingState::new(config());
-        state.record_throttle(start, start, None);
-        // Cut from 10 to 5; below the plateau band each success adds 10 / rate.
-        state.record_success(start);
-        assert!((state.snapshot(start).rate.unwrap() - 7.0).abs() < 1e-9);
-        state.record_success(start);
-        let rate = state.snapshot(start).rate.unwrap();
-        assert!((rate - (7.0 + 10.0 / 7.0)).abs() < 1e-9);
-        state.record_success(start);
-        let rate = state.snapshot(start).rate.unwrap();
-        assert!(rate > 9.0, "{rate}");
-        // Now inside the band (9 to 12): a tenth of the step.
-        state.record_success(start);
-        assert!((state.snapshot(start).rate.unwrap() - (rate + 1.0 / rate)).abs() < 1e-9);
+        let now = start + Duration::from_millis(500);
+        state.record_throttle(now, Quota::AppWrites, now, Some(Duration::from_secs(1)));
+        let (capacity, rate) = state.paced(Quota::AppWrites).unwrap();
+        // 50 successes over the last second (the shortest span), times the factor.
+        assert!((rate - 50.0 * 0.8).abs() < 1e-9, "{rate}");
+        assert!((capacity - rate).abs() < 1e-9);
+        let after = state.reserve(now, &patches(1));
+        assert!(after >= now + Duration::from_secs(1));
     }
 
     #[test]
     fn disabled_pacing_never_waits() {
         let start = Instant::now();
-        let mut state = PacingState::new(PacingConfig::disabled());
-        state.record_throttle(start, start, Some(Duration::from_secs(30)));
-        assert_eq!(state.reserve(start, 1), start);
+        let mut state = PacingState::starting_at(PacingConfig::disabled(), start);
+        state.record_throttle(
+            start,
+            Quota::AppWrites,
+            start,
+            Some(Duration::from_secs(30)),
+        );
+        assert_eq!(state.reserve(start, &patches(20)), start);
     }
 
     proptest! {
+        /// What is booked against a known budget is what a token bucket of that budget accepts:
+        /// a service with the same budget, charged when each send goes, never refuses one.
         #[test]
-        fn the_rate_stays_within_bounds_and_pauses_are_honoured(
+        fn sends_never_exceed_what_the_budget_accepts(
+            requests in 1u32..200,
+            window_ms in 100u64..20_000,
+            sends in proptest::collection::vec((1u64..25, 0u64..3_000), 1..120),
+        ) {
+            let budget = Budget::new(requests, Duration::from_millis(window_ms));
+            let start = Instant::now();
+            let mut state = PacingState::starting_at(writes(budget), start);
+            let capacity = f64::from(requests);
+            let rate = budget.rate();
+            // The service's bucket, refilled on the same clock.
+            let (mut tokens, mut updated) = (capacity, start);
+            let mut now = start;
+            for (weight, step_ms) in sends {
+                now += Duration::from_millis(step_ms);
+                let weight = weight.min(u64::from(requests));
+                let at = state.reserve(now, &patches(weight));
+                prop_assert!(at >= now);
+                now = at;
+                tokens = (tokens + at.duration_since(updated).as_secs_f64() * rate).min(capacity);
+                updated = at;
+                prop_assert!(tokens + 1e-6 >= weight as f64, "refused: {tokens} < {weight}");
+                tokens -= weight as f64;
+            }
+        }
+
+        #[test]
+        fn rates_stay_within_bounds_and_pauses_are_honoured(
             events in proptest::collection::vec((any::<bool>(), 0u64..5_000, 0u64..2_000), 1..200)
         ) {
             let start = Instant::now();
-            let mut state = PacingState::new(config());
+            let budget = Budget::new(100, Duration::from_secs(10));
+            let mut state = PacingState::starting_at(writes(budget), start);
             let mut now = start;
             for (throttled, retry_after_ms, step_ms) in events {
                 now += Duration::from_millis(step_ms);
-                let sent = state.reserve(now, 1);
+                let sent = state.reserve(now, &patches(1));
                 if throttled {
-                    state.record_throttle(now, sent, Some(Duration::from_millis(retry_after_ms)));
-                    prop_assert!(state.reserve(now, 1) >= now + Duration::from_millis(retry_after_ms));
+                    let pause = Duration::from_millis(retry_after_ms);
+                    state.record_throttle(now, Quota::AppWrites, sent, Some(pause));
+                    prop_assert!(state.reserve(now, &patches(1)) >= now + pause);
                 } else {
-                    state.record_success(start);
+                    state.record_success(now, &patches(1));
                 }
-                if let Some(rate) = state.snapshot(now).rate {
-                    prop_assert!((1.0..100.0).contains(&rate));
-                }
+                let (_, rate) = state.paced(Quota::AppWrites).unwrap();
+                prop_assert!((0.5..=10.0).contains(&rate), "{rate}");
             }
         }
     }

@@ -12,8 +12,12 @@ use std::time::{Duration, SystemTime};
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct RetryPolicy {
-    /// Attempts in all, the first included; at least 1.
+    /// Attempts in all, the first included; at least 1. Attempts the service throttled (a 429, or
+    /// a 503 with `Retry-After`) are not counted here: waiting as asked is not a failure.
     pub max_attempts: u32,
+    /// Attempts that may be throttled before the call gives up, the overall deadline permitting;
+    /// at least 1. A bulk run puts a user given up on this way back in its queue.
+    pub max_throttled_attempts: u32,
     /// The longest wait a `Retry-After` may impose; longer ones are cut to this.
     pub max_retry_after: Duration,
     /// The first backoff when the service gives no `Retry-After`; doubled at each attempt.
@@ -30,6 +34,7 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
             max_attempts: 6,
+            max_throttled_attempts: 30,
             max_retry_after: Duration::from_secs(120),
             base_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
@@ -44,6 +49,7 @@ impl RetryPolicy {
     pub fn never() -> Self {
         Self {
             max_attempts: 1,
+            max_throttled_attempts: 1,
             ..Self::default()
         }
     }
@@ -51,6 +57,12 @@ impl RetryPolicy {
     /// Sets the number of attempts in all (at least 1).
     pub fn with_max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Sets the number of throttled attempts tolerated (at least 1).
+    pub fn with_max_throttled_attempts(mut self, attempts: u32) -> Self {
+        self.max_throttled_attempts = attempts.max(1);
         self
     }
 

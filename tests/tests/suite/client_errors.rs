@@ -126,8 +126,14 @@ async fn throttled_after_the_retries_run_out_keeps_the_history() {
         },
     ));
     let user = emulator.user_at(3).unwrap();
+    // A 503 with `Retry-After` is the service asking for a wait: it spends throttled attempts,
+    // however many failed attempts the policy allows.
     let client = client_for(&emulator)
-        .retry_policy(quick_retries().with_max_attempts(3))
+        .retry_policy(
+            quick_retries()
+                .with_max_attempts(1)
+                .with_max_throttled_attempts(3),
+        )
         .build()
         .unwrap();
     let error = client.get_sign_in_preferences(&user.id).await.unwrap_err();

@@ -26,10 +26,12 @@ pub(crate) async fn start(builder: EmulatorBuilder) -> EmulatorHandle {
     builder.start().await.expect("emulator starts")
 }
 
-/// Retries that are quick in tests: short backoffs, but the service's Retry-After still honoured.
+/// Retries that are quick in tests: short backoffs, but the service's Retry-After still honoured;
+/// four attempts, throttled or failed.
 pub(crate) fn quick_retries() -> RetryPolicy {
     RetryPolicy::default()
         .with_max_attempts(4)
+        .with_max_throttled_attempts(4)
         .with_backoff(Duration::from_millis(10), Duration::from_millis(50))
 }
 
