@@ -30,7 +30,8 @@ runs on one emulator. One JSON object per mode is printed (and written as a list
   left_unchanged  planned users not holding their target values afterwards (admin API)
 
     signin-prefs emulator --users 4000 --seed 5 --writes-per-150s 600 --time-scale 10 \\
-        --fractional-retry-after
+        --fractional-retry-after       # prints the origin, token URL, client id and secret
+    # TOKEN: a client-credentials token from that token URL with that client id and secret
     signin-prefs plan --group 0a11c0de-0000-4000-8000-000000000001 --method push,oath \\
         --system-preferred on --out plan.json      # SIGNIN_PREFS_BASE_URL/_TOKEN: the emulator
     /work/peer-venv/bin/python bench/throttled_peer.py --base-url http://127.0.0.1:PORT \\
@@ -47,7 +48,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional, TypeVar
 from urllib.parse import quote, urlparse
 
 import httpx
@@ -57,6 +58,8 @@ BATCH_SIZE = 20
 ADMIN_CONCURRENCY = 16
 # Far past every throttling window: moving the emulated clock this far fills every bucket.
 REFILL_SECONDS = 86_400
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -85,19 +88,26 @@ def relative(url: str) -> str:
     return path[len("/beta"):] if path.startswith("/beta/") else path
 
 
+def outcome(status: Optional[int]) -> str:
+    """"ok" for a 2xx, else the status ("missing" when a `$batch` answer lacks the item)."""
+    if status is None:
+        return "missing"
+    return "ok" if 200 <= status < 300 else str(status)
+
+
 def admin_user_url(base_url: str, user: str) -> str:
     return f"{base_url}/_emulator/users/{quote(user, safe='')}"
 
 
-async def bounded(calls: List[Callable[[], Awaitable[Any]]], concurrency: int) -> List[Any]:
-    """Runs `calls` with at most `concurrency` in flight, results in order."""
-    gate = asyncio.Semaphore(concurrency)
+async def for_each(changes: List[Change], call: Callable[[Change], Awaitable[T]]) -> List[T]:
+    """`call` for every change, ADMIN_CONCURRENCY in flight, results in order."""
+    gate = asyncio.Semaphore(ADMIN_CONCURRENCY)
 
-    async def one(call: Callable[[], Awaitable[Any]]) -> Any:
+    async def one(change: Change) -> T:
         async with gate:
-            return await call()
+            return await call(change)
 
-    return await asyncio.gather(*(one(call) for call in calls))
+    return await asyncio.gather(*(one(change) for change in changes))
 
 
 async def emulator_stats(http: httpx.AsyncClient, base_url: str) -> Dict[str, int]:
@@ -117,7 +127,7 @@ async def prepare(http: httpx.AsyncClient, base_url: str, changes: List[Change])
         })
         response.raise_for_status()
 
-    await bounded([lambda change=change: restore(change) for change in changes], ADMIN_CONCURRENCY)
+    await for_each(changes, restore)
     response = await http.post(f"{base_url}/_emulator/clock/advance", json={"seconds": REFILL_SECONDS})
     response.raise_for_status()
 
@@ -134,9 +144,7 @@ async def count_left_unchanged(http: httpx.AsyncClient, base_url: str, changes: 
                 and (change.system_preferred is None
                      or state["isSystemPreferredAuthenticationMethodEnabled"] == change.system_preferred))
 
-    held = await bounded([lambda change=change: holds_target(change) for change in changes],
-                         ADMIN_CONCURRENCY)
-    return held.count(False)
+    return (await for_each(changes, holds_target)).count(False)
 
 
 class Migration:
@@ -149,7 +157,7 @@ class Migration:
         self.client, self.adapter, credential = make_client(base_url=base_url + "/beta")
         credential._tok = AccessToken(token, int(time.time()) + 3600)
         self.changes = changes
-        self.outcomes: Dict[str, str] = {}  # user -> "ok" or the failing HTTP status
+        self.outcomes: Dict[str, str] = {}  # user -> outcome(), or the transport error's name
 
     def body(self, change: Change) -> Any:
         from msgraph_beta.generated.models.sign_in_preferences import SignInPreferences
@@ -176,7 +184,7 @@ class Migration:
                     await self.builder(change.user).patch(self.body(change))
                     self.outcomes[change.user] = "ok"
                 except APIError as error:
-                    self.outcomes[change.user] = str(error.response_status_code)
+                    self.outcomes[change.user] = outcome(error.response_status_code)
                 except httpx.HTTPError as error:
                     self.outcomes[change.user] = type(error).__name__
 
@@ -206,9 +214,7 @@ class Migration:
                 self.outcomes.update((change.user, type(error).__name__) for change in chunk)
                 return
             for step, change in enumerate(chunk, 1):
-                status = statuses.get(str(step))
-                self.outcomes[change.user] = ("ok" if status is not None and 200 <= status < 300
-                                              else str(status))
+                self.outcomes[change.user] = outcome(statuses.get(str(step)))
 
         async def worker() -> None:
             for start in pending:
@@ -232,7 +238,7 @@ async def run_mode(mode: str, args: argparse.Namespace, changes: List[Change]) -
         elapsed = time.perf_counter() - t0
         after = await emulator_stats(http, args.base_url)
         left_unchanged = await count_left_unchanged(http, args.base_url, changes)
-    failures = Counter(outcome for outcome in migration.outcomes.values() if outcome != "ok")
+    failures = Counter(result for result in migration.outcomes.values() if result != "ok")
     return {
         "mode": mode,
         "concurrency": args.concurrency,
@@ -258,7 +264,8 @@ async def main() -> None:
     ap.add_argument("--concurrency", type=int, default=8, help="PATCHes (single) or $batch requests in flight")
     ap.add_argument("--timeout", type=float, default=600, help="seconds after which a mode's run is stopped")
     ap.add_argument("--out", type=Path, help="also write the results here, as a JSON list")
-    ap.add_argument("--peer-dir", default=str(HERE.parents[3] / "shared/bench/peer-msgraph-python"))
+    ap.add_argument("--peer-dir", default=str(HERE.parents[3] / "shared/bench/peer-msgraph-python"),
+                    help="the shared peer harness (its sdk_common.make_client builds the client)")
     args = ap.parse_args()
 
     sys.path.insert(0, args.peer_dir)

@@ -7,6 +7,8 @@ use std::sync::OnceLock;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+use std::time::Duration;
+
 use signin_prefs_bulk::apply::{self as engine, RunOptions};
 use signin_prefs_bulk::journal::JournalState;
 use signin_prefs_bulk::plan::{Plan, PlanFile, PlanOptions, make_plan};
@@ -101,6 +103,7 @@ fn run_options(
     verify: bool,
     batch_size: usize,
     concurrency: usize,
+    max_duration: Option<f64>,
 ) -> PyResult<RunOptions> {
     for (name, value, max) in [
         ("batch_size", batch_size, engine::MAX_BATCH),
@@ -113,10 +116,27 @@ fn run_options(
             ));
         }
     }
+    let max_duration = match max_duration {
+        None => None,
+        Some(seconds) => Some(
+            Duration::try_from_secs_f64(seconds)
+                .ok()
+                .filter(|limit| !limit.is_zero())
+                .ok_or_else(|| {
+                    errors::validation(
+                        py,
+                        &format!(
+                            "max_duration must be a positive number of seconds, not {seconds}"
+                        ),
+                    )
+                })?,
+        ),
+    };
     Ok(RunOptions {
         verify,
         batch_size,
         concurrency,
+        max_duration,
     })
 }
 
@@ -166,7 +186,7 @@ pub(crate) fn plan(
 /// Applies the plan at `plan_path`, journaling to `journal_path` (with `resume`, continues the run
 /// that journal records). Returns the report.
 #[pyfunction]
-#[pyo3(signature = (client, plan_path, journal_path, *, resume=false, verify=false, batch_size=20, concurrency=8))]
+#[pyo3(signature = (client, plan_path, journal_path, *, resume=false, verify=false, batch_size=20, concurrency=8, max_duration=None))]
 #[allow(clippy::too_many_arguments)] // one per Python keyword argument
 pub(crate) fn apply(
     py: Python<'_>,
@@ -177,8 +197,9 @@ pub(crate) fn apply(
     verify: bool,
     batch_size: usize,
     concurrency: usize,
+    max_duration: Option<f64>,
 ) -> PyResult<NativeReport> {
-    let options = run_options(py, verify, batch_size, concurrency)?;
+    let options = run_options(py, verify, batch_size, concurrency, max_duration)?;
     let client = client.client.clone();
     run_on_worker(py, async move {
         let plan = PlanFile::read(&plan_path)?;
@@ -192,7 +213,7 @@ pub(crate) fn apply(
 /// Restores what the apply journal at `applied_journal_path` changed, journaling to
 /// `journal_path`. Returns the report as [`apply`] does.
 #[pyfunction]
-#[pyo3(signature = (client, applied_journal_path, journal_path, *, resume=false, verify=false, batch_size=20, concurrency=8))]
+#[pyo3(signature = (client, applied_journal_path, journal_path, *, resume=false, verify=false, batch_size=20, concurrency=8, max_duration=None))]
 #[allow(clippy::too_many_arguments)] // one per Python keyword argument
 pub(crate) fn rollback(
     py: Python<'_>,
@@ -203,8 +224,9 @@ pub(crate) fn rollback(
     verify: bool,
     batch_size: usize,
     concurrency: usize,
+    max_duration: Option<f64>,
 ) -> PyResult<NativeReport> {
-    let options = run_options(py, verify, batch_size, concurrency)?;
+    let options = run_options(py, verify, batch_size, concurrency, max_duration)?;
     let client = client.client.clone();
     run_on_worker(py, async move {
         let journal = engine::rollback(

@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeSet, VecDeque};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
@@ -42,6 +43,10 @@ pub struct RunOptions {
     /// the outcomes that came back meanwhile: one fsync per two windows, not per batch. The
     /// client's shared pacing still holds the overall rate.
     pub concurrency: usize,
+    /// Stop sending new batches after this long; the batches in flight settle, and the users not
+    /// sent are recorded as not reached, for a resume to continue. `None`: no limit (a throttled
+    /// run goes on at the pace the service allows for as long as it takes).
+    pub max_duration: Option<Duration>,
 }
 
 impl Default for RunOptions {
@@ -50,6 +55,7 @@ impl Default for RunOptions {
             verify: false,
             batch_size: MAX_BATCH,
             concurrency: 8,
+            max_duration: None,
         }
     }
 }
@@ -70,6 +76,9 @@ pub enum Progress {
         done: usize,
         /// Of how many.
         pending: usize,
+        /// Users the service throttled so far, each put back in the queue to go again (counted
+        /// once per time).
+        requeued: usize,
     },
     /// Reading back changed users.
     Verifying {
@@ -112,6 +121,18 @@ impl WorkItem<'_> {
             status,
             detail,
             request_id,
+            retryable: None,
+        }
+    }
+
+    fn failed(&self, batch: u64, error: &signin_prefs_client::Error) -> Record {
+        Record::Outcome {
+            user: self.user.to_owned(),
+            batch,
+            status: Status::Failed,
+            detail: Some(error.to_string()),
+            request_id: error.request_id().map(str::to_owned),
+            retryable: Some(error.is_transient()),
         }
     }
 }
@@ -283,12 +304,9 @@ async fn execute(
     if let Some(state) = &earlier {
         for item in work {
             match state.user(item.user) {
-                Some(entry)
-                    if entry
-                        .outcome
-                        .as_ref()
-                        .is_some_and(|(status, _, _)| status.is_final()) =>
-                {
+                // Users that reached their target, were skipped, or failed for a reason a retry
+                // would not change; retryable failures and users not reached go again.
+                Some(entry) if entry.settled() => {
                     done.insert(item.user);
                 }
                 Some(entry) if entry.in_doubt() => in_doubt.push(item),
@@ -358,7 +376,12 @@ async fn execute(
 
     let total = pending.len();
     let window = options.concurrency.clamp(1, MAX_IN_FLIGHT);
-    let mut chunks = pending.chunks(batch_size);
+    let stop_at = options.max_duration.map(|limit| Instant::now() + limit);
+    let mut fresh = pending.iter().copied();
+    // Users the service throttled until the client gave up waiting: they go again, first, in the
+    // next batches prepared. Throttling never fails a user; only `max_duration` stops the run.
+    let mut requeued: VecDeque<&WorkItem<'_>> = VecDeque::new();
+    let mut requeued_total = 0;
     // Batches whose intents are on disk, ready to send.
     let mut journaled: VecDeque<ReadyBatch<'_>> = VecDeque::new();
     // Outcomes that came back and are not on disk yet: they ride along with the next intents'
@@ -375,18 +398,25 @@ async fn execute(
     let mut in_flight = FuturesUnordered::new();
     let mut finished = 0;
     loop {
-        if journaled.len() < ahead
+        let time_is_up = stop_at.is_some_and(|stop_at| Instant::now() >= stop_at);
+        if !time_is_up
+            && journaled.len() < ahead
             && let Some(mut idle) = writer.take()
         {
             let mut records = std::mem::take(&mut unwritten);
-            let batches: Vec<ReadyBatch<'_>> = chunks
-                .by_ref()
-                .take(ahead)
-                .map(|chunk| {
-                    batch_number += 1;
-                    prepare(batch_number, chunk, &mut records)
-                })
-                .collect();
+            let mut batches: Vec<ReadyBatch<'_>> = Vec::new();
+            while batches.len() < ahead {
+                let chunk: Vec<&WorkItem<'_>> = requeued
+                    .drain(..requeued.len().min(batch_size))
+                    .chain(fresh.by_ref())
+                    .take(batch_size)
+                    .collect();
+                if chunk.is_empty() {
+                    break;
+                }
+                batch_number += 1;
+                batches.push(prepare(batch_number, &chunk, &mut records));
+            }
             if batches.is_empty() {
                 unwritten = records;
                 writer = Some(idle);
@@ -398,7 +428,7 @@ async fn execute(
                 writing = Some((write, batches));
             }
         }
-        while in_flight.len() < window {
+        while !time_is_up && in_flight.len() < window {
             let Some(ready) = journaled.pop_front() else {
                 break;
             };
@@ -407,23 +437,28 @@ async fn execute(
                 (ready, results)
             });
         }
+        // With time up, nothing more is sent: what is in flight settles, the journal catches up.
+        // (Every answer and every journal write comes back here, so the limit is seen in time.)
         tokio::select! {
             Some((ready, results)) = in_flight.next(), if !in_flight.is_empty() => {
+                let mut settled = ready.users - ready.sent.len();
                 for (item, result) in ready.sent.iter().zip(results) {
-                    unwritten.push(match result.result {
-                        Ok(_) => item.outcome(ready.number, Status::Applied, None, None),
-                        Err(error) => item.outcome(
-                            ready.number,
-                            Status::Failed,
-                            Some(error.to_string()),
-                            error.request_id().map(str::to_owned),
-                        ),
-                    });
+                    match result.result {
+                        Ok(_) => unwritten.push(item.outcome(ready.number, Status::Applied, None, None)),
+                        Err(error) if error.was_throttled() => {
+                            requeued.push_back(*item);
+                            requeued_total += 1;
+                            continue;
+                        }
+                        Err(error) => unwritten.push(item.failed(ready.number, &error)),
+                    }
+                    settled += 1;
                 }
-                finished += ready.users;
+                finished += settled;
                 progress(Progress::Batch {
                     done: finished,
                     pending: total,
+                    requeued: requeued_total,
                 });
             }
             joined = async {
@@ -443,6 +478,30 @@ async fn execute(
             }
             else => break,
         }
+    }
+    // Stopped by the time limit: users whose intents are on disk but who were never sent (or were
+    // put back after a throttled attempt) are recorded as not reached, so a report says so and a
+    // resume takes them without reading them back first.
+    let limit = options.max_duration.unwrap_or_default();
+    let not_reached = |item: &WorkItem<'_>, batch: u64| {
+        item.outcome(
+            batch,
+            Status::NotReached,
+            Some(format!(
+                "not sent within --max-duration {}s: resume to continue",
+                limit.as_secs_f64()
+            )),
+            None,
+        )
+    };
+    let cut_short = !journaled.is_empty() || !requeued.is_empty() || fresh.next().is_some();
+    for ready in journaled.drain(..) {
+        for item in &ready.sent {
+            unwritten.push(not_reached(item, ready.number));
+        }
+    }
+    for item in requeued.drain(..) {
+        unwritten.push(not_reached(item, batch_number));
     }
     let Some(mut writer) = writer else {
         return Err(Error::io(
@@ -483,7 +542,11 @@ async fn execute(
             }
         }
     }
-    last.push(Record::Finished { at: now() });
+    // A run cut short by its time limit has not finished: its report says so, and so does its
+    // exit code, until a resume gets everyone through.
+    if !cut_short {
+        last.push(Record::Finished { at: now() });
+    }
     writer.append(last)?;
     Ok(writer.into_state())
 }

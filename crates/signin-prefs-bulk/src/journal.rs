@@ -49,10 +49,13 @@ pub enum Status {
     Failed,
     /// Not sent, for the reason recorded (rollback: the user changed since).
     Skipped,
+    /// Not sent before the run's time limit (`--max-duration`): a resume continues it.
+    NotReached,
 }
 
 impl Status {
-    /// Whether the user is finished with: never sent again.
+    /// Whether the user is finished with whatever went wrong: never sent again. (A failure may
+    /// still be retried: see [`UserEntry::settled`].)
     pub fn is_final(self) -> bool {
         matches!(self, Status::Applied | Status::Recovered | Status::Skipped)
     }
@@ -111,6 +114,11 @@ pub enum Record {
         /// Graph's request-id, for support cases.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         request_id: Option<String>,
+        /// For a failure: whether sending the same PATCH later could succeed (throttling, a 5xx,
+        /// a timeout, a lost connection), so that a resume takes the user again. Absent in
+        /// journals written before it was recorded: such failures are all taken again.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retryable: Option<bool>,
     },
     /// A read-back after the run.
     Verified {
@@ -137,12 +145,26 @@ pub struct UserEntry {
     pub outcome: Option<(Status, Option<String>, Option<String>)>,
     /// The last verification.
     pub verified: Option<(bool, Preferences)>,
+    /// Whether the last outcome, a failure, may succeed if sent again (`None`: not recorded).
+    pub retryable: Option<bool>,
+    /// The run (1 for the first, one more for each resume) that wrote the last outcome.
+    pub run: u32,
 }
 
 impl UserEntry {
     /// An attempt without an outcome: the PATCH may or may not have landed.
     pub fn in_doubt(&self) -> bool {
         self.attempt.is_some() && self.outcome.is_none()
+    }
+
+    /// Whether a resume leaves the user alone: it reached its target or was skipped, or it
+    /// failed for a reason that sending the same PATCH again would not change.
+    pub fn settled(&self) -> bool {
+        match &self.outcome {
+            Some((Status::Failed, _, _)) => self.retryable == Some(false),
+            Some((status, _, _)) => status.is_final(),
+            None => false,
+        }
     }
 }
 
@@ -165,6 +187,8 @@ pub struct JournalState {
     pub finished: bool,
     /// How many batches were started.
     pub batches: u64,
+    /// How many runs wrote to the journal: 1, and one more for each resume.
+    pub runs: u32,
     /// Whether the last line was cut short (the process was killed while writing it).
     pub torn_tail: bool,
     /// Byte length of the intact part, where appending resumes.
@@ -199,6 +223,7 @@ impl JournalState {
             order: Vec::new(),
             finished: false,
             batches: 0,
+            runs: 1,
             torn_tail: false,
             intact_len: 0,
             lines: 0,
@@ -209,7 +234,10 @@ impl JournalState {
     fn fold(&mut self, record: Record) -> Result<(), String> {
         match record {
             Record::Header { .. } => return Err("a second header".into()),
-            Record::Resumed { .. } => self.finished = false,
+            Record::Resumed { .. } => {
+                self.finished = false;
+                self.runs += 1;
+            }
             Record::Finished { .. } => self.finished = true,
             Record::Attempt {
                 user,
@@ -220,8 +248,7 @@ impl JournalState {
                 self.batches = self.batches.max(batch);
                 *self.entry_mut(user) = UserEntry {
                     attempt: Some((before, after)),
-                    outcome: None,
-                    verified: None,
+                    ..UserEntry::default()
                 };
             }
             Record::Outcome {
@@ -229,6 +256,7 @@ impl JournalState {
                 status,
                 detail,
                 request_id,
+                retryable,
                 ..
             } => {
                 if self
@@ -238,7 +266,11 @@ impl JournalState {
                 {
                     return Err(format!("an outcome for {user} without an attempt"));
                 }
-                self.entry_mut(user).outcome = Some((status, detail, request_id));
+                let runs = self.runs;
+                let entry = self.entry_mut(user);
+                entry.outcome = Some((status, detail, request_id));
+                entry.retryable = retryable;
+                entry.run = runs;
             }
             Record::Verified { user, ok, observed } => {
                 self.entry_mut(user).verified = Some((ok, observed));
@@ -460,18 +492,26 @@ mod tests {
             Status::Recovered,
             Status::Failed,
             Status::Skipped,
+            Status::NotReached,
         ]);
         prop_oneof![
             4 => (user.clone(), 1..50u64, preferences(), preferences()).prop_map(
                 |(user, batch, before, after)| Record::Attempt { user, batch, before, after }
             ),
-            4 => (user.clone(), 1..50u64, status, proptest::option::of("[a-z ]{0,12}")).prop_map(
-                |(user, batch, status, detail)| Record::Outcome {
+            4 => (
+                user.clone(),
+                1..50u64,
+                status,
+                proptest::option::of("[a-z ]{0,12}"),
+                proptest::option::of(any::<bool>()),
+            )
+                .prop_map(|(user, batch, status, detail, retryable)| Record::Outcome {
                     user,
                     batch,
                     status,
                     detail,
                     request_id: None,
+                    retryable,
                 }
             ),
             1 => (user, any::<bool>(), preferences())

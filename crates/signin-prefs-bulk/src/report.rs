@@ -374,6 +374,7 @@ fn journal_outcome(entry: Option<&UserEntry>) -> (&'static str, Option<bool>) {
         Some((Status::Recovered, _, _)) => "recovered",
         Some((Status::Failed, _, _)) => "failed",
         Some((Status::Skipped, _, _)) => "skipped",
+        Some((Status::NotReached, _, _)) => "notRun",
         None => "notRun",
     };
     (outcome, entry.verified.as_ref().map(|(ok, _)| *ok))

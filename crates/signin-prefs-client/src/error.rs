@@ -320,6 +320,27 @@ impl Error {
         &self.history
     }
 
+    /// Whether the call ended with the service still asking for a wait (its last attempt was a
+    /// 429, or a 503 with `Retry-After`): nothing was refused, and the same request may go again
+    /// later. A bulk run puts such a user back in its queue instead of failing it.
+    pub fn was_throttled(&self) -> bool {
+        self.history.attempts().last().is_some_and(|attempt| {
+            attempt
+                .retry_reason
+                .is_some_and(|reason| crate::client::is_throttle(reason, attempt.retry_after))
+        })
+    }
+
+    /// Whether the same request could succeed if sent again later: throttling, a 5xx, a timeout or
+    /// a lost connection, as opposed to a refusal of the request itself.
+    pub fn is_transient(&self) -> bool {
+        match self.kind {
+            ErrorKind::Throttled | ErrorKind::Timeout | ErrorKind::Transport => true,
+            ErrorKind::Service => self.status().is_some_and(|status| status >= 500),
+            _ => self.was_throttled(),
+        }
+    }
+
     fn render(&self) -> String {
         let mut text = format!("{}: {}", self.kind, self.summary);
         if let Some(response) = self.response() {

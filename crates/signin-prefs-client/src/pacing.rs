@@ -112,7 +112,10 @@ struct Bucket {
     tokens: f64,
     updated: Instant,
     paused_until: Option<Instant>,
-    last_cut: Option<Instant>,
+    /// When a 429 last emptied the bucket.
+    last_reset: Option<Instant>,
+    /// Successes since then: the service's refill, when its bucket was empty at both ends.
+    delivered_since_reset: u64,
     /// The rate in effect when the service last objected.
     plateau: Option<f64>,
     recent_sends: VecDeque<Instant>,
@@ -128,7 +131,8 @@ impl Bucket {
             tokens: model.map_or(0.0, |(capacity, _)| capacity),
             updated: now,
             paused_until: None,
-            last_cut: None,
+            last_reset: None,
+            delivered_since_reset: 0,
             plateau: None,
             recent_sends: VecDeque::new(),
             recent_successes: VecDeque::new(),
@@ -191,6 +195,7 @@ impl Bucket {
             self.recent_successes.pop_front();
         }
         self.recent_successes.push_back(now);
+        self.delivered_since_reset += 1;
         let Some((capacity, rate)) = self.model else {
             return;
         };
@@ -215,9 +220,14 @@ impl Bucket {
         self.model = Some((capacity, raised));
     }
 
-    /// A 429 for a request sent at `sent_at`: the service's bucket is empty now. Pause this quota
-    /// for `pause`, and cut its rate once per burst: a 429 for a request sent before the last cut
-    /// was sent at the old rate, so it says nothing new about the new one.
+    /// A 429 for a request sent at `sent_at`: the service's bucket is empty now, so this one is
+    /// emptied too, and the quota paused for `pause`. A 429 for a request sent before the last
+    /// one was answered says nothing new (same burst). Returns whether the rate was cut.
+    ///
+    /// With a known budget, one 429 is taken for a bucket that did not start full (an earlier run,
+    /// another process): the reset fixes that. A second one means the rate is too high (the budget
+    /// is smaller, or shared): it becomes what the service delivered between the two, when both
+    /// buckets were empty, so everything it accepted in between was its refill.
     fn record_throttle(
         &mut self,
         now: Instant,
@@ -230,22 +240,42 @@ impl Bucket {
             self.paused_until
                 .map_or(until, |current| current.max(until)),
         );
-        if self.model.is_some() {
-            let at = now.max(self.updated);
-            self.tokens = self.tokens_at(at).min(0.0);
-            self.updated = at;
-        }
-        if self.last_cut.is_some_and(|cut| sent_at <= cut) {
+        if self.last_reset.is_some_and(|reset| sent_at <= reset) {
             return false;
         }
-        let sending = self
-            .model
-            .map(|(_, rate)| rate)
-            .or_else(|| self.measured_rate());
-        let base = match (sending, self.delivered_rate(now)) {
-            (Some(sending), Some(delivered)) => sending.min(delivered),
-            (sending, delivered) => sending.or(delivered).unwrap_or(config.min_rate),
+        let previous = self.last_reset.replace(now);
+        let delivered = std::mem::take(&mut self.delivered_since_reset);
+        let Some((_, rate)) = self.model else {
+            // Unknown until now: start from what was being sent, or delivered if less.
+            let base = match (self.measured_rate(), self.delivered_rate(now)) {
+                (Some(sending), Some(delivered)) => sending.min(delivered),
+                (sending, delivered) => sending.or(delivered).unwrap_or(config.min_rate),
+            };
+            self.tokens = 0.0;
+            self.updated = now;
+            self.cut_to(base, config);
+            return true;
         };
+        let at = now.max(self.updated);
+        self.tokens = self.tokens_at(at).min(0.0);
+        self.updated = at;
+        if self.ceiling.is_none() {
+            // A learned budget: the usual multiplicative cut.
+            self.cut_to(rate, config);
+            return true;
+        }
+        let Some(previous) = previous else {
+            return false;
+        };
+        let span = now.saturating_duration_since(previous);
+        let refill = (span >= SHORTEST_SPAN).then(|| delivered as f64 / span.as_secs_f64());
+        self.cut_to(refill.map_or(rate, |refill| refill.min(rate)), config);
+        true
+    }
+
+    /// Sets the rate to `decrease_factor` times `base`, within bounds; a learned bucket holds a
+    /// second of it.
+    fn cut_to(&mut self, base: f64, config: &PacingConfig) {
         self.plateau = Some(base);
         let mut cut = (base * config.decrease_factor).max(config.min_rate);
         if let Some(ceiling) = self.ceiling {
@@ -255,13 +285,7 @@ impl Bucket {
             (Some((capacity, _)), Some(_)) => capacity,
             _ => (cut * LEARNED_BURST).max(1.0),
         };
-        if self.model.is_none() {
-            self.tokens = 0.0;
-            self.updated = now;
-        }
         self.model = Some((capacity, cut));
-        self.last_cut = Some(now);
-        true
     }
 
     /// Successes per second over the last seconds, when there are enough to tell.
@@ -539,27 +563,37 @@ mod tests {
         );
         assert!(state.reserve(start, &patches(1)) >= start + Duration::from_secs(3));
         let snapshot = state.snapshot(start);
-        assert_eq!((snapshot.throttle_signals, snapshot.rate_cuts), (1, 1));
+        // One 429 against a known budget empties the bucket but keeps the rate.
+        assert_eq!((snapshot.throttle_signals, snapshot.rate_cuts), (1, 0));
         assert_eq!(snapshot.paused_for, Duration::from_secs(3));
     }
 
     #[test]
-    fn a_burst_of_429s_cuts_once_and_the_rate_climbs_back_to_the_budget_and_no_further() {
+    fn a_second_429_cuts_the_rate_to_what_the_service_refilled_in_between() {
         let start = Instant::now();
         let budget = Budget::new(100, Duration::from_secs(10));
         let mut state = PacingState::starting_at(writes(budget), start);
         let sent = state.reserve(start, &patches(1));
         let also_sent = state.reserve(start, &patches(1));
+        // The first burst: the bucket did not start full. Emptied, paused, rate kept.
         state.record_throttle(start, Quota::AppWrites, sent, None);
         state.record_throttle(start, Quota::AppWrites, also_sent, None);
-        let (_, cut) = state.paced(Quota::AppWrites).unwrap();
-        assert!((cut - 8.0).abs() < 1e-9, "{cut}");
-        assert_eq!(state.snapshot(start).rate_cuts, 1);
-        for _ in 0..10_000 {
-            state.record_success(start, &patches(1));
+        assert_eq!(state.paced(Quota::AppWrites), Some((100.0, 10.0)));
+        assert_eq!(state.snapshot(start).rate_cuts, 0);
+        // Six a second accepted for five seconds, then refused again: the rate was too high.
+        for index in 0..30 {
+            let at = start + Duration::from_millis(166 * index);
+            state.record_success(at, &patches(1));
         }
-        let (capacity, rate) = state.paced(Quota::AppWrites).unwrap();
-        assert_eq!((capacity, rate), (100.0, 10.0));
+        let now = start + Duration::from_secs(5);
+        state.record_throttle(now, Quota::AppWrites, now, None);
+        let (_, cut) = state.paced(Quota::AppWrites).unwrap();
+        assert!((cut - 6.0 * 0.8).abs() < 1e-9, "{cut}");
+        assert_eq!(state.snapshot(now).rate_cuts, 1);
+        for _ in 0..10_000 {
+            state.record_success(now, &patches(1));
+        }
+        assert_eq!(state.paced(Quota::AppWrites), Some((100.0, 10.0)));
     }
 
     #[test]

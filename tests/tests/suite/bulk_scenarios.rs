@@ -728,6 +728,7 @@ fn child_apply() {
                     .and_then(|size| size.parse().ok())
                     .unwrap_or(2),
                 concurrency: 2,
+                max_duration: None,
             },
             &mut |_| {},
         )

@@ -112,6 +112,7 @@ def apply(
     verify: bool = False,
     batch_size: int = 20,
     concurrency: int = 8,
+    max_duration: Optional[float] = None,
 ) -> NativeReport: ...
 def rollback(
     client: NativeClient,
@@ -122,4 +123,5 @@ def rollback(
     verify: bool = False,
     batch_size: int = 20,
     concurrency: int = 8,
+    max_duration: Optional[float] = None,
 ) -> NativeReport: ...

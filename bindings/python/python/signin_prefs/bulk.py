@@ -117,10 +117,14 @@ def apply(
     verify: bool = False,
     batch_size: int = 20,
     concurrency: int = 8,
+    max_duration: Optional[float] = None,
 ) -> Report:
     """Applies exactly the plan, journaling every batch; ``resume=True`` continues the run the
     journal records (after a crash or a kill). ``batch_size`` PATCHes per ``$batch`` (1 to 20),
-    ``concurrency`` batches in flight (1 to 32); the client's pacing still holds the rate."""
+    ``concurrency`` batches in flight (1 to 32); the client's pacing holds them to Graph's budget,
+    and a user Graph throttles waits and goes again, never failed for it. ``max_duration`` (seconds)
+    stops sending after that long: users not reached are reported so, and ``resume=True`` continues
+    them."""
     report = _native.apply(
         client._native,
         os.fspath(plan_path),
@@ -129,6 +133,7 @@ def apply(
         verify=verify,
         batch_size=batch_size,
         concurrency=concurrency,
+        max_duration=max_duration,
     )
     return Report(report)
 
@@ -142,9 +147,10 @@ def rollback(
     verify: bool = False,
     batch_size: int = 20,
     concurrency: int = 8,
+    max_duration: Optional[float] = None,
 ) -> Report:
     """Restores what the apply journal changed; users changed since are skipped and reported.
-    ``batch_size`` and ``concurrency`` as for :func:`apply`."""
+    ``batch_size``, ``concurrency`` and ``max_duration`` as for :func:`apply`."""
     report = _native.rollback(
         client._native,
         os.fspath(applied_journal_path),
@@ -153,5 +159,6 @@ def rollback(
         verify=verify,
         batch_size=batch_size,
         concurrency=concurrency,
+        max_duration=max_duration,
     )
     return Report(report)

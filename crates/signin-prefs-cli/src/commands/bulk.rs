@@ -120,6 +120,11 @@ pub(crate) struct RunArgs {
     /// $batches in flight at once, 1 to 32 (the client's pacing still holds the overall rate).
     #[arg(long, default_value_t = RunOptions::default().concurrency, value_parser = in_range(MAX_IN_FLIGHT))]
     concurrency: usize,
+    /// Stop sending after this long (e.g. `45m`, `2h`, `1h30m`): the batches in flight settle, the
+    /// users not reached are recorded as such, and `--resume` continues them. Without it a run
+    /// throttled by Graph goes on at the pace Graph's budget allows, however long that takes.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    max_duration: Option<std::time::Duration>,
 }
 
 impl RunArgs {
@@ -128,6 +133,7 @@ impl RunArgs {
             verify,
             batch_size: self.batch_size,
             concurrency: self.concurrency,
+            max_duration: self.max_duration,
         }
     }
 }
@@ -425,7 +431,12 @@ fn show(bar: &ProgressBar, event: Progress) {
                 bar.set_message(format!("({already_done} done by an earlier run)"));
             }
         }
-        Progress::Batch { done, .. } => bar.set_position(done as u64),
+        Progress::Batch { done, requeued, .. } => {
+            bar.set_position(done as u64);
+            if requeued > 0 {
+                bar.set_message(format!("({requeued} throttled and sent again)"));
+            }
+        }
         Progress::Verifying { users } => bar.set_message(format!("verifying {users} users")),
     }
 }

@@ -7,7 +7,8 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 use signin_prefs_client::{
-    Client, ClientSecretCredential, Cloud, Secret, StaticToken, TokenCredential,
+    Budget, Budgets, Client, ClientSecretCredential, Cloud, PacingConfig, Quota, Secret,
+    StaticToken, TokenCredential,
 };
 
 use crate::error::Error;
@@ -30,6 +31,14 @@ pub(crate) struct Settings {
     pub(crate) client_secret_file: Option<PathBuf>,
     /// `SIGNIN_PREFS_TOKEN_FILE` (or the token through `SIGNIN_PREFS_TOKEN`): a bearer token.
     pub(crate) token_file: Option<PathBuf>,
+    /// `SIGNIN_PREFS_WRITE_BUDGET`: writes per app and tenant, `3000/150s` (documented), or
+    /// `unknown` to learn it from 429s alone.
+    pub(crate) write_budget: Option<String>,
+    /// `SIGNIN_PREFS_TENANT_WRITE_BUDGET`: writes per tenant across apps, `18000/300s` (documented).
+    pub(crate) tenant_write_budget: Option<String>,
+    /// `SIGNIN_PREFS_READ_BUDGET`: resource units per app and tenant, `8000/10s` (documented for
+    /// tenants over 500 users).
+    pub(crate) read_budget: Option<String>,
 }
 
 const ENVIRONMENT: &[(&str, &str)] = &[
@@ -40,6 +49,9 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ("SIGNIN_PREFS_CLIENT_ID", "client_id"),
     ("SIGNIN_PREFS_CLIENT_SECRET_FILE", "client_secret_file"),
     ("SIGNIN_PREFS_TOKEN_FILE", "token_file"),
+    ("SIGNIN_PREFS_WRITE_BUDGET", "write_budget"),
+    ("SIGNIN_PREFS_TENANT_WRITE_BUDGET", "tenant_write_budget"),
+    ("SIGNIN_PREFS_READ_BUDGET", "read_budget"),
 ];
 
 impl Settings {
@@ -67,6 +79,9 @@ impl Settings {
                     "login_authority" => settings.login_authority = Some(value),
                     "tenant_id" => settings.tenant_id = Some(value),
                     "client_id" => settings.client_id = Some(value),
+                    "write_budget" => settings.write_budget = Some(value),
+                    "tenant_write_budget" => settings.tenant_write_budget = Some(value),
+                    "read_budget" => settings.read_budget = Some(value),
                     "client_secret_file" => {
                         settings.client_secret_file = Some(PathBuf::from(value))
                     }
@@ -92,7 +107,45 @@ impl Settings {
         if let Some(base_url) = &self.base_url {
             builder = builder.base_url(base_url);
         }
-        builder.build().map_err(Error::from)
+        builder
+            .pacing(PacingConfig::default().with_budgets(self.budgets()?))
+            .build()
+            .map_err(Error::from)
+    }
+
+    /// Graph's budgets as configured: the documented ones unless replaced.
+    pub(crate) fn budgets(&self) -> Result<Budgets, Error> {
+        let mut budgets = Budgets::documented();
+        for (value, quota, variable) in [
+            (
+                &self.write_budget,
+                Quota::AppWrites,
+                "SIGNIN_PREFS_WRITE_BUDGET",
+            ),
+            (
+                &self.tenant_write_budget,
+                Quota::TenantWrites,
+                "SIGNIN_PREFS_TENANT_WRITE_BUDGET",
+            ),
+            (
+                &self.read_budget,
+                Quota::ResourceUnits,
+                "SIGNIN_PREFS_READ_BUDGET",
+            ),
+        ] {
+            let Some(value) = value else { continue };
+            let budget = if value.trim().eq_ignore_ascii_case("unknown") {
+                None
+            } else {
+                Some(
+                    value
+                        .parse::<Budget>()
+                        .map_err(|error| Error::Input(format!("{variable}: {error}")))?,
+                )
+            };
+            budgets = budgets.with(quota, budget);
+        }
+        Ok(budgets)
     }
 
     /// The cloud and the credential the settings describe.

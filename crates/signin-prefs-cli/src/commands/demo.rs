@@ -104,7 +104,7 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
             ..RunOptions::default()
         },
         &mut |event| {
-            if let Progress::Batch { done, pending } = event
+            if let Progress::Batch { done, pending, .. } = event
                 && (done == pending || done % 200 == 0)
             {
                 println!("  {done}/{pending} users");

@@ -177,6 +177,7 @@ pub(crate) fn run(args: Args) -> Result<(), Error> {
                 ..by_size
             }
         });
+    let throttle = builder.config().throttle.clone();
     let defaults = builder.config().clone();
     builder = builder
         .unknown_user(ConfiguredError {
@@ -227,6 +228,21 @@ pub(crate) fn run(args: Args) -> Result<(), Error> {
                 .group_members(&id)
                 .map_or(0, |members| members.len());
             let _ = writeln!(out, "group:     {id}  {name} ({members} users)");
+        }
+        // The budgets on the real clock, as the client's settings: on a sped-up clock the
+        // documented defaults the client assumes are too slow by the time scale.
+        if throttle.enabled && args.time_scale > 0.0 {
+            for (variable, limit) in [
+                ("SIGNIN_PREFS_WRITE_BUDGET", throttle.writes_per_app_tenant),
+                (
+                    "SIGNIN_PREFS_TENANT_WRITE_BUDGET",
+                    throttle.writes_per_tenant,
+                ),
+                ("SIGNIN_PREFS_READ_BUDGET", throttle.reads_per_app_tenant),
+            ] {
+                let seconds = limit.per.as_secs_f64() / args.time_scale;
+                let _ = writeln!(out, "budget:    {variable}={}/{seconds}s", limit.requests);
+            }
         }
         let _ = out.flush();
         drop(out);
