@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
-use signin_prefs_client::Client;
+use signin_prefs_client::{Charge, Client};
 use signin_prefs_core::{NonNullPatch, Patch};
 use signin_prefs_model::{SignInPreferencesPatch, UserDefaultAuthenticationMethodType as Method};
 use signin_prefs_request::UpdateSignInPreference;
@@ -433,6 +433,13 @@ async fn execute(
                 break;
             };
             in_flight.push(async move {
+                // However long the service asked the write quotas to wait, the wait is spent
+                // here rather than against the client's deadline for the batch.
+                let writes = u64::try_from(ready.operations.len()).unwrap_or(u64::MAX);
+                client
+                    .pacer()
+                    .ready(&Charge::reads_and_writes(0, writes))
+                    .await;
                 let results = client.batch(&ready.operations).await;
                 (ready, results)
             });

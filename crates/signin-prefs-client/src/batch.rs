@@ -268,7 +268,7 @@ impl Client {
                 attempt.retry_reason = reason;
                 attempt.retry_after = retry_after;
                 item.history.push(attempt);
-                let throttle = reason.is_some_and(|reason| is_throttle(reason, retry_after));
+                let throttle = is_throttle(Some(answer.status), retry_after);
                 let retry = match reason {
                     Some(reason) if policy.retries(reason) && throttle => {
                         self.pacer().on_throttled(
@@ -360,7 +360,7 @@ impl Client {
         // not the batch's, say which of them succeeded.
         let charge = pending
             .iter()
-            .fold(Charge::NONE, |total, item| total.add(&item.charge));
+            .fold(Charge::NONE, |total, item| total + item.charge);
         let response = self
             .execute_charged(&request, BATCH_OPERATION, Charge::NONE, charge)
             .await?;

@@ -281,15 +281,6 @@ impl Charge {
         self
     }
 
-    /// The sum of two charges.
-    #[must_use]
-    pub fn add(mut self, other: &Charge) -> Charge {
-        for (mine, theirs) in self.units.iter_mut().zip(other.units) {
-            *mine = mine.saturating_add(theirs);
-        }
-        self
-    }
-
     /// Units against `quota`.
     pub fn get(&self, quota: Quota) -> u64 {
         self.units.get(quota.index()).copied().unwrap_or(0)
@@ -305,6 +296,18 @@ impl Charge {
         } else {
             Quota::ResourceUnits
         }
+    }
+}
+
+impl std::ops::Add for Charge {
+    type Output = Charge;
+
+    /// The sum of two charges.
+    fn add(mut self, other: Charge) -> Charge {
+        for (mine, theirs) in self.units.iter_mut().zip(other.units) {
+            *mine = mine.saturating_add(theirs);
+        }
+        self
     }
 }
 

@@ -469,7 +469,7 @@ impl Client {
                     record.status = error.status();
                     record.retry_reason = Some(reason);
                     record.retry_after = retry_after;
-                    let is_throttle = is_throttle(reason, retry_after);
+                    let is_throttle = is_throttle(error.status(), retry_after);
                     if is_throttle {
                         throttled += 1;
                         inner.pacer.on_throttled(
@@ -628,9 +628,8 @@ impl Client {
 
 /// Whether an answer is the service asking for a wait (a 429, or a 503 with `Retry-After`) rather
 /// than a failure.
-pub(crate) fn is_throttle(reason: RetryReason, retry_after: Option<Duration>) -> bool {
-    reason == RetryReason::Throttled
-        || (reason == RetryReason::Unavailable && retry_after.is_some())
+pub(crate) fn is_throttle(status: Option<u16>, retry_after: Option<Duration>) -> bool {
+    status == Some(429) || (status == Some(503) && retry_after.is_some())
 }
 
 /// The quota a refusal names through its `x-ms-throttle-*` headers, looked up with `header`.

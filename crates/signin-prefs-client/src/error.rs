@@ -324,11 +324,10 @@ impl Error {
     /// 429, or a 503 with `Retry-After`): nothing was refused, and the same request may go again
     /// later. A bulk run puts such a user back in its queue instead of failing it.
     pub fn was_throttled(&self) -> bool {
-        self.history.attempts().last().is_some_and(|attempt| {
-            attempt
-                .retry_reason
-                .is_some_and(|reason| crate::client::is_throttle(reason, attempt.retry_after))
-        })
+        self.history
+            .attempts()
+            .last()
+            .is_some_and(|attempt| crate::client::is_throttle(attempt.status, attempt.retry_after))
     }
 
     /// Whether the same request could succeed if sent again later: throttling, a 5xx, a timeout or

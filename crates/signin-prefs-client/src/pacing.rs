@@ -457,6 +457,20 @@ impl Pacer {
         self.state().earliest(Instant::now(), charge)
     }
 
+    /// Waits, without booking anything, until a send costing `charge` could go: however long the
+    /// service asked every request of these quotas to wait. A caller that waits here before a call
+    /// spends none of the call's deadline on the wait.
+    pub async fn ready(&self, charge: &Charge) {
+        loop {
+            let now = Instant::now();
+            let at = self.state().earliest(now, charge);
+            if at <= now {
+                return;
+            }
+            tokio::time::sleep_until(at.into()).await;
+        }
+    }
+
     pub(crate) fn on_success(&self, charge: &Charge) {
         self.state().record_success(Instant::now(), charge);
     }

@@ -9,6 +9,7 @@
 )]
 
 mod bulk_scenarios;
+mod bulk_throttled;
 mod cli_scenarios;
 mod cli_sources;
 mod client_auth;
