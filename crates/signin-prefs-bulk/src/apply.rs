@@ -31,6 +31,10 @@ pub const MAX_BATCH: usize = 20;
 /// At most this many `$batch`es in flight, whatever the options ask.
 pub const MAX_IN_FLIGHT: usize = 32;
 
+/// `$batch`es of read-backs in flight beside the writes: reads have a budget hundreds of times the
+/// writes', so two keep up with any write rate Graph allows.
+const VERIFY_IN_FLIGHT: usize = 2;
+
 /// How a run behaves.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -374,6 +378,23 @@ async fn execute(
         pending.retain(|item| !settled.contains(item.user));
     }
 
+    // With verification, each user a batch changes is read back as soon as the batch answers, on
+    // the read quota, while the writes wait on theirs: the read-back adds no time to a run the
+    // write budget binds. Users an earlier run (or the check above) settled as changed are read
+    // back too.
+    let mut to_verify: VecDeque<&WorkItem<'_>> = VecDeque::new();
+    if options.verify {
+        let state = writer.state();
+        to_verify.extend(work.iter().filter(|item| {
+            state
+                .user(item.user)
+                .and_then(|entry| entry.outcome.as_ref())
+                .is_some_and(|(status, _, _)| matches!(status, Status::Applied | Status::Recovered))
+        }));
+    }
+    let mut checks = FuturesUnordered::new();
+    let mut verifying_announced = false;
+
     let total = pending.len();
     let window = options.concurrency.clamp(1, MAX_IN_FLIGHT);
     let stop_at = options.max_duration.map(|limit| Instant::now() + limit);
@@ -444,6 +465,28 @@ async fn execute(
                 (ready, results)
             });
         }
+        while checks.len() < VERIFY_IN_FLIGHT && !to_verify.is_empty() {
+            let items: Vec<&WorkItem<'_>> =
+                to_verify.drain(..to_verify.len().min(MAX_BATCH)).collect();
+            checks.push(async move {
+                let users: Vec<String> = items.iter().map(|item| item.user.to_owned()).collect();
+                let reads = read_preferences(client, &users).await;
+                (items, reads)
+            });
+        }
+        if !verifying_announced
+            && in_flight.is_empty()
+            && journaled.is_empty()
+            && writing.is_none()
+            && requeued.is_empty()
+            && !checks.is_empty()
+        {
+            // Only read-backs are left.
+            verifying_announced = true;
+            progress(Progress::Verifying {
+                users: to_verify.len() + checks.len() * MAX_BATCH,
+            });
+        }
         // With time up, nothing more is sent: what is in flight settles, the journal catches up.
         // (Every answer and every journal write comes back here, so the limit is seen in time.)
         tokio::select! {
@@ -451,7 +494,12 @@ async fn execute(
                 let mut settled = ready.users - ready.sent.len();
                 for (item, result) in ready.sent.iter().zip(results) {
                     match result.result {
-                        Ok(_) => unwritten.push(item.outcome(ready.number, Status::Applied, None, None)),
+                        Ok(_) => {
+                            unwritten.push(item.outcome(ready.number, Status::Applied, None, None));
+                            if options.verify {
+                                to_verify.push_back(*item);
+                            }
+                        }
                         Err(error) if error.was_throttled() => {
                             requeued.push_back(*item);
                             requeued_total += 1;
@@ -467,6 +515,18 @@ async fn execute(
                     pending: total,
                     requeued: requeued_total,
                 });
+            }
+            Some((items, reads)) = checks.next(), if !checks.is_empty() => {
+                for (item, read) in items.iter().zip(reads) {
+                    if let Ok(read) = read {
+                        let observed = Preferences::of(&read);
+                        unwritten.push(Record::Verified {
+                            user: item.user.to_owned(),
+                            ok: observed == *item.after,
+                            observed,
+                        });
+                    }
+                }
             }
             joined = async {
                 match &mut writing {
@@ -516,39 +576,8 @@ async fn execute(
             std::io::Error::other("the journal writer did not come back"),
         ));
     };
-    // The last outcomes go with the `finished` record, in one fsync, unless a verification comes
-    // between them.
+    // The last outcomes and read-backs go with the `finished` record, in one fsync.
     let mut last = unwritten;
-    if options.verify {
-        writer.append(std::mem::take(&mut last))?;
-        let state = writer.state();
-        let changed: Vec<&WorkItem<'_>> = work
-            .iter()
-            .filter(|item| {
-                state
-                    .user(item.user)
-                    .and_then(|entry| entry.outcome.as_ref())
-                    .is_some_and(|(status, _, _)| {
-                        matches!(status, Status::Applied | Status::Recovered)
-                    })
-            })
-            .collect();
-        progress(Progress::Verifying {
-            users: changed.len(),
-        });
-        let users: Vec<String> = changed.iter().map(|item| item.user.to_owned()).collect();
-        let observed = read_preferences(client, &users).await;
-        for (item, read) in changed.iter().zip(observed) {
-            if let Ok(read) = read {
-                let observed = Preferences::of(&read);
-                last.push(Record::Verified {
-                    user: item.user.to_owned(),
-                    ok: observed == *item.after,
-                    observed,
-                });
-            }
-        }
-    }
     // A run cut short by its time limit has not finished: its report says so, and so does its
     // exit code, until a resume gets everyone through.
     if !cut_short {
