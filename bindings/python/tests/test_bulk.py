@@ -151,6 +151,24 @@ def test_bad_run_options_are_refused(
     assert not (tmp_path / "j").exists()
 
 
+@pytest.mark.parametrize("seconds", [0.0, -1.0, float("nan")])
+def test_a_time_limit_must_be_positive(emulator: Emulator, tmp_path: Path, seconds: float) -> None:
+    for run in (bulk.apply, bulk.rollback):
+        with pytest.raises(signin_prefs.ValidationError, match="max_duration must be a positive"):
+            run(emulator.client(), tmp_path / "plan.json", tmp_path / "j", max_duration=seconds)
+    assert not (tmp_path / "j").exists()
+
+
+def test_a_generous_time_limit_changes_nothing(emulator: Emulator, tmp_path: Path) -> None:
+    keys, targets = _prepare(emulator, tmp_path)
+    client = emulator.client()
+    bulk.plan(client, targets, tmp_path / "plan.json", system_preferred=True)
+    report = bulk.apply(client, tmp_path / "plan.json", tmp_path / "journal", max_duration=600)
+    assert report.verdict == "success"
+    assert report.finished
+    assert report.counts == {"applied": len(keys)}
+
+
 @pytest.mark.parametrize("concurrency", [1, 32])
 def test_any_number_of_batches_in_flight_applies_the_same(
     emulator: Emulator, tmp_path: Path, concurrency: int

@@ -1,7 +1,11 @@
 //! Reading what the bulk engine decides on: each user's preferences and registered methods.
 
+use std::collections::VecDeque;
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use serde::{Deserialize, Serialize};
-use signin_prefs_client::{Client, Error as ClientError};
+use signin_prefs_client::{Charge, Client, Error as ClientError, MAX_BATCH_SIZE};
 use signin_prefs_core::CollectionPage;
 use signin_prefs_model::{
     AnyAuthenticationMethod, AuthenticationMethodCollectionResponse, AuthenticationPhoneType,
@@ -9,8 +13,16 @@ use signin_prefs_model::{
 };
 use signin_prefs_request::{GetSignInPreference, ListMethod, ListUserRegistrationDetail};
 
-/// How many users' states one round of `$batch`es reads (20 requests per batch, two per user).
-const USERS_PER_ROUND: usize = 10;
+/// `$batch`es of reads [`read_states`] keeps in flight, as many as an apply keeps of writes by
+/// default: as one answers, the next is sent. The client's pacing holds them to the read budget,
+/// so the window only has to be wide enough to keep that budget busy.
+pub const READS_IN_FLIGHT: usize = 8;
+
+/// Users per group: one `$batch` of their preferences and one of their methods, sent together.
+const USERS_PER_GROUP: usize = MAX_BATCH_SIZE;
+
+/// Groups in flight: two `$batch`es each.
+const GROUPS_IN_FLIGHT: usize = READS_IN_FLIGHT / 2;
 
 /// A method a user has registered, as far as the choice of a default MFA method is concerned.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -210,27 +222,105 @@ pub struct UserState {
 
 /// Reads every user's preferences and registered methods in `$batch`es; one result per key, in order.
 pub async fn read_states(client: &Client, users: &[String]) -> Vec<Result<UserState, ClientError>> {
-    let mut states = Vec::with_capacity(users.len());
-    for round in users.chunks(USERS_PER_ROUND) {
-        let preference_reads: Vec<GetSignInPreference> =
-            round.iter().map(GetSignInPreference::new).collect();
-        let method_reads: Vec<ListMethod> = round.iter().map(ListMethod::new).collect();
-        let preferences = client.batch(&preference_reads).await;
-        let methods = client.batch(&method_reads).await;
-        for ((user, preference), method_page) in round.iter().zip(preferences).zip(methods) {
-            let state = match (preference.result, method_page.result) {
-                (Ok(preferences), Ok(page)) => match all_methods(client, page).await {
-                    Ok(registered) => Ok(UserState {
-                        user: user.clone(),
+    read_states_with_progress(client, users, &mut |_| {}).await
+}
+
+/// [`read_states`], calling `progress` with the number of users settled so far: once with 0 before
+/// anything is sent, then as each group of [`MAX_BATCH_SIZE`] users comes back.
+///
+/// Users go in groups of [`MAX_BATCH_SIZE`], each group one `$batch` of preferences and one of
+/// methods, with [`READS_IN_FLIGHT`] `$batch`es in flight: as a group answers, the next is sent.
+/// Each waits on the client's pacer for its reads before it goes, so the wait the read budget
+/// imposes is spent there rather than against the client's deadline. The operations are built
+/// one group at a time, so memory beyond the results does not grow with the number of users. A
+/// user whose read the service still throttled when the client stopped waiting goes back in the
+/// queue, first in the next group: throttling never fails a user.
+pub async fn read_states_with_progress(
+    client: &Client,
+    users: &[String],
+    progress: &mut (dyn FnMut(usize) + Send),
+) -> Vec<Result<UserState, ClientError>> {
+    let mut states: Vec<Option<Result<UserState, ClientError>>> =
+        std::iter::repeat_with(|| None).take(users.len()).collect();
+    let mut fresh = users.iter().map(String::as_str).enumerate();
+    let mut requeued: VecDeque<(usize, &str)> = VecDeque::new();
+    let mut in_flight = FuturesUnordered::new();
+    let mut settled = 0;
+    progress(settled);
+    loop {
+        while in_flight.len() < GROUPS_IN_FLIGHT {
+            let group: Vec<(usize, &str)> = requeued
+                .drain(..requeued.len().min(USERS_PER_GROUP))
+                .chain(fresh.by_ref())
+                .take(USERS_PER_GROUP)
+                .collect();
+            if group.is_empty() {
+                break;
+            }
+            in_flight.push(read_group(client, group));
+        }
+        let Some(read) = in_flight.next().await else {
+            break;
+        };
+        for (index, user, state) in read {
+            match state {
+                Err(error) if error.was_throttled() => requeued.push_back((index, user)),
+                state => {
+                    if let Some(slot) = states.get_mut(index) {
+                        *slot = Some(state);
+                    }
+                    settled += 1;
+                }
+            }
+        }
+        progress(settled);
+    }
+    // Every user is settled once the queue is empty and nothing is in flight; were one not, the
+    // answers stop before it rather than shift onto the wrong users.
+    states.into_iter().map_while(|state| state).collect()
+}
+
+/// One group's states: a `$batch` of preferences and one of methods, side by side, then any
+/// further pages of methods.
+async fn read_group<'a>(
+    client: &Client,
+    group: Vec<(usize, &'a str)>,
+) -> Vec<(usize, &'a str, Result<UserState, ClientError>)> {
+    let preference_reads: Vec<GetSignInPreference> = group
+        .iter()
+        .map(|(_, user)| GetSignInPreference::new(*user))
+        .collect();
+    let method_reads: Vec<ListMethod> = group.iter().map(|(_, user)| ListMethod::new(*user)).collect();
+    let reads = Charge::reads_and_writes(u64::try_from(group.len()).unwrap_or(u64::MAX), 0);
+    let (preferences, methods) = futures_util::future::join(
+        async {
+            client.pacer().ready(&reads).await;
+            client.batch(&preference_reads).await
+        },
+        async {
+            client.pacer().ready(&reads).await;
+            client.batch(&method_reads).await
+        },
+    )
+    .await;
+    let mut states = Vec::with_capacity(group.len());
+    for (((index, user), preference), method_page) in group.into_iter().zip(preferences).zip(methods)
+    {
+        let state = match (preference.result, method_page.result) {
+            (Ok(preferences), Ok(page)) => {
+                all_methods(client, page)
+                    .await
+                    .map(|registered| UserState {
+                        user: user.to_owned(),
                         preferences,
                         registered,
-                    }),
-                    Err(error) => Err(error),
-                },
-                (Err(error), _) | (_, Err(error)) => Err(error),
-            };
-            states.push(state);
-        }
+                    })
+            }
+            // A throttled read first, so that the user is read again rather than failed.
+            (Err(error), _) | (_, Err(error)) if error.was_throttled() => Err(error),
+            (Err(error), _) | (_, Err(error)) => Err(error),
+        };
+        states.push((index, user, state));
     }
     states
 }
