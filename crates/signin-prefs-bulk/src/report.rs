@@ -32,6 +32,8 @@ pub struct ReportRow {
     pub detail: String,
     /// Graph's request-id of a failure.
     pub request_id: Option<String>,
+    /// Which run settled the user: 1 for the first, one more for each resume.
+    pub run: Option<u32>,
 }
 
 /// Every user of a run.
@@ -143,6 +145,7 @@ impl Report {
                     verified: None,
                     detail: entry.reason.clone(),
                     request_id: None,
+                    run: None,
                 };
                 match unsent_outcome(entry.action) {
                     Some(outcome) => row.outcome = outcome.into(),
@@ -168,6 +171,7 @@ impl Report {
                     verified: None,
                     detail: String::new(),
                     request_id: None,
+                    run: None,
                 };
                 fill_from_journal(&mut row, journal);
                 row
@@ -225,6 +229,7 @@ impl Report {
             "verified",
             "detail",
             "requestId",
+            "run",
         ]);
         for row in &self.rows {
             let method = |p: &Option<Preferences>| {
@@ -249,6 +254,7 @@ impl Report {
                 row.verified.map(|v| v.to_string()).unwrap_or_default(),
                 row.detail.clone(),
                 row.request_id.clone().unwrap_or_default(),
+                row.run.map(|run| run.to_string()).unwrap_or_default(),
             ]);
         }
         writer
@@ -392,6 +398,7 @@ fn fill_from_journal(row: &mut ReportRow, journal: &JournalState) {
                     row.detail = detail.clone();
                 }
                 row.request_id = request_id.clone();
+                row.run = Some(entry.run);
             } else {
                 row.detail = "sent, outcome unknown (interrupted): resume to settle it".into();
             }

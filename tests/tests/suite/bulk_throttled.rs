@@ -12,7 +12,7 @@ use std::time::Duration;
 use signin_prefs_bulk::apply::{RunOptions, apply};
 use signin_prefs_bulk::journal::{self, Status};
 use signin_prefs_bulk::plan::{Action, Plan, PlanOptions, make_plan};
-use signin_prefs_bulk::report::{Tally, Verdict};
+use signin_prefs_bulk::report::{Report, Tally, Verdict};
 use signin_prefs_bulk::targets::Target;
 use signin_prefs_client::{
     Budget, Budgets, Client, PacingConfig, Quota, RetryPolicy, Secret, StaticToken,
@@ -272,12 +272,19 @@ async fn a_time_limit_leaves_users_not_reached_and_a_resume_finishes_them_once()
         writes, changes as u64,
         "nobody written twice across the runs"
     );
-    // The report knows which run changed whom.
-    let runs: Vec<u32> = run
-        .changes()
-        .filter_map(|entry| resumed.user(&entry.user).map(|entry| entry.run))
+    // The report says which run changed whom.
+    let report = Report::for_apply(&run.plan, &resumed);
+    let runs: Vec<Option<u32>> = report
+        .rows
+        .iter()
+        .filter(|row| row.outcome == "applied")
+        .map(|row| row.run)
         .collect();
-    assert!(runs.contains(&1) && runs.contains(&2), "{runs:?}");
+    assert_eq!(runs.len(), changes);
+    assert!(
+        runs.contains(&Some(1)) && runs.contains(&Some(2)) && !runs.contains(&None),
+        "{runs:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -54,7 +54,7 @@ class Plan:
 
 class Report:
     """What a run did: one row per user (``user``, ``planned``, ``before``, ``target``,
-    ``outcome``, ``verified``, ``detail``, ``requestId``), counts per outcome, and a verdict
+    ``outcome``, ``verified``, ``detail``, ``requestId``, ``run``), counts per outcome, and a verdict
     (``"success"``, ``"partial"``, ``"nothingDone"``)."""
 
     def __init__(self, native: _native.NativeReport) -> None:
