@@ -137,6 +137,38 @@ fn method_of(emulator: &EmulatorHandle, user: &str) -> Option<String> {
         .map(|method| method.as_str().to_owned())
 }
 
+/// Every seeded user of `emulator`, by object id or UPN, as a targets file would list them.
+pub(crate) fn every_seeded_user(emulator: &EmulatorHandle, by_upn: bool) -> Vec<Target> {
+    (0..emulator.user_count())
+        .map(|index| {
+            let record = emulator.user_at(index).unwrap();
+            Target {
+                user: if by_upn {
+                    record.user_principal_name
+                } else {
+                    record.id
+                },
+                line: index + 2,
+                method: None,
+                system_preferred: None,
+            }
+        })
+        .collect()
+}
+
+/// The main job's plan: push, else OATH, with system-preferred on, for every user.
+pub(crate) fn push_or_oath_system_preferred(source: &str) -> PlanOptions {
+    PlanOptions {
+        methods: vec![Method::Push, Method::Oath],
+        system_preferred: Some(true),
+        source: source.into(),
+        exclude: Vec::new(),
+        only_from: Vec::new(),
+        max_changes: None,
+        from_report: false,
+    }
+}
+
 /// Every `change` entry holds its target in the emulator, every other user what it held before.
 pub(crate) fn assert_state_matches_plan(emulator: &EmulatorHandle, plan: &Plan) {
     // Users on the exclude list were never read, so the plan holds no state for them.

@@ -11,9 +11,8 @@ use std::time::Duration;
 
 use signin_prefs_bulk::apply::{RunOptions, apply};
 use signin_prefs_bulk::journal::{self, Status};
-use signin_prefs_bulk::plan::{Action, Plan, PlanOptions, make_plan};
+use signin_prefs_bulk::plan::{Action, Plan, make_plan};
 use signin_prefs_bulk::report::{Report, Tally, Verdict};
-use signin_prefs_bulk::targets::Target;
 use signin_prefs_client::{
     Budget, Budgets, Client, PacingConfig, Quota, RetryPolicy, Secret, StaticToken,
 };
@@ -21,7 +20,10 @@ use signin_prefs_emulator::{
     AuthMethod, EmulatorBuilder, EmulatorHandle, FaultKind, FaultRoute, FaultRule, Limit,
     MethodSet, RetryAfterFormat, ThrottleConfig, TokenRequest, TrafficStats, permissions,
 };
-use signin_prefs_model::UserDefaultAuthenticationMethodType as Method;
+
+use crate::bulk_scenarios::{
+    assert_state_matches_plan, every_seeded_user, push_or_oath_system_preferred,
+};
 
 /// Emulated seconds per real second.
 const SCALE: f64 = 100.0;
@@ -80,23 +82,9 @@ impl Run {
             .filter(|entry| entry.action == Action::Change)
     }
 
-    /// Every planned change holds its target in the emulator.
+    /// Every planned change holds its target in the emulator, and everyone else what they held.
     fn assert_everyone_changed(&self) {
-        for entry in self.changes() {
-            let state = self.emulator.user(&entry.user).unwrap().state;
-            let target = entry.target.as_ref().unwrap();
-            assert_eq!(
-                state.preferred.as_ref().map(|method| method.as_str()),
-                target.method.as_deref(),
-                "{}",
-                entry.user
-            );
-            assert_eq!(
-                state.system_preferred_enabled, target.system_preferred,
-                "{}",
-                entry.user
-            );
-        }
+        assert_state_matches_plan(&self.emulator, &self.plan);
     }
 }
 
@@ -133,23 +121,8 @@ async fn planned(
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let targets: Vec<Target> = (0..emulator.user_count())
-        .map(|index| Target {
-            user: emulator.user_at(index).unwrap().id,
-            line: index + 2,
-            method: None,
-            system_preferred: None,
-        })
-        .collect();
-    let options = PlanOptions {
-        methods: vec![Method::Push, Method::Oath],
-        system_preferred: Some(true),
-        source: "test".into(),
-        exclude: Vec::new(),
-        only_from: Vec::new(),
-        max_changes: None,
-        from_report: false,
-    };
+    let targets = every_seeded_user(&emulator, false);
+    let options = push_or_oath_system_preferred("test");
     let plan = make_plan(&client, &targets, &options).await.unwrap();
     let plan_path = dir.join("plan.json");
     plan.write(&plan_path).unwrap();

@@ -12,19 +12,17 @@ use std::time::{Duration, Instant};
 
 use signin_prefs_bulk::apply::{RunOptions, apply, rollback};
 use signin_prefs_bulk::journal;
-use signin_prefs_bulk::plan::{PlanOptions, make_plan};
+use signin_prefs_bulk::plan::make_plan;
 use signin_prefs_bulk::report::Verdict;
-use signin_prefs_bulk::targets::Target;
 use signin_prefs_client::{Client, RetryPolicy, Secret, StaticToken};
 use signin_prefs_emulator::{
     EmulatorBuilder, EmulatorHandle, FaultKind, FaultRoute, FaultRule, Limit, ThrottleConfig,
     TokenRequest, UserState, permissions,
 };
-use signin_prefs_model::UserDefaultAuthenticationMethodType as Method;
 
 use crate::bulk_scenarios::{
-    apply_report, assert_journal_accounts_once, assert_state_matches_plan, rollback_report,
-    spawn_child_apply,
+    apply_report, assert_journal_accounts_once, assert_state_matches_plan, every_seeded_user,
+    push_or_oath_system_preferred, rollback_report, spawn_child_apply,
 };
 
 struct Figures {
@@ -93,23 +91,8 @@ async fn soak(users: usize, kills_wanted: usize, dir: &Path) -> Figures {
     let client = client(&emulator, &token);
 
     // Plan on a quiet service, then turn on throttling and faults for the apply.
-    let targets: Vec<Target> = (0..users)
-        .map(|index| Target {
-            user: emulator.user_at(index).unwrap().user_principal_name,
-            line: index + 2,
-            method: None,
-            system_preferred: None,
-        })
-        .collect();
-    let options = PlanOptions {
-        methods: vec![Method::Push, Method::Oath],
-        system_preferred: Some(true),
-        source: "soak".into(),
-        exclude: Vec::new(),
-        only_from: Vec::new(),
-        max_changes: None,
-        from_report: false,
-    };
+    let targets = every_seeded_user(&emulator, true);
+    let options = push_or_oath_system_preferred("soak");
     let plan = make_plan(&client, &targets, &options).await.unwrap();
     assert_eq!(plan.summary.error, 0);
     let plan_path = dir.join("plan.json");
