@@ -12,7 +12,7 @@ use signin_prefs_client::Client;
 use signin_prefs_model::{SignInPreferences, UserDefaultAuthenticationMethodType as Method};
 
 use crate::Error;
-use crate::state::{Registered, UserState, read_report, read_states, supports};
+use crate::state::{Registered, UserState, read_report, read_states_with_progress, supports};
 use crate::targets::Target;
 
 /// The plan file format this build writes and reads.
@@ -175,11 +175,38 @@ pub struct PlanOptions {
     pub from_report: bool,
 }
 
+/// How far [`make_plan_with_progress`] has got, for bars and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanProgress {
+    /// Reading the tenant's registration report (with [`PlanOptions::from_report`]).
+    ReadingReport,
+    /// Reading users' states one by one: `done` of `total` settled (read, or found unreadable).
+    /// Users the registration report covered and excluded users are in neither figure.
+    Reading {
+        /// Users settled so far.
+        done: usize,
+        /// Of how many.
+        total: usize,
+    },
+}
+
 /// Reads every target's state and decides what to do with each. Sends no write.
 pub async fn make_plan(
     client: &Client,
     targets: &[Target],
     options: &PlanOptions,
+) -> Result<Plan, Error> {
+    make_plan_with_progress(client, targets, options, &mut |_| {}).await
+}
+
+/// [`make_plan`], telling `progress` how far the reading has got: [`PlanProgress::Reading`] once
+/// with `done` 0 before the per-user reads start, then as each group of users comes back, the last
+/// time with `done` equal to `total`.
+pub async fn make_plan_with_progress(
+    client: &Client,
+    targets: &[Target],
+    options: &PlanOptions,
+    progress: &mut (dyn FnMut(PlanProgress) + Send),
 ) -> Result<Plan, Error> {
     if options.methods.is_empty()
         && options.system_preferred.is_none()
@@ -201,7 +228,7 @@ pub async fn make_plan(
         .filter(|target| !excluded.contains(&target.user.to_lowercase()))
         .map(|target| target.user.clone())
         .collect();
-    let mut states = read_all_states(client, &to_read, options.from_report)
+    let mut states = read_all_states(client, &to_read, options.from_report, progress)
         .await
         .into_iter();
 
@@ -281,8 +308,10 @@ async fn read_all_states(
     client: &Client,
     users: &[String],
     from_report: bool,
+    progress: &mut (dyn FnMut(PlanProgress) + Send),
 ) -> Vec<Result<UserState, signin_prefs_client::Error>> {
     let report = if from_report {
+        progress(PlanProgress::ReadingReport);
         match read_report(client).await {
             Ok(report) => report,
             Err(error) => {
@@ -298,8 +327,13 @@ async fn read_all_states(
         .filter(|user| !report.contains_key(&user.to_lowercase()))
         .cloned()
         .collect();
-    // `read_states` answers once per user, in order.
-    let mut read = read_states(client, &missing).await.into_iter();
+    // `read_states_with_progress` answers once per user, in order.
+    let total = missing.len();
+    let mut read = read_states_with_progress(client, &missing, &mut |done| {
+        progress(PlanProgress::Reading { done, total });
+    })
+    .await
+    .into_iter();
     let mut states = Vec::with_capacity(users.len());
     for user in users {
         match report.get(&user.to_lowercase()) {

@@ -290,7 +290,10 @@ async fn read_group<'a>(
         .iter()
         .map(|(_, user)| GetSignInPreference::new(*user))
         .collect();
-    let method_reads: Vec<ListMethod> = group.iter().map(|(_, user)| ListMethod::new(*user)).collect();
+    let method_reads: Vec<ListMethod> = group
+        .iter()
+        .map(|(_, user)| ListMethod::new(*user))
+        .collect();
     let reads = Charge::reads_and_writes(u64::try_from(group.len()).unwrap_or(u64::MAX), 0);
     let (preferences, methods) = futures_util::future::join(
         async {
@@ -304,17 +307,16 @@ async fn read_group<'a>(
     )
     .await;
     let mut states = Vec::with_capacity(group.len());
-    for (((index, user), preference), method_page) in group.into_iter().zip(preferences).zip(methods)
+    for (((index, user), preference), method_page) in
+        group.into_iter().zip(preferences).zip(methods)
     {
         let state = match (preference.result, method_page.result) {
             (Ok(preferences), Ok(page)) => {
-                all_methods(client, page)
-                    .await
-                    .map(|registered| UserState {
-                        user: user.to_owned(),
-                        preferences,
-                        registered,
-                    })
+                all_methods(client, page).await.map(|registered| UserState {
+                    user: user.to_owned(),
+                    preferences,
+                    registered,
+                })
             }
             // A throttled read first, so that the user is read again rather than failed.
             (Err(error), _) | (_, Err(error)) if error.was_throttled() => Err(error),

@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod bulk_plan_reads;
 mod bulk_scenarios;
 mod bulk_throttled;
 mod cli_scenarios;

@@ -1,0 +1,311 @@
+//! Planning's per-user reads against the emulator: `$batch`es in flight side by side still give
+//! one answer per target, in target order (unknown users as errors); progress counts up to the
+//! total; and under a read budget that binds, every user is read with few refusals, the client's
+//! pacing holding the window of batches to the budget.
+//!
+//! The throttled case runs the emulator's clock `SCALE` times faster than real time and tells the
+//! client the read budget on the real clock, as `signin-prefs emulator` tells an operator.
+
+use std::time::Duration;
+
+use signin_prefs_bulk::plan::{
+    Action, Plan, PlanOptions, PlanProgress, decide, make_plan_with_progress,
+};
+use signin_prefs_bulk::state::read_states;
+use signin_prefs_bulk::targets::Target;
+use signin_prefs_client::{
+    Budget, Budgets, Client, PacingConfig, Quota, RetryPolicy, Secret, StaticToken,
+};
+use signin_prefs_emulator::{
+    EmulatorBuilder, EmulatorHandle, Limit, RetryAfterFormat, ThrottleConfig, TokenRequest,
+    permissions,
+};
+use signin_prefs_model::UserDefaultAuthenticationMethodType as Method;
+
+/// Emulated seconds per real second in the throttled case.
+const SCALE: f64 = 20.0;
+
+async fn connect(emulator: &EmulatorHandle, pacing: PacingConfig) -> Client {
+    let token = emulator
+        .mint_token(TokenRequest::app_only(&[permissions::READ_WRITE_ALL]))
+        .unwrap();
+    Client::builder()
+        .base_url(&emulator.base_url())
+        .credential(StaticToken::new(Secret::new(token)))
+        .retry_policy(
+            RetryPolicy::default()
+                .with_backoff(Duration::from_millis(5), Duration::from_millis(50)),
+        )
+        .pacing(pacing)
+        .build()
+        .unwrap()
+}
+
+fn options(exclude: Vec<String>) -> PlanOptions {
+    PlanOptions {
+        methods: vec![Method::Push, Method::Oath],
+        system_preferred: Some(true),
+        source: "test".into(),
+        exclude,
+        only_from: Vec::new(),
+        max_changes: None,
+        from_report: false,
+    }
+}
+
+fn target(user: String, line: usize) -> Target {
+    Target {
+        user,
+        line,
+        method: None,
+        system_preferred: None,
+    }
+}
+
+/// Plans `targets`, recording every progress event.
+async fn plan_recording(
+    client: &Client,
+    targets: &[Target],
+    options: &PlanOptions,
+) -> (Plan, Vec<PlanProgress>) {
+    let mut events = Vec::new();
+    let mut record = |event| events.push(event);
+    // The CLI and the Python package run it on a multi-threaded runtime: it must be `Send`.
+    fn send<F: Send>(future: F) -> F {
+        future
+    }
+    let planning = make_plan_with_progress(client, targets, options, &mut record);
+    let plan = send(planning).await.unwrap();
+    (plan, events)
+}
+
+/// The progress of per-user reads: from 0, never backwards, ending at `total`.
+fn assert_reading_progress(events: &[PlanProgress], total: usize) {
+    let reading: Vec<(usize, usize)> = events
+        .iter()
+        .map(|event| match event {
+            PlanProgress::Reading { done, total } => (*done, *total),
+            other => panic!("unexpected event {other:?}"),
+        })
+        .collect();
+    assert_eq!(reading.first(), Some(&(0, total)), "{reading:?}");
+    assert_eq!(reading.last(), Some(&(total, total)), "{reading:?}");
+    assert!(
+        reading
+            .windows(2)
+            .all(|pair| pair[0].0 <= pair[1].0 && pair[1].1 == total),
+        "{reading:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_read_in_flight_answers_each_target_in_order_with_unknown_users_as_errors() {
+    let emulator = EmulatorBuilder::new()
+        .users(430)
+        .seed(21)
+        .throttle(ThrottleConfig::disabled())
+        .start()
+        .await
+        .unwrap();
+    let client = connect(&emulator, PacingConfig::default()).await;
+    // Known users by id and by UPN, with an unknown user every seventh target, in no order the
+    // batches could reproduce by accident.
+    let mut targets = Vec::new();
+    for index in 0..emulator.user_count() {
+        let record = emulator
+            .user_at((index * 37) % emulator.user_count())
+            .unwrap();
+        let key = if index % 2 == 0 {
+            record.id
+        } else {
+            record.user_principal_name
+        };
+        targets.push(target(key, targets.len() + 2));
+        if index % 7 == 3 {
+            targets.push(target(
+                format!("nobody{index}@contoso.com"),
+                targets.len() + 2,
+            ));
+        }
+    }
+    let excluded = targets[5].user.clone();
+    let options = options(vec![excluded.clone()]);
+
+    let (plan, events) = plan_recording(&client, &targets, &options).await;
+
+    assert_reading_progress(&events, targets.len() - 1);
+    // Without throttling, one event per group of 20, plus the first.
+    assert_eq!(events.len(), 1 + (targets.len() - 1).div_ceil(20));
+    assert_eq!(plan.entries.len(), targets.len());
+    let mut unknown = 0;
+    for (entry, target) in plan.entries.iter().zip(&targets) {
+        assert_eq!(entry.user, target.user);
+        assert_eq!(entry.source_line, target.line);
+        if entry.user == excluded {
+            assert_eq!(entry.action, Action::Excluded);
+        } else if entry.user.starts_with("nobody") {
+            unknown += 1;
+            assert_eq!(entry.action, Action::Error, "{entry:?}");
+            assert!(
+                entry.reason.starts_with("cannot read the user's state"),
+                "{entry:?}"
+            );
+        } else {
+            assert_ne!(entry.action, Action::Error, "{entry:?}");
+            // What the emulator holds for that very user, not for a neighbour in its batch.
+            let held = emulator.user(&entry.user).unwrap().state;
+            assert_eq!(
+                entry.current.method.as_deref(),
+                held.preferred.as_ref().map(|method| method.as_str()),
+                "{}",
+                entry.user
+            );
+            assert_eq!(
+                entry.current.system_preferred, held.system_preferred_enabled,
+                "{}",
+                entry.user
+            );
+        }
+    }
+    assert_eq!(unknown, targets.len() - emulator.user_count());
+
+    // The same decisions as reading each user on its own, one at a time.
+    for (entry, target) in plan.entries.iter().zip(&targets).step_by(3) {
+        if entry.action == Action::Excluded {
+            continue;
+        }
+        let alone = read_states(&client, std::slice::from_ref(&target.user))
+            .await
+            .pop()
+            .unwrap();
+        match alone {
+            Ok(state) => assert_eq!(*entry, decide(target, &state, &options), "{}", target.user),
+            Err(_) => assert_eq!(entry.action, Action::Error, "{}", target.user),
+        }
+    }
+    emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_of_no_one_to_read_reports_zero_of_zero() {
+    let emulator = EmulatorBuilder::new()
+        .users(3)
+        .seed(21)
+        .throttle(ThrottleConfig::disabled())
+        .start()
+        .await
+        .unwrap();
+    let client = connect(&emulator, PacingConfig::default()).await;
+    let user = emulator.user_at(0).unwrap().id;
+    let targets = vec![target(user.clone(), 2)];
+
+    let (plan, events) = plan_recording(&client, &targets, &options(vec![user])).await;
+
+    assert_eq!(events, vec![PlanProgress::Reading { done: 0, total: 0 }]);
+    assert_eq!(plan.summary.excluded, 1);
+    assert_eq!(emulator.traffic().reads, 0);
+    emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_under_a_binding_read_budget_reads_everyone_with_few_refusals() {
+    // 200 reads per 10 s: 1,200 users (2,400 reads) are twelve buckets, so most of the reading
+    // waits on the budget's refill, with every batch of the window queued on the pacer.
+    let throttle = ThrottleConfig {
+        reads_per_app_tenant: Limit::new(200, 10),
+        retry_after: RetryAfterFormat::Fractional,
+        ..ThrottleConfig::default()
+    };
+    let emulator = EmulatorBuilder::new()
+        .users(1_200)
+        .seed(22)
+        .throttle(throttle.clone())
+        .time_scale(SCALE)
+        .start()
+        .await
+        .unwrap();
+    let limit = throttle.reads_per_app_tenant;
+    let told = Budgets::documented().with(
+        Quota::ResourceUnits,
+        Some(Budget::new(limit.requests, limit.per.div_f64(SCALE))),
+    );
+    let client = connect(&emulator, PacingConfig::default().with_budgets(told)).await;
+    let targets: Vec<Target> = (0..emulator.user_count())
+        .map(|index| target(emulator.user_at(index).unwrap().id, index + 2))
+        .collect();
+
+    let (plan, events) = plan_recording(&client, &targets, &options(Vec::new())).await;
+
+    assert_reading_progress(&events, targets.len());
+    assert_eq!(plan.entries.len(), targets.len());
+    for (entry, target) in plan.entries.iter().zip(&targets) {
+        assert_eq!(entry.user, target.user);
+        assert_ne!(entry.action, Action::Error, "{entry:?}");
+    }
+    let traffic = emulator.traffic();
+    let users = targets.len() as u64;
+    // Two reads a user at least (a refused read goes again).
+    assert!(traffic.reads >= 2 * users, "{traffic:?}");
+    // The pacing kept the window of batches to the budget: at most one read in a hundred refused.
+    assert!(
+        traffic.throttled_reads * 100 <= traffic.reads,
+        "{traffic:?}"
+    );
+    emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_the_client_stopped_waiting_on_goes_again_rather_than_failing_the_user() {
+    // The client is told no read budget and gives up on an item at its first 429: every refusal
+    // comes back to the plan as throttled, and the plan reads the user again.
+    let throttle = ThrottleConfig {
+        reads_per_app_tenant: Limit::new(200, 10),
+        retry_after: RetryAfterFormat::Fractional,
+        ..ThrottleConfig::default()
+    };
+    let emulator = EmulatorBuilder::new()
+        .users(500)
+        .seed(23)
+        .throttle(throttle)
+        .time_scale(SCALE)
+        .start()
+        .await
+        .unwrap();
+    let token = emulator
+        .mint_token(TokenRequest::app_only(&[permissions::READ_WRITE_ALL]))
+        .unwrap();
+    let client = Client::builder()
+        .base_url(&emulator.base_url())
+        .credential(StaticToken::new(Secret::new(token)))
+        .retry_policy(
+            RetryPolicy::default()
+                .with_backoff(Duration::from_millis(5), Duration::from_millis(50))
+                .with_max_throttled_attempts(1),
+        )
+        .pacing(PacingConfig::default().with_budgets(Budgets::unknown()))
+        .build()
+        .unwrap();
+    let targets: Vec<Target> = (0..emulator.user_count())
+        .map(|index| {
+            target(
+                emulator.user_at(index).unwrap().user_principal_name,
+                index + 2,
+            )
+        })
+        .collect();
+
+    let (plan, events) = plan_recording(&client, &targets, &options(Vec::new())).await;
+
+    let traffic = emulator.traffic();
+    assert!(
+        traffic.throttled_reads > 0,
+        "the test must reach the budget: {traffic:?}"
+    );
+    assert_reading_progress(&events, targets.len());
+    assert_eq!(plan.entries.len(), targets.len());
+    for (entry, target) in plan.entries.iter().zip(&targets) {
+        assert_eq!(entry.user, target.user);
+        assert_ne!(entry.action, Action::Error, "{entry:?}");
+    }
+    emulator.shutdown().await;
+}
