@@ -339,7 +339,8 @@ async fn read_all_states(
         match report.get(&user.to_lowercase()) {
             Some(state) => states.push(Ok(UserState {
                 user: user.clone(),
-                ..state.clone()
+                preferences: state.preferences.clone(),
+                registered: state.registered.clone(),
             })),
             None => states.extend(read.next()),
         }

@@ -163,13 +163,11 @@ impl Registered {
 /// One paged read instead of two requests per user, for tenants that have the report (it needs
 /// Entra ID P1 or P2). The report is refreshed by the service periodically, so it can trail recent
 /// changes; `apply --verify` reads every changed user back.
-pub async fn read_report(
-    client: &Client,
-) -> Result<std::collections::BTreeMap<String, UserState>, ClientError> {
+pub async fn read_report(client: &Client) -> Result<ReportStates, ClientError> {
     let mut list = ListUserRegistrationDetail::new();
     list.top = Some(999);
     let details = client.all_items(list).await?;
-    let mut states = std::collections::BTreeMap::new();
+    let mut states = ReportStates::with_capacity(2 * details.len());
     for detail in details {
         let mut preferences = SignInPreferences::default();
         preferences.is_system_preferred_authentication_method_enabled =
@@ -189,20 +187,26 @@ pub async fn read_report(
             .collect();
         registered.sort();
         registered.dedup();
-        let keys = [detail.user_principal_name.clone(), detail.id.clone()];
+        // One state, found by either key.
+        let state = std::sync::Arc::new(UserState {
+            user: detail
+                .user_principal_name
+                .clone()
+                .or_else(|| detail.id.clone())
+                .unwrap_or_default(),
+            preferences,
+            registered,
+        });
+        let keys = [detail.user_principal_name.as_ref(), detail.id.as_ref()];
         for key in keys.into_iter().flatten() {
-            states.insert(
-                key.to_lowercase(),
-                UserState {
-                    user: key,
-                    preferences: preferences.clone(),
-                    registered: registered.clone(),
-                },
-            );
+            states.insert(key.to_lowercase(), state.clone());
         }
     }
     Ok(states)
 }
+
+/// The registration report's states, by lower-cased UPN and by object id (one state, two keys).
+pub type ReportStates = std::collections::HashMap<String, std::sync::Arc<UserState>>;
 
 /// Whether `registered` makes `preferred` possible.
 pub fn supports(registered: &[Registered], preferred: &Method) -> bool {
