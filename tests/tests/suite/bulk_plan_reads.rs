@@ -22,6 +22,8 @@ use signin_prefs_emulator::{
 };
 use signin_prefs_model::UserDefaultAuthenticationMethodType as Method;
 
+use crate::client_support::client_with_token;
+
 /// Emulated seconds per real second in the throttled case.
 const SCALE: f64 = 20.0;
 
@@ -271,20 +273,18 @@ async fn a_read_the_client_stopped_waiting_on_goes_again_rather_than_failing_the
         .start()
         .await
         .unwrap();
-    let token = emulator
-        .mint_token(TokenRequest::app_only(&[permissions::READ_WRITE_ALL]))
-        .unwrap();
-    let client = Client::builder()
-        .base_url(&emulator.base_url())
-        .credential(StaticToken::new(Secret::new(token)))
-        .retry_policy(
-            RetryPolicy::default()
-                .with_backoff(Duration::from_millis(5), Duration::from_millis(50))
-                .with_max_throttled_attempts(1),
-        )
-        .pacing(PacingConfig::default().with_budgets(Budgets::unknown()))
-        .build()
-        .unwrap();
+    let client = client_with_token(
+        &emulator,
+        TokenRequest::app_only(&[permissions::READ_WRITE_ALL]),
+    )
+    .retry_policy(
+        RetryPolicy::default()
+            .with_backoff(Duration::from_millis(5), Duration::from_millis(50))
+            .with_max_throttled_attempts(1),
+    )
+    .pacing(PacingConfig::default().with_budgets(Budgets::unknown()))
+    .build()
+    .unwrap();
     let targets: Vec<Target> = (0..emulator.user_count())
         .map(|index| {
             target(

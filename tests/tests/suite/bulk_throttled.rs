@@ -13,9 +13,7 @@ use signin_prefs_bulk::apply::{RunOptions, apply};
 use signin_prefs_bulk::journal::{self, Status};
 use signin_prefs_bulk::plan::{Action, Plan, make_plan};
 use signin_prefs_bulk::report::{Report, Tally, Verdict};
-use signin_prefs_client::{
-    Budget, Budgets, Client, PacingConfig, Quota, RetryPolicy, Secret, StaticToken,
-};
+use signin_prefs_client::{Budget, Budgets, Client, PacingConfig, Quota, RetryPolicy};
 use signin_prefs_emulator::{
     AuthMethod, EmulatorBuilder, EmulatorHandle, FaultKind, FaultRoute, FaultRule, Limit,
     MethodSet, RetryAfterFormat, ThrottleConfig, TokenRequest, TrafficStats, permissions,
@@ -24,6 +22,7 @@ use signin_prefs_emulator::{
 use crate::bulk_scenarios::{
     assert_state_matches_plan, every_seeded_user, push_or_oath_system_preferred,
 };
+use crate::client_support::client_with_token;
 
 /// Emulated seconds per real second.
 const SCALE: f64 = 100.0;
@@ -105,16 +104,14 @@ async fn planned(
         .start()
         .await
         .unwrap();
-    let token = emulator
-        .mint_token(TokenRequest::app_only(&[permissions::READ_WRITE_ALL]))
-        .unwrap();
-    let client = Client::builder()
-        .base_url(&emulator.base_url())
-        .credential(StaticToken::new(Secret::new(token)))
-        .retry_policy(retry)
-        .pacing(PacingConfig::default().with_budgets(budgets))
-        .build()
-        .unwrap();
+    let client = client_with_token(
+        &emulator,
+        TokenRequest::app_only(&[permissions::READ_WRITE_ALL]),
+    )
+    .retry_policy(retry)
+    .pacing(PacingConfig::default().with_budgets(budgets))
+    .build()
+    .unwrap();
     let dir = std::env::temp_dir().join(format!(
         "signin-prefs-throttled-{name}-{}",
         std::process::id()
