@@ -235,10 +235,12 @@ async fn plan_apply_report_through_the_binary() {
         "{stdout}"
     );
 
+    let report_file = dir.join("report.json");
     let output = cli(&base, &token)
         .arg("apply")
         .arg(&plan)
-        .args(["--verify", "--output", "json"])
+        .args(["--verify", "--output", "json", "--report"])
+        .arg(&report_file)
         .output()
         .unwrap();
     let (stdout, stderr) = text(&output);
@@ -246,6 +248,17 @@ async fn plan_apply_report_through_the_binary() {
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["counts"]["applied"], 1);
     assert_eq!(report["counts"]["ineligible"], 1);
+    assert_eq!(report["rows"][0]["run"], 1, "the run that settled the user");
+    // The report file names users and their MFA set-up: owner-only, like plans and journals.
+    assert_eq!(std::fs::read_to_string(&report_file).unwrap(), stdout);
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&report_file)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
 
     let journal = dir.join("plan.json.journal.jsonl");
     let output = cli(&base, &token)
@@ -256,6 +269,20 @@ async fn plan_apply_report_through_the_binary() {
         .unwrap();
     let (stdout, _) = text(&output);
     assert!(stdout.starts_with("user,planned,beforeMethod"), "{stdout}");
+    // A reader that stops early (`| head`) ends the report quietly, not with a panic.
+    let mut reader = cli(&base, &token)
+        .arg("report")
+        .arg(&journal)
+        .args(["--output", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(reader.stdout.take());
+    let closed = reader.wait_with_output().unwrap();
+    let (_, stderr) = text(&closed);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(closed.status.code(), Some(0), "{stderr}");
     assert!(
         stdout.contains("adele@contoso.com,change,sms,false,push,false,applied,true"),
         "{stdout}"

@@ -1,5 +1,6 @@
 //! `plan`, `apply`, `rollback` and `report`: the bulk change, step by step, each step a file.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use clap::Args as ClapArgs;
@@ -422,10 +423,26 @@ fn emit(report: &Report, output: Output, file: Option<&Path>, all: bool) -> Resu
         Output::Json => report.to_json(),
         Output::Csv => report.to_csv(),
     };
-    print!("{text}");
+    // A reader that stops early (`| head`) is not an error.
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            return Err(Error::Input(format!("cannot print the report: {error}")));
+        }
+        _ => {}
+    }
     if let Some(path) = file {
-        std::fs::write(path, &text)
-            .map_err(|error| Error::Input(format!("{}: {error}", path.display())))?;
+        // Owner-only, as every file that names users and their MFA set-up; a table file lists
+        // every user.
+        let format = match output {
+            Output::Table => "table",
+            Output::Json => "json",
+            Output::Csv => "csv",
+        };
+        report.write(path, format)?;
     }
     Ok(())
 }
