@@ -330,11 +330,15 @@ impl Error {
             .is_some_and(|attempt| crate::client::is_throttle(attempt.status, attempt.retry_after))
     }
 
-    /// Whether the same request could succeed if sent again later: throttling, a 5xx, a timeout or
-    /// a lost connection, as opposed to a refusal of the request itself.
+    /// Whether the same request could succeed if sent again later: throttling, a 5xx, a timeout, a
+    /// lost connection or an answer that could not be read (garbled on the way), as opposed to a
+    /// refusal of the request itself.
     pub fn is_transient(&self) -> bool {
         match self.kind {
-            ErrorKind::Throttled | ErrorKind::Timeout | ErrorKind::Transport => true,
+            ErrorKind::Throttled
+            | ErrorKind::Timeout
+            | ErrorKind::Transport
+            | ErrorKind::Decode => true,
             ErrorKind::Service => self.status().is_some_and(|status| status >= 500),
             _ => self.was_throttled(),
         }
@@ -440,6 +444,31 @@ mod tests {
         assert_eq!(ErrorKind::for_status(400), ErrorKind::Validation);
         assert_eq!(ErrorKind::for_status(429), ErrorKind::Throttled);
         assert_eq!(ErrorKind::for_status(500), ErrorKind::Service);
+    }
+
+    #[test]
+    fn what_a_retry_could_fix_is_transient_and_a_refusal_is_not() {
+        let answered = |status: u16| {
+            let response =
+                ServiceResponse::from_parts(status, &ResponseHeaders::new(vec![], None), b"", None);
+            Error::from_response("op", response)
+        };
+        for status in [429, 500, 502, 503, 504] {
+            assert!(answered(status).is_transient(), "{status}");
+        }
+        for status in [400, 401, 403, 404, 409] {
+            assert!(!answered(status).is_transient(), "{status}");
+        }
+        for kind in [ErrorKind::Timeout, ErrorKind::Transport, ErrorKind::Decode] {
+            assert!(Error::new(kind, "op").is_transient(), "{kind:?}");
+        }
+        for kind in [
+            ErrorKind::Credential,
+            ErrorKind::InvalidRequest,
+            ErrorKind::Configuration,
+        ] {
+            assert!(!Error::new(kind, "op").is_transient(), "{kind:?}");
+        }
     }
 
     #[test]
