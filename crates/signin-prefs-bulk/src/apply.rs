@@ -23,6 +23,7 @@ use signin_prefs_request::UpdateSignInPreference;
 use crate::Error;
 use crate::journal::{self, JournalKind, JournalState, JournalWriter, Record, Status, now};
 use crate::plan::{Action, PlanFile, Preferences, sha256};
+use crate::queue::next_chunk;
 use crate::state::read_preferences;
 
 /// At most this many PATCHes per `$batch` (Graph's limit).
@@ -427,11 +428,7 @@ async fn execute(
             let mut records = std::mem::take(&mut unwritten);
             let mut batches: Vec<ReadyBatch<'_>> = Vec::new();
             while batches.len() < ahead {
-                let chunk: Vec<&WorkItem<'_>> = requeued
-                    .drain(..requeued.len().min(batch_size))
-                    .chain(fresh.by_ref())
-                    .take(batch_size)
-                    .collect();
+                let chunk = next_chunk(&mut requeued, &mut fresh, batch_size);
                 if chunk.is_empty() {
                     break;
                 }

@@ -14,6 +14,7 @@ mod files;
 pub mod journal;
 mod layout;
 pub mod plan;
+mod queue;
 pub mod report;
 pub mod state;
 pub mod targets;

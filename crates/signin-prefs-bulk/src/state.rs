@@ -13,6 +13,8 @@ use signin_prefs_model::{
 };
 use signin_prefs_request::{GetSignInPreference, ListMethod, ListUserRegistrationDetail};
 
+use crate::queue::next_chunk;
+
 /// `$batch`es of reads [`read_states`] keeps in flight, as many as an apply keeps of writes by
 /// default: as one answers, the next is sent. The client's pacing holds them to the read budget,
 /// so the window only has to be wide enough to keep that budget busy.
@@ -253,11 +255,7 @@ pub async fn read_states_with_progress(
     progress(settled);
     loop {
         while in_flight.len() < GROUPS_IN_FLIGHT {
-            let group: Vec<(usize, &str)> = requeued
-                .drain(..requeued.len().min(USERS_PER_GROUP))
-                .chain(fresh.by_ref())
-                .take(USERS_PER_GROUP)
-                .collect();
+            let group = next_chunk(&mut requeued, &mut fresh, USERS_PER_GROUP);
             if group.is_empty() {
                 break;
             }
