@@ -13,33 +13,49 @@ use signin_prefs_bulk::plan::{
 };
 use signin_prefs_bulk::state::read_states;
 use signin_prefs_bulk::targets::Target;
-use signin_prefs_client::{
-    Budget, Budgets, Client, PacingConfig, Quota, RetryPolicy, Secret, StaticToken,
-};
+use signin_prefs_client::{Budgets, Client, PacingConfig, RetryPolicy};
 use signin_prefs_emulator::{
     EmulatorBuilder, EmulatorHandle, Limit, RetryAfterFormat, ThrottleConfig, TokenRequest,
     permissions,
 };
 use signin_prefs_model::UserDefaultAuthenticationMethodType as Method;
 
+use crate::bulk_throttled::on_the_real_clock;
 use crate::client_support::client_with_token;
 
 /// Emulated seconds per real second in the throttled case.
 const SCALE: f64 = 20.0;
 
 async fn connect(emulator: &EmulatorHandle, pacing: PacingConfig) -> Client {
-    let token = emulator
-        .mint_token(TokenRequest::app_only(&[permissions::READ_WRITE_ALL]))
-        .unwrap();
-    Client::builder()
-        .base_url(&emulator.base_url())
-        .credential(StaticToken::new(Secret::new(token)))
-        .retry_policy(
-            RetryPolicy::default()
-                .with_backoff(Duration::from_millis(5), Duration::from_millis(50)),
-        )
-        .pacing(pacing)
-        .build()
+    client_with_token(
+        emulator,
+        TokenRequest::app_only(&[permissions::READ_WRITE_ALL]),
+    )
+    .retry_policy(
+        RetryPolicy::default().with_backoff(Duration::from_millis(5), Duration::from_millis(50)),
+    )
+    .pacing(pacing)
+    .build()
+    .unwrap()
+}
+
+/// 200 reads per 10 s on a clock `SCALE` times faster than real time, fractional `Retry-After`.
+fn binding_reads() -> ThrottleConfig {
+    ThrottleConfig {
+        reads_per_app_tenant: Limit::new(200, 10),
+        retry_after: RetryAfterFormat::Fractional,
+        ..ThrottleConfig::default()
+    }
+}
+
+async fn throttled_emulator(users: usize, seed: u64) -> EmulatorHandle {
+    EmulatorBuilder::new()
+        .users(users)
+        .seed(seed)
+        .throttle(binding_reads())
+        .time_scale(SCALE)
+        .start()
+        .await
         .unwrap()
 }
 
@@ -213,24 +229,8 @@ async fn a_plan_of_no_one_to_read_reports_zero_of_zero() {
 async fn a_plan_under_a_binding_read_budget_reads_everyone_with_few_refusals() {
     // 200 reads per 10 s: 1,200 users (2,400 reads) are twelve buckets, so most of the reading
     // waits on the budget's refill, with every batch of the window queued on the pacer.
-    let throttle = ThrottleConfig {
-        reads_per_app_tenant: Limit::new(200, 10),
-        retry_after: RetryAfterFormat::Fractional,
-        ..ThrottleConfig::default()
-    };
-    let emulator = EmulatorBuilder::new()
-        .users(1_200)
-        .seed(22)
-        .throttle(throttle.clone())
-        .time_scale(SCALE)
-        .start()
-        .await
-        .unwrap();
-    let limit = throttle.reads_per_app_tenant;
-    let told = Budgets::documented().with(
-        Quota::ResourceUnits,
-        Some(Budget::new(limit.requests, limit.per.div_f64(SCALE))),
-    );
+    let emulator = throttled_emulator(1_200, 22).await;
+    let told = on_the_real_clock(&binding_reads(), SCALE);
     let client = connect(&emulator, PacingConfig::default().with_budgets(told)).await;
     let targets: Vec<Target> = (0..emulator.user_count())
         .map(|index| target(emulator.user_at(index).unwrap().id, index + 2))
@@ -260,19 +260,7 @@ async fn a_plan_under_a_binding_read_budget_reads_everyone_with_few_refusals() {
 async fn a_read_the_client_stopped_waiting_on_goes_again_rather_than_failing_the_user() {
     // The client is told no read budget and gives up on an item at its first 429: every refusal
     // comes back to the plan as throttled, and the plan reads the user again.
-    let throttle = ThrottleConfig {
-        reads_per_app_tenant: Limit::new(200, 10),
-        retry_after: RetryAfterFormat::Fractional,
-        ..ThrottleConfig::default()
-    };
-    let emulator = EmulatorBuilder::new()
-        .users(500)
-        .seed(23)
-        .throttle(throttle)
-        .time_scale(SCALE)
-        .start()
-        .await
-        .unwrap();
+    let emulator = throttled_emulator(500, 23).await;
     let client = client_with_token(
         &emulator,
         TokenRequest::app_only(&[permissions::READ_WRITE_ALL]),

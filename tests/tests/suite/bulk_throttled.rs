@@ -38,7 +38,13 @@ fn budget() -> ThrottleConfig {
 
 /// The emulator's budgets on the real clock.
 fn told(throttle: &ThrottleConfig) -> Budgets {
-    let real = |limit: Limit| Budget::new(limit.requests, limit.per.div_f64(SCALE));
+    on_the_real_clock(throttle, SCALE)
+}
+
+/// The budgets of an emulator throttled by `throttle` on a clock `scale` times faster than real
+/// time, as the client must be told them (what `signin-prefs emulator` prints).
+pub(crate) fn on_the_real_clock(throttle: &ThrottleConfig, scale: f64) -> Budgets {
+    let real = |limit: Limit| Budget::new(limit.requests, limit.per.div_f64(scale));
     Budgets::documented()
         .with(Quota::AppWrites, Some(real(throttle.writes_per_app_tenant)))
         .with(Quota::TenantWrites, Some(real(throttle.writes_per_tenant)))
