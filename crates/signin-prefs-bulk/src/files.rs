@@ -14,6 +14,17 @@ pub(crate) fn open_private(path: &Path, create_new: bool) -> Result<File, Error>
     } else {
         options.append(true);
     }
+    open_owner_only(path, options)
+}
+
+/// Creates `path` (refusing to overwrite) owner-only, for writing and then reading back.
+pub(crate) fn create_private_scratch(path: &Path) -> Result<File, Error> {
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create_new(true);
+    open_owner_only(path, options)
+}
+
+fn open_owner_only(path: &Path, mut options: OpenOptions) -> Result<File, Error> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;

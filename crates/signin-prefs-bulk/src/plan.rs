@@ -12,7 +12,9 @@ use signin_prefs_client::Client;
 use signin_prefs_model::{SignInPreferences, UserDefaultAuthenticationMethodType as Method};
 
 use crate::Error;
-use crate::state::{Registered, UserState, read_report, read_states_with_progress, supports};
+use crate::plan_writer::PlanWriter;
+use crate::registration_report::{ReportIndex, ReportKeys, read_report};
+use crate::state::{Registered, UserState, read_states_with_progress, supports};
 use crate::targets::Target;
 
 /// The plan file format this build writes and reads.
@@ -208,6 +210,53 @@ pub async fn make_plan_with_progress(
     options: &PlanOptions,
     progress: &mut (dyn FnMut(PlanProgress) + Send),
 ) -> Result<Plan, Error> {
+    let mut entries = Vec::with_capacity(targets.len());
+    let summary = plan_entries(client, targets, options, progress, &mut |entry| {
+        entries.push(entry);
+        Ok(())
+    })
+    .await?;
+    Ok(Plan {
+        entries,
+        ..plan_head(client, options, summary)
+    })
+}
+
+/// [`make_plan_with_progress`], writing the plan to a new file at `path` (owner-only) entry by
+/// entry as users are decided, instead of holding it: memory stays flat however many users there
+/// are. `on_entry` sees each entry on its way. Returns the summary; a plan refused by
+/// [`PlanOptions::max_changes`] or stopped by an error leaves no file.
+pub async fn write_plan_with_progress(
+    client: &Client,
+    targets: &[Target],
+    options: &PlanOptions,
+    path: &Path,
+    progress: &mut (dyn FnMut(PlanProgress) + Send),
+    on_entry: &mut (dyn FnMut(&PlanEntry) + Send),
+) -> Result<Summary, Error> {
+    let mut writer = PlanWriter::create(path)?;
+    let summary = plan_entries(client, targets, options, progress, &mut |entry| {
+        on_entry(&entry);
+        writer.push(&entry)
+    })
+    .await?;
+    writer.finish(&plan_head(client, options, summary.clone()))?;
+    Ok(summary)
+}
+
+/// Targets read and decided at a time: what a plan holds in memory besides its targets, and long
+/// enough that the read window drains only once every few hundred `$batch`es.
+const PLAN_WINDOW: usize = 8_192;
+
+/// Reads every target's state and hands `sink` each user's entry, in target order, a window of
+/// targets at a time; returns the counts, once the plan passes its guard rails.
+async fn plan_entries(
+    client: &Client,
+    targets: &[Target],
+    options: &PlanOptions,
+    progress: &mut (dyn FnMut(PlanProgress) + Send),
+    sink: &mut (dyn FnMut(PlanEntry) -> Result<(), Error> + Send),
+) -> Result<Summary, Error> {
     if options.methods.is_empty()
         && options.system_preferred.is_none()
         && targets
@@ -223,51 +272,73 @@ pub async fn make_plan_with_progress(
         .iter()
         .map(|user| user.to_lowercase())
         .collect();
-    let to_read: Vec<String> = targets
-        .iter()
-        .filter(|target| !excluded.contains(&target.user.to_lowercase()))
-        .map(|target| target.user.clone())
-        .collect();
-    let mut states = read_all_states(client, &to_read, options.from_report, progress)
-        .await
-        .into_iter();
-
-    let mut entries = Vec::with_capacity(targets.len());
-    for target in targets {
-        if excluded.contains(&target.user.to_lowercase()) {
-            entries.push(PlanEntry {
-                user: target.user.clone(),
-                source_line: target.line,
-                current: Preferences::default(),
-                target: None,
-                registered: Vec::new(),
-                action: Action::Excluded,
-                reason: "on the exclude list".into(),
-            });
-            continue;
-        }
-        let entry = match states.next() {
-            Some(Ok(state)) => decide(target, &state, options),
-            Some(Err(error)) => PlanEntry {
-                user: target.user.clone(),
-                source_line: target.line,
-                current: Preferences::default(),
-                target: None,
-                registered: Vec::new(),
-                action: Action::Error,
-                reason: format!("cannot read the user's state: {error}"),
-            },
-            None => {
-                return Err(Error::Guard(format!(
-                    "internal: no state was read for {}",
-                    target.user
-                )));
+    let is_excluded = |target: &Target| excluded.contains(&target.user.to_lowercase());
+    let report = if options.from_report {
+        progress(PlanProgress::ReadingReport);
+        let keys = ReportKeys::used_by(targets.iter().map(|target| target.user.as_str()));
+        match read_report(client, keys).await {
+            Ok(report) => report,
+            Err(error) => {
+                tracing::warn!(%error, "the registration report is not available; reading each user instead");
+                ReportIndex::default()
             }
-        };
-        entries.push(entry);
-    }
+        }
+    } else {
+        ReportIndex::default()
+    };
+    let to_read = |target: &Target| !is_excluded(target) && !report.contains(&target.user);
+    let total = targets.iter().filter(|target| to_read(target)).count();
+    progress(PlanProgress::Reading { done: 0, total });
 
-    let summary = summarize(&entries);
+    let mut summary = Summary::default();
+    let mut read_before = 0;
+    for window in targets.chunks(PLAN_WINDOW) {
+        let missing: Vec<String> = window
+            .iter()
+            .filter(|target| to_read(target))
+            .map(|target| target.user.clone())
+            .collect();
+        // `read_states_with_progress` answers once per user, in order.
+        let mut read = if missing.is_empty() {
+            Vec::new()
+        } else {
+            read_states_with_progress(client, &missing, &mut |done| {
+                if done > 0 {
+                    progress(PlanProgress::Reading {
+                        done: read_before + done,
+                        total,
+                    });
+                }
+            })
+            .await
+        }
+        .into_iter();
+        read_before += missing.len();
+        for target in window {
+            let entry = if is_excluded(target) {
+                unplanned(target, Action::Excluded, "on the exclude list".into())
+            } else if let Some(state) = report.get(&target.user) {
+                decide_on(target, &state.preferences(), &state.registered, options)
+            } else {
+                match read.next() {
+                    Some(Ok(state)) => decide(target, &state, options),
+                    Some(Err(error)) => unplanned(
+                        target,
+                        Action::Error,
+                        format!("cannot read the user's state: {error}"),
+                    ),
+                    None => {
+                        return Err(Error::Guard(format!(
+                            "internal: no state was read for {}",
+                            target.user
+                        )));
+                    }
+                }
+            };
+            summary.count(entry.action);
+            sink(entry)?;
+        }
+    }
     if let Some(max) = options.max_changes
         && summary.change > max
     {
@@ -276,7 +347,25 @@ pub async fn make_plan_with_progress(
             summary.change
         )));
     }
-    Ok(Plan {
+    Ok(summary)
+}
+
+/// An entry for a user nothing is planned for: excluded, or unreadable.
+fn unplanned(target: &Target, action: Action, reason: String) -> PlanEntry {
+    PlanEntry {
+        user: target.user.clone(),
+        source_line: target.line,
+        current: Preferences::default(),
+        target: None,
+        registered: Vec::new(),
+        action,
+        reason,
+    }
+}
+
+/// A plan's header: everything but its entries.
+fn plan_head(client: &Client, options: &PlanOptions, summary: Summary) -> Plan {
+    Plan {
         format: PLAN_FORMAT,
         created_at: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -299,59 +388,24 @@ pub async fn make_plan_with_progress(
             max_changes: options.max_changes,
         },
         summary,
-        entries,
-    })
-}
-
-/// Every user's state: from the registration report where asked and available, per user otherwise.
-async fn read_all_states(
-    client: &Client,
-    users: &[String],
-    from_report: bool,
-    progress: &mut (dyn FnMut(PlanProgress) + Send),
-) -> Vec<Result<UserState, signin_prefs_client::Error>> {
-    let report = if from_report {
-        progress(PlanProgress::ReadingReport);
-        match read_report(client).await {
-            Ok(report) => report,
-            Err(error) => {
-                tracing::warn!(%error, "the registration report is not available; reading each user instead");
-                Default::default()
-            }
-        }
-    } else {
-        Default::default()
-    };
-    let missing: Vec<String> = users
-        .iter()
-        .filter(|user| !report.contains_key(&user.to_lowercase()))
-        .cloned()
-        .collect();
-    // `read_states_with_progress` answers once per user, in order.
-    let total = missing.len();
-    let mut read = read_states_with_progress(client, &missing, &mut |done| {
-        progress(PlanProgress::Reading { done, total });
-    })
-    .await
-    .into_iter();
-    let mut states = Vec::with_capacity(users.len());
-    for user in users {
-        match report.get(&user.to_lowercase()) {
-            Some(state) => states.push(Ok(UserState {
-                user: user.clone(),
-                preferences: state.preferences.clone(),
-                registered: state.registered.clone(),
-            })),
-            None => states.extend(read.next()),
-        }
+        entries: Vec::new(),
     }
-    states
 }
 
 /// What to do with one user whose state was read.
 pub fn decide(target: &Target, state: &UserState, options: &PlanOptions) -> PlanEntry {
-    let current = Preferences::of(&state.preferences);
-    let registered: Vec<String> = state.registered.iter().map(Registered::name).collect();
+    decide_on(target, &state.preferences, &state.registered, options)
+}
+
+/// [`decide`] for a user holding `preferences` with `registered_methods`.
+fn decide_on(
+    target: &Target,
+    preferences: &SignInPreferences,
+    registered_methods: &[Registered],
+    options: &PlanOptions,
+) -> PlanEntry {
+    let current = Preferences::of(preferences);
+    let registered: Vec<String> = registered_methods.iter().map(Registered::name).collect();
     let methods: Vec<Method> = match &target.method {
         Some(method) => vec![method.clone()],
         None => options.methods.clone(),
@@ -391,7 +445,7 @@ pub fn decide(target: &Target, state: &UserState, options: &PlanOptions) -> Plan
     }
     let chosen = methods
         .iter()
-        .find(|method| supports(&state.registered, method));
+        .find(|method| supports(registered_methods, method));
     let method = match (methods.is_empty(), chosen) {
         (true, _) => current.method.clone(),
         (false, Some(method)) => Some(method.as_str().to_owned()),
@@ -460,15 +514,22 @@ fn on_off(value: Option<bool>) -> &'static str {
 pub fn summarize(entries: &[PlanEntry]) -> Summary {
     let mut summary = Summary::default();
     for entry in entries {
-        match entry.action {
-            Action::Change => summary.change += 1,
-            Action::AlreadyCompliant => summary.already_compliant += 1,
-            Action::Ineligible => summary.ineligible += 1,
-            Action::Error => summary.error += 1,
-            Action::Excluded => summary.excluded += 1,
-        }
+        summary.count(entry.action);
     }
     summary
+}
+
+impl Summary {
+    /// Counts one more user with `action`.
+    pub fn count(&mut self, action: Action) {
+        match action {
+            Action::Change => self.change += 1,
+            Action::AlreadyCompliant => self.already_compliant += 1,
+            Action::Ineligible => self.ineligible += 1,
+            Action::Error => self.error += 1,
+            Action::Excluded => self.excluded += 1,
+        }
+    }
 }
 
 /// A plan as read from its file: what an apply executes, and what its journal is tied to.

@@ -11,7 +11,7 @@ use signin_prefs_model::{
     AnyAuthenticationMethod, AuthenticationMethodCollectionResponse, AuthenticationPhoneType,
     SignInPreferences, UserDefaultAuthenticationMethodType as Method,
 };
-use signin_prefs_request::{GetSignInPreference, ListMethod, ListUserRegistrationDetail};
+use signin_prefs_request::{GetSignInPreference, ListMethod};
 
 use crate::queue::next_chunk;
 
@@ -27,7 +27,7 @@ const USERS_PER_GROUP: usize = MAX_BATCH_SIZE;
 const GROUPS_IN_FLIGHT: usize = READS_IN_FLIGHT / 2;
 
 /// A method a user has registered, as far as the choice of a default MFA method is concerned.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Registered {
     /// Microsoft Authenticator (push, and its own one-time codes).
@@ -159,56 +159,6 @@ impl Registered {
         }
     }
 }
-
-/// The state of every user in the tenant's registration report, by lower-cased UPN and object id.
-///
-/// One paged read instead of two requests per user, for tenants that have the report (it needs
-/// Entra ID P1 or P2). The report is refreshed by the service periodically, so it can trail recent
-/// changes; `apply --verify` reads every changed user back.
-pub async fn read_report(client: &Client) -> Result<ReportStates, ClientError> {
-    let mut list = ListUserRegistrationDetail::new();
-    list.top = Some(999);
-    let details = client.all_items(list).await?;
-    let mut states = ReportStates::with_capacity(2 * details.len());
-    for detail in details {
-        let mut preferences = SignInPreferences::default();
-        preferences.is_system_preferred_authentication_method_enabled =
-            detail.is_system_preferred_authentication_method_enabled;
-        // The report says `none` where the preference itself is unset.
-        preferences.user_preferred_method_for_secondary_authentication = detail
-            .user_preferred_method_for_secondary_authentication
-            .as_ref()
-            .map(|method| method.as_str())
-            .filter(|method| *method != "none")
-            .map(Method::from_wire);
-        let mut registered: Vec<Registered> = detail
-            .methods_registered
-            .iter()
-            .flatten()
-            .map(|name| Registered::from_report_name(name))
-            .collect();
-        registered.sort();
-        registered.dedup();
-        // One state, found by either key.
-        let state = std::sync::Arc::new(UserState {
-            user: detail
-                .user_principal_name
-                .clone()
-                .or_else(|| detail.id.clone())
-                .unwrap_or_default(),
-            preferences,
-            registered,
-        });
-        let keys = [detail.user_principal_name.as_ref(), detail.id.as_ref()];
-        for key in keys.into_iter().flatten() {
-            states.insert(key.to_lowercase(), state.clone());
-        }
-    }
-    Ok(states)
-}
-
-/// The registration report's states, by lower-cased UPN and by object id (one state, two keys).
-pub type ReportStates = std::collections::HashMap<String, std::sync::Arc<UserState>>;
 
 /// Whether `registered` makes `preferred` possible.
 pub fn supports(registered: &[Registered], preferred: &Method) -> bool {

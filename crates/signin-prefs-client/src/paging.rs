@@ -51,11 +51,26 @@ impl Client {
         O::Output: CollectionPage + DeserializeOwned,
     {
         let mut items = Vec::new();
+        self.for_each_item(first, |item| items.push(item)).await?;
+        Ok(items)
+    }
+
+    /// Hands every item of a paged collection to `each`, one page at a time: memory holds one
+    /// page, however large the collection (a million-user group, a tenant's registration report).
+    pub async fn for_each_item<O>(
+        &self,
+        first: O,
+        mut each: impl FnMut(<O::Output as CollectionPage>::Item),
+    ) -> Result<(), Error>
+    where
+        O: Operation + 'static,
+        O::Output: CollectionPage + DeserializeOwned,
+    {
         let mut pages = std::pin::pin!(self.pages(first));
         while let Some(page) = pages.next().await {
-            items.extend(page?.into_items());
+            page?.into_items().into_iter().for_each(&mut each);
         }
-        Ok(items)
+        Ok(())
     }
 
     /// The page an `@odata.nextLink` points to, if it points to this client's Graph origin.

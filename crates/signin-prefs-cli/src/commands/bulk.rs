@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use signin_prefs_bulk::apply::{MAX_BATCH, MAX_IN_FLIGHT, Progress, RunOptions};
 use signin_prefs_bulk::journal::{self, JournalKind, JournalState};
 use signin_prefs_bulk::plan::{
-    Action, Plan, PlanFile, PlanOptions, PlanProgress, make_plan_with_progress,
+    Action, Plan, PlanEntry, PlanFile, PlanOptions, PlanProgress, write_plan_with_progress,
 };
 use signin_prefs_bulk::report::{Report, Verdict};
 use signin_prefs_bulk::targets::{Target, check_user_key, parse_method_list, read_targets};
@@ -230,10 +230,40 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
     let bar = progress_bar();
     let plain = !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut last_line: Option<std::time::Instant> = None;
-    let plan = block_on(make_plan_with_progress(
+    if args.output == Output::Csv {
+        println!("user,action,currentMethod,targetMethod,reason");
+    }
+    // Entries go to the file as they are decided; what is printed of them is printed on the way.
+    let mut attention: Vec<String> = Vec::new();
+    let mut on_entry = |entry: &PlanEntry| match args.output {
+        Output::Csv => println!(
+            "{},{:?},{},{},\"{}\"",
+            entry.user,
+            entry.action,
+            entry.current.method.as_deref().unwrap_or_default(),
+            entry
+                .target
+                .as_ref()
+                .and_then(|t| t.method.as_deref())
+                .unwrap_or_default(),
+            entry.reason.replace('"', "\"\"")
+        ),
+        Output::Table
+            if attention.len() < 20
+                && matches!(entry.action, Action::Ineligible | Action::Error) =>
+        {
+            attention.push(format!(
+                "  {:<40} {:?}: {}",
+                entry.user, entry.action, entry.reason
+            ));
+        }
+        _ => {}
+    };
+    let summary = block_on(write_plan_with_progress(
         &client,
         &targets,
         &options,
+        &args.out,
         &mut |event| match event {
             PlanProgress::ReadingReport => {
                 bar.set_message("reading the registration report");
@@ -259,33 +289,17 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
                 }
             }
         },
+        &mut on_entry,
     ))??;
     bar.finish_and_clear();
-    plan.write(&args.out)?;
     match args.output {
         Output::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&plan.summary).unwrap_or_default()
+            serde_json::to_string_pretty(&summary).unwrap_or_default()
         ),
-        Output::Csv => {
-            println!("user,action,currentMethod,targetMethod,reason");
-            for entry in &plan.entries {
-                println!(
-                    "{},{:?},{},{},\"{}\"",
-                    entry.user,
-                    entry.action,
-                    entry.current.method.clone().unwrap_or_default(),
-                    entry
-                        .target
-                        .as_ref()
-                        .and_then(|t| t.method.clone())
-                        .unwrap_or_default(),
-                    entry.reason.replace('"', "\"\"")
-                );
-            }
-        }
+        Output::Csv => {}
         Output::Table => {
-            let s = &plan.summary;
+            let s = &summary;
             println!(
                 "plan written to {}: {} to change, {} already compliant, {} ineligible, {} unreadable, {} excluded",
                 args.out.display(),
@@ -295,13 +309,8 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
                 s.error,
                 s.excluded
             );
-            for entry in plan
-                .entries
-                .iter()
-                .filter(|e| matches!(e.action, Action::Ineligible | Action::Error))
-                .take(20)
-            {
-                println!("  {:<40} {:?}: {}", entry.user, entry.action, entry.reason);
+            for line in &attention {
+                println!("{line}");
             }
             println!("review it, then: signin-prefs apply {}", args.out.display());
         }
@@ -317,8 +326,7 @@ async fn group_members(client: &Client, group: &str) -> Result<Vec<Target>, Erro
     // Ten times fewer round trips than the default page of 100, each a tenth of the size.
     list.top = Some(LARGEST_PAGE);
     list.select = vec!["id".into(), "userPrincipalName".into()];
-    let users = client.all_items(list).await?;
-    Ok(as_targets(users))
+    listed_targets(client, list).await
 }
 
 async fn filtered_users(client: &Client, filter: &str) -> Result<Vec<Target>, Error> {
@@ -329,22 +337,29 @@ async fn filtered_users(client: &Client, filter: &str) -> Result<Vec<Target>, Er
     list.count = Some(true);
     // Advanced queries ($count, most filters on users) need eventual consistency.
     list.consistency_level = Some("eventual".into());
-    let users = client.all_items(list).await?;
-    Ok(as_targets(users))
+    listed_targets(client, list).await
 }
 
-fn as_targets(users: Vec<User>) -> Vec<Target> {
-    users
-        .into_iter()
-        .filter_map(|user| user.user_principal_name.or(user.id))
-        .enumerate()
-        .map(|(index, user)| Target {
-            user,
-            line: index + 1,
-            method: None,
-            system_preferred: None,
+/// The users a directory list returns, as targets numbered from 1, one page in memory at a time.
+async fn listed_targets<O>(client: &Client, list: O) -> Result<Vec<Target>, Error>
+where
+    O: signin_prefs_request::Operation + 'static,
+    O::Output: signin_prefs_core::CollectionPage<Item = User> + serde::de::DeserializeOwned,
+{
+    let mut targets = Vec::new();
+    client
+        .for_each_item(list, |user: User| {
+            if let Some(key) = user.user_principal_name.or(user.id) {
+                targets.push(Target {
+                    user: key,
+                    line: targets.len() + 1,
+                    method: None,
+                    system_preferred: None,
+                });
+            }
         })
-        .collect()
+        .await?;
+    Ok(targets)
 }
 
 pub(crate) fn apply(args: ApplyArgs) -> Result<i32, Error> {

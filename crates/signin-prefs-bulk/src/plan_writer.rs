@@ -1,0 +1,183 @@
+//! Writes a plan file entry by entry, so a plan of a million users never sits in memory whole.
+//!
+//! The file must read as [`crate::layout`] lays a whole [`Plan`] out, with its summary above its
+//! entries, yet the summary is known only after the last entry. So entries go to a hidden,
+//! owner-only spool beside the plan as they are decided; at the end the plan file is written once:
+//! the head with the summary, the spooled entries (copied by the kernel), and the tail. A plan that
+//! is refused (`--max-changes`) or cut short leaves no plan file, and its spool is removed.
+
+use std::fs::File;
+use std::io::{BufWriter, Seek, Write};
+use std::path::{Path, PathBuf};
+
+use crate::Error;
+use crate::files::{create_private_scratch, open_private};
+use crate::plan::{Plan, PlanEntry};
+
+/// How the layout ends a plan without entries; the streamed file replaces the empty list.
+const EMPTY_ENTRIES_TAIL: &str = "\"entries\": []\n}\n";
+
+/// A plan file being written: entries first (spooled), head and summary at [`PlanWriter::finish`].
+pub(crate) struct PlanWriter {
+    path: PathBuf,
+    spool_path: PathBuf,
+    spool: Option<BufWriter<File>>,
+    entries: usize,
+}
+
+impl PlanWriter {
+    /// Starts the plan at `path`, refusing to overwrite a file there.
+    pub(crate) fn create(path: &Path) -> Result<Self, Error> {
+        if path.exists() {
+            return Err(Error::Guard(format!(
+                "{} already exists; plans are never overwritten",
+                path.display()
+            )));
+        }
+        let name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let spool_path = path.with_file_name(format!(".{name}.entries-{}", std::process::id()));
+        let _ = std::fs::remove_file(&spool_path);
+        let spool = create_private_scratch(&spool_path)?;
+        Ok(Self {
+            path: path.to_owned(),
+            spool_path,
+            spool: Some(BufWriter::with_capacity(1 << 16, spool)),
+            entries: 0,
+        })
+    }
+
+    /// Adds the next entry.
+    pub(crate) fn push(&mut self, entry: &PlanEntry) -> Result<(), Error> {
+        let spool_path = &self.spool_path;
+        let Some(spool) = self.spool.as_mut() else {
+            return Err(Error::io(spool_path, std::io::Error::other("already finished")));
+        };
+        let io = |source| Error::io(spool_path, source);
+        spool
+            .write_all(if self.entries == 0 { b"    " } else { b",\n    " })
+            .map_err(io)?;
+        serde_json::to_writer(&mut *spool, entry).map_err(|error| io(error.into()))?;
+        self.entries += 1;
+        Ok(())
+    }
+
+    /// Writes the plan file: `head` (a plan without entries, with the summary of those pushed)
+    /// followed by the entries. Returns nothing until every byte is on disk.
+    pub(crate) fn finish(mut self, head: &Plan) -> Result<(), Error> {
+        let path = self.path.clone();
+        let io = |source| Error::io(&path, source);
+        let head_text = crate::layout::to_text(head).map_err(|error| io(error.into()))?;
+        let Some(head_text) = head_text.strip_suffix(EMPTY_ENTRIES_TAIL) else {
+            return Err(io(std::io::Error::other(
+                "internal: the plan's layout does not end with its entries",
+            )));
+        };
+        let Some(spool) = self.spool.take() else {
+            return Err(io(std::io::Error::other("already finished")));
+        };
+        let mut spool = spool
+            .into_inner()
+            .map_err(|error| Error::io(&self.spool_path, error.into_error()))?;
+        spool
+            .rewind()
+            .map_err(|source| Error::io(&self.spool_path, source))?;
+        let mut file = open_private(&path, true)?;
+        file.write_all(head_text.as_bytes()).map_err(io)?;
+        if self.entries == 0 {
+            file.write_all(EMPTY_ENTRIES_TAIL.as_bytes()).map_err(io)?;
+        } else {
+            file.write_all(b"\"entries\": [\n").map_err(io)?;
+            std::io::copy(&mut spool, &mut file).map_err(io)?;
+            file.write_all(b"\n  ]\n}\n").map_err(io)?;
+        }
+        file.sync_all().map_err(io)
+    }
+}
+
+impl Drop for PlanWriter {
+    fn drop(&mut self) {
+        // The spool holds users' MFA setup: it never outlives the writer, finished or not.
+        self.spool = None;
+        let _ = std::fs::remove_file(&self.spool_path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Action, PLAN_FORMAT, PlanRequest, Preferences, summarize};
+
+    fn plan(users: usize) -> Plan {
+        let entries: Vec<PlanEntry> = (0..users)
+            .map(|index| PlanEntry {
+                user: format!("user{index}@contoso.com"),
+                source_line: index + 2,
+                current: Preferences {
+                    method: Some("sms".into()),
+                    system_preferred: None,
+                },
+                target: (index % 2 == 0).then(|| Preferences {
+                    method: Some("push".into()),
+                    system_preferred: Some(true),
+                }),
+                registered: vec!["microsoftAuthenticator".into(), "mobilePhone".into()],
+                action: if index % 2 == 0 {
+                    Action::Change
+                } else {
+                    Action::Ineligible
+                },
+                reason: format!("reason \"{index}\""),
+            })
+            .collect();
+        Plan {
+            format: PLAN_FORMAT,
+            created_at: 7,
+            service: "http://127.0.0.1:1".into(),
+            request: PlanRequest {
+                methods: vec!["push".into(), "oath".into()],
+                system_preferred: Some(true),
+                source: "group:x".into(),
+                exclude: vec!["a@contoso.com".into()],
+                only_from: Vec::new(),
+                max_changes: None,
+            },
+            summary: summarize(&entries),
+            entries,
+        }
+    }
+
+    #[test]
+    fn a_streamed_plan_file_is_byte_for_byte_the_whole_plans_layout() {
+        let dir = std::env::temp_dir().join(format!("signin-prefs-plan-writer-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for users in [0, 1, 5] {
+            let whole = plan(users);
+            let path = dir.join(format!("plan-{users}.json"));
+            let _ = std::fs::remove_file(&path);
+            let mut writer = PlanWriter::create(&path).unwrap();
+            for entry in &whole.entries {
+                writer.push(entry).unwrap();
+            }
+            let head = Plan {
+                entries: Vec::new(),
+                summary: whole.summary.clone(),
+                ..whole.clone()
+            };
+            writer.finish(&head).unwrap();
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), whole.to_json(), "{users} users");
+            assert_eq!(Plan::read(&path).unwrap().0, whole);
+        }
+        // No spool is left behind, and a plan is never overwritten.
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with('.'))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+        assert!(PlanWriter::create(&dir.join("plan-1.json")).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
