@@ -4,14 +4,15 @@
 //! for the change record, and apply exactly it. Loading a plan checks it again, so a plan edited by
 //! hand into inconsistency is refused before anything is sent.
 
-use std::collections::{BTreeSet, HashSet};
-use std::path::{Path, PathBuf};
+use std::collections::BTreeSet;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use signin_prefs_client::Client;
 use signin_prefs_model::{SignInPreferences, UserDefaultAuthenticationMethodType as Method};
 
 use crate::Error;
+pub use crate::plan_file::{PlanFile, scan};
 use crate::plan_writer::PlanWriter;
 use crate::registration_report::{ReportIndex, ReportKeys, read_report};
 use crate::state::{Registered, UserState, read_states_with_progress, supports};
@@ -532,178 +533,15 @@ impl Summary {
     }
 }
 
-/// A plan as read from its file: what an apply executes, and what its journal is tied to.
-#[derive(Debug, Clone)]
-pub struct PlanFile {
-    /// Where it was read from (recorded in the journal).
-    pub path: PathBuf,
-    /// The plan, checked.
-    pub plan: Plan,
-    /// The sha256 of the file's bytes: a journal is only ever resumed against the same plan.
-    pub sha256: String,
-}
-
-impl PlanFile {
-    /// Reads and checks the plan at `path`.
-    pub fn read(path: &Path) -> Result<Self, Error> {
-        let (plan, sha256) = Plan::read(path)?;
-        Ok(Self {
-            path: path.to_owned(),
-            plan,
-            sha256,
-        })
-    }
-}
-
-impl Plan {
-    /// The plan as written to its file: pretty JSON with a final newline.
-    pub fn to_json(&self) -> String {
-        crate::layout::to_text(self).unwrap_or_default()
-    }
-
-    /// Writes the plan (owner-only permissions: it names users and their MFA setup).
-    pub fn write(&self, path: &Path) -> Result<String, Error> {
-        let text = self.to_json();
-        crate::files::write_private(path, text.as_bytes())?;
-        Ok(sha256(text.as_bytes()))
-    }
-
-    /// Reads and checks a plan file; returns it with the sha256 of its bytes.
-    pub fn read(path: &Path) -> Result<(Plan, String), Error> {
-        let bytes = std::fs::read(path).map_err(|source| Error::io(path, source))?;
-        // Hashing a large plan takes a tenth of parsing it: done alongside, on another thread.
-        let (parsed, hashed) = std::thread::scope(|scope| {
-            let hashing = scope.spawn(|| sha256(&bytes));
-            (serde_json::from_slice::<Plan>(&bytes), hashing.join())
-        });
-        let plan = parsed.map_err(|error| Error::Plan {
-            path: path.to_owned(),
-            message: format!("not a plan file: {error}"),
-        })?;
-        plan.check().map_err(|message| Error::Plan {
-            path: path.to_owned(),
-            message,
-        })?;
-        let sha = hashed.unwrap_or_else(|_| sha256(&bytes));
-        Ok((plan, sha))
-    }
-
-    /// The checks a plan must pass before it is applied; the message names the entry.
-    pub fn check(&self) -> Result<(), String> {
-        if self.format != PLAN_FORMAT {
-            return Err(format!(
-                "plan format {} is not {PLAN_FORMAT}, the one this build reads",
-                self.format
-            ));
-        }
-        let mut seen = HashSet::with_capacity(self.entries.len());
-        let excluded: HashSet<String> = self
-            .request
-            .exclude
-            .iter()
-            .map(|user| user.to_lowercase())
-            .collect();
-        for (index, entry) in self.entries.iter().enumerate() {
-            let at = || format!("entry {} ({})", index + 1, entry.user);
-            let key = entry.user.to_lowercase();
-            let on_exclude_list = excluded.contains(&key);
-            if !seen.insert(key) {
-                return Err(format!("{}: the user appears twice", at()));
-            }
-            if on_exclude_list && entry.action != Action::Excluded {
-                return Err(format!(
-                    "{}: the user is on the exclude list but the action is {:?}",
-                    at(),
-                    entry.action
-                ));
-            }
-            match (entry.action, &entry.target) {
-                (Action::Change, None) | (Action::AlreadyCompliant, None) => {
-                    return Err(format!(
-                        "{}: action {:?} needs a target",
-                        at(),
-                        entry.action
-                    ));
-                }
-                (Action::Change, Some(target)) if *target == entry.current => {
-                    return Err(format!(
-                        "{}: action change, but the target equals the current state",
-                        at()
-                    ));
-                }
-                (Action::AlreadyCompliant, Some(target)) if *target != entry.current => {
-                    return Err(format!(
-                        "{}: action alreadyCompliant, but the target differs from the current state",
-                        at()
-                    ));
-                }
-                (Action::Ineligible | Action::Error | Action::Excluded, Some(_)) => {
-                    return Err(format!(
-                        "{}: action {:?} must not have a target",
-                        at(),
-                        entry.action
-                    ));
-                }
-                _ => {}
-            }
-            if let (Action::Change, Some(target)) = (entry.action, &entry.target) {
-                if let Some(method) = &target.method {
-                    let parsed: Method = method
-                        .parse()
-                        .map_err(|error| format!("{}: target method: {error}", at()))?;
-                    if target.method != entry.current.method {
-                        let registered: Vec<Registered> = entry
-                            .registered
-                            .iter()
-                            .filter_map(|name| registered_from_name(name))
-                            .collect();
-                        if !supports(&registered, &parsed) {
-                            return Err(format!(
-                                "{}: target method {method} is not enabled by the registered methods ({})",
-                                at(),
-                                entry.registered.join(", ")
-                            ));
-                        }
-                    }
-                } else if entry.current.method.is_some() {
-                    return Err(format!(
-                        "{}: the target clears the method, which no PATCH can do",
-                        at()
-                    ));
-                }
-            }
-        }
-        let summary = summarize(&self.entries);
-        if summary != self.summary {
-            return Err(format!(
-                "the summary ({:?}) does not match the entries ({summary:?})",
-                self.summary
-            ));
-        }
-        if let Some(max) = self.request.max_changes
-            && summary.change > max
-        {
-            return Err(format!(
-                "{} changes exceed the plan's own maxChanges {max}",
-                summary.change
-            ));
-        }
-        Ok(())
-    }
-}
-
-fn registered_from_name(name: &str) -> Option<Registered> {
-    serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
-}
-
 /// Lower-case hex SHA-256.
 pub fn sha256(bytes: &[u8]) -> String {
     // ring is already in the tree through the client's TLS; no second SHA-256 crate is needed.
-    ring::digest::digest(&ring::digest::SHA256, bytes)
-        .as_ref()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
+}
+
+/// Lower-case hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]
