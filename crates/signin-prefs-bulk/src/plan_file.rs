@@ -78,7 +78,7 @@ impl Plan {
 /// error nothing is to be sent: entries already handed on must be discarded.
 pub fn scan(path: &Path, each: &mut dyn FnMut(PlanEntry)) -> Result<(Plan, String), Error> {
     let handed_on = match scan_lines(path, each)? {
-        Lines::Read(plan, sha) => return Ok((plan, sha)),
+        Lines::Read(plan, sha) => return Ok((*plan, sha)),
         Lines::NotTheLayout { handed_on } => handed_on,
     };
     // The general parser checks every entry again and hands on those the fast path did not.
@@ -94,7 +94,7 @@ pub fn scan(path: &Path, each: &mut dyn FnMut(PlanEntry)) -> Result<(Plan, Strin
 /// What [`scan_lines`] made of a file.
 enum Lines {
     /// The plan, checked, and the sha256 of its bytes.
-    Read(Plan, String),
+    Read(Box<Plan>, String),
     /// The file is not in the layout the tool writes (or is not a valid plan): the general parser
     /// must read it, and say what is wrong if anything is. The first `handed_on` entries, each a
     /// complete line the general parser reads alike, were already handed on.
@@ -174,7 +174,7 @@ fn scan_lines(path: &Path, each: &mut dyn FnMut(PlanEntry)) -> Result<Lines, Err
     {
         return not_the_layout(handed_on);
     }
-    Ok(Lines::Read(plan, reader.into_inner().finish()))
+    Ok(Lines::Read(Box::new(plan), reader.into_inner().finish()))
 }
 
 /// Reads a plan in any layout JSON allows, parsing from the file as it is read.
