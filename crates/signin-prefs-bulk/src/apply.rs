@@ -22,9 +22,10 @@ use signin_prefs_request::UpdateSignInPreference;
 
 use crate::Error;
 use crate::journal::{self, JournalKind, JournalState, JournalWriter, Record, Status, now};
-use crate::plan::{Action, PlanFile, Preferences, sha256};
+use crate::plan::{Action, PlanFile, Preferences};
 use crate::queue::next_chunk;
 use crate::state::read_preferences;
+use crate::work::{WorkItem, WorkList};
 
 /// At most this many PATCHes per `$batch` (Graph's limit).
 pub const MAX_BATCH: usize = 20;
@@ -92,58 +93,11 @@ pub enum Progress {
     },
 }
 
-/// One user to move from `before` to `after`, borrowed from the plan or journal it comes from.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct WorkItem<'a> {
-    /// The user's key.
-    user: &'a str,
-    /// The values expected now.
-    before: &'a Preferences,
-    /// The values to set.
-    after: &'a Preferences,
-}
-
-impl WorkItem<'_> {
-    fn attempt(&self, batch: u64) -> Record {
-        Record::Attempt {
-            user: self.user.to_owned(),
-            batch,
-            before: self.before.clone(),
-            after: self.after.clone(),
-        }
-    }
-
-    fn outcome(
-        &self,
-        batch: u64,
-        status: Status,
-        detail: Option<String>,
-        request_id: Option<String>,
-    ) -> Record {
-        Record::Outcome {
-            user: self.user.to_owned(),
-            batch,
-            status,
-            detail,
-            request_id,
-            retryable: None,
-        }
-    }
-
-    fn failed(&self, batch: u64, error: &signin_prefs_client::Error) -> Record {
-        Record::Outcome {
-            user: self.user.to_owned(),
-            batch,
-            status: Status::Failed,
-            detail: Some(error.to_string()),
-            request_id: error.request_id().map(str::to_owned),
-            retryable: Some(error.is_transient()),
-        }
-    }
-}
-
 /// Applies the plan at `plan_path`, journaling to `journal_path`; with `resume`, continues the run
 /// that journal records instead of starting a new one.
+///
+/// The plan is read and checked entry by entry, and only the users to change are kept, compactly:
+/// memory does not grow with the users the plan leaves alone.
 pub async fn apply(
     client: &Client,
     plan_path: &Path,
@@ -152,8 +106,22 @@ pub async fn apply(
     options: &RunOptions,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<JournalState, Error> {
-    let plan = PlanFile::read(plan_path)?;
-    apply_plan(client, &plan, journal_path, resume, options, progress).await
+    let mut work = WorkList::default();
+    let (head, sha) = crate::plan::scan(plan_path, &mut |entry| {
+        if let (Action::Change, Some(target)) = (entry.action, &entry.target) {
+            work.push(&entry.user, &entry.current, target);
+        }
+    })?;
+    apply_work(
+        client,
+        (plan_path, sha, &head.service),
+        &work,
+        journal_path,
+        resume,
+        options,
+        progress,
+    )
+    .await
 }
 
 /// [`apply`] for a plan already read (and checked), e.g. to build the report from the same read.
@@ -166,25 +134,41 @@ pub async fn apply_plan(
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<JournalState, Error> {
     let plan = &plan_file.plan;
-    check_service(&plan.service, client)?;
-    let work: Vec<WorkItem<'_>> = plan
-        .entries
-        .iter()
-        .filter(|entry| entry.action == Action::Change)
-        .filter_map(|entry| {
-            entry.target.as_ref().map(|target| WorkItem {
-                user: &entry.user,
-                before: &entry.current,
-                after: target,
-            })
-        })
-        .collect();
+    let mut work = WorkList::default();
+    for entry in &plan.entries {
+        if let (Action::Change, Some(target)) = (entry.action, &entry.target) {
+            work.push(&entry.user, &entry.current, target);
+        }
+    }
+    apply_work(
+        client,
+        (&plan_file.path, plan_file.sha256.clone(), &plan.service),
+        &work,
+        journal_path,
+        resume,
+        options,
+        progress,
+    )
+    .await
+}
+
+/// Applies `work`, the changes of the plan at `path` with that `sha256`, made against `service`.
+async fn apply_work(
+    client: &Client,
+    (path, sha256, service): (&Path, String, &str),
+    work: &WorkList,
+    journal_path: &Path,
+    resume: bool,
+    options: &RunOptions,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<JournalState, Error> {
+    check_service(service, client)?;
     let job = Job {
         kind: JournalKind::Apply,
-        source: plan_file.path.display().to_string(),
-        source_sha256: plan_file.sha256.clone(),
-        service: plan.service.clone(),
-        work,
+        source: path.display().to_string(),
+        source_sha256: sha256,
+        service: service.to_owned(),
+        work: work.items(),
     };
     execute(client, job, journal_path, resume, options, progress).await
 }
@@ -208,32 +192,23 @@ pub async fn rollback(
         )));
     }
     check_service(&applied.service, client)?;
-    let bytes = std::fs::read(applied_path).map_err(|source| Error::io(applied_path, source))?;
     // Hash only the intact part: a torn tail must not make the rollback unresumable.
-    let intact = bytes
-        .get(..usize::try_from(applied.intact_len).unwrap_or(bytes.len()))
-        .unwrap_or(&bytes);
-    let applied_sha = sha256(intact);
-    let work: Vec<WorkItem<'_>> = applied
-        .users()
-        .filter_map(|(user, entry)| match (&entry.attempt, &entry.outcome) {
-            // Applied, or in doubt (the change may have landed: the read-back below decides).
-            (Some((before, after)), None | Some((Status::Applied | Status::Recovered, _, _))) => {
-                Some(WorkItem {
-                    user,
-                    before: after,
-                    after: before,
-                })
-            }
-            _ => None,
-        })
-        .collect();
+    let applied_sha = crate::files::sha256_of_prefix(applied_path, applied.intact_len)?;
+    let mut work = WorkList::default();
+    for (user, entry) in applied.users() {
+        // Applied, or in doubt (the change may have landed: the read-back below decides).
+        if let (Some((before, after)), None | Some((Status::Applied | Status::Recovered, _, _))) =
+            (&entry.attempt, &entry.outcome)
+        {
+            work.push(user, after, before);
+        }
+    }
     let job = Job {
         kind: JournalKind::Rollback,
         source: applied_path.display().to_string(),
         source_sha256: applied_sha,
         service: applied.service.clone(),
-        work,
+        work: work.items(),
     };
     execute(client, job, journal_path, resume, options, progress).await
 }
@@ -389,7 +364,7 @@ async fn execute(
         to_verify.extend(work.iter().filter(|item| {
             state
                 .user(item.user)
-                .and_then(|entry| entry.outcome.as_ref())
+                .and_then(|entry| entry.outcome)
                 .is_some_and(|(status, _, _)| matches!(status, Status::Applied | Status::Recovered))
         }));
     }

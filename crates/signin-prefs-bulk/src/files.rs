@@ -45,3 +45,22 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         .map_err(|source| Error::io(&temporary, source))?;
     std::fs::rename(&temporary, path).map_err(|source| Error::io(path, source))
 }
+
+/// Lower-case hex SHA-256 of the first `len` bytes of the file at `path`, read a piece at a time.
+pub(crate) fn sha256_of_prefix(path: &Path, len: u64) -> Result<String, Error> {
+    use std::io::Read as _;
+    let file = File::open(path).map_err(|source| Error::io(path, source))?;
+    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut piece = vec![0; 1 << 16];
+    let mut reader = file.take(len);
+    loop {
+        let read = reader
+            .read(&mut piece)
+            .map_err(|source| Error::io(path, source))?;
+        if read == 0 {
+            break;
+        }
+        context.update(piece.get(..read).unwrap_or_default());
+    }
+    Ok(crate::plan::hex(context.finish().as_ref()))
+}

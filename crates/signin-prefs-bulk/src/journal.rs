@@ -12,8 +12,6 @@
 //! The writer folds what it writes exactly as the reader folds what it reads, so a run ends with
 //! the journal's state in hand without reading its file again.
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -22,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::files::open_private;
+use crate::journal_users::UserTable;
 use crate::plan::Preferences;
 
 /// The journal format this build writes and reads.
@@ -179,10 +178,9 @@ pub struct JournalState {
     pub source_sha256: String,
     /// The Graph origin.
     pub service: String,
-    /// Each user's folded records; reports and resumes look up every user of a large run.
-    entries: HashMap<String, UserEntry>,
-    /// Users in the order the journal first mentions them.
-    order: Vec<String>,
+    /// Each user's folded records, in first-seen order; reports and resumes look up every user of
+    /// a large run.
+    users: UserTable,
     /// Whether a `finished` record was written.
     pub finished: bool,
     /// How many batches were started.
@@ -219,8 +217,7 @@ impl JournalState {
             source: source.clone(),
             source_sha256: source_sha256.clone(),
             service: service.clone(),
-            entries: HashMap::new(),
-            order: Vec::new(),
+            users: UserTable::new(),
             finished: false,
             batches: 0,
             runs: 1,
@@ -246,10 +243,7 @@ impl JournalState {
                 after,
             } => {
                 self.batches = self.batches.max(batch);
-                *self.entry_mut(user) = UserEntry {
-                    attempt: Some((before, after)),
-                    ..UserEntry::default()
-                };
+                self.users.attempt(&user, before, after);
             }
             Record::Outcome {
                 user,
@@ -259,46 +253,27 @@ impl JournalState {
                 retryable,
                 ..
             } => {
-                if self
-                    .entries
-                    .get(&user)
-                    .is_none_or(|entry| entry.attempt.is_none())
-                {
+                if !self.users.has_attempt(&user) {
                     return Err(format!("an outcome for {user} without an attempt"));
                 }
-                let runs = self.runs;
-                let entry = self.entry_mut(user);
-                entry.outcome = Some((status, detail, request_id));
-                entry.retryable = retryable;
-                entry.run = runs;
+                self.users
+                    .outcome(&user, status, detail, request_id, retryable, self.runs);
             }
             Record::Verified { user, ok, observed } => {
-                self.entry_mut(user).verified = Some((ok, observed));
+                self.users.verified(&user, ok, observed);
             }
         }
         Ok(())
     }
 
-    fn entry_mut(&mut self, user: String) -> &mut UserEntry {
-        match self.entries.entry(user) {
-            Entry::Occupied(entry) => entry.into_mut(),
-            Entry::Vacant(entry) => {
-                self.order.push(entry.key().clone());
-                entry.insert(UserEntry::default())
-            }
-        }
-    }
-
     /// The folded entry of `user`.
-    pub fn user(&self, user: &str) -> Option<&UserEntry> {
-        self.entries.get(user)
+    pub fn user(&self, user: &str) -> Option<UserEntry> {
+        self.users.get(user)
     }
 
     /// Every user the journal mentions, in first-seen order, with its folded entry.
-    pub fn users(&self) -> impl Iterator<Item = (&str, &UserEntry)> {
-        self.order
-            .iter()
-            .filter_map(|user| Some((user.as_str(), self.entries.get(user)?)))
+    pub fn users(&self) -> impl Iterator<Item = (&str, UserEntry)> {
+        self.users.iter()
     }
 }
 
@@ -437,8 +412,7 @@ impl JournalWriter {
     /// Makes room for `users` more users in the state, so that a large run's state is not
     /// rehashed as it grows.
     pub(crate) fn expect_users(&mut self, users: usize) {
-        self.state.entries.reserve(users);
-        self.state.order.reserve(users);
+        self.state.users.reserve(users);
     }
 
     /// What the journal holds so far, as [`read`] would find it.

@@ -12,6 +12,7 @@ pub mod apply;
 mod error;
 mod files;
 pub mod journal;
+mod journal_users;
 mod key_digest;
 mod layout;
 pub mod plan;
@@ -22,5 +23,6 @@ pub mod registration_report;
 pub mod report;
 pub mod state;
 pub mod targets;
+mod work;
 
 pub use error::Error;

@@ -22,7 +22,7 @@ use crate::targets::Target;
 pub const PLAN_FORMAT: u32 = 1;
 
 /// The two settings a plan reads and writes, as plain values.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Preferences {
     /// `userPreferredMethodForSecondaryAuthentication`; `None` when unset.

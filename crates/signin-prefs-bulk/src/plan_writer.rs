@@ -53,11 +53,18 @@ impl PlanWriter {
     pub(crate) fn push(&mut self, entry: &PlanEntry) -> Result<(), Error> {
         let spool_path = &self.spool_path;
         let Some(spool) = self.spool.as_mut() else {
-            return Err(Error::io(spool_path, std::io::Error::other("already finished")));
+            return Err(Error::io(
+                spool_path,
+                std::io::Error::other("already finished"),
+            ));
         };
         let io = |source| Error::io(spool_path, source);
         spool
-            .write_all(if self.entries == 0 { b"    " } else { b",\n    " })
+            .write_all(if self.entries == 0 {
+                b"    "
+            } else {
+                b",\n    "
+            })
             .map_err(io)?;
         serde_json::to_writer(&mut *spool, entry).map_err(|error| io(error.into()))?;
         self.entries += 1;
@@ -151,7 +158,8 @@ mod tests {
 
     #[test]
     fn a_streamed_plan_file_is_byte_for_byte_the_whole_plans_layout() {
-        let dir = std::env::temp_dir().join(format!("signin-prefs-plan-writer-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("signin-prefs-plan-writer-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         for users in [0, 1, 5] {
             let whole = plan(users);
@@ -167,7 +175,11 @@ mod tests {
                 ..whole.clone()
             };
             writer.finish(&head).unwrap();
-            assert_eq!(std::fs::read_to_string(&path).unwrap(), whole.to_json(), "{users} users");
+            assert_eq!(
+                std::fs::read_to_string(&path).unwrap(),
+                whole.to_json(),
+                "{users} users"
+            );
             assert_eq!(Plan::read(&path).unwrap().0, whole);
         }
         // No spool is left behind, and a plan is never overwritten.

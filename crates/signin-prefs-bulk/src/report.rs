@@ -78,7 +78,7 @@ impl Tally {
             match unsent_outcome(entry.action) {
                 Some(outcome) => tally.add(outcome, None),
                 None => {
-                    let (outcome, verified) = journal_outcome(journal.user(&entry.user));
+                    let (outcome, verified) = journal_outcome(journal.user(&entry.user).as_ref());
                     tally.add(outcome, verified);
                 }
             }
@@ -90,7 +90,7 @@ impl Tally {
     pub fn for_rollback(journal: &JournalState) -> Self {
         let mut tally = Self::new(journal.finished);
         for (_, entry) in journal.users() {
-            let (outcome, verified) = journal_outcome(Some(entry));
+            let (outcome, verified) = journal_outcome(Some(&entry));
             tally.add(outcome, verified);
         }
         tally
@@ -388,7 +388,7 @@ fn journal_outcome(entry: Option<&UserEntry>) -> (&'static str, Option<bool>) {
 
 fn fill_from_journal(row: &mut ReportRow, journal: &JournalState) {
     let entry = journal.user(&row.user);
-    let (outcome, verified) = journal_outcome(entry);
+    let (outcome, verified) = journal_outcome(entry.as_ref());
     row.outcome = outcome.into();
     row.verified = verified;
     match entry {

@@ -1,0 +1,149 @@
+//! The users a run changes: who, from what, to what, held compactly for runs of a million users.
+//!
+//! A run holds its work for as long as it lasts, so the work is stored in the fewest bytes: every
+//! key in one string, and each distinct before or after value once (a tenant's users share a few
+//! dozen). A [`WorkItem`] borrows from it, and is what the executor passes around.
+
+use std::collections::HashMap;
+
+use crate::journal::{Record, Status};
+use crate::plan::Preferences;
+
+/// The work of a run, compactly: build it with [`WorkList::push`], then take [`WorkList::items`].
+#[derive(Debug, Default)]
+pub(crate) struct WorkList {
+    /// Every user's key, one after the other.
+    users: String,
+    /// Each distinct value, once.
+    values: Vec<Preferences>,
+    /// Where each value is in `values`.
+    interned: HashMap<Preferences, u32>,
+    /// Per user: where its key ends in `users`, and its before and after values.
+    items: Vec<(u32, u32, u32)>,
+}
+
+impl WorkList {
+    /// Adds a user to move from `before` to `after`.
+    pub(crate) fn push(&mut self, user: &str, before: &Preferences, after: &Preferences) {
+        self.users.push_str(user);
+        let end = u32::try_from(self.users.len()).unwrap_or(u32::MAX);
+        let before = self.intern(before);
+        let after = self.intern(after);
+        self.items.push((end, before, after));
+    }
+
+    fn intern(&mut self, value: &Preferences) -> u32 {
+        if let Some(&at) = self.interned.get(value) {
+            return at;
+        }
+        let at = u32::try_from(self.values.len()).unwrap_or(u32::MAX);
+        self.values.push(value.clone());
+        self.interned.insert(value.clone(), at);
+        at
+    }
+
+    /// The users, in the order pushed.
+    pub(crate) fn items(&self) -> Vec<WorkItem<'_>> {
+        let mut start = 0;
+        self.items
+            .iter()
+            .filter_map(|&(end, before, after)| {
+                let end = usize::try_from(end).ok()?;
+                let user = self.users.get(start..end)?;
+                start = end;
+                Some(WorkItem {
+                    user,
+                    before: self.values.get(usize::try_from(before).ok()?)?,
+                    after: self.values.get(usize::try_from(after).ok()?)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// One user to move from `before` to `after`, borrowed from the plan or journal it comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct WorkItem<'a> {
+    /// The user's key.
+    pub(crate) user: &'a str,
+    /// The values expected now.
+    pub(crate) before: &'a Preferences,
+    /// The values to set.
+    pub(crate) after: &'a Preferences,
+}
+
+impl WorkItem<'_> {
+    pub(crate) fn attempt(&self, batch: u64) -> Record {
+        Record::Attempt {
+            user: self.user.to_owned(),
+            batch,
+            before: self.before.clone(),
+            after: self.after.clone(),
+        }
+    }
+
+    pub(crate) fn outcome(
+        &self,
+        batch: u64,
+        status: Status,
+        detail: Option<String>,
+        request_id: Option<String>,
+    ) -> Record {
+        Record::Outcome {
+            user: self.user.to_owned(),
+            batch,
+            status,
+            detail,
+            request_id,
+            retryable: None,
+        }
+    }
+
+    pub(crate) fn failed(&self, batch: u64, error: &signin_prefs_client::Error) -> Record {
+        Record::Outcome {
+            user: self.user.to_owned(),
+            batch,
+            status: Status::Failed,
+            detail: Some(error.to_string()),
+            request_id: error.request_id().map(str::to_owned),
+            retryable: Some(error.is_transient()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn preferences() -> impl Strategy<Value = Preferences> {
+        (
+            proptest::option::of(prop::sample::select(vec!["push", "sms", "oath"])),
+            proptest::option::of(any::<bool>()),
+        )
+            .prop_map(|(method, system_preferred)| Preferences {
+                method: method.map(str::to_owned),
+                system_preferred,
+            })
+    }
+
+    proptest! {
+        /// The compact list gives back exactly what was pushed, in order.
+        #[test]
+        fn a_work_list_gives_back_what_was_pushed(
+            pushed in prop::collection::vec(("[a-zA-Z0-9@.é]{1,12}", preferences(), preferences()), 0..40)
+        ) {
+            let mut list = WorkList::default();
+            for (user, before, after) in &pushed {
+                list.push(user, before, after);
+            }
+            let items = list.items();
+            prop_assert_eq!(items.len(), pushed.len());
+            for (item, (user, before, after)) in items.iter().zip(&pushed) {
+                prop_assert_eq!(item.user, user.as_str());
+                prop_assert_eq!(item.before, before);
+                prop_assert_eq!(item.after, after);
+            }
+        }
+    }
+}
