@@ -1,7 +1,7 @@
 //! Writing the engine's files: owner-only, because they name users and their MFA setup.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use crate::Error;
@@ -36,14 +36,38 @@ fn open_owner_only(path: &Path, mut options: OpenOptions) -> Result<File, Error>
 /// Writes a whole file (replacing it) with owner-only permissions, through a temporary file and a
 /// rename so a reader never sees half of it.
 pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    write_private_with(path, |file| {
+        file.write_all(bytes)
+            .map_err(|source| Error::io(path, source))
+    })
+}
+
+/// [`write_private`] for a file whose bytes `write` produces as it goes.
+pub(crate) fn write_private_with<T>(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<T, Error>,
+) -> Result<T, Error> {
     let temporary = path.with_extension("tmp-signin-prefs");
     let _ = std::fs::remove_file(&temporary);
-    let mut file = open_private(&temporary, true)?;
-    file.write_all(bytes)
-        .map_err(|source| Error::io(&temporary, source))?;
-    file.sync_all()
-        .map_err(|source| Error::io(&temporary, source))?;
-    std::fs::rename(&temporary, path).map_err(|source| Error::io(path, source))
+    let mut file = BufWriter::new(open_private(&temporary, true)?);
+    let written = write(&mut file).and_then(|value| {
+        let file = file
+            .into_inner()
+            .map_err(|error| Error::io(&temporary, error.into_error()))?;
+        file.sync_all()
+            .map_err(|source| Error::io(&temporary, source))?;
+        Ok(value)
+    });
+    match written {
+        Ok(value) => {
+            std::fs::rename(&temporary, path).map_err(|source| Error::io(path, source))?;
+            Ok(value)
+        }
+        Err(error) => {
+            let _ = std::fs::remove_file(&temporary);
+            Err(error)
+        }
+    }
 }
 
 /// Lower-case hex SHA-256 of the first `len` bytes of the file at `path`, read a piece at a time.

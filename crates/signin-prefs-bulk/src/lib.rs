@@ -21,6 +21,7 @@ mod plan_writer;
 mod queue;
 pub mod registration_report;
 pub mod report;
+pub mod report_stream;
 pub mod state;
 pub mod targets;
 mod work;

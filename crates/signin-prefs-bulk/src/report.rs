@@ -1,16 +1,15 @@
 //! The report: every targeted user accounted for, as a table, JSON or CSV.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use serde::Serialize;
 
 use crate::apply::describe;
 use crate::journal::{JournalState, Status, UserEntry};
-use crate::plan::{Action, Plan, Preferences};
+use crate::plan::{Action, Plan, PlanEntry, Preferences};
 
 /// How many users the table lists before it says how many more there are.
-const TABLE_LIMIT: usize = 20;
+pub(crate) const TABLE_LIMIT: usize = 20;
 
 /// One user's line.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -96,7 +95,7 @@ impl Tally {
         tally
     }
 
-    fn new(finished: bool) -> Self {
+    pub(crate) fn new(finished: bool) -> Self {
         Self {
             counts: BTreeMap::new(),
             verify_failed: 0,
@@ -104,7 +103,8 @@ impl Tally {
         }
     }
 
-    fn add(&mut self, outcome: &str, verified: Option<bool>) {
+    /// Counts one more user, with its row's outcome and read-back.
+    pub(crate) fn add(&mut self, outcome: &str, verified: Option<bool>) {
         match self.counts.get_mut(outcome) {
             Some(count) => *count += 1,
             None => {
@@ -135,24 +135,7 @@ impl Report {
         let rows = plan
             .entries
             .iter()
-            .map(|entry| {
-                let mut row = ReportRow {
-                    user: entry.user.clone(),
-                    planned: entry.action.name().to_owned(),
-                    before: Some(entry.current.clone()),
-                    target: entry.target.clone(),
-                    outcome: String::new(),
-                    verified: None,
-                    detail: entry.reason.clone(),
-                    request_id: None,
-                    run: None,
-                };
-                match unsent_outcome(entry.action) {
-                    Some(outcome) => row.outcome = outcome.into(),
-                    None => fill_from_journal(&mut row, journal),
-                }
-                row
-            })
+            .map(|entry| apply_row(entry, journal))
             .collect();
         Self::from_rows(rows, journal.finished)
     }
@@ -161,21 +144,7 @@ impl Report {
     pub fn for_rollback(journal: &JournalState) -> Self {
         let rows = journal
             .users()
-            .map(|(user, entry)| {
-                let mut row = ReportRow {
-                    user: user.to_owned(),
-                    planned: "rollback".into(),
-                    before: entry.attempt.as_ref().map(|(before, _)| before.clone()),
-                    target: entry.attempt.as_ref().map(|(_, after)| after.clone()),
-                    outcome: String::new(),
-                    verified: None,
-                    detail: String::new(),
-                    request_id: None,
-                    run: None,
-                };
-                fill_from_journal(&mut row, journal);
-                row
-            })
+            .map(|(user, entry)| rollback_row(user, &entry, journal))
             .collect();
         Self::from_rows(rows, journal.finished)
     }
@@ -218,44 +187,9 @@ impl Report {
     /// CSV, one row per user.
     pub fn to_csv(&self) -> String {
         let mut writer = csv::Writer::from_writer(Vec::new());
-        let _ = writer.write_record([
-            "user",
-            "planned",
-            "beforeMethod",
-            "beforeSystemPreferred",
-            "targetMethod",
-            "targetSystemPreferred",
-            "outcome",
-            "verified",
-            "detail",
-            "requestId",
-            "run",
-        ]);
+        let _ = writer.write_record(CSV_HEADER);
         for row in &self.rows {
-            let method = |p: &Option<Preferences>| {
-                p.as_ref()
-                    .and_then(|p| p.method.clone())
-                    .unwrap_or_default()
-            };
-            let flag = |p: &Option<Preferences>| {
-                p.as_ref()
-                    .and_then(|p| p.system_preferred)
-                    .map(|v| v.to_string())
-                    .unwrap_or_default()
-            };
-            let _ = writer.write_record([
-                row.user.clone(),
-                row.planned.clone(),
-                method(&row.before),
-                flag(&row.before),
-                method(&row.target),
-                flag(&row.target),
-                row.outcome.clone(),
-                row.verified.map(|v| v.to_string()).unwrap_or_default(),
-                row.detail.clone(),
-                row.request_id.clone().unwrap_or_default(),
-                row.run.map(|run| run.to_string()).unwrap_or_default(),
-            ]);
+            let _ = writer.write_record(csv_record(row));
         }
         writer
             .into_inner()
@@ -267,71 +201,24 @@ impl Report {
     /// A table for people: counts, then the users that need attention (failed, not run, skipped,
     /// ineligible, unverified); every user with `all_rows`.
     pub fn to_table(&self, all_rows: bool) -> String {
-        let mut text = String::new();
-        let counts: Vec<String> = self
-            .counts
+        let mut text = table_header(self.rows.len(), &self.counts, self.finished);
+        let shown: Vec<&ReportRow> = self
+            .rows
             .iter()
-            .map(|(outcome, n)| format!("{outcome} {n}"))
+            .filter(|row| needs_attention(row, all_rows))
             .collect();
-        let _ = writeln!(
-            text,
-            "{} users: {}{}",
-            self.rows.len(),
-            counts.join(", "),
-            if self.finished {
-                ""
-            } else {
-                " (run not finished: resume it)"
-            }
-        );
-        let needs_attention = |row: &&ReportRow| {
-            all_rows
-                || row.verified == Some(false)
-                || matches!(
-                    row.outcome.as_str(),
-                    "failed" | "notRun" | "skipped" | "error" | "ineligible"
-                )
-        };
-        let shown: Vec<&ReportRow> = self.rows.iter().filter(needs_attention).collect();
         if shown.is_empty() {
             return text;
         }
         let limit = if all_rows { shown.len() } else { TABLE_LIMIT };
         let hidden = shown.len().saturating_sub(limit);
         let shown: Vec<&ReportRow> = shown.into_iter().take(limit).collect();
-        let width = shown
-            .iter()
-            .map(|row| row.user.chars().count())
-            .max()
-            .unwrap_or(4)
-            .clamp(4, 48);
-        let _ = writeln!(
-            text,
-            "{:<width$}  {:<10}  {:<48}  DETAIL",
-            "USER", "OUTCOME", "BEFORE -> TARGET"
-        );
+        let width = table_width(shown.iter().copied());
+        text.push_str(&table_columns(width));
         for row in shown {
-            let change = match (&row.before, &row.target) {
-                (Some(before), Some(target)) => format!("{} -> {}", short(before), short(target)),
-                (Some(before), None) => short(before),
-                _ => String::new(),
-            };
-            let outcome = match row.verified {
-                Some(false) => format!("{} (unverified)", row.outcome),
-                _ => row.outcome.clone(),
-            };
-            let _ = writeln!(
-                text,
-                "{:<width$}  {:<10}  {:<48}  {}",
-                row.user, outcome, change, row.detail
-            );
+            text.push_str(&table_line(row, width));
         }
-        if hidden > 0 {
-            let _ = writeln!(
-                text,
-                "… and {hidden} more; all of them with --all, or --output csv"
-            );
-        }
+        text.push_str(&table_more(hidden));
         text
     }
 
@@ -345,6 +232,160 @@ impl Report {
         };
         crate::files::write_private(path, text.as_bytes())
     }
+}
+
+/// The columns of the CSV form.
+pub(crate) const CSV_HEADER: [&str; 11] = [
+    "user",
+    "planned",
+    "beforeMethod",
+    "beforeSystemPreferred",
+    "targetMethod",
+    "targetSystemPreferred",
+    "outcome",
+    "verified",
+    "detail",
+    "requestId",
+    "run",
+];
+
+/// A row in the CSV form.
+pub(crate) fn csv_record(row: &ReportRow) -> [String; 11] {
+    let method = |p: &Option<Preferences>| {
+        p.as_ref()
+            .and_then(|p| p.method.clone())
+            .unwrap_or_default()
+    };
+    let flag = |p: &Option<Preferences>| {
+        p.as_ref()
+            .and_then(|p| p.system_preferred)
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+    };
+    [
+        row.user.clone(),
+        row.planned.clone(),
+        method(&row.before),
+        flag(&row.before),
+        method(&row.target),
+        flag(&row.target),
+        row.outcome.clone(),
+        row.verified.map(|v| v.to_string()).unwrap_or_default(),
+        row.detail.clone(),
+        row.request_id.clone().unwrap_or_default(),
+        row.run.map(|run| run.to_string()).unwrap_or_default(),
+    ]
+}
+
+/// The table's first line: how many users, per outcome.
+pub(crate) fn table_header(
+    users: usize,
+    counts: &BTreeMap<String, usize>,
+    finished: bool,
+) -> String {
+    let counts: Vec<String> = counts
+        .iter()
+        .map(|(outcome, n)| format!("{outcome} {n}"))
+        .collect();
+    format!(
+        "{users} users: {}{}\n",
+        counts.join(", "),
+        if finished {
+            ""
+        } else {
+            " (run not finished: resume it)"
+        }
+    )
+}
+
+/// Whether the table lists `row`: users that need attention (failed, not run, skipped, ineligible,
+/// unverified), or everyone with `all_rows`.
+pub(crate) fn needs_attention(row: &ReportRow, all_rows: bool) -> bool {
+    all_rows
+        || row.verified == Some(false)
+        || matches!(
+            row.outcome.as_str(),
+            "failed" | "notRun" | "skipped" | "error" | "ineligible"
+        )
+}
+
+/// The width of the table's user column for the rows it shows.
+pub(crate) fn table_width<'a>(shown: impl Iterator<Item = &'a ReportRow>) -> usize {
+    shown
+        .map(|row| row.user.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 48)
+}
+
+/// The table's column headings.
+pub(crate) fn table_columns(width: usize) -> String {
+    format!(
+        "{:<width$}  {:<10}  {:<48}  DETAIL\n",
+        "USER", "OUTCOME", "BEFORE -> TARGET"
+    )
+}
+
+/// One user's line of the table.
+pub(crate) fn table_line(row: &ReportRow, width: usize) -> String {
+    let change = match (&row.before, &row.target) {
+        (Some(before), Some(target)) => format!("{} -> {}", short(before), short(target)),
+        (Some(before), None) => short(before),
+        _ => String::new(),
+    };
+    let outcome = match row.verified {
+        Some(false) => format!("{} (unverified)", row.outcome),
+        _ => row.outcome.clone(),
+    };
+    format!(
+        "{:<width$}  {:<10}  {:<48}  {}\n",
+        row.user, outcome, change, row.detail
+    )
+}
+
+/// The table's last line, when it leaves rows out.
+pub(crate) fn table_more(hidden: usize) -> String {
+    if hidden == 0 {
+        return String::new();
+    }
+    format!("… and {hidden} more; all of them with --all, or --output csv\n")
+}
+
+/// An apply report's row for one plan entry.
+pub(crate) fn apply_row(entry: &PlanEntry, journal: &JournalState) -> ReportRow {
+    let mut row = ReportRow {
+        user: entry.user.clone(),
+        planned: entry.action.name().to_owned(),
+        before: Some(entry.current.clone()),
+        target: entry.target.clone(),
+        outcome: String::new(),
+        verified: None,
+        detail: entry.reason.clone(),
+        request_id: None,
+        run: None,
+    };
+    match unsent_outcome(entry.action) {
+        Some(outcome) => row.outcome = outcome.into(),
+        None => fill_from_journal(&mut row, journal),
+    }
+    row
+}
+
+/// A rollback report's row for one user of its journal.
+pub(crate) fn rollback_row(user: &str, entry: &UserEntry, journal: &JournalState) -> ReportRow {
+    let mut row = ReportRow {
+        user: user.to_owned(),
+        planned: "rollback".into(),
+        before: entry.attempt.as_ref().map(|(before, _)| before.clone()),
+        target: entry.attempt.as_ref().map(|(_, after)| after.clone()),
+        outcome: String::new(),
+        verified: None,
+        detail: String::new(),
+        request_id: None,
+        run: None,
+    };
+    fill_from_journal(&mut row, journal);
+    row
 }
 
 fn short(preferences: &Preferences) -> String {

@@ -1,6 +1,6 @@
 //! `plan`, `apply`, `rollback` and `report`: the bulk change, step by step, each step a file.
 
-use std::io::Write as _;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Args as ClapArgs;
@@ -8,9 +8,12 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use signin_prefs_bulk::apply::{MAX_BATCH, MAX_IN_FLIGHT, Progress, RunOptions};
 use signin_prefs_bulk::journal::{self, JournalKind, JournalState};
 use signin_prefs_bulk::plan::{
-    Action, Plan, PlanEntry, PlanFile, PlanOptions, PlanProgress, write_plan_with_progress,
+    Action, PlanEntry, PlanOptions, PlanProgress, write_plan_with_progress,
 };
-use signin_prefs_bulk::report::{Report, Verdict};
+use signin_prefs_bulk::report::{Tally, Verdict};
+use signin_prefs_bulk::report_stream::{
+    ReportFormat, write_apply_report, write_report_file, write_rollback_report,
+};
 use signin_prefs_bulk::targets::{Target, check_user_key, parse_method_list, read_targets};
 use signin_prefs_client::Client;
 use signin_prefs_model::User;
@@ -367,23 +370,27 @@ pub(crate) fn apply(args: ApplyArgs) -> Result<i32, Error> {
         .journal
         .clone()
         .unwrap_or_else(|| with_suffix(&args.plan, ".journal.jsonl"));
-    let plan = PlanFile::read(&args.plan)?;
     let client = Settings::load(args.config.as_deref())?.client()?;
     let options = args.run.options(args.verify);
     let bar = progress_bar();
-    let state = block_on(signin_prefs_bulk::apply::apply_plan(
+    // The plan is read entry by entry, keeping only the users to change; the report reads it again.
+    let state = block_on(signin_prefs_bulk::apply::apply(
         &client,
-        &plan,
+        &args.plan,
         &journal_path,
         args.resume,
         &options,
         &mut |event| show(&bar, event),
     ))??;
     bar.finish_and_clear();
-    let report = Report::for_apply(&plan.plan, &state);
-    emit(&report, args.output, args.report.as_deref(), false)?;
+    let tally = emit(
+        &|format, out| write_apply_report(&args.plan, &state, format, out),
+        args.output,
+        args.report.as_deref(),
+        false,
+    )?;
     eprintln!("journal: {}", journal_path.display());
-    Ok(exit_code(&report))
+    Ok(exit_code(&tally))
 }
 
 pub(crate) fn rollback(args: RollbackArgs) -> Result<i32, Error> {
@@ -403,68 +410,109 @@ pub(crate) fn rollback(args: RollbackArgs) -> Result<i32, Error> {
         &mut |event| show(&bar, event),
     ))??;
     bar.finish_and_clear();
-    let report = Report::for_rollback(&state);
-    emit(&report, args.output, None, false)?;
+    let tally = emit(
+        &|format, out| write_rollback_report(&state, format, out),
+        args.output,
+        None,
+        false,
+    )?;
     eprintln!("rollback journal: {}", journal_path.display());
-    Ok(exit_code(&report))
+    Ok(exit_code(&tally))
 }
 
 pub(crate) fn report(args: ReportArgs) -> Result<i32, Error> {
     let state: JournalState = journal::read(&args.journal)?;
-    let report = match state.kind {
+    let tally = match state.kind {
         JournalKind::Apply => {
             let plan_path = args
                 .plan
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(&state.source));
-            let (plan, sha) = Plan::read(&plan_path)?;
-            if sha != state.source_sha256 {
-                return Err(Error::Input(format!(
-                    "{} is not the plan this journal executed (its sha256 differs)",
-                    plan_path.display()
-                )));
-            }
-            Report::for_apply(&plan, &state)
+            emit(
+                &|format, out| write_apply_report(&plan_path, &state, format, out),
+                args.output,
+                None,
+                args.all,
+            )?
         }
-        JournalKind::Rollback => Report::for_rollback(&state),
+        JournalKind::Rollback => emit(
+            &|format, out| write_rollback_report(&state, format, out),
+            args.output,
+            None,
+            args.all,
+        )?,
     };
-    emit(&report, args.output, None, args.all)?;
-    Ok(exit_code(&report))
+    Ok(exit_code(&tally))
 }
 
-fn emit(report: &Report, output: Output, file: Option<&Path>, all: bool) -> Result<(), Error> {
-    let text = match output {
-        Output::Table => report.to_table(all),
-        Output::Json => report.to_json(),
-        Output::Csv => report.to_csv(),
+/// Writes a report, made by `write` as it goes, to stdout and to `file` if given.
+fn emit(
+    write: &dyn Fn(ReportFormat, &mut dyn Write) -> Result<Tally, signin_prefs_bulk::Error>,
+    output: Output,
+    file: Option<&Path>,
+    all: bool,
+) -> Result<Tally, Error> {
+    let format = |all_rows| match output {
+        Output::Table => ReportFormat::Table { all_rows },
+        Output::Json => ReportFormat::Json,
+        Output::Csv => ReportFormat::Csv,
     };
-    // A reader that stops early (`| head`) is not an error.
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
-            return Err(Error::Input(format!("cannot print the report: {error}")));
+    // A reader that stops early (`| head`) is not an error: the rest is made, counted, and dropped.
+    let mut stdout = UntilClosed {
+        inner: std::io::BufWriter::new(std::io::stdout().lock()),
+        closed: false,
+    };
+    let tally = write(format(all), &mut stdout).map_err(|error| match error {
+        signin_prefs_bulk::Error::Io { source, .. } => {
+            Error::Input(format!("cannot print the report: {source}"))
         }
-        _ => {}
-    }
+        other => Error::Bulk(other),
+    })?;
     if let Some(path) = file {
         // Owner-only, as every file that names users and their MFA set-up; a table file lists
         // every user.
-        let format = match output {
-            Output::Table => "table",
-            Output::Json => "json",
-            Output::Csv => "csv",
-        };
-        report.write(path, format)?;
+        write_report_file(path, |out| write(format(true), out))?;
     }
-    Ok(())
+    Ok(tally)
+}
+
+/// Standard output that a reader may close early: from then on, writes are dropped.
+struct UntilClosed<W> {
+    inner: W,
+    closed: bool,
+}
+
+impl<W: Write> Write for UntilClosed<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.closed {
+            return Ok(bytes.len());
+        }
+        match self.inner.write(bytes) {
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(bytes.len())
+            }
+            written => written,
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        match self.inner.flush() {
+            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            flushed => flushed,
+        }
+    }
 }
 
 /// 0: every change made; 3: some users failed; 4: changes were planned and none was made.
-pub(crate) fn exit_code(report: &Report) -> i32 {
-    match report.verdict() {
+pub(crate) fn exit_code(tally: &Tally) -> i32 {
+    match tally.verdict() {
         Verdict::Success => 0,
         Verdict::Partial => 3,
         Verdict::NothingDone => 4,

@@ -121,5 +121,5 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
         dir.display()
     );
     emulator.shutdown().await;
-    Ok(super::bulk::exit_code(&report))
+    Ok(super::bulk::exit_code(&report.tally()))
 }
