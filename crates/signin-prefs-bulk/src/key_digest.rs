@@ -8,7 +8,7 @@
 use std::hash::{Hash, Hasher};
 
 /// The digest of a lower-cased user key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct KeyDigest(u64, u64);
 
 impl KeyDigest {

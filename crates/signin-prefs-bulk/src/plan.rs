@@ -4,8 +4,12 @@
 //! for the change record, and apply exactly it. Loading a plan checks it again, so a plan edited by
 //! hand into inconsistency is refused before anything is sent.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::pin::Pin;
+
+use futures_util::{Stream, StreamExt as _};
 
 use serde::{Deserialize, Serialize};
 use signin_prefs_client::Client;
@@ -212,7 +216,8 @@ pub async fn make_plan_with_progress(
     progress: &mut (dyn FnMut(PlanProgress) + Send),
 ) -> Result<Plan, Error> {
     let mut entries = Vec::with_capacity(targets.len());
-    let summary = plan_entries(client, targets, options, progress, &mut |entry| {
+    let listed = Targets::Listed(targets);
+    let summary = plan_entries(client, listed, options, progress, &mut |entry| {
         entries.push(entry);
         Ok(())
     })
@@ -235,6 +240,36 @@ pub async fn write_plan_with_progress(
     progress: &mut (dyn FnMut(PlanProgress) + Send),
     on_entry: &mut (dyn FnMut(&PlanEntry) + Send),
 ) -> Result<Summary, Error> {
+    let listed = Targets::Listed(targets);
+    write_plan(client, listed, options, path, progress, on_entry).await
+}
+
+/// [`write_plan_with_progress`] for users that a directory list (a group's members, a filter's
+/// matches) gives `keys` of, page by page: the plan reads and decides them a window at a time as
+/// the pages arrive, so no list of the users is ever held. Each user's position in the list is
+/// its `sourceLine`, from 1. The users to read are counted as they arrive, so the `total` of
+/// [`PlanProgress::Reading`] grows until the list ends.
+pub async fn write_plan_of_listed_users<'a>(
+    client: &'a Client,
+    keys: impl Stream<Item = Result<String, Error>> + Send + 'a,
+    options: &'a PlanOptions,
+    path: &'a Path,
+    progress: &'a mut (dyn FnMut(PlanProgress) + Send),
+    on_entry: &'a mut (dyn FnMut(&PlanEntry) + Send),
+) -> Result<Summary, Error> {
+    // A window that ends the list is followed by one more ask, which must find it still ended.
+    let streamed = Targets::Streamed(Box::pin(keys.fuse()));
+    write_plan(client, streamed, options, path, progress, on_entry).await
+}
+
+async fn write_plan(
+    client: &Client,
+    targets: Targets<'_>,
+    options: &PlanOptions,
+    path: &Path,
+    progress: &mut (dyn FnMut(PlanProgress) + Send),
+    on_entry: &mut (dyn FnMut(&PlanEntry) + Send),
+) -> Result<Summary, Error> {
     let mut writer = PlanWriter::create(path)?;
     let summary = plan_entries(client, targets, options, progress, &mut |entry| {
         on_entry(&entry);
@@ -249,21 +284,57 @@ pub async fn write_plan_with_progress(
 /// enough that the read window drains only once every few hundred `$batch`es.
 const PLAN_WINDOW: usize = 8_192;
 
+/// The targets of a plan: a list in hand, or user keys as a directory list pages them in.
+enum Targets<'a> {
+    /// Known in full, so the number of users to read is known from the start.
+    Listed(&'a [Target]),
+    /// Keys of users listed page by page (no per-user values), numbered from 1: only a window of
+    /// them is ever held.
+    Streamed(Pin<Box<dyn Stream<Item = Result<String, Error>> + Send + 'a>>),
+}
+
+impl Targets<'_> {
+    /// The next window of targets, or an empty one at the end.
+    async fn next_window(&mut self, taken: usize) -> Result<Cow<'_, [Target]>, Error> {
+        match self {
+            Targets::Listed(targets) => Ok(Cow::Borrowed(
+                targets
+                    .get(taken..(taken + PLAN_WINDOW).min(targets.len()))
+                    .unwrap_or_default(),
+            )),
+            Targets::Streamed(keys) => {
+                let mut window = Vec::with_capacity(PLAN_WINDOW);
+                while window.len() < PLAN_WINDOW {
+                    let Some(key) = keys.next().await else { break };
+                    window.push(Target {
+                        user: key?,
+                        line: taken + window.len() + 1,
+                        method: None,
+                        system_preferred: None,
+                    });
+                }
+                Ok(Cow::Owned(window))
+            }
+        }
+    }
+}
+
 /// Reads every target's state and hands `sink` each user's entry, in target order, a window of
 /// targets at a time; returns the counts, once the plan passes its guard rails.
 async fn plan_entries(
     client: &Client,
-    targets: &[Target],
+    mut targets: Targets<'_>,
     options: &PlanOptions,
     progress: &mut (dyn FnMut(PlanProgress) + Send),
     sink: &mut (dyn FnMut(PlanEntry) -> Result<(), Error> + Send),
 ) -> Result<Summary, Error> {
-    if options.methods.is_empty()
-        && options.system_preferred.is_none()
-        && targets
+    let per_user_values = match &targets {
+        Targets::Listed(targets) => targets
             .iter()
-            .all(|t| t.method.is_none() && t.system_preferred.is_none())
-    {
+            .any(|t| t.method.is_some() || t.system_preferred.is_some()),
+        Targets::Streamed(_) => false,
+    };
+    if options.methods.is_empty() && options.system_preferred.is_none() && !per_user_values {
         return Err(Error::Guard(
             "nothing to change: give target methods or a system-preferred setting".into(),
         ));
@@ -276,7 +347,17 @@ async fn plan_entries(
     let is_excluded = |target: &Target| excluded.contains(&target.user.to_lowercase());
     let report = if options.from_report {
         progress(PlanProgress::ReadingReport);
-        let keys = ReportKeys::used_by(targets.iter().map(|target| target.user.as_str()));
+        let keys = match &targets {
+            Targets::Listed(targets) => {
+                ReportKeys::used_by(targets.iter().map(|target| target.user.as_str()))
+            }
+            // A directory list gives each user's principal name, and an object id only for a
+            // user without one: such a user is read on its own.
+            Targets::Streamed(_) => ReportKeys {
+                object_ids: false,
+                user_principal_names: true,
+            },
+        };
         match read_report(client, keys).await {
             Ok(report) => report,
             Err(error) => {
@@ -288,17 +369,35 @@ async fn plan_entries(
         ReportIndex::default()
     };
     let to_read = |target: &Target| !is_excluded(target) && !report.contains(&target.user);
-    let total = targets.iter().filter(|target| to_read(target)).count();
+    // Streamed targets are counted as they arrive: the total grows with each window.
+    let mut total = match &targets {
+        Targets::Listed(targets) => targets.iter().filter(|target| to_read(target)).count(),
+        Targets::Streamed(_) => 0,
+    };
+    let streamed = matches!(targets, Targets::Streamed(_));
     progress(PlanProgress::Reading { done: 0, total });
 
     let mut summary = Summary::default();
     let mut read_before = 0;
-    for window in targets.chunks(PLAN_WINDOW) {
+    let mut taken = 0;
+    loop {
+        let window = targets.next_window(taken).await?;
+        if window.is_empty() {
+            break;
+        }
+        taken += window.len();
         let missing: Vec<String> = window
             .iter()
             .filter(|target| to_read(target))
             .map(|target| target.user.clone())
             .collect();
+        if streamed {
+            total += missing.len();
+            progress(PlanProgress::Reading {
+                done: read_before,
+                total,
+            });
+        }
         // `read_states_with_progress` answers once per user, in order.
         let mut read = if missing.is_empty() {
             Vec::new()
@@ -315,7 +414,7 @@ async fn plan_entries(
         }
         .into_iter();
         read_before += missing.len();
-        for target in window {
+        for target in window.iter() {
             let entry = if is_excluded(target) {
                 unplanned(target, Action::Excluded, "on the exclude list".into())
             } else if let Some(state) = report.get(&target.user) {

@@ -4,18 +4,22 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Args as ClapArgs;
+use futures_util::StreamExt as _;
+use futures_util::stream::BoxStream;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use signin_prefs_bulk::apply::{MAX_BATCH, MAX_IN_FLIGHT, Progress, RunOptions};
 use signin_prefs_bulk::journal::{self, JournalKind, JournalState};
 use signin_prefs_bulk::plan::{
-    Action, PlanEntry, PlanOptions, PlanProgress, write_plan_with_progress,
+    Action, PlanEntry, PlanOptions, PlanProgress, write_plan_of_listed_users,
+    write_plan_with_progress,
 };
 use signin_prefs_bulk::report::{Tally, Verdict};
 use signin_prefs_bulk::report_stream::{
     ReportFormat, write_apply_report, write_report_file, write_rollback_report,
 };
-use signin_prefs_bulk::targets::{Target, check_user_key, parse_method_list, read_targets};
+use signin_prefs_bulk::targets::{check_user_key, parse_method_list, read_targets};
 use signin_prefs_client::Client;
+use signin_prefs_core::CollectionPage as _;
 use signin_prefs_model::User;
 use signin_prefs_request::{ListTransitiveMemberAsUser, ListUser};
 
@@ -195,27 +199,27 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
         )));
     }
     let client = Settings::load(args.config.as_deref())?.client()?;
-    let (targets, source) = match (file_targets, &args.group, &args.filter) {
-        (Some(targets), _, _) => (
-            targets,
+    // A file is read whole (it was checked whole); a group's or a filter's users are planned as
+    // their listing pages in, so that a million of them are never held at once.
+    let (source, keys) = match (&file_targets, &args.group, &args.filter) {
+        (Some(_), _, _) => (
             args.targets
                 .as_ref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
+            None,
         ),
         (None, Some(group), _) => {
             check_user_key(group).map_err(|problem| Error::Input(format!("--group: {problem}")))?;
-            let bar = spinner("listing the group's members");
-            let members = block_on(group_members(&client, group))??;
-            bar.finish_and_clear();
-            (members, format!("group:{group}"))
+            (
+                format!("group:{group}"),
+                Some(group_members(&client, group)),
+            )
         }
-        (None, None, Some(filter)) => {
-            let bar = spinner("listing the users the filter matches");
-            let users = block_on(filtered_users(&client, filter))??;
-            bar.finish_and_clear();
-            (users, format!("filter:{filter}"))
-        }
+        (None, None, Some(filter)) => (
+            format!("filter:{filter}"),
+            Some(filtered_users(&client, filter)),
+        ),
         (None, None, None) => {
             return Err(Error::Input("give --targets, --group or --filter".into()));
         }
@@ -262,38 +266,51 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
         }
         _ => {}
     };
-    let summary = block_on(write_plan_with_progress(
-        &client,
-        &targets,
-        &options,
-        &args.out,
-        &mut |event| match event {
-            PlanProgress::ReadingReport => {
-                bar.set_message("reading the registration report");
-                if plain {
-                    eprintln!("reading the registration report");
-                }
+    let mut show_progress = |event| match event {
+        PlanProgress::ReadingReport => {
+            bar.set_message("reading the registration report");
+            if plain {
+                eprintln!("reading the registration report");
             }
-            PlanProgress::Reading { done, total } => {
-                if done == 0 {
-                    bar.set_message("reading users' states");
-                    bar.reset_elapsed();
-                    bar.reset_eta();
-                }
-                bar.set_length(total as u64);
-                bar.set_position(done as u64);
-                if plain
-                    && (done == total
-                        || last_line
-                            .is_none_or(|at| at.elapsed() >= std::time::Duration::from_secs(10)))
-                {
-                    eprintln!("read the state of {done}/{total} users");
-                    last_line = Some(std::time::Instant::now());
-                }
+        }
+        PlanProgress::Reading { done, total } => {
+            if done == 0 {
+                bar.set_message("reading users' states");
+                bar.reset_elapsed();
+                bar.reset_eta();
             }
-        },
-        &mut on_entry,
-    ))??;
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            if plain
+                && (done == total
+                    || last_line
+                        .is_none_or(|at| at.elapsed() >= std::time::Duration::from_secs(10)))
+            {
+                eprintln!("read the state of {done}/{total} users");
+                last_line = Some(std::time::Instant::now());
+            }
+        }
+    };
+    let planned = match (file_targets, keys) {
+        (Some(targets), _) => block_on(write_plan_with_progress(
+            &client,
+            &targets,
+            &options,
+            &args.out,
+            &mut show_progress,
+            &mut on_entry,
+        )),
+        (None, Some(keys)) => block_on(write_plan_of_listed_users(
+            &client,
+            keys,
+            &options,
+            &args.out,
+            &mut show_progress,
+            &mut on_entry,
+        )),
+        (None, None) => return Err(Error::Input("give --targets, --group or --filter".into())),
+    };
+    let summary = planned??;
     bar.finish_and_clear();
     match args.output {
         Output::Json => println!(
@@ -324,15 +341,17 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
 /// The most a directory list returns per page (Graph's `$top` limit for users and members).
 const LARGEST_PAGE: i64 = 999;
 
-async fn group_members(client: &Client, group: &str) -> Result<Vec<Target>, Error> {
+/// The keys of a group's users, nested groups included, as the listing pages them in.
+fn group_members<'a>(client: &'a Client, group: &str) -> ListedKeys<'a> {
     let mut list = ListTransitiveMemberAsUser::new(group);
     // Ten times fewer round trips than the default page of 100, each a tenth of the size.
     list.top = Some(LARGEST_PAGE);
     list.select = vec!["id".into(), "userPrincipalName".into()];
-    listed_targets(client, list).await
+    listed_keys(client, list, "listing the group's members")
 }
 
-async fn filtered_users(client: &Client, filter: &str) -> Result<Vec<Target>, Error> {
+/// The keys of the users a filter matches, as the listing pages them in.
+fn filtered_users<'a>(client: &'a Client, filter: &str) -> ListedKeys<'a> {
     let mut list = ListUser::new();
     list.filter = Some(filter.to_owned());
     list.top = Some(LARGEST_PAGE);
@@ -340,29 +359,36 @@ async fn filtered_users(client: &Client, filter: &str) -> Result<Vec<Target>, Er
     list.count = Some(true);
     // Advanced queries ($count, most filters on users) need eventual consistency.
     list.consistency_level = Some("eventual".into());
-    listed_targets(client, list).await
+    listed_keys(client, list, "listing the users the filter matches")
 }
 
-/// The users a directory list returns, as targets numbered from 1, one page in memory at a time.
-async fn listed_targets<O>(client: &Client, list: O) -> Result<Vec<Target>, Error>
+/// User keys as a directory list pages them in.
+type ListedKeys<'a> = BoxStream<'a, Result<String, signin_prefs_bulk::Error>>;
+
+/// The UPN (or, lacking one, the object id) of each user `list` returns, page by page.
+fn listed_keys<'a, O>(client: &'a Client, list: O, what: &'static str) -> ListedKeys<'a>
 where
-    O: signin_prefs_request::Operation + 'static,
-    O::Output: signin_prefs_core::CollectionPage<Item = User> + serde::de::DeserializeOwned,
+    O: signin_prefs_request::Operation + Send + Sync + 'static,
+    O::Output: signin_prefs_core::CollectionPage<Item = User> + serde::de::DeserializeOwned + Send,
 {
-    let mut targets = Vec::new();
     client
-        .for_each_item(list, |user: User| {
-            if let Some(key) = user.user_principal_name.or(user.id) {
-                targets.push(Target {
-                    user: key,
-                    line: targets.len() + 1,
-                    method: None,
-                    system_preferred: None,
-                });
-            }
+        .pages(list)
+        .flat_map(move |page| {
+            let keys: Vec<Result<String, signin_prefs_bulk::Error>> = match page {
+                Ok(page) => page
+                    .into_items()
+                    .into_iter()
+                    .filter_map(|user| user.user_principal_name.or(user.id))
+                    .map(Ok)
+                    .collect(),
+                Err(error) => vec![Err(signin_prefs_bulk::Error::Service {
+                    context: what.into(),
+                    source: Box::new(error),
+                })],
+            };
+            futures_util::stream::iter(keys)
         })
-        .await?;
-    Ok(targets)
+        .boxed()
 }
 
 pub(crate) fn apply(args: ApplyArgs) -> Result<i32, Error> {
@@ -531,14 +557,6 @@ fn progress_bar() -> ProgressBar {
         ProgressStyle::with_template("{bar:40} {pos}/{len} users  {per_sec}  eta {eta}  {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    bar
-}
-
-fn spinner(message: &str) -> ProgressBar {
-    let bar = ProgressBar::new_spinner();
-    bar.set_draw_target(ProgressDrawTarget::stderr());
-    bar.set_message(message.to_owned());
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
 }
 
