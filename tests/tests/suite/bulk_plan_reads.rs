@@ -9,7 +9,8 @@
 use std::time::Duration;
 
 use signin_prefs_bulk::plan::{
-    Action, Plan, PlanOptions, PlanProgress, decide, make_plan_with_progress,
+    Action, Plan, PlanOptions, PlanProgress, decide, make_plan, make_plan_with_progress,
+    write_plan_of_listed_users,
 };
 use signin_prefs_bulk::state::read_states;
 use signin_prefs_bulk::targets::Target;
@@ -295,5 +296,96 @@ async fn a_read_the_client_stopped_waiting_on_goes_again_rather_than_failing_the
         assert_eq!(entry.user, target.user);
         assert_ne!(entry.action, Action::Error, "{entry:?}");
     }
+    emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_of_listed_users_streamed_window_by_window_is_the_plan_of_the_same_list() {
+    // More users than one window of the planner holds, most found in the registration report,
+    // some read one by one (unknown to it), some excluded: window boundaries change nothing.
+    let emulator = EmulatorBuilder::new()
+        .users(9_000)
+        .seed(23)
+        .throttle(ThrottleConfig::disabled())
+        .start()
+        .await
+        .unwrap();
+    let client = connect(&emulator, PacingConfig::default()).await;
+    let mut keys: Vec<String> = (0..emulator.user_count())
+        .map(|index| emulator.user_at(index).unwrap().user_principal_name)
+        .collect();
+    for at in [5, 4_000, 8_191, 8_192, 8_999] {
+        keys.insert(at, format!("nobody{at}@contoso.com"));
+    }
+    let excluded = vec![keys[17].clone(), keys[8_500].clone()];
+    let options = PlanOptions {
+        from_report: true,
+        ..options(excluded)
+    };
+    let targets: Vec<Target> = keys
+        .iter()
+        .enumerate()
+        .map(|(index, key)| target(key.clone(), index + 1))
+        .collect();
+    let whole = make_plan(&client, &targets, &options).await.unwrap();
+
+    let dir = std::env::temp_dir().join(format!("signin-prefs-listed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("plan.json");
+    let _ = std::fs::remove_file(&path);
+    let mut events = Vec::new();
+    let listed = futures_util::stream::iter(keys.clone().into_iter().map(Ok));
+    let summary = write_plan_of_listed_users(
+        &client,
+        listed,
+        &options,
+        &path,
+        &mut |event| events.push(event),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+
+    let (streamed, _) = Plan::read(&path).unwrap();
+    assert_eq!(summary, whole.summary);
+    assert_eq!(streamed.entries.len(), whole.entries.len());
+    // An unreadable user's reason carries the request's ids, which differ between the two reads.
+    let without_ids = |entry: &signin_prefs_bulk::plan::PlanEntry| {
+        let mut entry = entry.clone();
+        if entry.action == Action::Error {
+            entry
+                .reason
+                .truncate(entry.reason.find('[').unwrap_or(entry.reason.len()));
+        }
+        entry
+    };
+    let differing: Vec<_> = streamed
+        .entries
+        .iter()
+        .zip(&whole.entries)
+        .filter(|(streamed, whole)| without_ids(streamed) != without_ids(whole))
+        .map(|(streamed, _)| streamed.source_line)
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "entries at lines {differing:?} differ"
+    );
+    assert_eq!(whole.summary.error, 5);
+    assert_eq!(whole.summary.excluded, 2);
+    // The users read one by one are counted as the list arrives, ending at all of them.
+    let reading: Vec<(usize, usize)> = events
+        .iter()
+        .filter_map(|event| match event {
+            PlanProgress::Reading { done, total } => Some((*done, *total)),
+            PlanProgress::ReadingReport => None,
+        })
+        .collect();
+    assert_eq!(reading.last(), Some(&(5, 5)), "{reading:?}");
+    assert!(
+        reading
+            .windows(2)
+            .all(|pair| pair[0].0 <= pair[1].0 && pair[0].1 <= pair[1].1)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
     emulator.shutdown().await;
 }
