@@ -1,4 +1,5 @@
-//! Deterministic pseudo-random numbers, GUID formatting and Graph's timestamp format.
+//! Deterministic pseudo-random numbers, GUID formatting, Graph's timestamp format and the lenient
+//! base64 decoding that token requests, `$batch` bodies and skip tokens share.
 //!
 //! Seeding uses SplitMix64 rather than a crate's generator so that a seed gives the same tenant on
 //! every platform and every version of this crate's dependencies.

@@ -155,15 +155,24 @@ impl GraphResponse {
     /// The emulator itself failed (a panic left the user store unusable): the service's 500, so
     /// that a caller retries or reports it instead of taking it for a missing user.
     pub(crate) fn internal(_: StoreUnavailable, correlation: &Correlation) -> Self {
+        Self::internal_error("The user store is unavailable.", correlation)
+    }
+
+    fn internal_error(message: &str, correlation: &Correlation) -> Self {
         Self::error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "generalException",
-            "The user store is unavailable.",
+            message,
             correlation,
         )
     }
 
+    /// The 401 for a refused token; a token store the emulator cannot read is its own failure,
+    /// not the token's, so that is a 500.
     pub(crate) fn unauthorized(rejection: TokenRejection, correlation: &Correlation) -> Self {
+        if rejection == TokenRejection::Unavailable {
+            return Self::internal_error(rejection.message(), correlation);
+        }
         Self::error(
             StatusCode::UNAUTHORIZED,
             "InvalidAuthenticationToken",

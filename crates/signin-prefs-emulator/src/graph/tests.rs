@@ -112,6 +112,24 @@ async fn a_poisoned_user_store_is_an_internal_error_not_an_unknown_user() {
 }
 
 #[tokio::test]
+async fn a_poisoned_token_store_is_an_internal_error_not_a_bad_token() {
+    let fixture = fixture();
+    fixture.graph.gates.tokens.poison();
+    for (method, path, body) in fixture.store_requests() {
+        let (status, answer) = fixture.send(method.clone(), &path, body).await;
+        assert_internal_error(status, &answer, &format!("{method} {path}"));
+    }
+    let (status, answer) = fixture
+        .send(
+            Method::POST,
+            "/beta/$batch",
+            Some(json!({ "requests": [] })),
+        )
+        .await;
+    assert_internal_error(status, &answer, "$batch");
+}
+
+#[tokio::test]
 async fn a_poisoned_user_store_fails_each_batch_item_as_an_internal_error() {
     let fixture = fixture();
     fixture.graph.tenant.poison_users();
