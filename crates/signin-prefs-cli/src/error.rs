@@ -7,6 +7,7 @@ use std::process::ExitCode;
 #[non_exhaustive]
 pub(crate) enum Error {
     /// The emulator could not start.
+    #[cfg(feature = "emulator")]
     #[error(transparent)]
     Emulator(#[from] signin_prefs_emulator::Error),
     /// An input (file, environment variable) is unusable.

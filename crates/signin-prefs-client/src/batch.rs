@@ -11,8 +11,10 @@ use serde::{Deserialize, Serialize};
 use signin_prefs_request::{API_BASE_PATH, GraphRequest, Method, Operation};
 
 use crate::budget::Charge;
-use crate::client::{is_throttle, refused_quota};
-use crate::error::{ResponseHeaders, ServiceResponse};
+use crate::client::refused_quota;
+use crate::error::ServiceResponse;
+use crate::response::ResponseHeaders;
+use crate::retry::is_throttle;
 use crate::retry::{Attempt, RetryHistory, RetryReason, retry_after_from};
 use crate::{Client, Error, ErrorKind};
 

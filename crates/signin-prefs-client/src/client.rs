@@ -2,9 +2,9 @@
 //! attempt, classification, retry).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use http::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
+use http::header::{AUTHORIZATION, HeaderName, HeaderValue};
 use signin_prefs_model::{SignInPreferences, SignInPreferencesPatch};
 use signin_prefs_request::{GetSignInPreference, GraphRequest, Operation, UpdateSignInPreference};
 use tracing::Instrument as _;
@@ -12,9 +12,10 @@ use tracing::Instrument as _;
 use crate::auth::{AccessToken, TokenCache, TokenCredential};
 use crate::budget::{Charge, Quota};
 use crate::cloud::{Endpoints, checked_origin, is_loopback_origin};
-use crate::error::{ResponseHeaders, ServiceResponse};
+use crate::error::ServiceResponse;
 use crate::pacing::{Pacer, PacingConfig};
-use crate::retry::{Attempt, RetryHistory, RetryPolicy, RetryReason, retry_after_from};
+use crate::response::{RawResponse, read_headers};
+use crate::retry::{Attempt, RetryHistory, RetryPolicy, RetryReason, is_throttle};
 use crate::{Cloud, Error, ErrorKind};
 
 /// `User-Agent`: the product and its version, nothing about the host. (Never `SdkVersion`, which
@@ -240,30 +241,6 @@ struct ClientInner {
     request_timeout: Duration,
     overall_deadline: Option<Duration>,
     include_unknown_enum_members: bool,
-}
-
-/// A successful (2xx) response, as received.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct RawResponse {
-    /// The status.
-    pub status: u16,
-    /// The headers.
-    pub headers: HeaderMap,
-    /// The body.
-    pub body: Vec<u8>,
-    /// The attempts it took.
-    pub retry_history: RetryHistory,
-}
-
-impl RawResponse {
-    /// The `client-request-id` of the attempt that succeeded.
-    pub fn client_request_id(&self) -> Option<&str> {
-        self.retry_history
-            .attempts()
-            .last()
-            .map(|attempt| attempt.client_request_id.as_str())
-    }
 }
 
 /// How one attempt ended.
@@ -626,35 +603,12 @@ impl Client {
     }
 }
 
-/// Whether an answer is the service asking for a wait (a 429, or a 503 with `Retry-After`) rather
-/// than a failure.
-pub(crate) fn is_throttle(status: Option<u16>, retry_after: Option<Duration>) -> bool {
-    status == Some(429) || (status == Some(503) && retry_after.is_some())
-}
-
 /// The quota a refusal names through its `x-ms-throttle-*` headers, looked up with `header`.
 pub(crate) fn refused_quota<'a>(header: impl Fn(&str) -> Option<&'a str>) -> Option<Quota> {
     Quota::from_refusal(
         header("x-ms-throttle-scope"),
         header("x-ms-throttle-information"),
     )
-}
-
-/// The headers an error keeps, and the wait the response asks for.
-pub(crate) fn read_headers(headers: &HeaderMap) -> (ResponseHeaders, Option<Duration>) {
-    let pairs: Vec<(String, String)> = headers
-        .iter()
-        .filter_map(|(name, value)| {
-            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
-        })
-        .collect();
-    let retry_after = retry_after_from(
-        pairs
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_str())),
-        SystemTime::now(),
-    );
-    (ResponseHeaders::new(pairs, retry_after), retry_after)
 }
 
 fn transport_outcome(operation: &'static str, cause: reqwest::Error, timeout: Duration) -> Outcome {

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use signin_prefs_model::ODataError;
 
-use crate::retry::RetryHistory;
+use crate::response::{RawResponse, ResponseHeaders, read_headers};
+use crate::retry::{RetryHistory, is_throttle};
 
 /// What went wrong, coarsely enough to branch on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -127,26 +128,6 @@ impl ServiceResponse {
     }
 }
 
-/// The response headers an error keeps, looked up case-insensitively.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ResponseHeaders {
-    pairs: Vec<(String, String)>,
-    pub(crate) retry_after: Option<Duration>,
-}
-
-impl ResponseHeaders {
-    pub(crate) fn new(pairs: Vec<(String, String)>, retry_after: Option<Duration>) -> Self {
-        Self { pairs, retry_after }
-    }
-
-    pub(crate) fn get(&self, name: &str) -> Option<String> {
-        self.pairs
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.clone())
-    }
-}
-
 /// How much of a non-Graph error body an error keeps.
 const EXCERPT_CHARS: usize = 300;
 
@@ -238,8 +219,8 @@ impl Error {
     }
 
     /// Records the status and correlation data of a success response whose body did not decode.
-    pub(crate) fn set_success_response(&mut self, response: &crate::RawResponse) {
-        let (headers, _) = crate::client::read_headers(&response.headers);
+    pub(crate) fn set_success_response(&mut self, response: &RawResponse) {
+        let (headers, _) = read_headers(&response.headers);
         self.response = Some(Box::new(ServiceResponse {
             status: response.status,
             request_id: headers.get("request-id"),
@@ -327,7 +308,7 @@ impl Error {
         self.history
             .attempts()
             .last()
-            .is_some_and(|attempt| crate::client::is_throttle(attempt.status, attempt.retry_after))
+            .is_some_and(|attempt| is_throttle(attempt.status, attempt.retry_after))
     }
 
     /// Whether the same request could succeed if sent again later: throttling, a 5xx, a timeout, a

@@ -45,6 +45,7 @@ mod cloud;
 mod error;
 mod pacing;
 mod paging;
+mod response;
 mod retry;
 mod secret;
 
@@ -56,9 +57,10 @@ pub use auth::{
 };
 pub use batch::{BatchItemResult, BatchResponseItem, MAX_BATCH_SIZE, parse_batch_response};
 pub use budget::{Budget, BudgetParseError, Budgets, Charge, Quota};
-pub use client::{Client, ClientBuilder, RawResponse};
+pub use client::{Client, ClientBuilder};
 pub use cloud::{Cloud, Endpoints};
 pub use error::{Error, ErrorKind, ServiceResponse};
 pub use pacing::{Pacer, PacingConfig, PacingSnapshot};
+pub use response::RawResponse;
 pub use retry::{Attempt, RetryHistory, RetryPolicy, RetryReason, parse_retry_after};
 pub use secret::Secret;

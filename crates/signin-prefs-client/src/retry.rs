@@ -165,6 +165,12 @@ pub(crate) fn retry_after_from<'a>(
     millis.or(standard)
 }
 
+/// Whether an answer is the service asking for a wait (a 429, or a 503 with `Retry-After`) rather
+/// than a failure.
+pub(crate) fn is_throttle(status: Option<u16>, retry_after: Option<Duration>) -> bool {
+    status == Some(429) || (status == Some(503) && retry_after.is_some())
+}
+
 /// Why an attempt is worth repeating.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

@@ -106,6 +106,8 @@ pub(crate) enum TokenRejection {
     Malformed,
     Unknown,
     Expired,
+    /// Not the token's fault: a thread panicked while holding the token store.
+    Unavailable,
 }
 
 impl TokenRejection {
@@ -116,6 +118,7 @@ impl TokenRejection {
             TokenRejection::Malformed => "CompactToken parsing failed with error code: 80049217",
             TokenRejection::Unknown => "Access token validation failure. Invalid audience.",
             TokenRejection::Expired => "Lifetime validation failed, the token is expired.",
+            TokenRejection::Unavailable => "The token store is unavailable.",
         }
     }
 }
@@ -202,6 +205,19 @@ impl TokenStore {
         token
     }
 
+    /// Poisons the token store, as a writer panicking would.
+    #[cfg(test)]
+    pub(crate) fn poison(&self) {
+        let _ = std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let _guard = self.tokens.write();
+                    std::panic::resume_unwind(Box::new("poisoning the token store on purpose"));
+                })
+                .join()
+        });
+    }
+
     /// The claims of the bearer token in an `Authorization` header value.
     pub(crate) fn validate(
         &self,
@@ -234,8 +250,9 @@ impl TokenStore {
         let claims = self
             .tokens
             .read()
-            .ok()
-            .and_then(|tokens| tokens.get(token).cloned())
+            .map_err(|_| TokenRejection::Unavailable)?
+            .get(token)
+            .cloned()
             .ok_or(TokenRejection::Unknown)?;
         if now_unix() >= claims.expires_at {
             return Err(TokenRejection::Expired);

@@ -42,4 +42,7 @@ pub enum Error {
     /// No such app for a token.
     #[error("no app with client id `{0}`")]
     UnknownApp(String),
+    /// The user store cannot be used: a thread panicked while changing it (an emulator bug).
+    #[error("the emulator's user store is unavailable: a thread panicked while changing it")]
+    StoreUnavailable,
 }

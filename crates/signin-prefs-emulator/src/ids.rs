@@ -1,9 +1,14 @@
-//! Deterministic pseudo-random numbers, GUID formatting and Graph's timestamp format.
+//! Deterministic pseudo-random numbers, GUID formatting, Graph's timestamp format and the lenient
+//! base64 decoding that token requests, `$batch` bodies and skip tokens share.
 //!
 //! Seeding uses SplitMix64 rather than a crate's generator so that a seed gives the same tenant on
 //! every platform and every version of this crate's dependencies.
 
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
 /// SplitMix64: tiny, fast, and its output for a given seed never changes.
 #[derive(Debug, Clone)]
@@ -126,29 +131,28 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     (year, month, day)
 }
 
+/// Padding optional (any amount of it is trimmed first) and stray low bits ignored, as the
+/// hand-written decoder this replaced accepted: clients send both forms.
+const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
+    .with_decode_padding_mode(DecodePaddingMode::RequireNone)
+    .with_decode_allow_trailing_bits(true);
+const STANDARD_LENIENT: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, LENIENT);
+const URL_SAFE_LENIENT: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, LENIENT);
+
 /// Decodes base64 in either alphabet (standard or URL-safe), padding optional; `None` if invalid.
-/// Used for `Authorization: Basic` on the token endpoint and for base64 `$batch` item bodies.
+/// Used for `Authorization: Basic` on the token endpoint, base64 `$batch` item bodies and skip
+/// tokens.
 pub(crate) fn decode_base64(text: &str) -> Option<Vec<u8>> {
-    let mut output = Vec::with_capacity(text.len() * 3 / 4);
-    let mut buffer: u32 = 0;
-    let mut bits = 0u32;
-    for byte in text.trim_end_matches('=').bytes() {
-        let value = match byte {
-            b'A'..=b'Z' => byte - b'A',
-            b'a'..=b'z' => byte - b'a' + 26,
-            b'0'..=b'9' => byte - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => return None,
-        };
-        buffer = (buffer << 6) | u32::from(value);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            output.push(((buffer >> bits) & 0xFF) as u8);
-        }
-    }
-    Some(output)
+    let text = text.trim_end_matches('=');
+    STANDARD_LENIENT
+        .decode(text)
+        .or_else(|_| URL_SAFE_LENIENT.decode(text))
+        .ok()
+}
+
+/// Derives a deterministic object id for tests that need one outside the tenant.
+pub fn unknown_object_id(seed: u64) -> String {
+    format_guid(SplitMix64::for_item(seed, 99, 0).guid())
 }
 
 #[cfg(test)]
@@ -168,6 +172,15 @@ mod tests {
         assert_eq!(decode_base64("-_8").unwrap(), [0xFB, 0xFF]);
         assert_eq!(decode_base64("+/8=").unwrap(), [0xFB, 0xFF]);
         assert!(decode_base64("not base64!").is_none());
+    }
+
+    #[test]
+    fn base64_takes_padding_in_any_amount_or_none() {
+        assert_eq!(decode_base64("Zg").unwrap(), b"f");
+        assert_eq!(decode_base64("Zg=").unwrap(), b"f");
+        assert_eq!(decode_base64("Zg===").unwrap(), b"f");
+        assert_eq!(decode_base64("").unwrap(), b"");
+        assert!(decode_base64("Zg=g").is_none());
     }
 
     #[test]

@@ -56,26 +56,34 @@
 //!
 //! The server binds 127.0.0.1 only.
 
+mod admin;
 mod auth;
+mod builder;
 mod config;
 mod error;
 mod faults;
 mod filter;
+mod gates;
 mod graph;
 mod groups;
+mod handle;
 mod ids;
-mod lists;
+mod login;
 mod server;
+mod tenant;
 mod throttle;
 mod users;
+mod wire;
 
 pub use auth::{AppRegistration, DirectoryRole, TokenClaims, TokenRequest, permissions};
+pub use builder::EmulatorBuilder;
 pub use config::{
     ConfiguredError, DEFAULT_CLIENT_ID, DEFAULT_TENANT_ID, EmulatorConfig, UsersSource,
 };
 pub use error::Error;
 pub use faults::{FaultKind, FaultRoute, FaultRule};
 pub use groups::{GroupMembers, GroupSpec, MemberPredicate, seeded_groups};
-pub use server::{EmulatorBuilder, EmulatorHandle, unknown_object_id};
+pub use handle::EmulatorHandle;
+pub use ids::unknown_object_id;
 pub use throttle::{Limit, RetryAfterFormat, ThrottleConfig, TrafficStats};
 pub use users::{AuthMethod, MethodSet, UserRecord, UserSpec, UserState};

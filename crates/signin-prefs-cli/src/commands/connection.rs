@@ -41,6 +41,20 @@ pub(crate) struct Settings {
     pub(crate) read_budget: Option<String>,
 }
 
+/// What to do when nothing says which service to talk to.
+fn no_tenant() -> String {
+    let mut message = String::from(
+        "no tenant configured: set SIGNIN_PREFS_TENANT_ID, SIGNIN_PREFS_CLIENT_ID and \
+         SIGNIN_PREFS_CLIENT_SECRET (or _FILE), or SIGNIN_PREFS_BASE_URL and SIGNIN_PREFS_TOKEN for an \
+         emulator",
+    );
+    // Only a build with the emulator can offer to run one.
+    if cfg!(feature = "emulator") {
+        message.push_str("; `signin-prefs demo` runs a whole job on an embedded emulator");
+    }
+    message
+}
+
 const ENVIRONMENT: &[(&str, &str)] = &[
     ("SIGNIN_PREFS_CLOUD", "cloud"),
     ("SIGNIN_PREFS_BASE_URL", "base_url"),
@@ -151,12 +165,7 @@ impl Settings {
     /// The cloud and the credential the settings describe.
     pub(crate) fn credential(&self) -> Result<(Cloud, Arc<dyn TokenCredential>), Error> {
         if !self.is_configured() {
-            return Err(Error::Input(
-                "no tenant configured: set SIGNIN_PREFS_TENANT_ID, SIGNIN_PREFS_CLIENT_ID and \
-                 SIGNIN_PREFS_CLIENT_SECRET (or _FILE), or SIGNIN_PREFS_BASE_URL and SIGNIN_PREFS_TOKEN for an \
-                 emulator; `signin-prefs demo` runs a whole job on an embedded emulator"
-                    .into(),
-            ));
+            return Err(Error::Input(no_tenant()));
         }
         let cloud = match self.cloud.as_deref() {
             None | Some("global") => Cloud::Global,

@@ -2,14 +2,23 @@
 
 mod bulk;
 mod connection;
+#[cfg(feature = "emulator")]
 mod demo;
 mod doctor;
+#[cfg(feature = "emulator")]
 mod emulator;
 mod explain;
 mod output;
 mod single;
+#[cfg(not(feature = "emulator"))]
+mod without_emulator;
 
 use clap::Subcommand;
+
+#[cfg(not(feature = "emulator"))]
+use without_emulator::{Args as DemoArgs, Args as EmulatorArgs, UNAVAILABLE};
+#[cfg(feature = "emulator")]
+use {demo::Args as DemoArgs, emulator::Args as EmulatorArgs};
 
 use crate::error::Error;
 
@@ -33,9 +42,11 @@ pub(crate) enum Command {
     /// Check that the configured credential can do what a run needs.
     Doctor(doctor::Args),
     /// Run a whole bulk job on an embedded emulator: seed, plan, apply, verify, report.
-    Demo(demo::Args),
+    #[cfg_attr(not(feature = "emulator"), command(hide = true, about = UNAVAILABLE))]
+    Demo(DemoArgs),
     /// Run the local Graph emulator until interrupted.
-    Emulator(emulator::Args),
+    #[cfg_attr(not(feature = "emulator"), command(hide = true, about = UNAVAILABLE))]
+    Emulator(EmulatorArgs),
 }
 
 /// Runs `command`; the number is the exit code (see `main.rs`).
@@ -49,7 +60,13 @@ pub(crate) fn run(command: Command) -> Result<i32, Error> {
         Command::Report(args) => bulk::report(args),
         Command::Explain(args) => explain::run(args),
         Command::Doctor(args) => doctor::run(args),
+        #[cfg(feature = "emulator")]
         Command::Demo(args) => demo::run(args),
+        #[cfg(feature = "emulator")]
         Command::Emulator(args) => emulator::run(args).map(|()| 0),
+        #[cfg(not(feature = "emulator"))]
+        Command::Demo(_) => Err(without_emulator::unavailable("demo")),
+        #[cfg(not(feature = "emulator"))]
+        Command::Emulator(_) => Err(without_emulator::unavailable("emulator")),
     }
 }

@@ -1,0 +1,193 @@
+//! Configuring an emulator and starting it: the tenant and the gates built from the
+//! configuration, the three hosts (login, admin, Graph) put on one router, the server started.
+
+use std::sync::Arc;
+
+use crate::admin;
+use crate::auth::AppRegistration;
+use crate::config::{ConfiguredError, EmulatorConfig, UsersSource};
+use crate::error::Error;
+use crate::faults::FaultRule;
+use crate::gates::Gates;
+use crate::graph::Graph;
+use crate::groups::GroupSpec;
+use crate::handle::EmulatorHandle;
+use crate::login;
+use crate::server;
+use crate::tenant::Tenant;
+use crate::throttle::ThrottleConfig;
+use crate::users::UserSpec;
+use crate::wire;
+
+/// Configures and starts an emulator.
+#[derive(Debug, Clone)]
+pub struct EmulatorBuilder {
+    config: EmulatorConfig,
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EmulatorBuilder {
+    /// The defaults of [`EmulatorConfig`], with a fresh random secret for the default app.
+    pub fn new() -> Self {
+        Self::from_config(EmulatorConfig::default())
+    }
+
+    /// Starts from `config`; apps without a secret get a fresh random one.
+    pub fn from_config(mut config: EmulatorConfig) -> Self {
+        for app in &mut config.apps {
+            if app.client_secret.is_empty() {
+                app.client_secret = random_secret();
+            }
+        }
+        Self { config }
+    }
+
+    /// Port on 127.0.0.1 (0, the default, picks a free one).
+    pub fn port(mut self, port: u16) -> Self {
+        self.config.port = port;
+        self
+    }
+
+    /// Seed for users, ids and fault decisions.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.config.seed = seed;
+        self
+    }
+
+    /// `count` seeded users.
+    pub fn users(mut self, count: usize) -> Self {
+        self.config.users = UsersSource::Seeded { count };
+        self
+    }
+
+    /// Users given in full.
+    pub fn user_specs(mut self, users: Vec<UserSpec>) -> Self {
+        self.config.users = UsersSource::Listed(users);
+        self
+    }
+
+    /// Users from a JSON file.
+    pub fn users_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.config.users = UsersSource::File(path.into());
+        self
+    }
+
+    /// Registers another app (or replaces one with the same client id).
+    pub fn app(mut self, app: AppRegistration) -> Self {
+        self.config
+            .apps
+            .retain(|existing| existing.client_id != app.client_id);
+        self.config.apps.push(app);
+        self
+    }
+
+    /// Sets the default app's secret (read from the environment or a file by the CLI).
+    pub fn default_app_secret(mut self, secret: String) -> Self {
+        if let Some(app) = self.config.apps.first_mut() {
+            app.client_secret = secret;
+        }
+        self
+    }
+
+    /// Throttling model.
+    pub fn throttle(mut self, throttle: ThrottleConfig) -> Self {
+        self.config.throttle = throttle;
+        self
+    }
+
+    /// Emulated seconds per real second for throttling (0: only [`EmulatorHandle::advance_time`]).
+    pub fn time_scale(mut self, scale: f64) -> Self {
+        self.config.time_scale = scale;
+        self
+    }
+
+    /// Adds a fault rule.
+    pub fn fault(mut self, rule: FaultRule) -> Self {
+        self.config.faults.push(rule);
+        self
+    }
+
+    /// Answer for an unknown user.
+    pub fn unknown_user(mut self, error: ConfiguredError) -> Self {
+        self.config.unknown_user = error;
+        self
+    }
+
+    /// Answer for an unregistered default method.
+    pub fn unregistered_method(mut self, error: ConfiguredError) -> Self {
+        self.config.unregistered_method = error;
+        self
+    }
+
+    /// Whether `$batch` responses come back in a seeded shuffled order.
+    pub fn shuffle_batch_responses(mut self, shuffle: bool) -> Self {
+        self.config.shuffle_batch_responses = shuffle;
+        self
+    }
+
+    /// Accept enum values in any letter case (default: only the spec's spelling).
+    pub fn case_insensitive_enum_values(mut self, lenient: bool) -> Self {
+        self.config.case_insensitive_enum_values = lenient;
+        self
+    }
+
+    /// Ignore read-only properties in PATCH bodies (default: 400 naming them).
+    pub fn ignore_read_only_properties(mut self, ignore: bool) -> Self {
+        self.config.ignore_read_only_properties = ignore;
+        self
+    }
+
+    /// The tenant's groups, replacing the defaults ([`GroupSpec::defaults`]).
+    pub fn groups(mut self, groups: Vec<GroupSpec>) -> Self {
+        self.config.groups = groups;
+        self
+    }
+
+    /// Whether the tenant has the registration report (default `true`). `false` answers as a
+    /// tenant without an Entra ID P1/P2 licence: 403
+    /// `Authentication_RequestFromNonPremiumTenantOrB2CTenant`.
+    pub fn registration_report(mut self, available: bool) -> Self {
+        self.config.registration_report = available;
+        self
+    }
+
+    /// The configuration so far.
+    pub fn config(&self) -> &EmulatorConfig {
+        &self.config
+    }
+
+    /// Loads the users, binds 127.0.0.1 and serves on a thread and runtime of its own.
+    pub async fn start(self) -> Result<EmulatorHandle, Error> {
+        let config = self.config;
+        let tenant = Arc::new(Tenant::load(&config)?);
+        let gates = Arc::new(Gates::new(&config));
+        let graph = Arc::new(Graph::new(Arc::clone(&tenant), Arc::clone(&gates), &config));
+        let mut router = login::router(Arc::clone(&tenant), Arc::clone(&gates));
+        if config.admin_api {
+            router = router.merge(admin::router(Arc::clone(&tenant), Arc::clone(&gates)));
+        }
+        // The Graph host answers whatever the others do not route.
+        let router = router.merge(wire::router(Arc::clone(&graph)));
+        let running = server::start(config.port, router).await?;
+        let _ = graph.base_url.set(format!("http://{}", running.address));
+        tracing::info!(
+            address = %running.address,
+            users = tenant.user_count().unwrap_or(0),
+            "emulator listening"
+        );
+        Ok(EmulatorHandle::new(tenant, gates, running, config.apps))
+    }
+}
+
+fn random_secret() -> String {
+    format!(
+        "emu~{:016x}{:016x}",
+        rand::random::<u64>(),
+        rand::random::<u64>()
+    )
+}

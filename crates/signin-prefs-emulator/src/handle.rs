@@ -1,0 +1,176 @@
+//! The handle a running emulator is held by: its addresses, and the tenant's state read and
+//! changed directly (users, tokens, faults, throttling, clock) without going through HTTP.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{oneshot, watch};
+
+use crate::auth::{AppRegistration, TokenRequest};
+use crate::error::Error;
+use crate::faults::FaultRule;
+use crate::gates::Gates;
+use crate::server::Running;
+use crate::tenant::Tenant;
+use crate::throttle::{ThrottleConfig, TrafficStats};
+use crate::users::{UserRecord, UserSpec, UserState};
+
+/// A running emulator. Dropping it stops the server.
+#[derive(Debug)]
+pub struct EmulatorHandle {
+    tenant: Arc<Tenant>,
+    gates: Arc<Gates>,
+    address: SocketAddr,
+    stop: watch::Sender<bool>,
+    done: Option<oneshot::Receiver<()>>,
+    apps: Vec<AppRegistration>,
+}
+
+impl EmulatorHandle {
+    pub(crate) fn new(
+        tenant: Arc<Tenant>,
+        gates: Arc<Gates>,
+        running: Running,
+        apps: Vec<AppRegistration>,
+    ) -> Self {
+        Self {
+            tenant,
+            gates,
+            address: running.address,
+            stop: running.stop,
+            done: Some(running.done),
+            apps,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// `http://127.0.0.1:PORT/beta`, the root a Graph client is given.
+    pub fn graph_url(&self) -> String {
+        format!("{}/beta", self.base_url())
+    }
+
+    /// The token endpoint for the tenant.
+    pub fn token_url(&self) -> String {
+        format!("{}/{}/oauth2/v2.0/token", self.base_url(), self.tenant.id)
+    }
+
+    /// The socket address.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The tenant id.
+    pub fn tenant_id(&self) -> &str {
+        &self.tenant.id
+    }
+
+    /// The registered apps (the first is the default), secrets included.
+    pub fn apps(&self) -> &[AppRegistration] {
+        &self.apps
+    }
+
+    /// Number of users.
+    pub fn user_count(&self) -> usize {
+        self.tenant.user_count().unwrap_or(0)
+    }
+
+    /// The groups: id and display name, in definition order.
+    pub fn groups(&self) -> Vec<(String, String)> {
+        self.tenant
+            .groups
+            .all()
+            .iter()
+            .map(|group| (group.id.clone(), group.display_name.clone()))
+            .collect()
+    }
+
+    /// The transitive user members of group `id`, in store order (what
+    /// `/groups/{id}/transitiveMembers/microsoft.graph.user` lists); `None` for an unknown group.
+    pub fn group_members(&self, id: &str) -> Option<Vec<UserRecord>> {
+        self.tenant.group_members(id).ok()?
+    }
+
+    /// The user at `index` (seeded users: the seeding index).
+    pub fn user_at(&self, index: usize) -> Option<UserRecord> {
+        self.tenant.users().ok()?.record(index)
+    }
+
+    /// The user whose object id or UPN is `key` (UPNs compare case-insensitively).
+    pub fn user(&self, key: &str) -> Option<UserRecord> {
+        self.tenant.find(key).ok()?
+    }
+
+    /// The first user for which `predicate` holds (a linear scan, for tests).
+    pub fn find_user(&self, predicate: impl Fn(&UserRecord) -> bool) -> Option<UserRecord> {
+        let users = self.tenant.users().ok()?;
+        (0..users.len())
+            .filter_map(|index| users.record(index))
+            .find(|record| predicate(record))
+    }
+
+    /// Replaces a user's methods and preferences (no validation: tests may set any state).
+    pub fn set_user_state(&self, key: &str, state: UserState) -> Result<UserRecord, Error> {
+        let users = self.tenant.users()?;
+        let position = users
+            .find(key)
+            .ok_or_else(|| Error::UnknownUser(key.to_owned()))?;
+        users.update(position, |_| Ok::<UserState, ()>(state.clone()));
+        users
+            .record(position)
+            .ok_or_else(|| Error::UnknownUser(key.to_owned()))
+    }
+
+    /// Adds a user.
+    pub fn add_user(&self, spec: &UserSpec) -> Result<UserRecord, Error> {
+        self.tenant.add_user(spec)
+    }
+
+    /// Issues a token with exactly the given roles, scopes, user and lifetime.
+    pub fn mint_token(&self, request: TokenRequest) -> Result<String, Error> {
+        self.gates.mint(&self.tenant, request)
+    }
+
+    /// Adds a fault rule.
+    pub fn add_fault(&self, rule: FaultRule) {
+        self.gates.faults.add(rule);
+    }
+
+    /// Removes every fault rule.
+    pub fn clear_faults(&self) {
+        self.gates.faults.clear();
+    }
+
+    /// Replaces the throttling model (and empties the buckets).
+    pub fn set_throttle(&self, throttle: ThrottleConfig) {
+        self.gates.throttle.set_config(throttle);
+    }
+
+    /// What the throttling model let through and refused so far (`GET /_emulator/stats`).
+    pub fn traffic(&self) -> TrafficStats {
+        self.gates.throttle.stats()
+    }
+
+    /// Moves the emulated clock forward.
+    pub fn advance_time(&self, by: Duration) {
+        self.gates.clock.advance(by);
+    }
+
+    /// Stops accepting, lets open connections finish, and waits for the server task.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(done) = self.done.take() {
+            let _ = done.await;
+        }
+    }
+}
+
+impl Drop for EmulatorHandle {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
