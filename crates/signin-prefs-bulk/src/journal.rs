@@ -279,27 +279,36 @@ impl JournalState {
 
 /// Reads a journal; a torn final line is tolerated (and reported), any other damage is an error.
 pub fn read(path: &Path) -> Result<JournalState, Error> {
-    let bytes = std::fs::read(path).map_err(|source| Error::io(path, source))?;
+    use std::io::BufRead as _;
+    let file = File::open(path).map_err(|source| Error::io(path, source))?;
+    // Line by line: a million users' journal is hundreds of megabytes, its fold a few dozen.
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
     let damaged = |line: usize, message: String| Error::Journal {
         path: path.to_owned(),
         line,
         message,
     };
     let mut state: Option<JournalState> = None;
-    let mut offset = 0usize;
+    let mut offset = 0u64;
     let mut line_number = 0;
-    while offset < bytes.len() {
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let read = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|source| Error::io(path, source))?;
+        if read == 0 {
+            break;
+        }
         line_number += 1;
-        let rest = bytes.get(offset..).unwrap_or_default();
-        let Some(end) = rest.iter().position(|&byte| byte == b'\n') else {
+        let Some(record_bytes) = line.strip_suffix(b"\n") else {
             // Only the very last line may be unfinished: the process died while writing it.
             if let Some(state) = &mut state {
                 state.torn_tail = true;
             }
             break;
         };
-        let line = rest.get(..end).unwrap_or_default();
-        let record: Record = serde_json::from_slice(line)
+        let record: Record = serde_json::from_slice(record_bytes)
             .map_err(|error| damaged(line_number, format!("not a journal record: {error}")))?;
         match &mut state {
             None => {
@@ -312,9 +321,9 @@ pub fn read(path: &Path) -> Result<JournalState, Error> {
                 .fold(record)
                 .map_err(|message| damaged(line_number, message))?,
         }
-        offset += end + 1;
+        offset += read as u64;
         if let Some(state) = &mut state {
-            state.intact_len = offset as u64;
+            state.intact_len = offset;
             state.lines = line_number;
         }
     }
