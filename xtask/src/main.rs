@@ -2,6 +2,8 @@
 
 mod codegen;
 mod spec;
+#[cfg(test)]
+mod tidy;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};

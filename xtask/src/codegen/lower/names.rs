@@ -44,7 +44,7 @@ pub(super) fn type_names<'a>(
 }
 
 /// Operation names: the part of the operationId after its last `_` (Graph's ids look like
-/// `user.authentication_GetSignInPreference`), or the whole id where that would collide.
+/// `application_ListOwner`, named `ListOwner`), or the whole id where that would collide.
 pub(super) fn operation_names(ids: &[&str]) -> Result<Vec<String>, Error> {
     let short = |id: &str| id.rsplit('_').next().unwrap_or(id).to_upper_camel_case();
     let mut uses: BTreeMap<String, usize> = BTreeMap::new();
@@ -81,7 +81,7 @@ const RUST_KEYWORDS: &[&str] = &[
     "macro", "override", "priv", "try", "typeof", "unsized", "virtual",
 ];
 
-/// A snake_case field name for a JSON name such as `isSystemPreferred…`, `@odata.type` or `$select`.
+/// A snake_case field name for a JSON name such as `isEnabled`, `@odata.type` or `$select`.
 pub(super) fn field_ident(json_name: &str, location: &str) -> Result<String, Error> {
     let mut name = json_name.to_snake_case();
     if name.is_empty() {
