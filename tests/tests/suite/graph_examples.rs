@@ -1,7 +1,7 @@
 //! Graph's documented examples, reproduced exactly, and the response shapes the service sends.
 
 use serde_json::json;
-use signin_prefs_core::{NonNullPatch, OpenEnum};
+use signin_prefs_core::NonNullPatch;
 use signin_prefs_model::{
     SignInPreferences, SignInPreferencesPatch, UserDefaultAuthenticationMethodType as Method,
 };
