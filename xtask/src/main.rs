@@ -1,7 +1,11 @@
 //! Project chores, run as `cargo xtask <command>` (the alias is in `.cargo/config.toml`).
 
 mod codegen;
+#[cfg(test)]
+mod regeneration_tests;
 mod spec;
+#[cfg(test)]
+mod tidy;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};

@@ -1,6 +1,6 @@
 //! The generator's intermediate representation: what the emitters need, already named for Rust.
 //!
-//! Lowering (`lower.rs`) resolves references, chooses Rust names and rejects what the generator does
+//! Lowering (`lower/`) resolves references, chooses Rust names and rejects what the generator does
 //! not support; the emitters then only translate this IR into tokens, one construct at a time.
 
 /// Everything generated from one spec.

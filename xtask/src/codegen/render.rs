@@ -16,7 +16,7 @@ pub(crate) struct GeneratedModule {
     pub(crate) tokens: TokenStream,
 }
 
-/// The module (file) name for a type name, e.g. `SignInPreferences` -> `sign_in_preferences`.
+/// The module (file) name for a type name, e.g. `AccessPolicy` -> `access_policy`.
 pub(crate) fn module_name(rust_name: &str) -> String {
     rust_name.to_snake_case()
 }
