@@ -10,7 +10,7 @@
 
 pub mod apply;
 mod error;
-mod files;
+pub mod files;
 pub mod journal;
 mod layout;
 pub mod plan;

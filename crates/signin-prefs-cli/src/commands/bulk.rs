@@ -11,13 +11,12 @@ use signin_prefs_bulk::plan::{
     Action, Plan, PlanFile, PlanOptions, PlanProgress, make_plan_with_progress,
 };
 use signin_prefs_bulk::report::{Report, Verdict};
-use signin_prefs_bulk::targets::{Target, check_user_key, parse_method_list, read_targets};
+use signin_prefs_bulk::targets::{Target, read_targets};
 use signin_prefs_client::Client;
-use signin_prefs_model::User;
-use signin_prefs_request::{ListTransitiveMemberAsUser, ListUser};
+use signin_prefs_model::{User, UserDefaultAuthenticationMethodType as Method};
+use signin_prefs_request::{GroupId, ListTransitiveMemberAsUser, ListUser};
 
-use super::connection::Settings;
-use super::output::{Output, Switch, block_on};
+use super::output::{CommonArgs, Output, OutputArg, Switch, block_on};
 use crate::error::Error;
 
 /// `signin-prefs plan`.
@@ -55,12 +54,8 @@ pub(crate) struct PlanArgs {
     /// Where to write the plan.
     #[arg(long, short)]
     out: PathBuf,
-    /// Output format of the summary.
-    #[arg(long, value_enum, default_value_t)]
-    output: Output,
-    /// A config file (TOML) with the connection settings.
-    #[arg(long)]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
 }
 
 /// `signin-prefs apply`.
@@ -79,15 +74,11 @@ pub(crate) struct ApplyArgs {
     verify: bool,
     #[command(flatten)]
     run: RunArgs,
-    /// Output format of the report.
-    #[arg(long, value_enum, default_value_t)]
-    output: Output,
     /// Also write the report to this file (format from --output).
     #[arg(long)]
     report: Option<PathBuf>,
-    /// A config file (TOML) with the connection settings.
-    #[arg(long)]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
 }
 
 /// `signin-prefs rollback`.
@@ -106,12 +97,8 @@ pub(crate) struct RollbackArgs {
     verify: bool,
     #[command(flatten)]
     run: RunArgs,
-    /// Output format of the report.
-    #[arg(long, value_enum, default_value_t)]
-    output: Output,
-    /// A config file (TOML) with the connection settings.
-    #[arg(long)]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
 }
 
 /// How `apply` and `rollback` send their batches.
@@ -153,9 +140,8 @@ pub(crate) struct ReportArgs {
     /// The plan an apply journal executed (default: the path its header names).
     #[arg(long)]
     plan: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    output: Output,
+    #[command(flatten)]
+    output: OutputArg,
     /// List every user, not only those that need attention.
     #[arg(long)]
     all: bool,
@@ -164,15 +150,23 @@ pub(crate) struct ReportArgs {
 pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
     // Every input is checked before anything is read from Graph.
     let methods = match &args.method {
-        Some(list) => parse_method_list(list)
+        Some(list) => Method::parse_target_list(list)
             .map_err(|problem| Error::Input(format!("--method: {problem}")))?,
         None => Vec::new(),
     };
     let only_from = match &args.from {
-        Some(list) => {
-            parse_method_list(list).map_err(|problem| Error::Input(format!("--from: {problem}")))?
-        }
+        Some(list) => Method::parse_target_list(list)
+            .map_err(|problem| Error::Input(format!("--from: {problem}")))?,
         None => Vec::new(),
+    };
+    let group = match &args.group {
+        Some(group) => Some(
+            GroupId::parse(group).map_err(|error| match error.key_problem() {
+                Some(problem) => Error::Input(format!("--group {group:?}: {problem}")),
+                None => Error::from(error),
+            })?,
+        ),
+        None => None,
     };
     let file_targets = match &args.targets {
         Some(path) => Some(read_targets(path)?),
@@ -191,8 +185,8 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
             args.out.display()
         )));
     }
-    let client = Settings::load(args.config.as_deref())?.client()?;
-    let (targets, source) = match (file_targets, &args.group, &args.filter) {
+    let client = args.common.settings()?.client()?;
+    let (targets, source) = match (file_targets, group, &args.filter) {
         (Some(targets), _, _) => (
             targets,
             args.targets
@@ -201,9 +195,8 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
                 .unwrap_or_default(),
         ),
         (None, Some(group), _) => {
-            check_user_key(group).map_err(|problem| Error::Input(format!("--group: {problem}")))?;
             let bar = spinner("listing the group's members");
-            let members = block_on(group_members(&client, group))??;
+            let members = block_on(group_members(&client, &group))??;
             bar.finish_and_clear();
             (members, format!("group:{group}"))
         }
@@ -262,7 +255,7 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
     ))??;
     bar.finish_and_clear();
     plan.write(&args.out)?;
-    match args.output {
+    match args.common.output() {
         Output::Json => println!(
             "{}",
             serde_json::to_string_pretty(&plan.summary).unwrap_or_default()
@@ -312,8 +305,8 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
 /// The most a directory list returns per page (Graph's `$top` limit for users and members).
 const LARGEST_PAGE: i64 = 999;
 
-async fn group_members(client: &Client, group: &str) -> Result<Vec<Target>, Error> {
-    let mut list = ListTransitiveMemberAsUser::new(group);
+async fn group_members(client: &Client, group: &GroupId) -> Result<Vec<Target>, Error> {
+    let mut list = ListTransitiveMemberAsUser::new(group.clone());
     // Ten times fewer round trips than the default page of 100, each a tenth of the size.
     list.top = Some(LARGEST_PAGE);
     list.select = vec!["id".into(), "userPrincipalName".into()];
@@ -353,7 +346,7 @@ pub(crate) fn apply(args: ApplyArgs) -> Result<i32, Error> {
         .clone()
         .unwrap_or_else(|| with_suffix(&args.plan, ".journal.jsonl"));
     let plan = PlanFile::read(&args.plan)?;
-    let client = Settings::load(args.config.as_deref())?.client()?;
+    let client = args.common.settings()?.client()?;
     let options = args.run.options(args.verify);
     let bar = progress_bar();
     let state = block_on(signin_prefs_bulk::apply::apply_plan(
@@ -366,7 +359,8 @@ pub(crate) fn apply(args: ApplyArgs) -> Result<i32, Error> {
     ))??;
     bar.finish_and_clear();
     let report = Report::for_apply(&plan.plan, &state);
-    emit(&report, args.output, args.report.as_deref(), false)?;
+    emit(&report, args.common.output(), args.report.as_deref(), false)
+        .map_err(|error| after_run(error, &journal_path))?;
     eprintln!("journal: {}", journal_path.display());
     Ok(exit_code(&report))
 }
@@ -376,7 +370,7 @@ pub(crate) fn rollback(args: RollbackArgs) -> Result<i32, Error> {
         .journal
         .clone()
         .unwrap_or_else(|| with_suffix(&args.applied, ".rollback.jsonl"));
-    let client = Settings::load(args.config.as_deref())?.client()?;
+    let client = args.common.settings()?.client()?;
     let options = args.run.options(args.verify);
     let bar = progress_bar();
     let state = block_on(signin_prefs_bulk::apply::rollback(
@@ -389,7 +383,8 @@ pub(crate) fn rollback(args: RollbackArgs) -> Result<i32, Error> {
     ))??;
     bar.finish_and_clear();
     let report = Report::for_rollback(&state);
-    emit(&report, args.output, None, false)?;
+    emit(&report, args.common.output(), None, false)
+        .map_err(|error| after_run(error, &journal_path))?;
     eprintln!("rollback journal: {}", journal_path.display());
     Ok(exit_code(&report))
 }
@@ -413,7 +408,7 @@ pub(crate) fn report(args: ReportArgs) -> Result<i32, Error> {
         }
         JournalKind::Rollback => Report::for_rollback(&state),
     };
-    emit(&report, args.output, None, args.all)?;
+    emit(&report, args.output.output, None, args.all)?;
     Ok(exit_code(&report))
 }
 
@@ -430,7 +425,9 @@ fn emit(report: &Report, output: Output, file: Option<&Path>, all: bool) -> Resu
         .and_then(|()| stdout.flush())
     {
         Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
-            return Err(Error::Input(format!("cannot print the report: {error}")));
+            return Err(Error::ReportAfterRun(format!(
+                "cannot print the report: {error}"
+            )));
         }
         _ => {}
     }
@@ -445,6 +442,16 @@ fn emit(report: &Report, output: Output, file: Option<&Path>, all: bool) -> Resu
         report.write(path, format)?;
     }
     Ok(())
+}
+
+/// A report that could not be printed or written after a run sent its changes: exit 1, never 2
+/// ("bad input, nothing sent"), with where the run is recorded.
+fn after_run(error: Error, journal: &Path) -> Error {
+    Error::ReportAfterRun(format!(
+        "{error}; the run itself is over and recorded in {} (`signin-prefs report {}` prints its report again)",
+        journal.display(),
+        journal.display()
+    ))
 }
 
 /// 0: every change made; 3: some users failed; 4: changes were planned and none was made.
