@@ -10,14 +10,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use signin_prefs_bulk::plan::Plan;
-use signin_prefs_bulk::targets::{Format, check_user_key, parse_targets};
+use signin_prefs_bulk::targets::{Format, parse_targets};
 use signin_prefs_client::{parse_batch_response, parse_retry_after};
 use signin_prefs_model::{
     AnyAuthenticationMethod, AuthenticationMethodCollectionResponse, ODataError, SignInPreferences,
     SignInPreferencesPatch, User, UserCollectionResponse,
     UserRegistrationDetailsCollectionResponse,
 };
-use signin_prefs_request::{GetSignInPreference, ListMethod, Operation, UpdateSignInPreference};
+use signin_prefs_request::{
+    GetSignInPreference, ListMethod, Operation, UpdateSignInPreference, UserKey,
+};
 
 /// What a target runs on one input.
 pub(crate) type Check = fn(&[u8]);
@@ -166,7 +168,7 @@ pub(crate) fn targets_file(data: &[u8]) {
         Ok(targets) => {
             for target in targets {
                 assert!(
-                    check_user_key(&target.user).is_ok(),
+                    UserKey::parse(&target.user).is_ok(),
                     "accepted an invalid user {:?}",
                     target.user
                 );
@@ -268,7 +270,7 @@ pub(crate) fn user_key_path(data: &[u8]) {
         path,
         "PathBuilder and the operation disagree"
     );
-    let _ = check_user_key(key);
+    let _ = UserKey::parse(key);
 }
 
 /// `Retry-After`: the first eight bytes are "now" (seconds since the epoch, bounded), the rest the

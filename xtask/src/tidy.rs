@@ -556,13 +556,6 @@ fn every_hand_written_module_starts_with_its_doc_line() {
 /// The most lines a hand-written source file outside tests may have.
 const MAX_LINES: usize = 800;
 
-/// Files over [`MAX_LINES`] that are being split on other branches of issue 13. Each entry goes
-/// when its split is merged; the test fails on an entry that is no longer over the limit, so the
-/// list cannot outlive its reason.
-const OVER_THE_LIMIT_FOR_NOW: &[&str] = &[
-    "crates/signin-prefs-bulk/src/targets.rs",
-];
-
 /// Tests are exempt: anything under a `tests/` directory, `tests.rs` files, and benches.
 fn is_test_code(path: &str) -> bool {
     let parts: Vec<&str> = path.split('/').collect();
@@ -572,25 +565,12 @@ fn is_test_code(path: &str) -> bool {
 #[test]
 fn hand_written_source_files_stay_under_the_line_limit() {
     let mut problems = Vec::new();
-    let mut over = BTreeSet::new();
     for (path, text) in hand_written_rust(&repo_root()) {
         let lines = text.lines().count();
-        if is_test_code(&path) || lines <= MAX_LINES {
-            continue;
-        }
-        over.insert(path.clone());
-        if !OVER_THE_LIMIT_FOR_NOW.contains(&path.as_str()) {
+        if !is_test_code(&path) && lines > MAX_LINES {
             problems.push(format!(
                 "{path}: {lines} lines (at most {MAX_LINES} outside tests); split it by what its \
                  parts do"
-            ));
-        }
-    }
-    for path in OVER_THE_LIMIT_FOR_NOW {
-        if !over.contains(*path) {
-            problems.push(format!(
-                "{path}: no longer over {MAX_LINES} lines; remove it from OVER_THE_LIMIT_FOR_NOW \
-                 in xtask/src/tidy.rs"
             ));
         }
     }

@@ -13,8 +13,9 @@ use signin_prefs_bulk::apply::{self as engine, RunOptions};
 use signin_prefs_bulk::journal::JournalState;
 use signin_prefs_bulk::plan::{Plan, PlanFile, PlanOptions, make_plan};
 use signin_prefs_bulk::report::{Report, Tally, Verdict};
-use signin_prefs_bulk::targets::{parse_method, read_targets};
+use signin_prefs_bulk::targets::read_targets;
 use signin_prefs_model::UserDefaultAuthenticationMethodType;
+use signin_prefs_request::UserKey;
 
 use crate::client::NativeClient;
 use crate::errors;
@@ -22,7 +23,22 @@ use crate::errors;
 fn methods(py: Python<'_>, names: &[String]) -> PyResult<Vec<UserDefaultAuthenticationMethodType>> {
     names
         .iter()
-        .map(|name| parse_method(name).map_err(|message| errors::validation(py, &message)))
+        .map(|name| {
+            UserDefaultAuthenticationMethodType::parse_target(name)
+                .map_err(|error| errors::validation(py, &error.to_string()))
+        })
+        .collect()
+}
+
+/// Users never to touch, each checked as a targets file's users are.
+fn excluded_users(py: Python<'_>, users: Vec<String>) -> PyResult<Vec<String>> {
+    users
+        .into_iter()
+        .map(|user| {
+            UserKey::parse(&user)
+                .map(String::from)
+                .map_err(|error| errors::validation(py, &format!("exclude: {error}")))
+        })
         .collect()
 }
 
@@ -98,13 +114,18 @@ impl NativeReport {
     }
 }
 
+/// The run's options; `None` for `batch_size` or `concurrency` means the engine's default
+/// ([`RunOptions::default`], exported to Python as `DEFAULT_BATCH_SIZE` and `DEFAULT_CONCURRENCY`).
 fn run_options(
     py: Python<'_>,
     verify: bool,
-    batch_size: usize,
-    concurrency: usize,
+    batch_size: Option<usize>,
+    concurrency: Option<usize>,
     max_duration: Option<f64>,
 ) -> PyResult<RunOptions> {
+    let defaults = RunOptions::default();
+    let batch_size = batch_size.unwrap_or(defaults.batch_size);
+    let concurrency = concurrency.unwrap_or(defaults.concurrency);
     for (name, value, max) in [
         ("batch_size", batch_size, engine::MAX_BATCH),
         ("concurrency", concurrency, engine::MAX_IN_FLIGHT),
@@ -162,7 +183,7 @@ pub(crate) fn plan(
         methods: self::methods(py, &methods)?,
         system_preferred,
         source: targets_path.display().to_string(),
-        exclude,
+        exclude: excluded_users(py, exclude)?,
         only_from: self::methods(py, &only_from)?,
         max_changes,
         from_report,
@@ -186,7 +207,7 @@ pub(crate) fn plan(
 /// Applies the plan at `plan_path`, journaling to `journal_path` (with `resume`, continues the run
 /// that journal records). Returns the report.
 #[pyfunction]
-#[pyo3(signature = (client, plan_path, journal_path, *, resume=false, verify=false, batch_size=20, concurrency=8, max_duration=None))]
+#[pyo3(signature = (client, plan_path, journal_path, *, resume=false, verify=false, batch_size=None, concurrency=None, max_duration=None))]
 #[allow(clippy::too_many_arguments)] // one per Python keyword argument
 pub(crate) fn apply(
     py: Python<'_>,
@@ -195,8 +216,8 @@ pub(crate) fn apply(
     journal_path: PathBuf,
     resume: bool,
     verify: bool,
-    batch_size: usize,
-    concurrency: usize,
+    batch_size: Option<usize>,
+    concurrency: Option<usize>,
     max_duration: Option<f64>,
 ) -> PyResult<NativeReport> {
     let options = run_options(py, verify, batch_size, concurrency, max_duration)?;
@@ -213,7 +234,7 @@ pub(crate) fn apply(
 /// Restores what the apply journal at `applied_journal_path` changed, journaling to
 /// `journal_path`. Returns the report as [`apply`] does.
 #[pyfunction]
-#[pyo3(signature = (client, applied_journal_path, journal_path, *, resume=false, verify=false, batch_size=20, concurrency=8, max_duration=None))]
+#[pyo3(signature = (client, applied_journal_path, journal_path, *, resume=false, verify=false, batch_size=None, concurrency=None, max_duration=None))]
 #[allow(clippy::too_many_arguments)] // one per Python keyword argument
 pub(crate) fn rollback(
     py: Python<'_>,
@@ -222,8 +243,8 @@ pub(crate) fn rollback(
     journal_path: PathBuf,
     resume: bool,
     verify: bool,
-    batch_size: usize,
-    concurrency: usize,
+    batch_size: Option<usize>,
+    concurrency: Option<usize>,
     max_duration: Option<f64>,
 ) -> PyResult<NativeReport> {
     let options = run_options(py, verify, batch_size, concurrency, max_duration)?;

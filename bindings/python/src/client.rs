@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use signin_prefs_client::{Client, Cloud, RetryPolicy, Secret, StaticToken};
-use signin_prefs_model::SignInPreferencesPatch;
+use signin_prefs_model::{SignInPreferencesPatch, UserDefaultAuthenticationMethodType as Method};
+use signin_prefs_request::UserKey;
 
 use crate::credential::PyCredential;
 use crate::errors;
@@ -18,16 +19,6 @@ const CREDENTIAL_FAILED: &str = "the Python credential's get_token failed";
 pub(crate) struct NativeClient {
     pub(crate) client: Client,
     credential: Option<PyCredential>,
-}
-
-fn cloud_named(name: &str) -> Option<Cloud> {
-    match name.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
-        "global" | "public" | "azurepubliccloud" => Some(Cloud::Global),
-        "usgov" | "usgovl4" | "gcchigh" | "azureusgovernment" => Some(Cloud::UsGovL4),
-        "usgovdod" | "usgovl5" | "dod" => Some(Cloud::UsGovL5Dod),
-        "china" | "azurechinacloud" => Some(Cloud::China),
-        _ => None,
-    }
 }
 
 fn seconds(value: f64, what: &str) -> PyResult<Duration> {
@@ -62,9 +53,30 @@ impl NativeClient {
     }
 }
 
+/// The JSON name of the method property, and the keyword argument that sets it.
+const METHOD_PROPERTY: (&str, &str) = (
+    "userPreferredMethodForSecondaryAuthentication",
+    "user_preferred_method_for_secondary_authentication",
+);
+
+/// The patch `update` sends. The method is checked first as the CLI's `set --method` checks it (a
+/// method a user can be set to, with the same hints), then the whole patch strictly.
 fn parse_patch(py: Python<'_>, patch_json: &str) -> PyResult<SignInPreferencesPatch> {
-    serde_json::from_str(patch_json)
-        .map_err(|error| errors::validation(py, &format!("invalid update: {error}")))
+    let invalid =
+        |error: &dyn std::fmt::Display| errors::validation(py, &format!("invalid update: {error}"));
+    let body: serde_json::Value =
+        serde_json::from_str(patch_json).map_err(|error| invalid(&error))?;
+    let (property, argument) = METHOD_PROPERTY;
+    if let Some(method) = body.get(property).and_then(serde_json::Value::as_str) {
+        Method::parse_target(method)
+            .map_err(|problem| errors::validation(py, &format!("{argument}: {problem}")))?;
+    }
+    serde_json::from_value(body).map_err(|error| invalid(&error))
+}
+
+/// The user key, checked as the CLI checks it: same rules, same message.
+fn user_key(py: Python<'_>, user: &str) -> PyResult<UserKey> {
+    UserKey::parse(user).map_err(|error| errors::validation(py, &error.to_string()))
 }
 
 #[pymethods]
@@ -99,11 +111,9 @@ impl NativeClient {
             }
         };
         if let Some(name) = cloud {
-            let cloud = cloud_named(&name).ok_or_else(|| {
-                pyo3::exceptions::PyValueError::new_err(format!(
-                    "unknown cloud {name:?}: use \"global\", \"usgov\", \"usgov-dod\" or \"china\""
-                ))
-            })?;
+            let cloud = name
+                .parse::<Cloud>()
+                .map_err(|error| Python::attach(|py| errors::client_error(py, &error, None)))?;
             builder = builder.cloud(cloud);
         }
         if let Some(base_url) = base_url {
@@ -140,7 +150,8 @@ impl NativeClient {
 
     /// `GET …/signInPreferences` as JSON text.
     fn get(&self, py: Python<'_>, user: &str) -> PyResult<String> {
-        let result = crate::block_on(py, self.client.get_sign_in_preferences(user));
+        let user = user_key(py, user)?;
+        let result = crate::block_on(py, self.client.get_sign_in_preferences(&user));
         match result {
             Ok(preferences) => Ok(serde_json::to_string(&preferences).unwrap_or_default()),
             Err(error) => Err(self.error(py, &error)),
@@ -149,14 +160,16 @@ impl NativeClient {
 
     /// `PATCH …/signInPreferences` with a patch given as JSON text (parsed strictly).
     fn update(&self, py: Python<'_>, user: &str, patch_json: &str) -> PyResult<()> {
+        let user = user_key(py, user)?;
         let patch = parse_patch(py, patch_json)?;
-        let result = crate::block_on(py, self.client.update_sign_in_preferences(user, patch));
+        let result = crate::block_on(py, self.client.update_sign_in_preferences(&user, patch));
         result.map(|_| ()).map_err(|error| self.error(py, &error))
     }
 
     /// [`get`](Self::get) as an asyncio awaitable.
     fn get_async<'py>(slf: Bound<'py, Self>, user: String) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
+        let user = user_key(py, &user)?;
         let owner: Py<Self> = slf.unbind();
         pyo3_async_runtimes::tokio::future_into_py(py, async move {
             let client = owner.get().client.clone();
@@ -174,6 +187,7 @@ impl NativeClient {
         patch_json: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
+        let user = user_key(py, &user)?;
         let patch = parse_patch(py, patch_json)?;
         let owner: Py<Self> = slf.unbind();
         pyo3_async_runtimes::tokio::future_into_py(py, async move {

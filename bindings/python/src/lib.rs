@@ -22,9 +22,13 @@ mod _native {
 
     use pyo3::prelude::*;
 
-    /// Module constants: the spec's enum members and the crate version.
+    /// Module constants: the spec's enum members, the bulk engine's run defaults and the crate
+    /// version.
     #[pymodule_init]
     fn init(module: &Bound<'_, PyModule>) -> PyResult<()> {
+        let run = signin_prefs_bulk::apply::RunOptions::default();
+        module.add("DEFAULT_BATCH_SIZE", run.batch_size)?;
+        module.add("DEFAULT_CONCURRENCY", run.concurrency)?;
         module.add(
             "USER_DEFAULT_AUTHENTICATION_METHOD_TYPE_MEMBERS",
             signin_prefs_model::UserDefaultAuthenticationMethodType::MEMBERS.to_vec(),

@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::Error;
 
 /// Opens `path` for writing with owner-only permissions: `create_new` refuses to overwrite.
-pub(crate) fn open_private(path: &Path, create_new: bool) -> Result<File, Error> {
+pub fn open_private(path: &Path, create_new: bool) -> Result<File, Error> {
     let mut options = OpenOptions::new();
     if create_new {
         options.write(true).create_new(true);
@@ -34,8 +34,9 @@ fn open_owner_only(path: &Path, mut options: OpenOptions) -> Result<File, Error>
 }
 
 /// Writes a whole file (replacing it) with owner-only permissions, through a temporary file and a
-/// rename so a reader never sees half of it.
-pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+/// rename so a reader never sees half of it. Every file the tool writes goes through here,
+/// [`write_private_with`] or [`open_private`].
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     write_private_with(path, |file| {
         file.write_all(bytes)
             .map_err(|source| Error::io(path, source))

@@ -10,7 +10,7 @@
 
 pub mod apply;
 mod error;
-mod files;
+pub mod files;
 pub mod journal;
 mod journal_users;
 mod key_digest;

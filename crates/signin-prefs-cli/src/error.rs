@@ -13,6 +13,13 @@ pub(crate) enum Error {
     /// An input (file, environment variable) is unusable.
     #[error("{0}")]
     Input(String),
+    /// A user key or group id given as an argument is refused; nothing was sent.
+    #[error(transparent)]
+    Key(#[from] signin_prefs_request::Error),
+    /// A run sent its changes, then its report could not be printed or written. Not bad input:
+    /// the journal holds what was done, and `signin-prefs report` prints it again.
+    #[error("{0}")]
+    ReportAfterRun(String),
     /// A bulk operation could not start or go on.
     #[error(transparent)]
     Bulk(#[from] signin_prefs_bulk::Error),
@@ -25,10 +32,11 @@ pub(crate) enum Error {
 }
 
 impl Error {
-    /// 2 for bad input (as for usage errors), 1 for everything else.
+    /// 2 for bad input (as for usage errors; nothing was sent), 1 for everything else, a report
+    /// that could not be written after a run included.
     pub(crate) fn exit_code(&self) -> ExitCode {
         match self {
-            Error::Input(_) => ExitCode::from(2),
+            Error::Input(_) | Error::Key(_) => ExitCode::from(2),
             Error::Bulk(
                 signin_prefs_bulk::Error::Input(_)
                 | signin_prefs_bulk::Error::Plan { .. }

@@ -1,6 +1,7 @@
 //! `signin-prefs`: the command line. Each subcommand lives in its own module under `commands`.
 //!
-//! Exit codes: 0 success; 1 failure (the service refused the run, a file could not be written);
+//! Exit codes: 0 success; 1 failure (the service refused the run, a file could not be written, or
+//! the report could not be printed or written after the run sent its changes);
 //! 2 bad input or usage, nothing sent; 3 partial failure (some users failed: see the report);
 //! 4 nothing done (changes were planned and none was made).
 

@@ -1,5 +1,8 @@
 //! National clouds: each pairs a Microsoft Graph host with its login (Entra ID) host.
 
+use std::fmt;
+use std::str::FromStr;
+
 use reqwest::Url;
 
 use crate::Error;
@@ -59,6 +62,44 @@ impl Cloud {
         Endpoints {
             graph_origin: self.graph_origin().to_owned(),
             login_authority: self.login_authority().to_owned(),
+        }
+    }
+}
+
+impl Cloud {
+    /// The cloud's short name, as [`FromStr`] reads it back: `global`, `usgov`, `usgovdod`, `china`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cloud::Global => "global",
+            Cloud::UsGovL4 => "usgov",
+            Cloud::UsGovL5Dod => "usgovdod",
+            Cloud::China => "china",
+        }
+    }
+}
+
+impl fmt::Display for Cloud {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Cloud {
+    type Err = Error;
+
+    /// The one set of spellings every front end accepts: the short names (`global`, `usgov`,
+    /// `usgovdod`, `china`), the other names in use (`public`, `AzurePublicCloud`, `usgovl4`,
+    /// `gcchigh`, `AzureUSGovernment`, `usgovl5`, `dod`, `AzureChinaCloud`), in any case, with or
+    /// without dashes and underscores (`usgov-dod`). Anything else is a configuration error.
+    fn from_str(name: &str) -> Result<Self, Error> {
+        match name.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+            "global" | "public" | "azurepubliccloud" => Ok(Cloud::Global),
+            "usgov" | "usgovl4" | "gcchigh" | "azureusgovernment" => Ok(Cloud::UsGovL4),
+            "usgovdod" | "usgovl5" | "dod" => Ok(Cloud::UsGovL5Dod),
+            "china" | "azurechinacloud" => Ok(Cloud::China),
+            _ => Err(Error::configuration(format!(
+                "unknown cloud {name:?}: use global, usgov, usgovdod or china"
+            ))),
         }
     }
 }
@@ -161,6 +202,39 @@ mod tests {
         assert_eq!(
             Cloud::UsGovL5Dod.graph_default_scope(),
             "https://dod-graph.microsoft.us/.default"
+        );
+    }
+
+    #[test]
+    fn every_spelling_either_front_end_accepted_still_parses() {
+        for (names, cloud) in [
+            (
+                &["global", "Global", "public", "AzurePublicCloud"][..],
+                Cloud::Global,
+            ),
+            (
+                &["usgov", "usgovl4", "gcchigh", "AzureUSGovernment", "us-gov"],
+                Cloud::UsGovL4,
+            ),
+            (
+                &["usgovdod", "usgov-dod", "usgov_dod", "usgovl5", "dod"],
+                Cloud::UsGovL5Dod,
+            ),
+            (&["china", "AzureChinaCloud"], Cloud::China),
+        ] {
+            for name in names {
+                assert_eq!(name.parse::<Cloud>().ok(), Some(cloud), "{name}");
+            }
+        }
+        for cloud in Cloud::ALL {
+            assert_eq!(cloud.name().parse::<Cloud>().ok(), Some(cloud));
+        }
+        let error = "mars".parse::<Cloud>().err().map(|error| error.to_string());
+        assert_eq!(
+            error.as_deref(),
+            Some(
+                "invalid client configuration: unknown cloud \"mars\": use global, usgov, usgovdod or china"
+            )
         );
     }
 

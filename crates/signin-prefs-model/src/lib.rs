@@ -13,8 +13,12 @@
 
 #[rustfmt::skip]
 mod generated;
+mod error;
 mod odata_error_ext;
+pub mod text;
+mod user_default_authentication_method_type_ext;
 
+pub use error::{Error, MethodListProblem};
 pub use generated::*;
 /// The patch field types the generated patch structs are made of.
 pub use signin_prefs_core::{NonNullPatch, Patch};

@@ -2,10 +2,28 @@
 
 use signin_prefs_model::ODataError;
 
+use crate::KeyProblem;
+
 /// Why a request could not be built, or why its response is not a success.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// A string that cannot name a user (see [`UserKey`](crate::UserKey)).
+    #[error("user {value:?}: {problem}")]
+    InvalidUserKey {
+        /// The key as given.
+        value: String,
+        /// What is wrong with it.
+        problem: KeyProblem,
+    },
+    /// A string that is not a group's object id (see [`GroupId`](crate::GroupId)).
+    #[error("group {value:?}: {problem}")]
+    InvalidGroupId {
+        /// The id as given.
+        value: String,
+        /// What is wrong with it.
+        problem: KeyProblem,
+    },
     /// A path parameter is empty; it would collapse the path.
     #[error("path parameter `{name}` is empty")]
     EmptyPathParameter {
@@ -111,6 +129,17 @@ impl Error {
             | Self::DecodeBody { status, .. }
             | Self::DecodeText { status, .. }
             | Self::MissingBody { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// For a refused user key or group id: what is wrong with it, without naming it (for
+    /// messages that name the key their own way, such as a targets file's `file:line: user "…"`).
+    pub fn key_problem(&self) -> Option<&KeyProblem> {
+        match self {
+            Self::InvalidUserKey { problem, .. } | Self::InvalidGroupId { problem, .. } => {
+                Some(problem)
+            }
             _ => None,
         }
     }

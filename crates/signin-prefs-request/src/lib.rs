@@ -7,6 +7,7 @@
 //! them; `signin-prefs-client` does, with auth, retries and pacing.
 //!
 //! User keys (object ids or UPNs) always become exactly one path segment: see [`PathBuilder`].
+//! What can name a user or a group at all is checked by [`UserKey`] and [`GroupId`].
 //!
 //! ```
 //! use signin_prefs_model::{NonNullPatch, SignInPreferencesPatch, UserDefaultAuthenticationMethodType};
@@ -31,6 +32,7 @@ pub mod decode;
 mod error;
 #[rustfmt::skip]
 mod generated;
+mod keys;
 mod next_page;
 mod operation;
 mod path;
@@ -39,6 +41,7 @@ mod request;
 pub use error::Error;
 pub use generated::*;
 pub use http::Method;
+pub use keys::{GroupId, KeyProblem, MAX_USER_KEY_CHARS, UserKey};
 pub use next_page::NextPage;
 pub use operation::Operation;
 pub use path::{PathBuilder, TemplatePart};

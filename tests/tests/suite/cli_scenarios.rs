@@ -4,23 +4,11 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use crate::cli_binary::binary;
 use signin_prefs_emulator::{
     AuthMethod, EmulatorBuilder, EmulatorHandle, ThrottleConfig, TokenRequest, UserSpec,
     permissions,
 };
-
-/// The binary `cargo xtask test` builds next to this test executable.
-fn binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path = dir.join(format!("signin-prefs{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing: run `cargo build -p signin-prefs-cli` (cargo xtask test does)",
-        path.display()
-    );
-    path
-}
 
 pub(crate) fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("signin-prefs-cli-{name}-{}", std::process::id()));
@@ -50,7 +38,7 @@ pub(crate) fn text(output: &Output) -> (String, String) {
     )
 }
 
-async fn emulator() -> (EmulatorHandle, String) {
+pub(crate) async fn emulator() -> (EmulatorHandle, String) {
     let users = vec![
         UserSpec {
             id: Some("071cc716-8147-4397-a5ba-b2105951cc0b".into()),

@@ -139,25 +139,9 @@ async fn users_can_come_from_a_file() {
     std::fs::remove_file(&path).unwrap();
 }
 
-/// The `signin-prefs` binary next to this test binary (built by `cargo test --all-targets`).
-fn cli_binary() -> Option<std::path::PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let candidate = exe
-        .parent()?
-        .parent()?
-        .join(format!("signin-prefs{}", std::env::consts::EXE_SUFFIX));
-    candidate.exists().then_some(candidate)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_starts_the_emulator_and_prints_its_base_url() {
-    let Some(binary) = cli_binary() else {
-        println!(
-            "SKIPPED: the signin-prefs binary is not built (run with --all-targets or `cargo build -p signin-prefs-cli`)"
-        );
-        return;
-    };
-    let mut child = Command::new(binary)
+    let mut child = Command::new(crate::cli_binary::binary())
         .args(["emulator", "--port", "0", "--users", "7", "--seed", "9"])
         .env("SIGNIN_PREFS_EMULATOR_CLIENT_SECRET", "cli-test-secret")
         .stdout(Stdio::piped())

@@ -11,6 +11,8 @@
 mod bulk_plan_reads;
 mod bulk_scenarios;
 mod bulk_throttled;
+mod cli_binary;
+mod cli_input;
 mod cli_scenarios;
 mod cli_sources;
 mod client_auth;

@@ -3,6 +3,8 @@
 from typing import Any, Dict, List, Optional, Tuple, final
 
 __all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_CONCURRENCY",
     "NativeClient",
     "NativeEmulator",
     "NativeReport",
@@ -14,6 +16,8 @@ __all__ = [
 ]
 
 __version__: str
+DEFAULT_BATCH_SIZE: int
+DEFAULT_CONCURRENCY: int
 USER_DEFAULT_AUTHENTICATION_METHOD_TYPE_MEMBERS: List[str]
 
 @final
@@ -110,8 +114,8 @@ def apply(
     *,
     resume: bool = False,
     verify: bool = False,
-    batch_size: int = 20,
-    concurrency: int = 8,
+    batch_size: Optional[int] = None,
+    concurrency: Optional[int] = None,
     max_duration: Optional[float] = None,
 ) -> NativeReport: ...
 def rollback(
@@ -121,7 +125,7 @@ def rollback(
     *,
     resume: bool = False,
     verify: bool = False,
-    batch_size: int = 20,
-    concurrency: int = 8,
+    batch_size: Optional[int] = None,
+    concurrency: Optional[int] = None,
     max_duration: Optional[float] = None,
 ) -> NativeReport: ...

@@ -16,7 +16,21 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 from . import _native
 from ._client import AsyncClient, Client
 
-__all__ = ["Plan", "Report", "plan", "apply", "rollback"]
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "DEFAULT_CONCURRENCY",
+    "Plan",
+    "Report",
+    "plan",
+    "apply",
+    "rollback",
+]
+
+DEFAULT_BATCH_SIZE: int = _native.DEFAULT_BATCH_SIZE
+"""PATCHes per ``$batch`` when ``batch_size`` is left at ``None`` (the engine's default)."""
+
+DEFAULT_CONCURRENCY: int = _native.DEFAULT_CONCURRENCY
+"""``$batch``es in flight when ``concurrency`` is left at ``None`` (the engine's default)."""
 
 PathLike = Union[str, "os.PathLike[str]"]
 AnyClient = Union[Client, AsyncClient]
@@ -115,13 +129,14 @@ def apply(
     *,
     resume: bool = False,
     verify: bool = False,
-    batch_size: int = 20,
-    concurrency: int = 8,
+    batch_size: Optional[int] = None,
+    concurrency: Optional[int] = None,
     max_duration: Optional[float] = None,
 ) -> Report:
     """Applies exactly the plan, journaling every batch; ``resume=True`` continues the run the
-    journal records (after a crash or a kill). ``batch_size`` PATCHes per ``$batch`` (1 to 20),
-    ``concurrency`` batches in flight (1 to 32); the client's pacing holds them to Graph's budget,
+    journal records (after a crash or a kill). ``batch_size`` PATCHes per ``$batch`` (1 to 20;
+    ``None``: `DEFAULT_BATCH_SIZE`), ``concurrency`` batches in flight (1 to 32; ``None``:
+    `DEFAULT_CONCURRENCY`); the client's pacing holds them to Graph's budget,
     and a user Graph throttles waits and goes again, never failed for it. ``max_duration`` (seconds)
     stops sending after that long: users not reached are reported so, and ``resume=True`` continues
     them."""
@@ -145,8 +160,8 @@ def rollback(
     *,
     resume: bool = False,
     verify: bool = False,
-    batch_size: int = 20,
-    concurrency: int = 8,
+    batch_size: Optional[int] = None,
+    concurrency: Optional[int] = None,
     max_duration: Optional[float] = None,
 ) -> Report:
     """Restores what the apply journal changed; users changed since are skipped and reported.

@@ -17,14 +17,13 @@ use signin_prefs_bulk::report::{Tally, Verdict};
 use signin_prefs_bulk::report_stream::{
     ReportFormat, write_apply_report, write_report_file, write_rollback_report,
 };
-use signin_prefs_bulk::targets::{check_user_key, parse_method_list, read_targets};
+use signin_prefs_bulk::targets::read_targets;
 use signin_prefs_client::Client;
 use signin_prefs_core::CollectionPage as _;
-use signin_prefs_model::User;
-use signin_prefs_request::{ListTransitiveMemberAsUser, ListUser};
+use signin_prefs_model::{User, UserDefaultAuthenticationMethodType as Method};
+use signin_prefs_request::{GroupId, ListTransitiveMemberAsUser, ListUser};
 
-use super::connection::Settings;
-use super::output::{Output, Switch, block_on};
+use super::output::{CommonArgs, Output, OutputArg, Switch, block_on};
 use crate::error::Error;
 
 /// `signin-prefs plan`.
@@ -62,12 +61,8 @@ pub(crate) struct PlanArgs {
     /// Where to write the plan.
     #[arg(long, short)]
     out: PathBuf,
-    /// Output format of the summary.
-    #[arg(long, value_enum, default_value_t)]
-    output: Output,
-    /// A config file (TOML) with the connection settings.
-    #[arg(long)]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
 }
 
 /// `signin-prefs apply`.
@@ -86,15 +81,11 @@ pub(crate) struct ApplyArgs {
     verify: bool,
     #[command(flatten)]
     run: RunArgs,
-    /// Output format of the report.
-    #[arg(long, value_enum, default_value_t)]
-    output: Output,
     /// Also write the report to this file (format from --output).
     #[arg(long)]
     report: Option<PathBuf>,
-    /// A config file (TOML) with the connection settings.
-    #[arg(long)]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
 }
 
 /// `signin-prefs rollback`.
@@ -113,12 +104,8 @@ pub(crate) struct RollbackArgs {
     verify: bool,
     #[command(flatten)]
     run: RunArgs,
-    /// Output format of the report.
-    #[arg(long, value_enum, default_value_t)]
-    output: Output,
-    /// A config file (TOML) with the connection settings.
-    #[arg(long)]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
 }
 
 /// How `apply` and `rollback` send their batches.
@@ -160,9 +147,8 @@ pub(crate) struct ReportArgs {
     /// The plan an apply journal executed (default: the path its header names).
     #[arg(long)]
     plan: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    output: Output,
+    #[command(flatten)]
+    output: OutputArg,
     /// List every user, not only those that need attention.
     #[arg(long)]
     all: bool,
@@ -171,15 +157,23 @@ pub(crate) struct ReportArgs {
 pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
     // Every input is checked before anything is read from Graph.
     let methods = match &args.method {
-        Some(list) => parse_method_list(list)
+        Some(list) => Method::parse_target_list(list)
             .map_err(|problem| Error::Input(format!("--method: {problem}")))?,
         None => Vec::new(),
     };
     let only_from = match &args.from {
-        Some(list) => {
-            parse_method_list(list).map_err(|problem| Error::Input(format!("--from: {problem}")))?
-        }
+        Some(list) => Method::parse_target_list(list)
+            .map_err(|problem| Error::Input(format!("--from: {problem}")))?,
         None => Vec::new(),
+    };
+    let group = match &args.group {
+        Some(group) => Some(
+            GroupId::parse(group).map_err(|error| match error.key_problem() {
+                Some(problem) => Error::Input(format!("--group {group:?}: {problem}")),
+                None => Error::from(error),
+            })?,
+        ),
+        None => None,
     };
     let file_targets = match &args.targets {
         Some(path) => Some(read_targets(path)?),
@@ -198,10 +192,10 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
             args.out.display()
         )));
     }
-    let client = Settings::load(args.config.as_deref())?.client()?;
+    let client = args.common.settings()?.client()?;
     // A file is read whole (it was checked whole); a group's or a filter's users are planned as
     // their listing pages in, so that a million of them are never held at once.
-    let (source, keys) = match (&file_targets, &args.group, &args.filter) {
+    let (source, keys) = match (&file_targets, &group, &args.filter) {
         (Some(_), _, _) => (
             args.targets
                 .as_ref()
@@ -209,13 +203,10 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
                 .unwrap_or_default(),
             None,
         ),
-        (None, Some(group), _) => {
-            check_user_key(group).map_err(|problem| Error::Input(format!("--group: {problem}")))?;
-            (
-                format!("group:{group}"),
-                Some(group_members(&client, group)),
-            )
-        }
+        (None, Some(group), _) => (
+            format!("group:{group}"),
+            Some(group_members(&client, group)),
+        ),
         (None, None, Some(filter)) => (
             format!("filter:{filter}"),
             Some(filtered_users(&client, filter)),
@@ -237,12 +228,13 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
     let bar = progress_bar();
     let plain = !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut last_line: Option<std::time::Instant> = None;
-    if args.output == Output::Csv {
+    if args.common.output() == Output::Csv {
         println!("user,action,currentMethod,targetMethod,reason");
     }
     // Entries go to the file as they are decided; what is printed of them is printed on the way.
     let mut attention: Vec<String> = Vec::new();
-    let mut on_entry = |entry: &PlanEntry| match args.output {
+    let output = args.common.output();
+    let mut on_entry = |entry: &PlanEntry| match output {
         Output::Csv => println!(
             "{},{:?},{},{},\"{}\"",
             entry.user,
@@ -312,7 +304,7 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
     };
     let summary = planned??;
     bar.finish_and_clear();
-    match args.output {
+    match args.common.output() {
         Output::Json => println!(
             "{}",
             serde_json::to_string_pretty(&summary).unwrap_or_default()
@@ -342,8 +334,8 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
 const LARGEST_PAGE: i64 = 999;
 
 /// The keys of a group's users, nested groups included, as the listing pages them in.
-fn group_members<'a>(client: &'a Client, group: &str) -> ListedKeys<'a> {
-    let mut list = ListTransitiveMemberAsUser::new(group);
+fn group_members<'a>(client: &'a Client, group: &GroupId) -> ListedKeys<'a> {
+    let mut list = ListTransitiveMemberAsUser::new(group.clone());
     // Ten times fewer round trips than the default page of 100, each a tenth of the size.
     list.top = Some(LARGEST_PAGE);
     list.select = vec!["id".into(), "userPrincipalName".into()];
@@ -396,7 +388,7 @@ pub(crate) fn apply(args: ApplyArgs) -> Result<i32, Error> {
         .journal
         .clone()
         .unwrap_or_else(|| with_suffix(&args.plan, ".journal.jsonl"));
-    let client = Settings::load(args.config.as_deref())?.client()?;
+    let client = args.common.settings()?.client()?;
     let options = args.run.options(args.verify);
     let bar = progress_bar();
     // The plan is read entry by entry, keeping only the users to change; the report reads it again.
@@ -411,10 +403,11 @@ pub(crate) fn apply(args: ApplyArgs) -> Result<i32, Error> {
     bar.finish_and_clear();
     let tally = emit(
         &|format, out| write_apply_report(&args.plan, &state, format, out),
-        args.output,
+        args.common.output(),
         args.report.as_deref(),
         false,
-    )?;
+    )
+    .map_err(|error| after_run(error, &journal_path))?;
     eprintln!("journal: {}", journal_path.display());
     Ok(exit_code(&tally))
 }
@@ -424,7 +417,7 @@ pub(crate) fn rollback(args: RollbackArgs) -> Result<i32, Error> {
         .journal
         .clone()
         .unwrap_or_else(|| with_suffix(&args.applied, ".rollback.jsonl"));
-    let client = Settings::load(args.config.as_deref())?.client()?;
+    let client = args.common.settings()?.client()?;
     let options = args.run.options(args.verify);
     let bar = progress_bar();
     let state = block_on(signin_prefs_bulk::apply::rollback(
@@ -438,10 +431,11 @@ pub(crate) fn rollback(args: RollbackArgs) -> Result<i32, Error> {
     bar.finish_and_clear();
     let tally = emit(
         &|format, out| write_rollback_report(&state, format, out),
-        args.output,
+        args.common.output(),
         None,
         false,
-    )?;
+    )
+    .map_err(|error| after_run(error, &journal_path))?;
     eprintln!("rollback journal: {}", journal_path.display());
     Ok(exit_code(&tally))
 }
@@ -456,14 +450,14 @@ pub(crate) fn report(args: ReportArgs) -> Result<i32, Error> {
                 .unwrap_or_else(|| PathBuf::from(&state.source));
             emit(
                 &|format, out| write_apply_report(&plan_path, &state, format, out),
-                args.output,
+                args.output.output,
                 None,
                 args.all,
             )?
         }
         JournalKind::Rollback => emit(
             &|format, out| write_rollback_report(&state, format, out),
-            args.output,
+            args.output.output,
             None,
             args.all,
         )?,
@@ -490,7 +484,7 @@ fn emit(
     };
     let tally = write(format(all), &mut stdout).map_err(|error| match error {
         signin_prefs_bulk::Error::Io { source, .. } => {
-            Error::Input(format!("cannot print the report: {source}"))
+            Error::ReportAfterRun(format!("cannot print the report: {source}"))
         }
         other => Error::Bulk(other),
     })?;
@@ -534,6 +528,16 @@ impl<W: Write> Write for UntilClosed<W> {
             flushed => flushed,
         }
     }
+}
+
+/// A report that could not be printed or written after a run sent its changes: exit 1, never 2
+/// ("bad input, nothing sent"), with where the run is recorded.
+fn after_run(error: Error, journal: &Path) -> Error {
+    Error::ReportAfterRun(format!(
+        "{error}; the run itself is over and recorded in {} (`signin-prefs report {}` prints its report again)",
+        journal.display(),
+        journal.display()
+    ))
 }
 
 /// 0: every change made; 3: some users failed; 4: changes were planned and none was made.

@@ -17,7 +17,8 @@ use crate::error::Error;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Settings {
-    /// `SIGNIN_PREFS_CLOUD`: global, usgov, usgovdod or china.
+    /// `SIGNIN_PREFS_CLOUD`: global, usgov, usgovdod or china (or another spelling `Cloud`'s
+    /// `FromStr` accepts).
     pub(crate) cloud: Option<String>,
     /// `SIGNIN_PREFS_BASE_URL`: an explicit Graph origin (an emulator, for instance).
     pub(crate) base_url: Option<String>,
@@ -168,15 +169,10 @@ impl Settings {
             return Err(Error::Input(no_tenant()));
         }
         let cloud = match self.cloud.as_deref() {
-            None | Some("global") => Cloud::Global,
-            Some("usgov") => Cloud::UsGovL4,
-            Some("usgovdod") => Cloud::UsGovL5Dod,
-            Some("china") => Cloud::China,
-            Some(other) => {
-                return Err(Error::Input(format!(
-                    "SIGNIN_PREFS_CLOUD {other:?} is not one of global, usgov, usgovdod, china"
-                )));
-            }
+            None => Cloud::Global,
+            Some(name) => name
+                .parse::<Cloud>()
+                .map_err(|error| Error::Input(format!("SIGNIN_PREFS_CLOUD: {error}")))?,
         };
         if let Some(token) = self.token()? {
             return Ok((cloud, Arc::new(StaticToken::new(token))));

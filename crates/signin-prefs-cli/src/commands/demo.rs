@@ -69,8 +69,8 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
             ));
         }
     }
-    std::fs::write(&targets_path, csv)
-        .map_err(|error| Error::Input(format!("{}: {error}", targets_path.display())))?;
+    // Owner-only, as every file the tool writes: it lists the tenant's users.
+    signin_prefs_bulk::files::write_private(&targets_path, csv.as_bytes())?;
     let targets = read_targets(&targets_path)?;
 
     println!("plan: move every SMS user to push, falling back to oath");

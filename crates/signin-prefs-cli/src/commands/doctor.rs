@@ -2,11 +2,10 @@
 
 use base64::Engine as _;
 use clap::Args as ClapArgs;
-use signin_prefs_bulk::targets::check_user_key;
 use signin_prefs_model::SignInPreferencesPatch;
+use signin_prefs_request::UserKey;
 
-use super::connection::Settings;
-use super::output::block_on;
+use super::output::{ConfigArg, block_on};
 use crate::error::Error;
 
 /// Entra role template ids that may manage other users' authentication methods.
@@ -21,17 +20,18 @@ pub(crate) struct Args {
     /// Also probe this user: a read, and an empty PATCH (which changes nothing) to test writing.
     #[arg(long)]
     user: Option<String>,
-    /// A config file (TOML) with the connection settings.
-    #[arg(long)]
-    config: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    config: ConfigArg,
 }
 
 pub(crate) fn run(args: Args) -> Result<i32, Error> {
     if let Some(user) = &args.user {
-        check_user_key(user)
-            .map_err(|problem| Error::Input(format!("--user {user:?}: {problem}")))?;
+        UserKey::parse(user).map_err(|error| match error.key_problem() {
+            Some(problem) => Error::Input(format!("--user {user:?}: {problem}")),
+            None => Error::from(error),
+        })?;
     }
-    let settings = Settings::load(args.config.as_deref())?;
+    let settings = args.config.settings()?;
     let (_, credential) = settings.credential()?;
     let client = settings.client()?;
     let mut problems = 0;

@@ -3,11 +3,10 @@
 use clap::Args as ClapArgs;
 use signin_prefs_bulk::plan::Preferences;
 use signin_prefs_bulk::state::{Registered, read_states, supports};
-use signin_prefs_bulk::targets::check_user_key;
 use signin_prefs_model::UserDefaultAuthenticationMethodType as Method;
+use signin_prefs_request::UserKey;
 
-use super::connection::Settings;
-use super::output::{Output, block_on};
+use super::output::{CommonArgs, Output, block_on};
 use crate::error::Error;
 
 /// `signin-prefs explain USER`.
@@ -15,18 +14,13 @@ use crate::error::Error;
 pub(crate) struct Args {
     /// The user: object id or user principal name.
     user: String,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    output: Output,
-    /// A config file (TOML) with the connection settings.
-    #[arg(long)]
-    config: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
 }
 
 pub(crate) fn run(args: Args) -> Result<i32, Error> {
-    check_user_key(&args.user)
-        .map_err(|problem| Error::Input(format!("user {:?}: {problem}", args.user)))?;
-    let client = Settings::load(args.config.as_deref())?.client()?;
+    UserKey::parse(&args.user)?;
+    let client = args.common.settings()?.client()?;
     let state = block_on(read_states(&client, std::slice::from_ref(&args.user)))?
         .into_iter()
         .next()
@@ -81,7 +75,7 @@ pub(crate) fn run(args: Args) -> Result<i32, Error> {
     };
 
     let registered: Vec<String> = state.registered.iter().map(Registered::name).collect();
-    match args.output {
+    match args.common.output() {
         Output::Json | Output::Csv => println!(
             "{}",
             serde_json::json!({

@@ -3,12 +3,11 @@
 use clap::Args as ClapArgs;
 use signin_prefs_bulk::apply::describe;
 use signin_prefs_bulk::plan::Preferences;
-use signin_prefs_bulk::targets::{check_user_key, parse_method};
 use signin_prefs_core::{NonNullPatch, Patch, SparsePatch};
-use signin_prefs_model::SignInPreferencesPatch;
+use signin_prefs_model::{SignInPreferencesPatch, UserDefaultAuthenticationMethodType as Method};
+use signin_prefs_request::UserKey;
 
-use super::connection::Settings;
-use super::output::{Output, Switch, block_on};
+use super::output::{CommonArgs, Output, Switch, block_on};
 use crate::error::Error;
 
 /// `signin-prefs get USER`.
@@ -16,12 +15,8 @@ use crate::error::Error;
 pub(crate) struct GetArgs {
     /// The user: object id or user principal name.
     user: String,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    output: Output,
-    /// A config file (TOML) with the connection settings.
-    #[arg(long)]
-    config: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
 }
 
 /// `signin-prefs set USER`.
@@ -35,21 +30,16 @@ pub(crate) struct SetArgs {
     /// Whether system-preferred MFA applies to the user.
     #[arg(long, value_enum)]
     system_preferred: Option<Switch>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    output: Output,
-    /// A config file (TOML) with the connection settings.
-    #[arg(long)]
-    config: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
 }
 
 pub(crate) fn get(args: GetArgs) -> Result<(), Error> {
-    check_user_key(&args.user)
-        .map_err(|problem| Error::Input(format!("user {:?}: {problem}", args.user)))?;
-    let client = Settings::load(args.config.as_deref())?.client()?;
+    UserKey::parse(&args.user)?;
+    let client = args.common.settings()?.client()?;
     let read = block_on(client.get_sign_in_preferences(&args.user))??;
     let current = Preferences::of(&read);
-    match args.output {
+    match args.common.output() {
         Output::Json => println!(
             "{}",
             serde_json::to_string_pretty(&read).unwrap_or_default()
@@ -78,12 +68,11 @@ pub(crate) fn get(args: GetArgs) -> Result<(), Error> {
 }
 
 pub(crate) fn set(args: SetArgs) -> Result<(), Error> {
-    check_user_key(&args.user)
-        .map_err(|problem| Error::Input(format!("user {:?}: {problem}", args.user)))?;
+    UserKey::parse(&args.user)?;
     let mut patch = SignInPreferencesPatch::default();
     if let Some(method) = &args.method {
-        let method =
-            parse_method(method).map_err(|problem| Error::Input(format!("--method: {problem}")))?;
+        let method = Method::parse_target(method)
+            .map_err(|problem| Error::Input(format!("--method: {problem}")))?;
         patch.user_preferred_method_for_secondary_authentication = NonNullPatch::Value(method);
     }
     if let Some(switch) = args.system_preferred {
@@ -94,7 +83,7 @@ pub(crate) fn set(args: SetArgs) -> Result<(), Error> {
             "nothing to set: give --method and/or --system-preferred".into(),
         ));
     }
-    let client = Settings::load(args.config.as_deref())?.client()?;
+    let client = args.common.settings()?.client()?;
     let (before, after) = block_on(async {
         let before = client.get_sign_in_preferences(&args.user).await?;
         client
@@ -104,7 +93,7 @@ pub(crate) fn set(args: SetArgs) -> Result<(), Error> {
         Ok::<_, signin_prefs_client::Error>((before, after))
     })??;
     let (before, after) = (Preferences::of(&before), Preferences::of(&after));
-    match args.output {
+    match args.common.output() {
         Output::Json => println!(
             "{}",
             serde_json::json!({"user": args.user, "before": before, "after": after})
