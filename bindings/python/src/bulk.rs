@@ -11,8 +11,11 @@ use std::time::Duration;
 
 use signin_prefs_bulk::apply::{self as engine, RunOptions};
 use signin_prefs_bulk::journal::JournalState;
-use signin_prefs_bulk::plan::{Plan, PlanFile, PlanOptions, make_plan};
-use signin_prefs_bulk::report::{Report, Tally, Verdict};
+use signin_prefs_bulk::plan::{Plan, PlanOptions, make_plan};
+use signin_prefs_bulk::report::{Tally, Verdict};
+use signin_prefs_bulk::report_stream::{
+    ReportFormat, tally_apply, write_apply_report, write_rollback_report,
+};
 use signin_prefs_bulk::targets::read_targets;
 use signin_prefs_model::UserDefaultAuthenticationMethodType;
 use signin_prefs_request::UserKey;
@@ -59,23 +62,24 @@ pub(crate) struct NativeReport {
     text: OnceLock<String>,
 }
 
-/// What a report's rows are built from.
+/// What a report's rows are built from: an apply's plan is read again from its file, entry by
+/// entry, rather than held for the report's sake.
 enum FinishedRun {
-    Apply(Box<PlanFile>, JournalState),
+    Apply(PathBuf, JournalState),
     Rollback(JournalState),
 }
 
 impl FinishedRun {
-    fn into_report(self) -> NativeReport {
+    fn into_report(self) -> Result<NativeReport, signin_prefs_bulk::Error> {
         let tally = match &self {
-            FinishedRun::Apply(plan, journal) => Tally::for_apply(&plan.plan, journal),
+            FinishedRun::Apply(plan_path, journal) => tally_apply(plan_path, journal)?,
             FinishedRun::Rollback(journal) => Tally::for_rollback(journal),
         };
-        NativeReport {
+        Ok(NativeReport {
             tally,
             run: self,
             text: OnceLock::new(),
-        }
+        })
     }
 }
 
@@ -100,17 +104,26 @@ impl NativeReport {
     }
 
     /// The report as the CLI writes it (`--output json`).
-    fn to_json(&self, py: Python<'_>) -> String {
-        let text = py.detach(|| {
-            self.text.get_or_init(|| {
-                match &self.run {
-                    FinishedRun::Apply(plan, journal) => Report::for_apply(&plan.plan, journal),
-                    FinishedRun::Rollback(journal) => Report::for_rollback(journal),
+    fn to_json(&self, py: Python<'_>) -> PyResult<String> {
+        if let Some(text) = self.text.get() {
+            return Ok(text.clone());
+        }
+        let written = py.detach(|| {
+            let mut text = Vec::new();
+            match &self.run {
+                FinishedRun::Apply(plan_path, journal) => {
+                    write_apply_report(plan_path, journal, ReportFormat::Json, &mut text)
                 }
-                .to_json()
-            })
+                FinishedRun::Rollback(journal) => {
+                    write_rollback_report(journal, ReportFormat::Json, &mut text)
+                }
+            }
+            .map(|_| String::from_utf8_lossy(&text).into_owned())
         });
-        text.clone()
+        match written {
+            Ok(text) => Ok(self.text.get_or_init(|| text).clone()),
+            Err(error) => Err(errors::bulk_error(py, &error)),
+        }
     }
 }
 
@@ -223,11 +236,16 @@ pub(crate) fn apply(
     let options = run_options(py, verify, batch_size, concurrency, max_duration)?;
     let client = client.client.clone();
     run_on_worker(py, async move {
-        let plan = PlanFile::read(&plan_path)?;
-        let journal =
-            engine::apply_plan(&client, &plan, &journal_path, resume, &options, &mut |_| {})
-                .await?;
-        Ok(FinishedRun::Apply(Box::new(plan), journal))
+        let journal = engine::apply(
+            &client,
+            &plan_path,
+            &journal_path,
+            resume,
+            &options,
+            &mut |_| {},
+        )
+        .await?;
+        Ok(FinishedRun::Apply(plan_path, journal))
     })
 }
 
@@ -272,7 +290,7 @@ fn run_on_worker(
 ) -> PyResult<NativeReport> {
     let outcome = py.detach(|| {
         let runtime = pyo3_async_runtimes::tokio::get_runtime();
-        runtime.block_on(runtime.spawn(async move { run.await.map(FinishedRun::into_report) }))
+        runtime.block_on(runtime.spawn(async move { run.await?.into_report() }))
     });
     match outcome {
         Ok(Ok(report)) => Ok(report),

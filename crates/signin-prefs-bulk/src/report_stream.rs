@@ -84,6 +84,20 @@ pub fn write_report_file(
     crate::files::write_private_with(path, |file| write(file))
 }
 
+/// The tally of the apply run `journal` records, reading its plan at `plan_path` entry by entry:
+/// [`Tally::for_apply`] without the plan in memory.
+pub fn tally_apply(plan_path: &Path, journal: &JournalState) -> Result<Tally, Error> {
+    let mut tally = Tally::new(journal.finished);
+    let (_, sha) = crate::plan::scan(plan_path, &mut |entry| {
+        let row = apply_row(&entry, journal);
+        tally.add(&row.outcome, row.verified);
+    })?;
+    if sha != journal.source_sha256 {
+        return Err(not_executed(plan_path));
+    }
+    Ok(tally)
+}
+
 /// Writes the report of the rollback run `journal` records to `out`; returns the run's tally.
 pub fn write_rollback_report(
     journal: &JournalState,
@@ -332,6 +346,7 @@ mod tests {
                 let tally = write_apply_report(&plan_path, &journal, format, &mut streamed).unwrap();
                 prop_assert_eq!(String::from_utf8(streamed).unwrap(), apply_text, "{:?}", format);
                 prop_assert_eq!(&tally, &whole.tally());
+                prop_assert_eq!(&tally_apply(&plan_path, &journal).unwrap(), &whole.tally());
                 let mut streamed = Vec::new();
                 let tally = write_rollback_report(&journal, format, &mut streamed).unwrap();
                 prop_assert_eq!(String::from_utf8(streamed).unwrap(), rollback_text, "{:?}", format);
