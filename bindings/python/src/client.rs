@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use signin_prefs_client::{Client, Cloud, RetryPolicy, Secret, StaticToken};
+use signin_prefs_client::{
+    Budgets, Client, Cloud, PacingConfig, Quota, RetryPolicy, Secret, StaticToken,
+};
 use signin_prefs_model::{SignInPreferencesPatch, UserDefaultAuthenticationMethodType as Method};
 use signin_prefs_request::UserKey;
 
@@ -82,7 +84,7 @@ fn user_key(py: Python<'_>, user: &str) -> PyResult<UserKey> {
 #[pymethods]
 impl NativeClient {
     #[new]
-    #[pyo3(signature = (*, credential=None, token=None, base_url=None, cloud=None, scopes=None, timeout=None, deadline=None, max_attempts=None))]
+    #[pyo3(signature = (*, credential=None, token=None, base_url=None, cloud=None, scopes=None, timeout=None, deadline=None, max_attempts=None, write_budget=None, tenant_write_budget=None, read_budget=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         credential: Option<Py<PyAny>>,
@@ -93,7 +95,27 @@ impl NativeClient {
         timeout: Option<f64>,
         deadline: Option<f64>,
         max_attempts: Option<u32>,
+        write_budget: Option<String>,
+        tenant_write_budget: Option<String>,
+        read_budget: Option<String>,
     ) -> PyResult<Self> {
+        // Graph's budgets as the CLI's settings of the same names read them.
+        let mut budgets = Budgets::documented();
+        for (setting, quota, name) in [
+            (&write_budget, Quota::AppWrites, "write_budget"),
+            (
+                &tenant_write_budget,
+                Quota::TenantWrites,
+                "tenant_write_budget",
+            ),
+            (&read_budget, Quota::ResourceUnits, "read_budget"),
+        ] {
+            if let Some(setting) = setting {
+                budgets = budgets.with_setting(quota, setting).map_err(|error| {
+                    Python::attach(|py| errors::validation(py, &format!("{name}: {error}")))
+                })?;
+            }
+        }
         let py_credential = credential.map(PyCredential::new);
         let mut builder = Client::builder();
         builder = match (&py_credential, token) {
@@ -132,6 +154,7 @@ impl NativeClient {
             builder =
                 builder.retry_policy(RetryPolicy::default().with_max_attempts(attempts.max(1)));
         }
+        builder = builder.pacing(PacingConfig::default().with_budgets(budgets));
         let _runtime = pyo3_async_runtimes::tokio::get_runtime().enter();
         let client = builder
             .build()

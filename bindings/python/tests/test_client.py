@@ -160,6 +160,16 @@ def test_unknown_cloud_is_refused() -> None:
         signin_prefs.Client(token="t", cloud="mars")
 
 
+@pytest.mark.parametrize("keyword", ["write_budget", "tenant_write_budget", "read_budget"])
+def test_a_budget_is_read_as_the_cli_reads_it(keyword: str, emulator: Emulator) -> None:
+    # `unknown` (learned from refusals) and a figure are taken; anything else is refused by name.
+    for setting in ["unknown", "Unknown", "3000/150s", "8000/10"]:
+        client = emulator.client(**{keyword: setting})
+        assert client.get(emulator.user_at(0)["id"]) is not None
+    with pytest.raises(signin_prefs.ValidationError, match=f"{keyword}: .*not a budget"):
+        emulator.client(**{keyword: "fast"})
+
+
 def test_national_clouds_pick_their_graph_host() -> None:
     assert signin_prefs.Client(token="t").base_url == "https://graph.microsoft.com"
     assert signin_prefs.Client(token="t", cloud="usgov").base_url == "https://graph.microsoft.us"

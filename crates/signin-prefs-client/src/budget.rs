@@ -227,6 +227,17 @@ impl Budgets {
         self
     }
 
+    /// With `quota`'s budget set as an operator writes it: `3000/150s`, or `unknown` to learn it
+    /// from the service's refusals alone. The one reading of a budget setting, for every front end.
+    pub fn with_setting(self, quota: Quota, setting: &str) -> Result<Self, BudgetParseError> {
+        let budget = if setting.trim().eq_ignore_ascii_case("unknown") {
+            None
+        } else {
+            Some(setting.parse::<Budget>()?)
+        };
+        Ok(self.with(quota, budget))
+    }
+
     /// The least time any client could take to send `charge`, starting from full buckets: the
     /// slowest quota's floor (quotas refill side by side). Quotas of unknown budget add nothing.
     pub fn floor(&self, charge: &Charge) -> Duration {
@@ -326,6 +337,30 @@ fn is_report(path: &str) -> bool {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_setting_is_a_budget_or_unknown_and_nothing_else() {
+        let documented = Budgets::documented();
+        let unknown = documented
+            .with_setting(Quota::AppWrites, " Unknown ")
+            .unwrap();
+        assert_eq!(unknown.get(Quota::AppWrites), None);
+        let set = documented
+            .with_setting(Quota::AppWrites, "600/150s")
+            .unwrap();
+        assert_eq!(
+            set.app_writes,
+            Some(Budget::new(600, Duration::from_secs(150)))
+        );
+        assert_eq!(set.resource_units, documented.resource_units);
+        let refused = documented
+            .with_setting(Quota::AppWrites, "fast")
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains("\"fast\" is not a budget"),
+            "{refused}"
+        );
+    }
 
     #[test]
     fn refusals_name_their_quota() {

@@ -8,7 +8,7 @@ from ._models import UNSET, SignInPreferences, patch_json
 TYPE_CHECKING = False  # `typing` is not imported at runtime: `import signin_prefs` stays fast
 if TYPE_CHECKING:
     from types import TracebackType
-    from typing import Any, Optional, Sequence, Type, Union
+    from typing import Any, Optional, Sequence, Tuple, Type, Union
 
     from ._models import Unset, UserDefaultAuthenticationMethodType
 
@@ -38,7 +38,9 @@ def _native_client(
     timeout: Optional[float],
     deadline: Optional[float],
     max_attempts: Optional[int],
+    budgets: Tuple[Optional[str], Optional[str], Optional[str]],
 ) -> _native.NativeClient:
+    write_budget, tenant_write_budget, read_budget = budgets
     return _native.NativeClient(
         credential=credential,
         token=token,
@@ -48,6 +50,9 @@ def _native_client(
         timeout=timeout,
         deadline=deadline,
         max_attempts=max_attempts,
+        write_budget=write_budget,
+        tenant_write_budget=tenant_write_budget,
+        read_budget=read_budget,
     )
 
 
@@ -66,6 +71,11 @@ class Client:
         deadline: seconds for a whole call, retries included.
         max_attempts: attempts per call, the first included (throttling and transient failures
             are retried, honouring ``Retry-After``).
+        write_budget, tenant_write_budget, read_budget: Graph's budgets the client paces itself
+            to, as the CLI's settings of the same names: ``"3000/150s"`` (writes per app and
+            tenant), ``"18000/300s"`` (writes per tenant), ``"8000/10s"`` (resource units per app
+            and tenant) are Microsoft's documented figures and the defaults; ``"unknown"`` learns
+            that budget from the service's refusals alone.
     """
 
     def __init__(
@@ -79,6 +89,9 @@ class Client:
         timeout: Optional[float] = None,
         deadline: Optional[float] = None,
         max_attempts: Optional[int] = None,
+        write_budget: Optional[str] = None,
+        tenant_write_budget: Optional[str] = None,
+        read_budget: Optional[str] = None,
     ) -> None:
         if credential is not None and _is_async_credential(credential):
             raise TypeError(
@@ -86,7 +99,15 @@ class Client:
                 "synchronous credential (azure.identity rather than azure.identity.aio)"
             )
         self._native = _native_client(
-            credential, token, base_url, cloud, scopes, timeout, deadline, max_attempts
+            credential,
+            token,
+            base_url,
+            cloud,
+            scopes,
+            timeout,
+            deadline,
+            max_attempts,
+            (write_budget, tenant_write_budget, read_budget),
         )
 
     @property
@@ -148,11 +169,22 @@ class AsyncClient:
         timeout: Optional[float] = None,
         deadline: Optional[float] = None,
         max_attempts: Optional[int] = None,
+        write_budget: Optional[str] = None,
+        tenant_write_budget: Optional[str] = None,
+        read_budget: Optional[str] = None,
     ) -> None:
         if credential is not None:
             _is_async_credential(credential)
         self._native = _native_client(
-            credential, token, base_url, cloud, scopes, timeout, deadline, max_attempts
+            credential,
+            token,
+            base_url,
+            cloud,
+            scopes,
+            timeout,
+            deadline,
+            max_attempts,
+            (write_budget, tenant_write_budget, read_budget),
         )
 
     @property

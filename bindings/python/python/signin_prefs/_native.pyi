@@ -33,6 +33,9 @@ class NativeClient:
         timeout: Optional[float] = None,
         deadline: Optional[float] = None,
         max_attempts: Optional[int] = None,
+        write_budget: Optional[str] = None,
+        tenant_write_budget: Optional[str] = None,
+        read_budget: Optional[str] = None,
     ) -> NativeClient: ...
     @property
     def base_url(self) -> str: ...

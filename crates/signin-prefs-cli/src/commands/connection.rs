@@ -7,8 +7,8 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 use signin_prefs_client::{
-    Budget, Budgets, Client, ClientSecretCredential, Cloud, PacingConfig, Quota, Secret,
-    StaticToken, TokenCredential,
+    Budgets, Client, ClientSecretCredential, Cloud, PacingConfig, Quota, Secret, StaticToken,
+    TokenCredential,
 };
 
 use crate::error::Error;
@@ -149,16 +149,9 @@ impl Settings {
             ),
         ] {
             let Some(value) = value else { continue };
-            let budget = if value.trim().eq_ignore_ascii_case("unknown") {
-                None
-            } else {
-                Some(
-                    value
-                        .parse::<Budget>()
-                        .map_err(|error| Error::Input(format!("{variable}: {error}")))?,
-                )
-            };
-            budgets = budgets.with(quota, budget);
+            budgets = budgets
+                .with_setting(quota, value)
+                .map_err(|error| Error::Input(format!("{variable}: {error}")))?;
         }
         Ok(budgets)
     }
