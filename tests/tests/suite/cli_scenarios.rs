@@ -396,3 +396,56 @@ async fn doctor_reads_the_tokens_permissions_and_roles() {
     let output = cli(&base, &admin).arg("doctor").output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_that_stops_early_ends_the_output_quietly_and_the_plan_is_whole() {
+    use std::io::{BufRead, BufReader};
+    // Three thousand CSV rows are far more than a pipe holds: the plan is still writing rows when
+    // the reader goes, as with `| head -1`.
+    let emulator = EmulatorBuilder::new()
+        .users(3_000)
+        .seed(9)
+        .throttle(ThrottleConfig::disabled())
+        .start()
+        .await
+        .unwrap();
+    let token = emulator
+        .mint_token(TokenRequest::app_only(&[permissions::READ_WRITE_ALL]))
+        .unwrap();
+    let dir = scratch("closed-pipe");
+    let plan = dir.join("plan.json");
+    let mut child = cli(&emulator.base_url(), &token)
+        .args([
+            "plan",
+            "--group",
+            "0a11c0de-0000-4000-8000-000000000001",
+            "--method",
+            "push,oath",
+            "--output",
+            "csv",
+            "--out",
+        ])
+        .arg(&plan)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(
+        first.trim_end(),
+        "user,action,currentMethod,targetMethod,reason"
+    );
+    // The pipe's reading end is closed here.
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let (_, stderr) = text(&output);
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let (whole, _) = signin_prefs_bulk::plan::Plan::read(&plan).unwrap();
+    assert_eq!(whole.entries.len(), 3_000);
+    emulator.shutdown().await;
+}

@@ -228,24 +228,39 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
     let bar = progress_bar();
     let plain = !std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut last_line: Option<std::time::Instant> = None;
+    // A reader that stops early (`| head`) is not an error; any other failure to print is
+    // reported once the plan is written.
+    let mut out = UntilClosed::stdout();
+    let mut printed = Ok(());
+    let mut print = |out: &mut UntilClosed<_>, text: std::fmt::Arguments<'_>| {
+        if printed.is_ok() {
+            printed = out.write_fmt(text).and_then(|()| out.write_all(b"\n"));
+        }
+    };
     if args.common.output() == Output::Csv {
-        println!("user,action,currentMethod,targetMethod,reason");
+        print(
+            &mut out,
+            format_args!("user,action,currentMethod,targetMethod,reason"),
+        );
     }
     // Entries go to the file as they are decided; what is printed of them is printed on the way.
     let mut attention: Vec<String> = Vec::new();
     let output = args.common.output();
     let mut on_entry = |entry: &PlanEntry| match output {
-        Output::Csv => println!(
-            "{},{:?},{},{},\"{}\"",
-            entry.user,
-            entry.action,
-            entry.current.method.as_deref().unwrap_or_default(),
-            entry
-                .target
-                .as_ref()
-                .and_then(|t| t.method.as_deref())
-                .unwrap_or_default(),
-            entry.reason.replace('"', "\"\"")
+        Output::Csv => print(
+            &mut out,
+            format_args!(
+                "{},{:?},{},{},\"{}\"",
+                entry.user,
+                entry.action,
+                entry.current.method.as_deref().unwrap_or_default(),
+                entry
+                    .target
+                    .as_ref()
+                    .and_then(|t| t.method.as_deref())
+                    .unwrap_or_default(),
+                entry.reason.replace('"', "\"\"")
+            ),
         ),
         Output::Table
             if attention.len() < 20
@@ -305,28 +320,43 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
     let summary = planned??;
     bar.finish_and_clear();
     match args.common.output() {
-        Output::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&summary).unwrap_or_default()
+        Output::Json => print(
+            &mut out,
+            format_args!(
+                "{}",
+                serde_json::to_string_pretty(&summary).unwrap_or_default()
+            ),
         ),
         Output::Csv => {}
         Output::Table => {
             let s = &summary;
-            println!(
-                "plan written to {}: {} to change, {} already compliant, {} ineligible, {} unreadable, {} excluded",
-                args.out.display(),
-                s.change,
-                s.already_compliant,
-                s.ineligible,
-                s.error,
-                s.excluded
+            print(
+                &mut out,
+                format_args!(
+                    "plan written to {}: {} to change, {} already compliant, {} ineligible, {} unreadable, {} excluded",
+                    args.out.display(),
+                    s.change,
+                    s.already_compliant,
+                    s.ineligible,
+                    s.error,
+                    s.excluded
+                ),
             );
             for line in &attention {
-                println!("{line}");
+                print(&mut out, format_args!("{line}"));
             }
-            println!("review it, then: signin-prefs apply {}", args.out.display());
+            print(
+                &mut out,
+                format_args!("review it, then: signin-prefs apply {}", args.out.display()),
+            );
         }
     }
+    printed.and_then(|()| out.flush()).map_err(|error| {
+        Error::ReportAfterRun(format!(
+            "the plan is written to {}, but its summary could not be printed: {error}",
+            args.out.display()
+        ))
+    })?;
     Ok(0)
 }
 
@@ -478,10 +508,7 @@ fn emit(
         Output::Csv => ReportFormat::Csv,
     };
     // A reader that stops early (`| head`) is not an error: the rest is made, counted, and dropped.
-    let mut stdout = UntilClosed {
-        inner: std::io::BufWriter::new(std::io::stdout().lock()),
-        closed: false,
-    };
+    let mut stdout = UntilClosed::stdout();
     let tally = write(format(all), &mut stdout).map_err(|error| match error {
         signin_prefs_bulk::Error::Io { source, .. } => {
             Error::ReportAfterRun(format!("cannot print the report: {source}"))
@@ -500,6 +527,15 @@ fn emit(
 struct UntilClosed<W> {
     inner: W,
     closed: bool,
+}
+
+impl UntilClosed<std::io::BufWriter<std::io::Stdout>> {
+    fn stdout() -> Self {
+        Self {
+            inner: std::io::BufWriter::new(std::io::stdout()),
+            closed: false,
+        }
+    }
 }
 
 impl<W: Write> Write for UntilClosed<W> {
