@@ -600,7 +600,7 @@ fn prepare<'a>(
 }
 
 /// The smallest PATCH from `before` to `after`.
-pub fn patch_between(
+pub(crate) fn patch_between(
     before: &Preferences,
     after: &Preferences,
 ) -> Result<SignInPreferencesPatch, String> {

@@ -16,7 +16,7 @@ use signin_prefs_client::Client;
 use signin_prefs_model::{SignInPreferences, UserDefaultAuthenticationMethodType as Method};
 
 use crate::Error;
-pub use crate::plan_file::{PlanFile, scan};
+pub use crate::plan_file::{PlanFile, PlanProblem, scan};
 use crate::plan_writer::PlanWriter;
 use crate::registration_report::{ReportIndex, ReportKeys, read_report};
 use crate::state::{Registered, UserState, read_states_with_progress, supports};

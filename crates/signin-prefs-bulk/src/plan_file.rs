@@ -63,15 +63,22 @@ impl Plan {
         Ok((Plan { entries, ..head }, sha))
     }
 
-    /// The checks a plan must pass before it is applied; the message names the entry.
-    pub fn check(&self) -> Result<(), String> {
-        let mut checker = Checker::new(&self.request, self.format)?;
+    /// The checks [`Plan::read`] makes, for a plan in memory; the problem names the entry.
+    pub fn check(&self) -> Result<(), PlanProblem> {
+        let mut checker = Checker::new(&self.request, self.format).map_err(PlanProblem)?;
         for entry in &self.entries {
-            checker.check(entry)?;
+            checker.check(entry).map_err(PlanProblem)?;
         }
-        checker.finish(&self.summary, &self.request)
+        checker
+            .finish(&self.summary, &self.request)
+            .map_err(PlanProblem)
     }
 }
+
+/// Why a plan fails its checks: what is wrong, naming the entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct PlanProblem(String);
 
 /// Reads and checks the plan at `path`, handing each entry to `each` in file order as it is parsed.
 /// Returns the plan's head (everything but its entries) and the sha256 of the file's bytes. On an
@@ -619,14 +626,9 @@ mod tests {
         let path = dir.join("twice.json");
         std::fs::write(&path, twice.to_json()).unwrap();
         let error = Plan::read(&path).unwrap_err().to_string();
-        assert!(
-            error.ends_with("entry 4 (USER0@contoso.com): the user appears twice"),
-            "{error}"
-        );
-        assert_eq!(
-            twice.check().unwrap_err(),
-            "entry 4 (USER0@contoso.com): the user appears twice"
-        );
+        let problem = "entry 4 (USER0@contoso.com): the user appears twice";
+        assert!(error.ends_with(problem), "{error}");
+        assert_eq!(twice.check().unwrap_err().to_string(), problem);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

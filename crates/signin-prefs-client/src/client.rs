@@ -9,6 +9,7 @@ use signin_prefs_model::{SignInPreferences, SignInPreferencesPatch};
 use signin_prefs_request::{GetSignInPreference, GraphRequest, Operation, UpdateSignInPreference};
 use tracing::Instrument as _;
 
+use crate::USER_AGENT;
 use crate::auth::{AccessToken, TokenCache, TokenCredential};
 use crate::budget::{Charge, Quota};
 use crate::cloud::{Endpoints, checked_origin, is_loopback_origin};
@@ -17,10 +18,6 @@ use crate::pacing::{Pacer, PacingConfig};
 use crate::response::{RawResponse, read_headers};
 use crate::retry::{Attempt, RetryHistory, RetryPolicy, RetryReason, is_throttle};
 use crate::{Cloud, Error, ErrorKind};
-
-/// `User-Agent`: the product and its version, nothing about the host. (Never `SdkVersion`, which
-/// is reserved for Microsoft's SDKs.)
-pub(crate) const USER_AGENT: &str = concat!("signin-prefs/", env!("CARGO_PKG_VERSION"));
 
 const CLIENT_REQUEST_ID: HeaderName = HeaderName::from_static("client-request-id");
 const RETRY_ATTEMPT: HeaderName = HeaderName::from_static("retry-attempt");

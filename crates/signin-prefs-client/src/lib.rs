@@ -37,6 +37,10 @@
 //! # }
 //! ```
 
+/// `User-Agent`: the product and its version, nothing about the host. (Never `SdkVersion`, which
+/// is reserved for Microsoft's SDKs.)
+pub(crate) const USER_AGENT: &str = concat!("signin-prefs/", env!("CARGO_PKG_VERSION"));
+
 mod auth;
 mod batch;
 mod budget;

@@ -251,7 +251,7 @@ mod tests {
                 &[
                     &format!("\"{mistake}\" is not a method"),
                     suggestion,
-                    "valid methods: push, oath, voiceMobile, voiceAlternateMobile, voiceOffice, sms",
+                    &valid_methods(),
                 ],
             );
             assert!(!message.contains("unknownFutureValue"), "{message}");

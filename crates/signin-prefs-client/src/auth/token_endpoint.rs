@@ -75,7 +75,7 @@ impl TokenEndpoint {
             .connect_timeout(TOKEN_CONNECT_TIMEOUT)
             .timeout(TOKEN_REQUEST_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(crate::client::USER_AGENT)
+            .user_agent(crate::USER_AGENT)
             .build()
             .map_err(|cause| {
                 Error::configuration("cannot build the HTTP client").with_cause(cause)
