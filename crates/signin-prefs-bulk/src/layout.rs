@@ -42,22 +42,25 @@ impl EntryPerLine {
     }
 }
 
+/// Calls the pretty formatter's `$method` at indented depths and the compact one's deeper.
+macro_rules! by_depth {
+    ($self:ident . $method:ident ( $($arg:expr),* )) => {
+        if $self.is_indented() {
+            $self.indented.$method($($arg),*)
+        } else {
+            CompactFormatter.$method($($arg),*)
+        }
+    };
+}
+
 impl Formatter for EntryPerLine {
     fn begin_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
         self.depth += 1;
-        if self.is_indented() {
-            self.indented.begin_array(writer)
-        } else {
-            CompactFormatter.begin_array(writer)
-        }
+        by_depth!(self.begin_array(writer))
     }
 
     fn end_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        let written = if self.is_indented() {
-            self.indented.end_array(writer)
-        } else {
-            CompactFormatter.end_array(writer)
-        };
+        let written = by_depth!(self.end_array(writer));
         self.depth -= 1;
         written
     }
@@ -67,36 +70,20 @@ impl Formatter for EntryPerLine {
         writer: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        if self.is_indented() {
-            self.indented.begin_array_value(writer, first)
-        } else {
-            CompactFormatter.begin_array_value(writer, first)
-        }
+        by_depth!(self.begin_array_value(writer, first))
     }
 
     fn end_array_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        if self.is_indented() {
-            self.indented.end_array_value(writer)
-        } else {
-            CompactFormatter.end_array_value(writer)
-        }
+        by_depth!(self.end_array_value(writer))
     }
 
     fn begin_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
         self.depth += 1;
-        if self.is_indented() {
-            self.indented.begin_object(writer)
-        } else {
-            CompactFormatter.begin_object(writer)
-        }
+        by_depth!(self.begin_object(writer))
     }
 
     fn end_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        let written = if self.is_indented() {
-            self.indented.end_object(writer)
-        } else {
-            CompactFormatter.end_object(writer)
-        };
+        let written = by_depth!(self.end_object(writer));
         self.depth -= 1;
         written
     }
@@ -106,27 +93,15 @@ impl Formatter for EntryPerLine {
         writer: &mut W,
         first: bool,
     ) -> io::Result<()> {
-        if self.is_indented() {
-            self.indented.begin_object_key(writer, first)
-        } else {
-            CompactFormatter.begin_object_key(writer, first)
-        }
+        by_depth!(self.begin_object_key(writer, first))
     }
 
     fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        if self.is_indented() {
-            self.indented.begin_object_value(writer)
-        } else {
-            CompactFormatter.begin_object_value(writer)
-        }
+        by_depth!(self.begin_object_value(writer))
     }
 
     fn end_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        if self.is_indented() {
-            self.indented.end_object_value(writer)
-        } else {
-            CompactFormatter.end_object_value(writer)
-        }
+        by_depth!(self.end_object_value(writer))
     }
 }
 

@@ -418,9 +418,11 @@ pub(crate) fn apply(args: ApplyArgs) -> Result<i32, Error> {
         .journal
         .clone()
         .unwrap_or_else(|| with_suffix(&args.plan, ".journal.jsonl"));
-    let client = args.common.settings()?.client()?;
-    let options = args.run.options(args.verify);
-    let bar = progress_bar();
+    let (client, options, bar) = (
+        args.common.settings()?.client()?,
+        args.run.options(args.verify),
+        progress_bar(),
+    );
     // The plan is read entry by entry, keeping only the users to change; the report reads it again.
     let state = block_on(signin_prefs_bulk::apply::apply(
         &client,
@@ -431,15 +433,12 @@ pub(crate) fn apply(args: ApplyArgs) -> Result<i32, Error> {
         &mut |event| show(&bar, event),
     ))??;
     bar.finish_and_clear();
-    let tally = emit(
+    finish_run(
         &|format, out| write_apply_report(&args.plan, &state, format, out),
-        args.common.output(),
+        &args.common,
         args.report.as_deref(),
-        false,
+        ("journal", &journal_path),
     )
-    .map_err(|error| after_run(error, &journal_path))?;
-    eprintln!("journal: {}", journal_path.display());
-    Ok(exit_code(&tally))
 }
 
 pub(crate) fn rollback(args: RollbackArgs) -> Result<i32, Error> {
@@ -447,9 +446,11 @@ pub(crate) fn rollback(args: RollbackArgs) -> Result<i32, Error> {
         .journal
         .clone()
         .unwrap_or_else(|| with_suffix(&args.applied, ".rollback.jsonl"));
-    let client = args.common.settings()?.client()?;
-    let options = args.run.options(args.verify);
-    let bar = progress_bar();
+    let (client, options, bar) = (
+        args.common.settings()?.client()?,
+        args.run.options(args.verify),
+        progress_bar(),
+    );
     let state = block_on(signin_prefs_bulk::apply::rollback(
         &client,
         &args.applied,
@@ -459,14 +460,25 @@ pub(crate) fn rollback(args: RollbackArgs) -> Result<i32, Error> {
         &mut |event| show(&bar, event),
     ))??;
     bar.finish_and_clear();
-    let tally = emit(
+    finish_run(
         &|format, out| write_rollback_report(&state, format, out),
-        args.common.output(),
+        &args.common,
         None,
-        false,
+        ("rollback journal", &journal_path),
     )
-    .map_err(|error| after_run(error, &journal_path))?;
-    eprintln!("rollback journal: {}", journal_path.display());
+}
+
+/// The end of a run that sent changes: its report (and `file`), where its journal is, and the
+/// exit code its outcomes give.
+fn finish_run(
+    write: &ReportWriter<'_>,
+    common: &CommonArgs,
+    file: Option<&Path>,
+    (journal_name, journal_path): (&str, &Path),
+) -> Result<i32, Error> {
+    let tally = emit(write, common.output(), file, false)
+        .map_err(|error| after_run(error, journal_path))?;
+    eprintln!("{journal_name}: {}", journal_path.display());
     Ok(exit_code(&tally))
 }
 
@@ -495,9 +507,13 @@ pub(crate) fn report(args: ReportArgs) -> Result<i32, Error> {
     Ok(exit_code(&tally))
 }
 
+/// Makes a report in a format, writing it as it goes.
+type ReportWriter<'a> =
+    dyn Fn(ReportFormat, &mut dyn Write) -> Result<Tally, signin_prefs_bulk::Error> + 'a;
+
 /// Writes a report, made by `write` as it goes, to stdout and to `file` if given.
 fn emit(
-    write: &dyn Fn(ReportFormat, &mut dyn Write) -> Result<Tally, signin_prefs_bulk::Error>,
+    write: &ReportWriter<'_>,
     output: Output,
     file: Option<&Path>,
     all: bool,
