@@ -24,10 +24,48 @@ use crate::spec::slice;
 
 /// The enum that gains a member, and the member (Microsoft's own, from a later description).
 const ENUM: &str = "microsoft.graph.userDefaultAuthenticationMethodType";
-const NEW_MEMBER: &str = "passkey";
 /// The schema that gains a property, and the property: read-only, as the service already sends it.
 const RESOURCE: &str = "microsoft.graph.signInPreferences";
-const NEW_PROPERTY: &str = "systemPreferredAuthenticationMethod";
+
+/// The member added: `passkey`, or, once Microsoft's own modules have it, a name they do not.
+fn new_member() -> &'static str {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| unused_name("passkey", |name| format!("        - {name}\n")))
+}
+
+/// The property added: `systemPreferredAuthenticationMethod`, or, once the modules declare it, a
+/// name they do not.
+fn new_property() -> &'static str {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        unused_name("systemPreferredAuthenticationMethod", |name| {
+            format!("        {name}:\n")
+        })
+    })
+}
+
+/// `wanted`, or `wanted` with the first number that makes it appear nowhere in Microsoft's modules
+/// (as `written` spells it there), so the mutation is new whatever a later description holds.
+fn unused_name(wanted: &str, written: impl Fn(&str) -> String) -> String {
+    let modules: Vec<String> = std::fs::read_dir(repo().join("spec/upstream"))
+        .unwrap()
+        .map(|entry| {
+            let mut text = String::new();
+            std::io::Read::read_to_string(
+                &mut flate2::read::GzDecoder::new(
+                    std::fs::File::open(entry.unwrap().path()).unwrap(),
+                ),
+                &mut text,
+            )
+            .unwrap();
+            text
+        })
+        .collect();
+    std::iter::once(wanted.to_owned())
+        .chain((2..).map(|number| format!("{wanted}{number}")))
+        .find(|name| !modules.iter().any(|text| text.contains(&written(name))))
+        .unwrap()
+}
 
 /// The workspace's laws that concern generated code, run again on the regenerated crates.
 const LAWS: &[&str] = &[
@@ -84,7 +122,7 @@ fn regenerate(scratch: &Path) -> (Api, Vec<GeneratedFile>) {
             &mut text,
         )
         .unwrap();
-        let member = format!("        - {NEW_MEMBER}\n");
+        let member = format!("        - {}\n", new_member());
         members_added += usize::from(insert_in_schema(
             &mut text,
             ENUM,
@@ -96,7 +134,8 @@ fn regenerate(scratch: &Path) -> (Api, Vec<GeneratedFile>) {
             RESOURCE,
             "      additionalProperties:",
             &format!(
-                "        {NEW_PROPERTY}:\n          type: string\n          nullable: true\n          readOnly: true\n"
+                "        {}:\n          type: string\n          nullable: true\n          readOnly: true\n",
+                new_property()
             ),
         ));
         let out = std::fs::File::create(spec_dir.join("upstream").join(path.file_name().unwrap()))
@@ -150,7 +189,7 @@ fn a_newer_description_regenerates_without_a_hand_edit() {
     .unwrap();
     let mut expected = members(&committed);
     let sentinel = expected.iter().position(|m| m == "unknownFutureValue");
-    expected.insert(sentinel.unwrap(), NEW_MEMBER.to_owned());
+    expected.insert(sentinel.unwrap(), new_member().to_owned());
     assert_eq!(members(&api), expected);
 
     let TypeDef::Object(resource) = find_type(&api, RESOURCE) else {
@@ -159,7 +198,7 @@ fn a_newer_description_regenerates_without_a_hand_edit() {
     let property = resource
         .properties
         .iter()
-        .find(|property| property.json_name == NEW_PROPERTY)
+        .find(|property| property.json_name == new_property())
         .unwrap();
     assert!(property.read_only && property.nullable);
     assert!(resource.patch_name.is_some());
@@ -179,8 +218,8 @@ fn a_newer_description_regenerates_without_a_hand_edit() {
         }
     }
     let all: String = files.iter().map(|file| file.contents.as_str()).collect();
-    assert!(all.contains(&format!("\"{NEW_MEMBER}\"")));
-    assert!(all.contains(&format!("\"{NEW_PROPERTY}\"")));
+    assert!(all.contains(&format!("\"{}\"", new_member())));
+    assert!(all.contains(&format!("\"{}\"", new_property())));
 }
 
 /// Every file below `dir`, relative to it.
