@@ -22,7 +22,7 @@ use signin_prefs_request::UpdateSignInPreference;
 
 use crate::Error;
 use crate::journal::{self, JournalKind, JournalState, JournalWriter, Record, Status, now};
-use crate::plan::{Action, PlanFile, Preferences};
+use crate::plan::{PlanFile, Preferences};
 use crate::queue::next_chunk;
 use crate::state::read_preferences;
 use crate::work::{WorkItem, WorkList};
@@ -107,11 +107,7 @@ pub async fn apply(
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<JournalState, Error> {
     let mut work = WorkList::default();
-    let (head, sha) = crate::plan::scan(plan_path, &mut |entry| {
-        if let (Action::Change, Some(target)) = (entry.action, &entry.target) {
-            work.push(&entry.user, &entry.current, target);
-        }
-    })?;
+    let (head, sha) = crate::plan::scan(plan_path, &mut |entry| work.push_planned(&entry))?;
     apply_work(
         client,
         (plan_path, sha, &head.service),
@@ -135,11 +131,9 @@ pub async fn apply_plan(
 ) -> Result<JournalState, Error> {
     let plan = &plan_file.plan;
     let mut work = WorkList::default();
-    for entry in &plan.entries {
-        if let (Action::Change, Some(target)) = (entry.action, &entry.target) {
-            work.push(&entry.user, &entry.current, target);
-        }
-    }
+    plan.entries
+        .iter()
+        .for_each(|entry| work.push_planned(entry));
     apply_work(
         client,
         (&plan_file.path, plan_file.sha256.clone(), &plan.service),

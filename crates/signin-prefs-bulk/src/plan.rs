@@ -676,6 +676,27 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
+/// A plan of `entries` against a loopback service, never touching `exclude`: the head the
+/// crate's tests of plan files and reports share.
+#[cfg(test)]
+pub(crate) fn test_plan(entries: Vec<PlanEntry>, exclude: Vec<String>) -> Plan {
+    Plan {
+        format: PLAN_FORMAT,
+        created_at: 7,
+        service: "http://127.0.0.1:1".into(),
+        request: PlanRequest {
+            methods: vec!["push".into(), "oath".into()],
+            system_preferred: Some(true),
+            source: "group:x".into(),
+            exclude,
+            only_from: Vec::new(),
+            max_changes: None,
+        },
+        summary: summarize(&entries),
+        entries,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Action;

@@ -555,7 +555,7 @@ impl<'de> Visitor<'de> for EntriesSeed<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{PlanEntry, Preferences, summarize};
+    use crate::plan::{PlanEntry, Preferences, test_plan};
 
     fn plan() -> Plan {
         let entries: Vec<PlanEntry> = (0..4)
@@ -575,21 +575,7 @@ mod tests {
                 reason: "method sms -> oath".into(),
             })
             .collect();
-        Plan {
-            format: PLAN_FORMAT,
-            created_at: 7,
-            service: "http://127.0.0.1:1".into(),
-            request: PlanRequest {
-                methods: vec!["oath".into()],
-                system_preferred: Some(true),
-                source: "group:x".into(),
-                exclude: vec!["someone@contoso.com".into()],
-                only_from: Vec::new(),
-                max_changes: None,
-            },
-            summary: summarize(&entries),
-            entries,
-        }
+        test_plan(entries, vec!["someone@contoso.com".into()])
     }
 
     #[test]

@@ -115,7 +115,7 @@ impl Drop for PlanWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{Action, PLAN_FORMAT, PlanRequest, Preferences, summarize};
+    use crate::plan::{Action, Preferences, test_plan};
 
     fn plan(users: usize) -> Plan {
         let entries: Vec<PlanEntry> = (0..users)
@@ -139,21 +139,7 @@ mod tests {
                 reason: format!("reason \"{index}\""),
             })
             .collect();
-        Plan {
-            format: PLAN_FORMAT,
-            created_at: 7,
-            service: "http://127.0.0.1:1".into(),
-            request: PlanRequest {
-                methods: vec!["push".into(), "oath".into()],
-                system_preferred: Some(true),
-                source: "group:x".into(),
-                exclude: vec!["a@contoso.com".into()],
-                only_from: Vec::new(),
-                max_changes: None,
-            },
-            summary: summarize(&entries),
-            entries,
-        }
+        test_plan(entries, vec!["a@contoso.com".into()])
     }
 
     #[test]

@@ -212,7 +212,7 @@ fn write_rows(
 mod tests {
     use super::*;
     use crate::journal::{JOURNAL_FORMAT, JournalKind, JournalWriter, Record, Status};
-    use crate::plan::{Action, PLAN_FORMAT, Plan, PlanEntry, PlanRequest, Preferences, summarize};
+    use crate::plan::{Action, PlanEntry, Preferences, test_plan};
     use proptest::prelude::*;
 
     /// What the journal says of one planned change.
@@ -279,21 +279,7 @@ mod tests {
                     }
                 })
                 .collect();
-            let plan = Plan {
-                format: PLAN_FORMAT,
-                created_at: 1,
-                service: "http://127.0.0.1:1".into(),
-                request: PlanRequest {
-                    methods: vec!["oath".into()],
-                    system_preferred: Some(true),
-                    source: "test".into(),
-                    exclude: Vec::new(),
-                    only_from: Vec::new(),
-                    max_changes: None,
-                },
-                summary: summarize(&entries),
-                entries,
-            };
+            let plan = test_plan(entries, Vec::new());
             let plan_path = dir.join("plan.json");
             let sha = plan.write(&plan_path).unwrap();
             let journal_path = dir.join("journal.jsonl");

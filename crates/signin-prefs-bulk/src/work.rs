@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use crate::journal::{Record, Status};
-use crate::plan::Preferences;
+use crate::plan::{Action, PlanEntry, Preferences};
 
 /// The work of a run, compactly: build it with [`WorkList::push`], then take [`WorkList::items`].
 #[derive(Debug, Default)]
@@ -30,6 +30,13 @@ impl WorkList {
         let before = self.intern(before);
         let after = self.intern(after);
         self.items.push((end, before, after));
+    }
+
+    /// Adds a plan entry's user if the plan changes it; entries that send nothing are left out.
+    pub(crate) fn push_planned(&mut self, entry: &PlanEntry) {
+        if let (Action::Change, Some(target)) = (entry.action, &entry.target) {
+            self.push(&entry.user, &entry.current, target);
+        }
     }
 
     fn intern(&mut self, value: &Preferences) -> u32 {
