@@ -166,7 +166,7 @@ pub(crate) fn targets_file(data: &[u8]) {
     };
     match parse_targets("fuzz.input", data, format) {
         Ok(targets) => {
-            for target in targets {
+            for target in targets.iter() {
                 assert!(
                     UserKey::parse(&target.user).is_ok(),
                     "accepted an invalid user {:?}",

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use signin_prefs_bulk::apply::{RunOptions, apply};
 use signin_prefs_bulk::plan::{PlanOptions, make_plan};
 use signin_prefs_bulk::report::{Report, Verdict};
-use signin_prefs_bulk::targets::Target;
+use signin_prefs_bulk::targets::{Target, TargetList};
 use signin_prefs_client::{Client, Secret, StaticToken};
 use signin_prefs_emulator::{EmulatorBuilder, ThrottleConfig, TokenRequest, permissions};
 
@@ -110,7 +110,7 @@ async fn run(
     client: &Client,
     emulator_pid: &str,
     dir: &Path,
-    targets: &[Target],
+    targets: &TargetList,
     flag: bool,
     concurrency: usize,
 ) {
@@ -175,16 +175,19 @@ async fn measure(users: usize, concurrency: &[usize]) {
     let _emulator = Emulator(child);
     let mut next = || lines.next().unwrap().unwrap();
     let (base_url, token, names) = (next(), next(), next());
-    let targets: Vec<Target> = names
-        .split(',')
-        .enumerate()
-        .map(|(index, user)| Target {
-            user: user.to_owned(),
-            line: index + 2,
-            method: None,
-            system_preferred: None,
-        })
-        .collect();
+    let targets = TargetList::try_from(
+        names
+            .split(',')
+            .enumerate()
+            .map(|(index, user)| Target {
+                user: user.to_owned(),
+                line: index + 2,
+                method: None,
+                system_preferred: None,
+            })
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
     let client = Client::builder()
         .base_url(&base_url)
         .credential(StaticToken::new(Secret::new(token)))

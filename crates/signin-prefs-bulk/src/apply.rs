@@ -277,11 +277,11 @@ async fn execute(
     let mut in_doubt: Vec<&WorkItem<'_>> = Vec::new();
     if let Some(state) = &earlier {
         for item in work {
-            match state.user(item.user) {
+            match state.user(item.user()) {
                 // Users that reached their target, were skipped, or failed for a reason a retry
                 // would not change; retryable failures and users not reached go again.
                 Some(entry) if entry.settled() => {
-                    done.insert(item.user);
+                    done.insert(item.user());
                 }
                 Some(entry) if entry.in_doubt() => in_doubt.push(item),
                 _ => {}
@@ -290,7 +290,7 @@ async fn execute(
     }
     let mut pending: Vec<&WorkItem<'_>> = work
         .iter()
-        .filter(|item| !done.contains(item.user))
+        .filter(|item| !done.contains(item.user()))
         .collect();
     progress(Progress::Started {
         pending: pending.len(),
@@ -305,17 +305,17 @@ async fn execute(
         } else {
             in_doubt.clone()
         };
-        let users: Vec<String> = to_check.iter().map(|item| item.user.to_owned()).collect();
+        let users: Vec<String> = to_check.iter().map(|item| item.user().to_owned()).collect();
         let observed = read_preferences(client, &users).await;
         let mut settled = BTreeSet::new();
         let mut records = Vec::new();
         for (item, read) in to_check.iter().zip(observed) {
             let Ok(read) = read else { continue };
             let now_holds = Preferences::of(&read);
-            if now_holds == *item.after {
+            if now_holds == *item.after() {
                 if earlier
                     .as_ref()
-                    .and_then(|state| state.user(item.user))
+                    .and_then(|state| state.user(item.user()))
                     .is_none()
                 {
                     records.push(item.attempt(batch_number));
@@ -326,11 +326,11 @@ async fn execute(
                     Some("already held the target values".into()),
                     None,
                 ));
-                settled.insert(item.user);
-            } else if check_before && now_holds != *item.before {
+                settled.insert(item.user());
+            } else if check_before && now_holds != *item.before() {
                 if earlier
                     .as_ref()
-                    .and_then(|state| state.user(item.user))
+                    .and_then(|state| state.user(item.user()))
                     .is_none()
                 {
                     records.push(item.attempt(batch_number));
@@ -338,14 +338,14 @@ async fn execute(
                 let detail = format!(
                     "changed since: holds {}, expected {}; left as it is",
                     describe(&now_holds),
-                    describe(item.before)
+                    describe(item.before())
                 );
                 records.push(item.outcome(batch_number, Status::Skipped, Some(detail), None));
-                settled.insert(item.user);
+                settled.insert(item.user());
             }
         }
         writer.append(records)?;
-        pending.retain(|item| !settled.contains(item.user));
+        pending.retain(|item| !settled.contains(item.user()));
     }
 
     // With verification, each user a batch changes is read back as soon as the batch answers, on
@@ -357,7 +357,7 @@ async fn execute(
         let state = writer.state();
         to_verify.extend(work.iter().filter(|item| {
             state
-                .user(item.user)
+                .user(item.user())
                 .and_then(|entry| entry.outcome)
                 .is_some_and(|(status, _, _)| matches!(status, Status::Applied | Status::Recovered))
         }));
@@ -435,7 +435,7 @@ async fn execute(
             let items: Vec<&WorkItem<'_>> =
                 to_verify.drain(..to_verify.len().min(MAX_BATCH)).collect();
             checks.push(async move {
-                let users: Vec<String> = items.iter().map(|item| item.user.to_owned()).collect();
+                let users: Vec<String> = items.iter().map(|item| item.user().to_owned()).collect();
                 let reads = read_preferences(client, &users).await;
                 (items, reads)
             });
@@ -487,8 +487,8 @@ async fn execute(
                     if let Ok(read) = read {
                         let observed = Preferences::of(&read);
                         unwritten.push(Record::Verified {
-                            user: item.user.to_owned(),
-                            ok: observed == *item.after,
+                            user: item.user().to_owned(),
+                            ok: observed == *item.after(),
                             observed,
                         });
                     }
@@ -577,9 +577,9 @@ fn prepare<'a>(
     let mut operations = Vec::with_capacity(chunk.len());
     for item in chunk {
         records.push(item.attempt(number));
-        match patch_between(item.before, item.after) {
+        match patch_between(item.before(), item.after()) {
             Ok(patch) => {
-                operations.push(UpdateSignInPreference::new(item.user, patch));
+                operations.push(UpdateSignInPreference::new(item.user(), patch));
                 sent.push(*item);
             }
             Err(reason) => records.push(item.outcome(number, Status::Skipped, Some(reason), None)),

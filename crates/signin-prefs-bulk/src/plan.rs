@@ -4,7 +4,6 @@
 //! for the change record, and apply exactly it. Loading a plan checks it again, so a plan edited by
 //! hand into inconsistency is refused before anything is sent.
 
-use std::borrow::Cow;
 use std::collections::{BTreeSet, VecDeque};
 use std::path::Path;
 use std::pin::Pin;
@@ -20,7 +19,7 @@ pub use crate::plan_file::{PlanFile, PlanProblem, scan};
 use crate::plan_writer::PlanWriter;
 use crate::registration_report::{ReportIndex, ReportKeys, read_report};
 use crate::state::{Registered, UserState, read_states_with_progress, supports};
-use crate::targets::Target;
+use crate::targets::{Target, TargetList};
 
 /// The plan file format this build writes and reads.
 pub const PLAN_FORMAT: u32 = 1;
@@ -200,7 +199,7 @@ pub enum PlanProgress {
 /// Reads every target's state and decides what to do with each. Sends no write.
 pub async fn make_plan(
     client: &Client,
-    targets: &[Target],
+    targets: &TargetList,
     options: &PlanOptions,
 ) -> Result<Plan, Error> {
     make_plan_with_progress(client, targets, options, &mut |_| {}).await
@@ -211,7 +210,7 @@ pub async fn make_plan(
 /// time with `done` equal to `total`.
 pub async fn make_plan_with_progress(
     client: &Client,
-    targets: &[Target],
+    targets: &TargetList,
     options: &PlanOptions,
     progress: &mut (dyn FnMut(PlanProgress) + Send),
 ) -> Result<Plan, Error> {
@@ -234,7 +233,7 @@ pub async fn make_plan_with_progress(
 /// [`PlanOptions::max_changes`] or stopped by an error leaves no file.
 pub async fn write_plan_with_progress(
     client: &Client,
-    targets: &[Target],
+    targets: &TargetList,
     options: &PlanOptions,
     path: &Path,
     progress: &mut (dyn FnMut(PlanProgress) + Send),
@@ -290,7 +289,7 @@ const PLAN_WINDOW: usize = 8_192;
 /// The targets of a plan: a list in hand, or user keys as a directory list pages them in.
 enum Targets<'a> {
     /// Known in full, so the number of users to read is known from the start.
-    Listed(&'a [Target]),
+    Listed(&'a TargetList),
     /// Keys of users listed page by page (no per-user values), numbered from 1: only a window of
     /// them is ever held, and those read ahead (`ahead`) while the registration report is read.
     Streamed {
@@ -305,13 +304,11 @@ const READ_AHEAD: usize = 65_536;
 
 impl Targets<'_> {
     /// The next window of targets, or an empty one at the end.
-    async fn next_window(&mut self, taken: usize) -> Result<Cow<'_, [Target]>, Error> {
+    async fn next_window(&mut self, taken: usize) -> Result<Vec<Target>, Error> {
         match self {
-            Targets::Listed(targets) => Ok(Cow::Borrowed(
-                targets
-                    .get(taken..(taken + PLAN_WINDOW).min(targets.len()))
-                    .unwrap_or_default(),
-            )),
+            Targets::Listed(targets) => Ok((taken..(taken + PLAN_WINDOW).min(targets.len()))
+                .filter_map(|index| targets.get(index))
+                .collect()),
             Targets::Streamed { keys, ahead } => {
                 let mut window = Vec::with_capacity(PLAN_WINDOW);
                 while window.len() < PLAN_WINDOW {
@@ -329,7 +326,7 @@ impl Targets<'_> {
                         system_preferred: None,
                     });
                 }
-                Ok(Cow::Owned(window))
+                Ok(window)
             }
         }
     }
@@ -359,9 +356,7 @@ async fn plan_entries(
     sink: &mut (dyn FnMut(PlanEntry) -> Result<(), Error> + Send),
 ) -> Result<Summary, Error> {
     let per_user_values = match &targets {
-        Targets::Listed(targets) => targets
-            .iter()
-            .any(|t| t.method.is_some() || t.system_preferred.is_some()),
+        Targets::Listed(targets) => targets.has_overrides(),
         Targets::Streamed { .. } => false,
     };
     if options.methods.is_empty() && options.system_preferred.is_none() && !per_user_values {
@@ -374,13 +369,11 @@ async fn plan_entries(
         .iter()
         .map(|user| user.to_lowercase())
         .collect();
-    let is_excluded = |target: &Target| excluded.contains(&target.user.to_lowercase());
+    let is_excluded = |user: &str| excluded.contains(&user.to_lowercase());
     let report = if options.from_report {
         progress(PlanProgress::ReadingReport);
         let keys = match &targets {
-            Targets::Listed(targets) => {
-                ReportKeys::used_by(targets.iter().map(|target| target.user.as_str()))
-            }
+            Targets::Listed(targets) => ReportKeys::used_by(targets.users()),
             // A directory list gives each user's principal name, and an object id only for a
             // user without one: such a user is read on its own.
             Targets::Streamed { .. } => ReportKeys {
@@ -401,10 +394,10 @@ async fn plan_entries(
     } else {
         ReportIndex::default()
     };
-    let to_read = |target: &Target| !is_excluded(target) && !report.contains(&target.user);
+    let to_read = |user: &str| !is_excluded(user) && !report.contains(user);
     // Streamed targets are counted as they arrive: the total grows with each window.
     let mut total = match &targets {
-        Targets::Listed(targets) => targets.iter().filter(|target| to_read(target)).count(),
+        Targets::Listed(targets) => targets.users().filter(|user| to_read(user)).count(),
         Targets::Streamed { .. } => 0,
     };
     let streamed = matches!(targets, Targets::Streamed { .. });
@@ -421,7 +414,7 @@ async fn plan_entries(
         taken += window.len();
         let missing: Vec<String> = window
             .iter()
-            .filter(|target| to_read(target))
+            .filter(|target| to_read(&target.user))
             .map(|target| target.user.clone())
             .collect();
         if streamed {
@@ -448,7 +441,7 @@ async fn plan_entries(
         .into_iter();
         read_before += missing.len();
         for target in window.iter() {
-            let entry = if is_excluded(target) {
+            let entry = if is_excluded(&target.user) {
                 unplanned(target, Action::Excluded, "on the exclude list".into())
             } else if let Some(state) = report.get(&target.user) {
                 decide_on(target, &state.preferences(), &state.registered, options)

@@ -65,7 +65,8 @@ impl Plan {
 
     /// The checks [`Plan::read`] makes, for a plan in memory; the problem names the entry.
     pub fn check(&self) -> Result<(), PlanProblem> {
-        let mut checker = Checker::new(&self.request, self.format).map_err(PlanProblem)?;
+        let mut checker =
+            Checker::new(&self.request, self.format, Duplicates::Refuse).map_err(PlanProblem)?;
         for entry in &self.entries {
             checker.check(entry).map_err(PlanProblem)?;
         }
@@ -84,13 +85,53 @@ pub struct PlanProblem(String);
 /// Returns the plan's head (everything but its entries) and the sha256 of the file's bytes. On an
 /// error nothing is to be sent: entries already handed on must be discarded.
 pub fn scan(path: &Path, each: &mut dyn FnMut(PlanEntry)) -> Result<(Plan, String), Error> {
-    let handed_on = match scan_lines(path, each)? {
+    scan_with(path, Duplicates::Refuse, each)
+}
+
+/// [`scan`] of a plan already scanned whole whose sha256 is `checked_sha256` (a report of the run
+/// that applied it): every check but the one for repeated users, which is the only one holding
+/// memory for every entry. A file that no longer has those bytes is refused once read.
+pub(crate) fn rescan(
+    path: &Path,
+    checked_sha256: &str,
+    each: &mut dyn FnMut(PlanEntry),
+) -> Result<(Plan, String), Error> {
+    let (plan, sha) = scan_with(path, Duplicates::CheckedBefore, each)?;
+    if sha != checked_sha256 {
+        return Err(not_executed(path));
+    }
+    Ok((plan, sha))
+}
+
+/// The refusal of a plan that is not the one a journal's run executed.
+pub(crate) fn not_executed(path: &Path) -> Error {
+    Error::Guard(format!(
+        "{} is not the plan this journal executed (its sha256 differs)",
+        path.display()
+    ))
+}
+
+/// Whether a scan looks for users listed twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Duplicates {
+    /// Refuse a plan listing a user twice.
+    Refuse,
+    /// The same bytes were scanned with [`Duplicates::Refuse`] before.
+    CheckedBefore,
+}
+
+fn scan_with(
+    path: &Path,
+    duplicates: Duplicates,
+    each: &mut dyn FnMut(PlanEntry),
+) -> Result<(Plan, String), Error> {
+    let handed_on = match scan_lines(path, duplicates, each)? {
         Lines::Read(plan, sha) => return Ok((*plan, sha)),
         Lines::NotTheLayout { handed_on } => handed_on,
     };
     // The general parser checks every entry again and hands on those the fast path did not.
     let mut seen = 0;
-    scan_parsing(path, &mut |entry| {
+    scan_parsing(path, duplicates, &mut |entry| {
         seen += 1;
         if seen > handed_on {
             each(entry);
@@ -111,7 +152,11 @@ enum Lines {
 /// The fast path for plans in the layout the tool writes (see [`crate::layout`]): the head up to
 /// `"entries": [`, one entry per line, then `]` and `}`. Each entry line is parsed from memory,
 /// several times faster than parsing from a reader; anything else goes to [`scan_parsing`].
-fn scan_lines(path: &Path, each: &mut dyn FnMut(PlanEntry)) -> Result<Lines, Error> {
+fn scan_lines(
+    path: &Path,
+    duplicates: Duplicates,
+    each: &mut dyn FnMut(PlanEntry),
+) -> Result<Lines, Error> {
     use std::io::BufRead as _;
     let file = std::fs::File::open(path).map_err(|source| Error::io(path, source))?;
     let mut reader = BufReader::with_capacity(1 << 16, Hashing::new(file));
@@ -137,7 +182,7 @@ fn scan_lines(path: &Path, each: &mut dyn FnMut(PlanEntry)) -> Result<Lines, Err
     let Ok(plan) = serde_json::from_slice::<Plan>(&head) else {
         return not_the_layout(0);
     };
-    let Ok(mut checker) = Checker::new(&plan.request, plan.format) else {
+    let Ok(mut checker) = Checker::new(&plan.request, plan.format, duplicates) else {
         return not_the_layout(0);
     };
     let mut handed_on = 0;
@@ -185,7 +230,11 @@ fn scan_lines(path: &Path, each: &mut dyn FnMut(PlanEntry)) -> Result<Lines, Err
 }
 
 /// Reads a plan in any layout JSON allows, parsing from the file as it is read.
-fn scan_parsing(path: &Path, each: &mut dyn FnMut(PlanEntry)) -> Result<(Plan, String), Error> {
+fn scan_parsing(
+    path: &Path,
+    duplicates: Duplicates,
+    each: &mut dyn FnMut(PlanEntry),
+) -> Result<(Plan, String), Error> {
     let file = std::fs::File::open(path).map_err(|source| Error::io(path, source))?;
     let mut reader = BufReader::with_capacity(1 << 16, Hashing::new(file));
     let refused = |message: String| Error::Plan {
@@ -197,6 +246,7 @@ fn scan_parsing(path: &Path, each: &mut dyn FnMut(PlanEntry)) -> Result<(Plan, S
         let mut deserializer = serde_json::Deserializer::from_reader(&mut reader);
         let seed = PlanSeed {
             each,
+            duplicates,
             problem: &mut problem,
         };
         seed.deserialize(&mut deserializer)
@@ -246,21 +296,22 @@ impl<R: Read> Read for Hashing<R> {
 
 /// The checks of one plan, entry by entry.
 struct Checker {
-    seen: HashSet<KeyDigest>,
+    /// The users seen so far, unless the bytes were checked for repeats before.
+    seen: Option<HashSet<KeyDigest>>,
     excluded: HashSet<KeyDigest>,
     summary: Summary,
     index: usize,
 }
 
 impl Checker {
-    fn new(request: &PlanRequest, format: u32) -> Result<Self, String> {
+    fn new(request: &PlanRequest, format: u32, duplicates: Duplicates) -> Result<Self, String> {
         if format != PLAN_FORMAT {
             return Err(format!(
                 "plan format {format} is not {PLAN_FORMAT}, the one this build reads"
             ));
         }
         Ok(Self {
-            seen: HashSet::new(),
+            seen: (duplicates == Duplicates::Refuse).then(HashSet::new),
             excluded: request
                 .exclude
                 .iter()
@@ -275,7 +326,7 @@ impl Checker {
         self.index += 1;
         let at = || format!("entry {} ({})", self.index, entry.user);
         let key = KeyDigest::of(&entry.user);
-        if !self.seen.insert(key) {
+        if self.seen.as_mut().is_some_and(|seen| !seen.insert(key)) {
             return Err(format!("{}: the user appears twice", at()));
         }
         if self.excluded.contains(&key) && entry.action != Action::Excluded {
@@ -372,6 +423,7 @@ fn registered_from_name(name: &str) -> Option<Registered> {
 /// still read, its entries held until the fields they are checked against have been read.
 struct PlanSeed<'a> {
     each: &'a mut dyn FnMut(PlanEntry),
+    duplicates: Duplicates,
     problem: &'a mut Option<String>,
 }
 
@@ -432,8 +484,10 @@ impl<'de> Visitor<'de> for PlanSeed<'_> {
                     if checker.is_none()
                         && let (Some(format), Some(request)) = (head.format, &head.request)
                     {
-                        checker =
-                            Some(Checker::new(request, format).map_err(|m| fail(self.problem, m))?);
+                        checker = Some(
+                            Checker::new(request, format, self.duplicates)
+                                .map_err(|m| fail(self.problem, m))?,
+                        );
                     }
                     let entries = EntriesSeed {
                         checker: checker.as_mut(),
@@ -479,7 +533,8 @@ impl<'de> Visitor<'de> for PlanSeed<'_> {
         }
         let mut checker = match checker {
             Some(checker) => checker,
-            None => Checker::new(&request, format).map_err(|m| fail(self.problem, m))?,
+            None => Checker::new(&request, format, self.duplicates)
+                .map_err(|m| fail(self.problem, m))?,
         };
         for entry in held {
             checker.check(&entry).map_err(|m| fail(self.problem, m))?;

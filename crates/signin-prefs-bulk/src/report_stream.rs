@@ -11,6 +11,7 @@ use std::path::Path;
 
 use crate::Error;
 use crate::journal::JournalState;
+use crate::plan_file::{not_executed, rescan};
 use crate::report::{
     CSV_HEADER, Report, ReportRow, TABLE_LIMIT, Tally, apply_row, csv_record, needs_attention,
     rollback_row, table_columns, table_header, table_line, table_more, table_width,
@@ -50,29 +51,17 @@ pub fn write_apply_report(
     }
     let rows = |each: &mut dyn FnMut(ReportRow) -> Result<(), Error>| {
         let mut failed = None;
-        let (_, sha) = crate::plan::scan(plan_path, &mut |entry| {
+        let scanned = rescan(plan_path, &journal.source_sha256, &mut |entry| {
             if failed.is_none()
                 && let Err(error) = each(apply_row(&entry, journal))
             {
                 failed = Some(error);
             }
-        })?;
-        if let Some(error) = failed {
-            return Err(error);
-        }
-        if sha != journal.source_sha256 {
-            return Err(not_executed(plan_path));
-        }
-        Ok(())
+        });
+        scanned?;
+        failed.map_or(Ok(()), Err)
     };
     write_rows(&rows, journal.finished, format, out)
-}
-
-fn not_executed(plan_path: &Path) -> Error {
-    Error::Guard(format!(
-        "{} is not the plan this journal executed (its sha256 differs)",
-        plan_path.display()
-    ))
 }
 
 /// Writes a report file at `path` with `write` (e.g. [`write_apply_report`]), owner-only, as
@@ -88,13 +77,10 @@ pub fn write_report_file(
 /// [`Tally::for_apply`] without the plan in memory.
 pub fn tally_apply(plan_path: &Path, journal: &JournalState) -> Result<Tally, Error> {
     let mut tally = Tally::new(journal.finished);
-    let (_, sha) = crate::plan::scan(plan_path, &mut |entry| {
+    rescan(plan_path, &journal.source_sha256, &mut |entry| {
         let row = apply_row(&entry, journal);
         tally.add(&row.outcome, row.verified);
     })?;
-    if sha != journal.source_sha256 {
-        return Err(not_executed(plan_path));
-    }
     Ok(tally)
 }
 

@@ -51,41 +51,74 @@ impl WorkList {
 
     /// The users, in the order pushed.
     pub(crate) fn items(&self) -> Vec<WorkItem<'_>> {
-        let mut start = 0;
-        self.items
-            .iter()
-            .filter_map(|&(end, before, after)| {
-                let end = usize::try_from(end).ok()?;
-                let user = self.users.get(start..end)?;
-                start = end;
+        (0..self.items.len())
+            .filter_map(|at| {
                 Some(WorkItem {
-                    user,
-                    before: self.values.get(usize::try_from(before).ok()?)?,
-                    after: self.values.get(usize::try_from(after).ok()?)?,
+                    list: self,
+                    at: u32::try_from(at).ok()?,
                 })
             })
             .collect()
     }
+
+    /// The key and values of the user at `at`.
+    fn parts(&self, at: u32) -> Option<(&str, &Preferences, &Preferences)> {
+        let at = usize::try_from(at).ok()?;
+        let &(end, before, after) = self.items.get(at)?;
+        let start = match at.checked_sub(1) {
+            Some(previous) => self.items.get(previous)?.0,
+            None => 0,
+        };
+        let user = self
+            .users
+            .get(usize::try_from(start).ok()?..usize::try_from(end).ok()?)?;
+        let value = |index: u32| self.values.get(usize::try_from(index).ok()?);
+        Some((user, value(before)?, value(after)?))
+    }
 }
 
-/// One user to move from `before` to `after`, borrowed from the plan or journal it comes from.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// No values: what an item reads as if its list did not hold it, which cannot happen.
+static NO_VALUES: Preferences = Preferences {
+    method: None,
+    system_preferred: None,
+};
+
+/// One user to move from `before` to `after`: a place in the [`WorkList`] it comes from, 16
+/// bytes where the user's key and values as references took 32.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct WorkItem<'a> {
+    list: &'a WorkList,
+    at: u32,
+}
+
+impl<'a> WorkItem<'a> {
     /// The user's key.
-    pub(crate) user: &'a str,
+    pub(crate) fn user(&self) -> &'a str {
+        self.list.parts(self.at).map_or("", |(user, _, _)| user)
+    }
+
     /// The values expected now.
-    pub(crate) before: &'a Preferences,
+    pub(crate) fn before(&self) -> &'a Preferences {
+        self.list
+            .parts(self.at)
+            .map_or(&NO_VALUES, |(_, before, _)| before)
+    }
+
     /// The values to set.
-    pub(crate) after: &'a Preferences,
+    pub(crate) fn after(&self) -> &'a Preferences {
+        self.list
+            .parts(self.at)
+            .map_or(&NO_VALUES, |(_, _, after)| after)
+    }
 }
 
 impl WorkItem<'_> {
     pub(crate) fn attempt(&self, batch: u64) -> Record {
         Record::Attempt {
-            user: self.user.to_owned(),
+            user: self.user().to_owned(),
             batch,
-            before: self.before.clone(),
-            after: self.after.clone(),
+            before: self.before().clone(),
+            after: self.after().clone(),
         }
     }
 
@@ -97,7 +130,7 @@ impl WorkItem<'_> {
         request_id: Option<String>,
     ) -> Record {
         Record::Outcome {
-            user: self.user.to_owned(),
+            user: self.user().to_owned(),
             batch,
             status,
             detail,
@@ -108,7 +141,7 @@ impl WorkItem<'_> {
 
     pub(crate) fn failed(&self, batch: u64, error: &signin_prefs_client::Error) -> Record {
         Record::Outcome {
-            user: self.user.to_owned(),
+            user: self.user().to_owned(),
             batch,
             status: Status::Failed,
             detail: Some(error.to_string()),
@@ -147,9 +180,9 @@ mod tests {
             let items = list.items();
             prop_assert_eq!(items.len(), pushed.len());
             for (item, (user, before, after)) in items.iter().zip(&pushed) {
-                prop_assert_eq!(item.user, user.as_str());
-                prop_assert_eq!(item.before, before);
-                prop_assert_eq!(item.after, after);
+                prop_assert_eq!(item.user(), user.as_str());
+                prop_assert_eq!(item.before(), before);
+                prop_assert_eq!(item.after(), after);
             }
         }
     }

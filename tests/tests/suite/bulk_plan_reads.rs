@@ -13,7 +13,7 @@ use signin_prefs_bulk::plan::{
     write_plan_of_listed_users,
 };
 use signin_prefs_bulk::state::read_states;
-use signin_prefs_bulk::targets::Target;
+use signin_prefs_bulk::targets::{Target, TargetList};
 use signin_prefs_client::{Budgets, Client, PacingConfig, RetryPolicy};
 use signin_prefs_emulator::{
     EmulatorBuilder, EmulatorHandle, Limit, RetryAfterFormat, ThrottleConfig, TokenRequest,
@@ -93,7 +93,8 @@ async fn plan_recording(
     fn send<F: Send>(future: F) -> F {
         future
     }
-    let planning = make_plan_with_progress(client, targets, options, &mut record);
+    let targets = TargetList::try_from(targets.to_vec()).unwrap();
+    let planning = make_plan_with_progress(client, &targets, options, &mut record);
     let plan = send(planning).await.unwrap();
     (plan, events)
 }
@@ -327,7 +328,9 @@ async fn a_plan_of_listed_users_streamed_window_by_window_is_the_plan_of_the_sam
         .enumerate()
         .map(|(index, key)| target(key.clone(), index + 1))
         .collect();
-    let whole = make_plan(&client, &targets, &options).await.unwrap();
+    let whole = make_plan(&client, &targets.try_into().unwrap(), &options)
+        .await
+        .unwrap();
 
     let dir = std::env::temp_dir().join(format!("signin-prefs-listed-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -8,7 +8,7 @@ use signin_prefs_bulk::apply::{RunOptions, apply, rollback};
 use signin_prefs_bulk::journal::{self, JournalState, Record, Status};
 use signin_prefs_bulk::plan::{Action, Plan, PlanOptions, make_plan};
 use signin_prefs_bulk::report::{Report, Tally, Verdict};
-use signin_prefs_bulk::targets::{Target, read_targets};
+use signin_prefs_bulk::targets::{Target, TargetList, read_targets};
 use signin_prefs_client::{Client, RetryPolicy, Secret, StaticToken};
 use signin_prefs_emulator::{
     AuthMethod, EmulatorBuilder, EmulatorHandle, FaultKind, FaultRoute, FaultRule, Limit,
@@ -96,7 +96,7 @@ fn quiet() -> EmulatorBuilder {
     EmulatorBuilder::new().throttle(ThrottleConfig::disabled())
 }
 
-fn all_targets(setup: &Setup) -> Vec<Target> {
+fn all_targets(setup: &Setup) -> TargetList {
     let path = setup.dir.join("targets.csv");
     let mut csv = String::from("user\n");
     for index in 0..setup.emulator.user_count() {

@@ -126,7 +126,9 @@ async fn planned(
     std::fs::create_dir_all(&dir).unwrap();
     let targets = every_seeded_user(&emulator, false);
     let options = push_or_oath_system_preferred("test");
-    let plan = make_plan(&client, &targets, &options).await.unwrap();
+    let plan = make_plan(&client, &targets.try_into().unwrap(), &options)
+        .await
+        .unwrap();
     let plan_path = dir.join("plan.json");
     plan.write(&plan_path).unwrap();
     Run {

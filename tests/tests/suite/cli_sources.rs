@@ -184,7 +184,7 @@ async fn plan_for_a_filter_holds_exactly_the_matching_users() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn planning_from_the_registration_report_matches_per_user_reads() {
     use signin_prefs_bulk::plan::{PlanOptions, make_plan};
-    use signin_prefs_bulk::targets::Target;
+    use signin_prefs_bulk::targets::{Target, TargetList};
     use signin_prefs_client::{Client, Secret, StaticToken};
     use signin_prefs_emulator::{EmulatorBuilder, ThrottleConfig, TokenRequest, permissions};
     use signin_prefs_model::UserDefaultAuthenticationMethodType as Method;
@@ -204,14 +204,17 @@ async fn planning_from_the_registration_report_matches_per_user_reads() {
         .credential(StaticToken::new(Secret::new(token)))
         .build()
         .unwrap();
-    let targets: Vec<Target> = (0..150)
-        .map(|index| Target {
-            user: emulator.user_at(index).unwrap().user_principal_name,
-            line: index + 2,
-            method: None,
-            system_preferred: None,
-        })
-        .collect();
+    let targets = TargetList::try_from(
+        (0..150)
+            .map(|index| Target {
+                user: emulator.user_at(index).unwrap().user_principal_name,
+                line: index + 2,
+                method: None,
+                system_preferred: None,
+            })
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
     let options = |from_report| PlanOptions {
         methods: vec![Method::Push, Method::Oath],
         system_preferred: Some(true),

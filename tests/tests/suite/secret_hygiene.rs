@@ -75,7 +75,9 @@ async fn no_secret_in_logs_journals_reports_or_errors() {
         max_changes: None,
         from_report: false,
     };
-    let plan = make_plan(&client, &targets, &options).await.unwrap();
+    let plan = make_plan(&client, &targets.try_into().unwrap(), &options)
+        .await
+        .unwrap();
     let plan_path = dir.join("plan.json");
     plan.write(&plan_path).unwrap();
     // Failures on the way: batches refused and connections reset, some after retries.

@@ -93,7 +93,9 @@ async fn soak(users: usize, kills_wanted: usize, dir: &Path) -> Figures {
     // Plan on a quiet service, then turn on throttling and faults for the apply.
     let targets = every_seeded_user(&emulator, true);
     let options = push_or_oath_system_preferred("soak");
-    let plan = make_plan(&client, &targets, &options).await.unwrap();
+    let plan = make_plan(&client, &targets.try_into().unwrap(), &options)
+        .await
+        .unwrap();
     assert_eq!(plan.summary.error, 0);
     let plan_path = dir.join("plan.json");
     plan.write(&plan_path).unwrap();

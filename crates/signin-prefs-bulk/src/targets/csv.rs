@@ -1,9 +1,9 @@
 //! Reading a CSV targets file: a header naming the columns, then one user per row, with true line
 //! numbers whatever blank lines, quoted line breaks or CRLFs the file holds.
 
-use super::problems::{Place, Problems, SeenUsers};
+use super::problems::{LineKind, Place, Problems, ReadUsers};
 use super::{
-    Column, Target, check_method_cell, check_system_preferred_cell, check_user_cell, column_named,
+    Column, check_method_cell, check_system_preferred_cell, check_user_cell, column_named,
     known_columns_sentence, not_utf8_message, strip_bom, unknown_column_message,
 };
 use signin_prefs_model::text::show_value;
@@ -14,7 +14,7 @@ struct CsvHeader {
     columns: Vec<(Column, String)>,
 }
 
-pub(super) fn parse_csv(bytes: &[u8], problems: &mut Problems<'_>) -> Vec<Target> {
+pub(super) fn parse_csv(bytes: &[u8], problems: &mut Problems<'_>) -> ReadUsers {
     let content = strip_bom(bytes);
     // The csv crate takes the first record's field count as the rule for all, so a blank-looking
     // line above the header (spaces, or the `,,` Excel writes for an empty row) must not reach it.
@@ -27,8 +27,7 @@ pub(super) fn parse_csv(bytes: &[u8], problems: &mut Problems<'_>) -> Vec<Target
     let line_starts = LineStarts::new(content, header_offset);
     let mut record = ::csv::ByteRecord::new();
     let mut header: Option<CsvHeader> = None;
-    let mut seen = SeenUsers::default();
-    let mut targets = Vec::new();
+    let mut users = ReadUsers::new(LineKind::FileLine);
     let mut saw_rows = false;
     loop {
         match reader.read_byte_record(&mut record) {
@@ -75,13 +74,11 @@ pub(super) fn parse_csv(bytes: &[u8], problems: &mut Problems<'_>) -> Vec<Target
             None => match parse_csv_header(&record, place, problems) {
                 Some(parsed) => header = Some(parsed),
                 // Rows cannot be read without knowing which column is which.
-                None => return Vec::new(),
+                None => return users,
             },
             Some(header) => {
                 saw_rows = true;
-                if let Some(target) = parse_csv_row(&record, header, place, problems, &mut seen) {
-                    targets.push(target);
-                }
+                parse_csv_row(&record, header, place, problems, &mut users);
             }
         }
     }
@@ -100,7 +97,7 @@ pub(super) fn parse_csv(bytes: &[u8], problems: &mut Problems<'_>) -> Vec<Target
             "no users: the file has a header row but no user rows".to_owned(),
         );
     }
-    targets
+    users
 }
 
 fn parse_csv_header(
@@ -204,12 +201,11 @@ fn parse_csv_row(
     header: &CsvHeader,
     place: Place,
     problems: &mut Problems<'_>,
-    seen: &mut SeenUsers,
-) -> Option<Target> {
+    users: &mut ReadUsers,
+) {
     let mut user = None;
     let mut method = None;
     let mut system_preferred = None;
-    let mut row_is_valid = true;
     for ((column, name), raw) in header.columns.iter().zip(record.iter()) {
         let Ok(text) = std::str::from_utf8(raw) else {
             problems.add(
@@ -218,31 +214,28 @@ fn parse_csv_row(
                 Some(String::from_utf8_lossy(raw).trim()),
                 not_utf8_message("value"),
             );
-            row_is_valid = false;
             continue;
         };
         match column {
-            Column::User => user = check_user_cell(text, place, name, problems, seen),
-            Column::Method => match check_method_cell(text, place, name, problems) {
-                Some(parsed) => method = parsed,
-                None => row_is_valid = false,
-            },
+            Column::User => {
+                user = check_user_cell(text, place, name, problems).map(|user| (user, name));
+            }
+            Column::Method => {
+                if let Some(parsed) = check_method_cell(text, place, name, problems) {
+                    method = parsed;
+                }
+            }
             Column::SystemPreferred => {
-                match check_system_preferred_cell(text, place, name, problems) {
-                    Some(parsed) => system_preferred = parsed,
-                    None => row_is_valid = false,
+                if let Some(parsed) = check_system_preferred_cell(text, place, name, problems) {
+                    system_preferred = parsed;
                 }
             }
         }
     }
-    match user {
-        Some(user) if row_is_valid => Some(Target {
-            user,
-            line: place.line,
-            method,
-            system_preferred,
-        }),
-        _ => None,
+    // A row with any other problem is added too, so that a later listing of its user is still
+    // found a duplicate; the problem keeps the whole file from being used.
+    if let Some((user, field)) = user {
+        users.add(&user, place, field, method, system_preferred, problems);
     }
 }
 
@@ -266,7 +259,8 @@ struct LineStarts<'a> {
     bytes: &'a [u8],
     /// Where in `bytes` the csv reader started, which its positions count from.
     reader_start: usize,
-    newline_offsets: Vec<usize>,
+    /// Where each `\n` is; 32 bits suffice, as [`super::parse_targets`] refuses files over 4 GiB.
+    newline_offsets: Vec<u32>,
 }
 
 impl<'a> LineStarts<'a> {
@@ -275,7 +269,7 @@ impl<'a> LineStarts<'a> {
             .iter()
             .enumerate()
             .filter(|(_, byte)| **byte == b'\n')
-            .map(|(offset, _)| offset)
+            .filter_map(|(offset, _)| u32::try_from(offset).ok())
             .collect();
         Self {
             bytes,
@@ -299,7 +293,7 @@ impl<'a> LineStarts<'a> {
         let offset = reported.saturating_add(skipped_line_ends);
         let newlines_before = self
             .newline_offsets
-            .partition_point(|newline| *newline < offset);
+            .partition_point(|newline| usize::try_from(*newline).is_ok_and(|at| at < offset));
         Place::file_line(newlines_before + 1)
     }
 
@@ -307,7 +301,9 @@ impl<'a> LineStarts<'a> {
     fn is_whitespace_only(&self, line: usize) -> bool {
         let start = match line.checked_sub(2) {
             Some(previous_newline) => match self.newline_offsets.get(previous_newline) {
-                Some(offset) => offset + 1,
+                Some(offset) => usize::try_from(*offset)
+                    .unwrap_or(usize::MAX)
+                    .saturating_add(1),
                 None => return false,
             },
             None => 0,
@@ -315,7 +311,7 @@ impl<'a> LineStarts<'a> {
         let end = line
             .checked_sub(1)
             .and_then(|own_newline| self.newline_offsets.get(own_newline))
-            .copied()
+            .and_then(|offset| usize::try_from(*offset).ok())
             .unwrap_or(self.bytes.len());
         self.bytes
             .get(start..end)

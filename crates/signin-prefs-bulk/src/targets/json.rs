@@ -3,20 +3,21 @@
 
 use signin_prefs_model::UserDefaultAuthenticationMethodType;
 
-use super::problems::{Place, Problems, SeenUsers};
+use super::problems::{LineKind, Place, Problems, ReadUsers};
 use super::{
-    Column, Target, USER_COLUMN_NAMES, check_method_cell, check_system_preferred_cell,
-    check_user_cell, column_named, not_utf8_message, strip_bom, unknown_column_message,
+    Column, USER_COLUMN_NAMES, check_method_cell, check_system_preferred_cell, check_user_cell,
+    column_named, not_utf8_message, strip_bom, unknown_column_message,
 };
 
-pub(super) fn parse_json(bytes: &[u8], problems: &mut Problems<'_>) -> Vec<Target> {
+pub(super) fn parse_json(bytes: &[u8], problems: &mut Problems<'_>) -> ReadUsers {
+    let mut users = ReadUsers::new(LineKind::ArrayItem);
     let text = match std::str::from_utf8(strip_bom(bytes)) {
         Ok(text) => text,
         Err(error) => {
             let valid = strip_bom(bytes).get(..error.valid_up_to()).unwrap_or(&[]);
             let line = valid.iter().filter(|byte| **byte == b'\n').count() + 1;
             problems.add(Place::file_line(line), None, None, not_utf8_message("text"));
-            return Vec::new();
+            return users;
         }
     };
     if text.trim().is_empty() {
@@ -26,7 +27,7 @@ pub(super) fn parse_json(bytes: &[u8], problems: &mut Problems<'_>) -> Vec<Targe
             None,
             "no users: the file is empty (expected a JSON array of users)".to_owned(),
         );
-        return Vec::new();
+        return users;
     }
     let document: serde_json::Value = match serde_json::from_str(text) {
         Ok(document) => document,
@@ -37,11 +38,11 @@ pub(super) fn parse_json(bytes: &[u8], problems: &mut Problems<'_>) -> Vec<Targe
                 None,
                 format!("not valid JSON: {error}"),
             );
-            return Vec::new();
+            return users;
         }
     };
     let Some(items) = json_user_items(document, problems) else {
-        return Vec::new();
+        return users;
     };
     if items.is_empty() {
         problems.add(
@@ -50,16 +51,12 @@ pub(super) fn parse_json(bytes: &[u8], problems: &mut Problems<'_>) -> Vec<Targe
             None,
             "no users: the list of users is empty".to_owned(),
         );
-        return Vec::new();
+        return users;
     }
-    let mut seen = SeenUsers::default();
-    items
-        .iter()
-        .enumerate()
-        .filter_map(|(index, item)| {
-            parse_json_item(item, Place::array_item(index + 1), problems, &mut seen)
-        })
-        .collect()
+    for (index, item) in items.iter().enumerate() {
+        parse_json_item(item, Place::array_item(index + 1), problems, &mut users);
+    }
+    users
 }
 
 /// The array of users: the document itself, or its `users` field.
@@ -124,17 +121,14 @@ fn parse_json_item(
     item: &serde_json::Value,
     place: Place,
     problems: &mut Problems<'_>,
-    seen: &mut SeenUsers,
-) -> Option<Target> {
+    users: &mut ReadUsers,
+) {
     let fields = match item {
         serde_json::Value::String(user) => {
-            let user = check_user_cell(user, place, "user", problems, seen)?;
-            return Some(Target {
-                user,
-                line: place.line,
-                method: None,
-                system_preferred: None,
-            });
+            if let Some(user) = check_user_cell(user, place, "user", problems) {
+                users.add(&user, place, "user", None, None, problems);
+            }
+            return;
         }
         serde_json::Value::Object(fields) => fields,
         other => {
@@ -145,21 +139,21 @@ fn parse_json_item(
                 "a user must be a string (an object id or user principal name) or an object such as {\"user\": \"...\", \"method\": \"push\"}"
                     .to_owned(),
             );
-            return None;
+            return;
         }
     };
     let mut user_fields: Vec<(&str, &serde_json::Value)> = Vec::new();
     let mut method = None;
     let mut system_preferred = None;
-    let mut item_is_valid = true;
     for (name, value) in fields {
         match column_named(name) {
             Some(Column::User) => user_fields.push((name, value)),
             Some(Column::Method) => match json_text_or_null(value) {
-                Some(text) => match check_method_cell(text, place, name, problems) {
-                    Some(parsed) => method = parsed,
-                    None => item_is_valid = false,
-                },
+                Some(text) => {
+                    if let Some(parsed) = check_method_cell(text, place, name, problems) {
+                        method = parsed;
+                    }
+                }
                 None => {
                     problems.add(
                         place,
@@ -170,7 +164,6 @@ fn parse_json_item(
                             UserDefaultAuthenticationMethodType::valid_targets_sentence()
                         ),
                     );
-                    item_is_valid = false;
                 }
             },
             Some(Column::SystemPreferred) => {
@@ -190,9 +183,8 @@ fn parse_json_item(
                         }
                     },
                 };
-                match parsed {
-                    Some(parsed) => system_preferred = parsed,
-                    None => item_is_valid = false,
+                if let Some(parsed) = parsed {
+                    system_preferred = parsed;
                 }
             }
             None => {
@@ -202,7 +194,6 @@ fn parse_json_item(
                     None,
                     unknown_column_message(name, "field"),
                 );
-                item_is_valid = false;
             }
         }
     }
@@ -220,7 +211,7 @@ fn parse_json_item(
             None
         }
         [(name, serde_json::Value::String(user))] => {
-            check_user_cell(user, place, name, problems, seen)
+            check_user_cell(user, place, name, problems).map(|user| (user, *name))
         }
         [(name, other)] => {
             problems.add(
@@ -245,14 +236,10 @@ fn parse_json_item(
             None
         }
     };
-    match user {
-        Some(user) if item_is_valid => Some(Target {
-            user,
-            line: place.line,
-            method,
-            system_preferred,
-        }),
-        _ => None,
+    // An item with any other problem is added too, so that a later listing of its user is still
+    // found a duplicate; the problem keeps the whole file from being used.
+    if let Some((user, field)) = user {
+        users.add(&user, place, field, method, system_preferred, problems);
     }
 }
 

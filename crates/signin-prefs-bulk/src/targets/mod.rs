@@ -21,6 +21,7 @@
 
 mod csv;
 mod json;
+mod list;
 mod problems;
 #[cfg(test)]
 mod tests;
@@ -31,8 +32,9 @@ use signin_prefs_model::UserDefaultAuthenticationMethodType;
 use signin_prefs_model::text::edit_distance;
 use signin_prefs_request::UserKey;
 
+pub use list::TargetList;
 pub use problems::{InputErrors, InputProblem, LineKind};
-use problems::{Place, Problems, SeenUsers};
+use problems::{Place, Problems};
 
 /// One targeted user, with optional per-user overrides.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +73,7 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Reads the targets file at `path`: CSV or JSON by its extension (`.csv`, `.json`, any case), else
 /// JSON when its first non-space character is `[` or `{`, CSV otherwise.
-pub fn read_targets(path: &Path) -> Result<Vec<Target>, InputErrors> {
+pub fn read_targets(path: &Path) -> Result<TargetList, InputErrors> {
     let source_name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|error| InputErrors {
         problems: vec![InputProblem {
@@ -118,15 +120,27 @@ pub fn parse_targets(
     source_name: &str,
     bytes: &[u8],
     format: Format,
-) -> Result<Vec<Target>, InputErrors> {
+) -> Result<TargetList, InputErrors> {
     let mut problems = Problems {
         source: source_name,
         found: Vec::new(),
     };
-    let targets = match format {
+    if u32::try_from(bytes.len()).is_err() {
+        problems.add(
+            Place::WHOLE_FILE,
+            None,
+            None,
+            "the file is larger than 4 GiB; split it into several runs".to_owned(),
+        );
+        return Err(InputErrors {
+            problems: problems.found,
+        });
+    }
+    let users = match format {
         Format::Csv => csv::parse_csv(bytes, &mut problems),
         Format::Json => json::parse_json(bytes, &mut problems),
     };
+    let targets = users.finish(&mut problems);
     if problems.found.is_empty() {
         Ok(targets)
     } else {
@@ -211,14 +225,10 @@ fn check_user_cell(
     place: Place,
     field: &str,
     problems: &mut Problems<'_>,
-    seen: &mut SeenUsers,
 ) -> Option<String> {
     let user = value.trim();
     match UserKey::parse(user) {
-        Ok(key) => {
-            seen.record(user, place, field, problems);
-            Some(key.into())
-        }
+        Ok(key) => Some(key.into()),
         Err(error) => {
             let message = match error.key_problem() {
                 Some(problem) => problem.to_string(),

@@ -2,12 +2,13 @@
 //! first), with duplicate users found across the file, and printed one per line in the
 //! `path:line:` form editors and the journal use.
 
-use std::collections::HashMap;
 use std::fmt;
+use std::hash::{Hash as _, Hasher as _};
 
+use signin_prefs_model::UserDefaultAuthenticationMethodType;
 use signin_prefs_model::text::show_value;
 
-use crate::key_digest::KeyDigest;
+use super::list::TargetList;
 
 /// Every problem found in a file (all of them, not just the first), sorted by line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,73 +147,140 @@ impl Problems<'_> {
         });
     }
 }
-/// Duplicate detection: the first place each user was seen, and how it was spelled there.
+/// The users read so far, in file order, and what finding duplicates among them needs.
 ///
 /// A file of a million users is checked whole before anything is sent, so each user costs what
-/// the check needs and no more: a digest of its normalized key, its place, and its spelling in one
-/// shared string (about 70 bytes, where a map of strings to places and strings took 230).
-#[derive(Default)]
-pub(super) struct SeenUsers {
-    first_seen: HashMap<KeyDigest, FirstSeen>,
-    spellings: String,
-}
-
-/// Where a user was first seen: its place, and where its spelling is in [`SeenUsers::spellings`].
-struct FirstSeen {
-    line: u32,
+/// the list and the check need and no more: its row in the [`TargetList`] (which holds its
+/// spelling), the index of the field it was named in, and, until the check ends, a 64-bit hash of
+/// its normalized key. Duplicates are found once the whole file is read, by sorting the hashes
+/// (16 bytes a user, where a map filled as the reading went cost over 60) and comparing the keys
+/// of users whose hashes are equal, so a collision is never taken for a duplicate.
+pub(super) struct ReadUsers {
+    list: TargetList,
+    /// What a user's line counts (CSV lines or JSON array items).
     kind: LineKind,
-    spelling_start: u32,
-    spelling_end: u32,
+    /// Each distinct name the user field was written as, once.
+    field_names: Vec<String>,
+    /// Per user: the index of its field's name in `field_names`.
+    fields: Vec<u32>,
+    /// Per user: the hash of its key and its index in `list`.
+    hashes: Vec<(u64, u32)>,
+    /// Whether a user could not be added (the list is full); the problem is recorded once.
+    full: bool,
 }
 
-impl SeenUsers {
-    /// Records `user` at `place`, adding a problem naming both places when it was seen before.
-    pub(super) fn record(
+impl ReadUsers {
+    /// No users yet; their lines count `kind`.
+    pub(super) fn new(kind: LineKind) -> Self {
+        Self {
+            list: TargetList::new(),
+            kind,
+            field_names: Vec::new(),
+            fields: Vec::new(),
+            hashes: Vec::new(),
+            full: false,
+        }
+    }
+
+    /// Adds a user whose key passed its check, named in `field`, with its overrides.
+    pub(super) fn add(
         &mut self,
         user: &str,
         place: Place,
         field: &str,
+        method: Option<UserDefaultAuthenticationMethodType>,
+        system_preferred: Option<bool>,
         problems: &mut Problems<'_>,
     ) {
+        let index = u32::try_from(self.list.len());
+        let pushed = self
+            .list
+            .push_parts(user, place.line, method, system_preferred);
+        let (Ok(index), Ok(())) = (index, pushed) else {
+            if !self.full {
+                self.full = true;
+                problems.add(
+                    place,
+                    Some(field),
+                    Some(user),
+                    "too many users for one run from here on; split the file".to_owned(),
+                );
+            }
+            return;
+        };
+        let field = match self.field_names.iter().position(|known| known == field) {
+            Some(at) => at,
+            None => {
+                self.field_names.push(field.to_owned());
+                self.field_names.len() - 1
+            }
+        };
+        self.fields.push(u32::try_from(field).unwrap_or(u32::MAX));
         // Entra compares object ids and user principal names case-insensitively.
-        let key = KeyDigest::of(user);
-        if let Some(first) = self.first_seen.get(&key) {
-            let first_spelling = usize::try_from(first.spelling_start)
-                .ok()
-                .zip(usize::try_from(first.spelling_end).ok())
-                .and_then(|(start, end)| self.spellings.get(start..end))
-                .unwrap_or_default();
-            let first_place = Place {
-                line: usize::try_from(first.line).unwrap_or(usize::MAX),
-                kind: first.kind,
-            };
-            let same_spelling = if first_spelling == user {
-                String::new()
-            } else {
-                format!(" (as \"{}\")", show_value(first_spelling))
-            };
-            problems.add(
-                place,
-                Some(field),
-                Some(user),
-                format!(
-                    "duplicate user: also on {}{same_spelling}; list each user once",
-                    first_place.describe()
-                ),
-            );
-        } else {
-            let spelling_start = u32::try_from(self.spellings.len()).unwrap_or(u32::MAX);
-            self.spellings.push_str(user);
-            let spelling_end = u32::try_from(self.spellings.len()).unwrap_or(u32::MAX);
-            self.first_seen.insert(
-                key,
-                FirstSeen {
-                    line: u32::try_from(place.line).unwrap_or(u32::MAX),
-                    kind: place.kind,
-                    spelling_start,
-                    spelling_end,
-                },
-            );
-        }
+        self.hashes.push((key_hash(user), index));
     }
+
+    /// The users read, after adding a problem for each one listed before (naming both places).
+    pub(super) fn finish(mut self, problems: &mut Problems<'_>) -> TargetList {
+        // Sorted by hash, then by place in the file: within a run of equal hashes, a user's first
+        // listing comes before its later ones.
+        self.hashes.sort_unstable();
+        for run in self.hashes.chunk_by(|a, b| a.0 == b.0) {
+            if run.len() < 2 {
+                continue;
+            }
+            let keys: Vec<(usize, String)> = run
+                .iter()
+                .filter_map(|(_, index)| {
+                    let index = usize::try_from(*index).ok()?;
+                    Some((index, self.list.user(index)?.to_lowercase()))
+                })
+                .collect();
+            for (position, (again, key)) in keys.iter().enumerate() {
+                let first = keys
+                    .iter()
+                    .take(position)
+                    .find(|(_, earlier)| earlier == key);
+                if let Some((first, _)) = first {
+                    self.add_duplicate(*first, *again, problems);
+                }
+            }
+        }
+        self.list
+    }
+
+    fn add_duplicate(&self, first: usize, again: usize, problems: &mut Problems<'_>) {
+        let place = |index| Place {
+            line: self.list.line(index).unwrap_or_default(),
+            kind: self.kind,
+        };
+        let first_spelling = self.list.user(first).unwrap_or_default();
+        let spelling = self.list.user(again).unwrap_or_default();
+        let field = self
+            .fields
+            .get(again)
+            .and_then(|at| self.field_names.get(usize::try_from(*at).ok()?))
+            .map_or("user", String::as_str);
+        let same_spelling = if first_spelling == spelling {
+            String::new()
+        } else {
+            format!(" (as \"{}\")", show_value(first_spelling))
+        };
+        problems.add(
+            place(again),
+            Some(field),
+            Some(spelling),
+            format!(
+                "duplicate user: also on {}{same_spelling}; list each user once",
+                place(first).describe()
+            ),
+        );
+    }
+}
+
+/// A 64-bit hash of a user key in any letter case: what the duplicate check sorts by.
+fn key_hash(user: &str) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    user.to_lowercase().hash(&mut hasher);
+    hasher.finish()
 }

@@ -15,11 +15,11 @@ use signin_prefs_request::UserKey;
 const GUID_UPPER: &str = "3F2504E0-4F89-11D3-9A0C-0305E82C3301";
 
 fn csv(text: &str) -> Result<Vec<Target>, InputErrors> {
-    parse_targets("users.csv", text.as_bytes(), Format::Csv)
+    parse_targets("users.csv", text.as_bytes(), Format::Csv).map(|list| list.iter().collect())
 }
 
 fn json(text: &str) -> Result<Vec<Target>, InputErrors> {
-    parse_targets("users.json", text.as_bytes(), Format::Json)
+    parse_targets("users.json", text.as_bytes(), Format::Json).map(|list| list.iter().collect())
 }
 
 fn csv_error(text: &str) -> String {
@@ -34,8 +34,11 @@ fn json_error(text: &str) -> String {
         .to_string()
 }
 
-fn user_names(targets: &[Target]) -> Vec<&str> {
-    targets.iter().map(|target| target.user.as_str()).collect()
+fn user_names<'a>(targets: impl IntoIterator<Item = &'a Target>) -> Vec<&'a str> {
+    targets
+        .into_iter()
+        .map(|target| target.user.as_str())
+        .collect()
 }
 
 fn lines(targets: &[Target]) -> Vec<usize> {
@@ -91,7 +94,7 @@ fn csv_accepts_a_utf8_bom() {
         Format::Csv,
     )
     .unwrap();
-    assert_eq!(user_names(&targets), ["a@contoso.com"]);
+    assert_eq!(targets.users().collect::<Vec<_>>(), ["a@contoso.com"]);
 }
 
 #[test]
@@ -525,7 +528,7 @@ fn json_reads_objects_and_the_users_wrapper() {
 #[test]
 fn json_accepts_a_bom() {
     let targets = parse_targets("users.json", b"\xEF\xBB\xBF[\"a@x.com\"]", Format::Json).unwrap();
-    assert_eq!(user_names(&targets), ["a@x.com"]);
+    assert_eq!(targets.users().collect::<Vec<_>>(), ["a@x.com"]);
 }
 
 #[test]
@@ -648,7 +651,12 @@ fn read_targets_chooses_the_format_by_extension_then_by_content() {
         &sniffed_csv,
     ] {
         let targets = read_targets(path).unwrap();
-        assert_eq!(user_names(&targets), ["a@x.com"], "{}", path.display());
+        assert_eq!(
+            targets.users().collect::<Vec<_>>(),
+            ["a@x.com"],
+            "{}",
+            path.display()
+        );
     }
     // A JSON-looking file named .csv is read as CSV, as its name says.
     let misnamed = temp_file("misnamed.csv", b"[\"a@x.com\"]");
@@ -953,7 +961,7 @@ proptest! {
         rows in proptest::collection::vec(row_style(), 1..8),
     ) {
         let (bytes, expected) = write_csv(&users, &style, &rows);
-        let targets = parse_targets("users.csv", &bytes, Format::Csv);
+        let targets = parse_targets("users.csv", &bytes, Format::Csv).map(|list| list.iter().collect());
         prop_assert_eq!(targets, Ok(expected), "file: {:?}", String::from_utf8_lossy(&bytes));
     }
 

@@ -180,10 +180,7 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
         None => None,
     };
     let exclude = match &args.exclude {
-        Some(path) => read_targets(path)?
-            .into_iter()
-            .map(|target| target.user)
-            .collect(),
+        Some(path) => read_targets(path)?.users().map(str::to_owned).collect(),
         None => Vec::new(),
     };
     if args.out.exists() {
