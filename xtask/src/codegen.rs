@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::file_error::FileError;
+
 pub(crate) use files::GeneratedFile;
 
 /// What the generator reads and where its output goes.
@@ -82,16 +84,8 @@ const OWNED: &[&str] = &[
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub(crate) enum Error {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("cannot write {path}: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    File(#[from] FileError),
     #[error("{path} is not a valid OpenAPI 3.0 document: {message}")]
     Parse { path: String, message: String },
     #[error("{location}: unsupported construct: {construct}")]
@@ -129,10 +123,7 @@ pub(crate) fn run(root: &Path, check: bool) -> Result<(), Error> {
     let mut files = Vec::new();
     for target in TARGETS {
         let spec_path = root.join(target.spec);
-        let bytes = std::fs::read(&spec_path).map_err(|source| Error::Read {
-            path: spec_path,
-            source,
-        })?;
+        let bytes = std::fs::read(&spec_path).map_err(FileError::read(&spec_path))?;
         files.extend(generate(target, &bytes)?);
     }
     files.extend(container_modules(&files, OWNED));
