@@ -216,7 +216,10 @@ fn a_newer_description_regenerates_without_a_hand_edit() {
     let paths = |files: &[GeneratedFile]| files.iter().map(|f| f.path.clone()).collect::<Vec<_>>();
     assert_eq!(paths(&files), paths(&committed_files));
     // Every Rust file parses; the Python one is imported by the next test.
-    for file in files.iter().filter(|file| file.path.extension().is_some_and(|ext| ext == "rs")) {
+    for file in files
+        .iter()
+        .filter(|file| file.path.extension().is_some_and(|ext| ext == "rs"))
+    {
         if let Err(error) = syn::parse_file(&file.contents) {
             panic!("{} does not parse: {error}", file.path.display());
         }
@@ -228,7 +231,11 @@ fn a_newer_description_regenerates_without_a_hand_edit() {
         .iter()
         .find(|file| Some(file.path.as_path()) == TARGETS[0].python_out.map(Path::new))
         .expect("the product target emits its Python enums");
-    assert!(python.contents.contains(&format!(" = \"{}\"\n", new_member())));
+    assert!(
+        python
+            .contents
+            .contains(&format!(" = \"{}\"\n", new_member()))
+    );
 }
 
 /// The regenerated Python enums, with the package's hand-written models as committed: the enum
@@ -247,7 +254,11 @@ fn the_regenerated_python_models_have_the_new_member() {
     let package = scratch.path().join("python").join("regenerated");
     std::fs::create_dir_all(&package).unwrap();
     std::fs::write(package.join("__init__.py"), "").unwrap();
-    std::fs::write(package.join(python_out.file_name().unwrap()), &generated.contents).unwrap();
+    std::fs::write(
+        package.join(python_out.file_name().unwrap()),
+        &generated.contents,
+    )
+    .unwrap();
     let committed = repo().join(python_out.parent().unwrap());
     for module in ["_open_enum.py", "_models.py"] {
         std::fs::copy(committed.join(module), package.join(module)).unwrap();

@@ -6,7 +6,6 @@ gives it Python's idiom. See `Client`, `AsyncClient`, `signin_prefs.bulk` and
 """
 
 from ._native import __version__
-from . import _errors
 from ._errors import (
     AuthenticationError,
     BulkError,
@@ -31,6 +30,15 @@ __all__ = [
     "UNSET",
     "Unset",
     "UserDefaultAuthenticationMethodType",
+    "SignInPreferencesError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ValidationError",
+    "ThrottledError",
+    "RequestTimeoutError",
+    "TransportError",
+    "ServiceError",
+    "ConfigurationError",
+    "BulkError",
 ]
-# The exception hierarchy, in the order `_errors` lists it.
-__all__ += _errors.__all__
