@@ -423,30 +423,23 @@ fn patch_tokens(object: &ObjectDef, patch_name: &str) -> TokenStream {
         let json = &property.json_name;
         let (_, wrapper) = patch_field_type(property);
         match &property.ty {
-            // Enum values in a patch are input, so they are checked against the spec's members.
+            // Enum values (and flag sets) in a patch are input, so they are checked against the
+            // spec's members.
             TypeRef::Named {
                 rust_name,
-                kind: NamedKind::Enum,
+                kind: kind @ (NamedKind::Enum | NamedKind::Flags),
             } => {
                 let member = format_ident!("{}", rust_name);
+                let strict = if *kind == NamedKind::Enum {
+                    format_ident!("Strict")
+                } else {
+                    format_ident!("StrictFlags")
+                };
                 quote! {
                     #json => {
                         value.#field = map
-                            .next_value::<#wrapper<::signin_prefs_core::Strict<super::#member>>>()?
-                            .map(::signin_prefs_core::Strict::into_inner);
-                    }
-                }
-            }
-            TypeRef::Named {
-                rust_name,
-                kind: NamedKind::Flags,
-            } => {
-                let member = format_ident!("{}", rust_name);
-                quote! {
-                    #json => {
-                        value.#field = map
-                            .next_value::<#wrapper<::signin_prefs_core::StrictFlags<super::#member>>>()?
-                            .map(::signin_prefs_core::StrictFlags::into_inner);
+                            .next_value::<#wrapper<::signin_prefs_core::#strict<super::#member>>>()?
+                            .map(::signin_prefs_core::#strict::into_inner);
                     }
                 }
             }
