@@ -4,6 +4,7 @@
 //! and a normal run share every step but the last.
 
 mod emit_model;
+mod emit_python;
 mod emit_request;
 mod files;
 #[cfg(test)]
@@ -15,6 +16,8 @@ mod render;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
+
+use crate::file_error::FileError;
 
 pub(crate) use files::GeneratedFile;
 
@@ -28,6 +31,9 @@ pub(crate) struct Target {
     /// How request modules name the model types, and the request runtime, as Rust paths.
     pub(crate) model_path: &'static str,
     pub(crate) runtime_path: &'static str,
+    /// The Python module receiving the enums a PATCH takes (`emit_python`), relative to the
+    /// repository root; `None` for targets no Python package reads.
+    pub(crate) python_out: Option<&'static str>,
 }
 
 /// Every generation target: the product crates, and the generality proof built from whole
@@ -39,6 +45,7 @@ pub(crate) const TARGETS: &[Target] = &[
         request_out: "crates/signin-prefs-request/src/generated",
         model_path: "::signin_prefs_model",
         runtime_path: "crate",
+        python_out: Some("bindings/python/python/signin_prefs/_generated_models.py"),
     },
     Target {
         spec: "xtask/fixtures/graph/graph-beta-user-authentication.openapi.yaml",
@@ -46,6 +53,7 @@ pub(crate) const TARGETS: &[Target] = &[
         request_out: "tests/graph-fragments/src/generated/user_authentication/request",
         model_path: "crate::generated::user_authentication::model",
         runtime_path: "::signin_prefs_request",
+        python_out: None,
     },
     Target {
         spec: "xtask/fixtures/graph/graph-beta-user-authentication-actions.openapi.yaml",
@@ -53,6 +61,7 @@ pub(crate) const TARGETS: &[Target] = &[
         request_out: "tests/graph-fragments/src/generated/user_authentication_actions/request",
         model_path: "crate::generated::user_authentication_actions::model",
         runtime_path: "::signin_prefs_request",
+        python_out: None,
     },
     Target {
         spec: "xtask/fixtures/graph/graph-beta-user-authentication-functions.openapi.yaml",
@@ -60,6 +69,7 @@ pub(crate) const TARGETS: &[Target] = &[
         request_out: "tests/graph-fragments/src/generated/user_authentication_functions/request",
         model_path: "crate::generated::user_authentication_functions::model",
         runtime_path: "::signin_prefs_request",
+        python_out: None,
     },
 ];
 
@@ -74,16 +84,8 @@ const OWNED: &[&str] = &[
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub(crate) enum Error {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("cannot write {path}: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    File(#[from] FileError),
     #[error("{path} is not a valid OpenAPI 3.0 document: {message}")]
     Parse { path: String, message: String },
     #[error("{location}: unsupported construct: {construct}")]
@@ -121,10 +123,7 @@ pub(crate) fn run(root: &Path, check: bool) -> Result<(), Error> {
     let mut files = Vec::new();
     for target in TARGETS {
         let spec_path = root.join(target.spec);
-        let bytes = std::fs::read(&spec_path).map_err(|source| Error::Read {
-            path: spec_path,
-            source,
-        })?;
+        let bytes = std::fs::read(&spec_path).map_err(FileError::read(&spec_path))?;
         files.extend(generate(target, &bytes)?);
     }
     files.extend(container_modules(&files, OWNED));
@@ -189,6 +188,12 @@ pub(crate) fn generate(target: &Target, spec_bytes: &[u8]) -> Result<Vec<Generat
                 contents: render::render(&module)?,
             });
         }
+    }
+    if let Some(python_out) = target.python_out {
+        files.push(GeneratedFile {
+            path: PathBuf::from(python_out),
+            contents: emit_python::emit(&api)?,
+        });
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)

@@ -1,6 +1,7 @@
 //! Project chores, run as `cargo xtask <command>` (the alias is in `.cargo/config.toml`).
 
 mod codegen;
+mod file_error;
 #[cfg(test)]
 mod regeneration_tests;
 mod spec;

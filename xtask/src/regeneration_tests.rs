@@ -5,6 +5,9 @@
 //!
 //! - [`a_newer_description_regenerates_without_a_hand_edit`] (about a second) checks that the
 //!   generated code has the member and the property and that every generated file parses (`syn`).
+//! - [`the_regenerated_python_models_have_the_new_member`] imports the regenerated Python enums with
+//!   the package's hand-written models (`_models.py`, as committed) in `python3`: the enum they
+//!   export lists the new member.
 //! - [`the_regenerated_crates_pass_the_laws_unchanged`] goes further: core, model and request with
 //!   the regenerated code, and the workspace's law files as they are committed, are copied to a
 //!   scratch workspace and `cargo test`ed there (offline, with the committed lockfile), in a target
@@ -212,7 +215,11 @@ fn a_newer_description_regenerates_without_a_hand_edit() {
     .unwrap();
     let paths = |files: &[GeneratedFile]| files.iter().map(|f| f.path.clone()).collect::<Vec<_>>();
     assert_eq!(paths(&files), paths(&committed_files));
-    for file in &files {
+    // Every Rust file parses; the Python one is imported by the next test.
+    for file in files
+        .iter()
+        .filter(|file| file.path.extension().is_some_and(|ext| ext == "rs"))
+    {
         if let Err(error) = syn::parse_file(&file.contents) {
             panic!("{} does not parse: {error}", file.path.display());
         }
@@ -220,6 +227,67 @@ fn a_newer_description_regenerates_without_a_hand_edit() {
     let all: String = files.iter().map(|file| file.contents.as_str()).collect();
     assert!(all.contains(&format!("\"{}\"", new_member())));
     assert!(all.contains(&format!("\"{}\"", new_property())));
+    let python = files
+        .iter()
+        .find(|file| Some(file.path.as_path()) == TARGETS[0].python_out.map(Path::new))
+        .expect("the product target emits its Python enums");
+    assert!(
+        python
+            .contents
+            .contains(&format!(" = \"{}\"\n", new_member()))
+    );
+}
+
+/// The regenerated Python enums, with the package's hand-written models as committed: the enum
+/// `_models` exports has the new member, known, in spec order. The native module is not built
+/// (maturin would rebuild every crate above the model); `_models` and what it imports need none.
+#[test]
+fn the_regenerated_python_models_have_the_new_member() {
+    let scratch = tempfile::tempdir().unwrap();
+    let (api, files) = regenerate(scratch.path());
+    let python_out = Path::new(TARGETS[0].python_out.unwrap());
+    let generated = files
+        .iter()
+        .find(|file| file.path == python_out)
+        .expect("the product target emits its Python enums");
+
+    let package = scratch.path().join("python").join("regenerated");
+    std::fs::create_dir_all(&package).unwrap();
+    std::fs::write(package.join("__init__.py"), "").unwrap();
+    std::fs::write(
+        package.join(python_out.file_name().unwrap()),
+        &generated.contents,
+    )
+    .unwrap();
+    let committed = repo().join(python_out.parent().unwrap());
+    for module in ["_open_enum.py", "_models.py"] {
+        std::fs::copy(committed.join(module), package.join(module)).unwrap();
+    }
+
+    let TypeDef::Enum(enumeration) = find_type(&api, ENUM) else {
+        panic!("{ENUM} is an enum")
+    };
+    let script = format!(
+        "import json\n\
+         from regenerated._models import {name} as E\n\
+         assert E({new:?}).is_known, 'the new member is not known'\n\
+         print(json.dumps([member.value for member in E]))\n",
+        name = enumeration.rust_name,
+        new = new_member(),
+    );
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let output = Command::new(&python)
+        .args(["-c", &script])
+        .current_dir(scratch.path().join("python"))
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run {python} (set PYTHON): {error}"));
+    assert!(
+        output.status.success(),
+        "the regenerated Python models fail:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let listed: Vec<String> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(listed, members(&api));
 }
 
 /// Every file below `dir`, relative to it.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use std::time::Duration;
 
@@ -217,15 +217,18 @@ pub(crate) fn plan(
     }
 }
 
-/// Applies the plan at `plan_path`, journaling to `journal_path` (with `resume`, continues the run
-/// that journal records). Returns the report.
+/// Applies the plan at `input_path` (`kind` "apply") or restores what the apply journal at
+/// `input_path` changed ("rollback"), journaling to `journal_path` (with `resume`, continues the run
+/// that journal records). Returns the report. The package's `apply` and `rollback` both come here:
+/// they differ only in the engine's entry point and the report it leads to.
 #[pyfunction]
-#[pyo3(signature = (client, plan_path, journal_path, *, resume=false, verify=false, batch_size=None, concurrency=None, max_duration=None))]
+#[pyo3(signature = (kind, client, input_path, journal_path, *, resume=false, verify=false, batch_size=None, concurrency=None, max_duration=None))]
 #[allow(clippy::too_many_arguments)] // one per Python keyword argument
-pub(crate) fn apply(
+pub(crate) fn run_journaled(
     py: Python<'_>,
+    kind: &str,
     client: &NativeClient,
-    plan_path: PathBuf,
+    input_path: PathBuf,
     journal_path: PathBuf,
     resume: bool,
     verify: bool,
@@ -234,50 +237,26 @@ pub(crate) fn apply(
     max_duration: Option<f64>,
 ) -> PyResult<NativeReport> {
     let options = run_options(py, verify, batch_size, concurrency, max_duration)?;
+    let rollback = match kind {
+        "apply" => false,
+        "rollback" => true,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "kind must be \"apply\" or \"rollback\", not {other:?}"
+            )));
+        }
+    };
     let client = client.client.clone();
     run_on_worker(py, async move {
-        let journal = engine::apply(
-            &client,
-            &plan_path,
-            &journal_path,
-            resume,
-            &options,
-            &mut |_| {},
-        )
-        .await?;
-        Ok(FinishedRun::Apply(plan_path, journal))
-    })
-}
-
-/// Restores what the apply journal at `applied_journal_path` changed, journaling to
-/// `journal_path`. Returns the report as [`apply`] does.
-#[pyfunction]
-#[pyo3(signature = (client, applied_journal_path, journal_path, *, resume=false, verify=false, batch_size=None, concurrency=None, max_duration=None))]
-#[allow(clippy::too_many_arguments)] // one per Python keyword argument
-pub(crate) fn rollback(
-    py: Python<'_>,
-    client: &NativeClient,
-    applied_journal_path: PathBuf,
-    journal_path: PathBuf,
-    resume: bool,
-    verify: bool,
-    batch_size: Option<usize>,
-    concurrency: Option<usize>,
-    max_duration: Option<f64>,
-) -> PyResult<NativeReport> {
-    let options = run_options(py, verify, batch_size, concurrency, max_duration)?;
-    let client = client.client.clone();
-    run_on_worker(py, async move {
-        let journal = engine::rollback(
-            &client,
-            &applied_journal_path,
-            &journal_path,
-            resume,
-            &options,
-            &mut |_| {},
-        )
-        .await?;
-        Ok(FinishedRun::Rollback(journal))
+        let progress: &mut (dyn FnMut(engine::Progress) + Send) = &mut |_| {};
+        let (input, journal) = (&input_path, &journal_path);
+        Ok(if rollback {
+            let state = engine::rollback(&client, input, journal, resume, &options, progress);
+            FinishedRun::Rollback(state.await?)
+        } else {
+            let state = engine::apply(&client, input, journal, resume, &options, progress).await?;
+            FinishedRun::Apply(input_path, state)
+        })
     })
 }
 

@@ -14,7 +14,7 @@ use pyo3::prelude::*;
 #[pymodule(gil_used = false)]
 mod _native {
     #[pymodule_export]
-    use crate::bulk::{NativeReport, apply, plan, rollback};
+    use crate::bulk::{NativeReport, plan, run_journaled};
     #[pymodule_export]
     use crate::client::NativeClient;
     #[pymodule_export]

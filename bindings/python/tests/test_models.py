@@ -20,6 +20,17 @@ def test_enum_members_are_the_specs() -> None:
     assert [member.value for member in Method] == _native.USER_DEFAULT_AUTHENTICATION_METHOD_TYPE_MEMBERS
 
 
+@pytest.mark.parametrize("value", _native.USER_DEFAULT_AUTHENTICATION_METHOD_TYPE_MEMBERS)
+def test_every_member_is_a_known_str(value: str) -> None:
+    # From the Rust side's list, so a member Microsoft adds is covered with no edit here.
+    member = Method(value)
+    assert member in list(Method)
+    assert isinstance(member, str) and member == value
+    assert str(member) == value and f"{member}" == value
+    assert member.is_known
+    assert repr(member) == f"<UserDefaultAuthenticationMethodType.{member.name}: {value!r}>"
+
+
 def test_enum_is_a_str_enum() -> None:
     assert isinstance(Method.OATH, str)
     assert Method.OATH == "oath"

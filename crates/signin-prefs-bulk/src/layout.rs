@@ -53,55 +53,45 @@ macro_rules! by_depth {
     };
 }
 
+/// The `Formatter` methods, each writing by [`by_depth!`]: `enter` ones open a container one level
+/// deeper (and write at its depth), `leave` ones close it (at its depth, then go back up), `at`
+/// ones write at the current depth. One rule for the array and the object methods alike.
+macro_rules! by_depth_methods {
+    () => {};
+    (enter $method:ident; $($rest:tt)*) => {
+        fn $method<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+            self.depth += 1;
+            by_depth!(self.$method(writer))
+        }
+        by_depth_methods!($($rest)*);
+    };
+    (leave $method:ident; $($rest:tt)*) => {
+        fn $method<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+            let written = by_depth!(self.$method(writer));
+            self.depth -= 1;
+            written
+        }
+        by_depth_methods!($($rest)*);
+    };
+    (at $method:ident($($arg:ident: $ty:ty),*); $($rest:tt)*) => {
+        fn $method<W: ?Sized + Write>(&mut self, writer: &mut W $(, $arg: $ty)*) -> io::Result<()> {
+            by_depth!(self.$method(writer $(, $arg)*))
+        }
+        by_depth_methods!($($rest)*);
+    };
+}
+
 impl Formatter for EntryPerLine {
-    fn begin_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.depth += 1;
-        by_depth!(self.begin_array(writer))
-    }
-
-    fn end_array<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        let written = by_depth!(self.end_array(writer));
-        self.depth -= 1;
-        written
-    }
-
-    fn begin_array_value<W: ?Sized + Write>(
-        &mut self,
-        writer: &mut W,
-        first: bool,
-    ) -> io::Result<()> {
-        by_depth!(self.begin_array_value(writer, first))
-    }
-
-    fn end_array_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        by_depth!(self.end_array_value(writer))
-    }
-
-    fn begin_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        self.depth += 1;
-        by_depth!(self.begin_object(writer))
-    }
-
-    fn end_object<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        let written = by_depth!(self.end_object(writer));
-        self.depth -= 1;
-        written
-    }
-
-    fn begin_object_key<W: ?Sized + Write>(
-        &mut self,
-        writer: &mut W,
-        first: bool,
-    ) -> io::Result<()> {
-        by_depth!(self.begin_object_key(writer, first))
-    }
-
-    fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        by_depth!(self.begin_object_value(writer))
-    }
-
-    fn end_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        by_depth!(self.end_object_value(writer))
+    by_depth_methods! {
+        enter begin_array;
+        leave end_array;
+        at begin_array_value(first: bool);
+        at end_array_value();
+        enter begin_object;
+        leave end_object;
+        at begin_object_key(first: bool);
+        at begin_object_value();
+        at end_object_value();
     }
 }
 

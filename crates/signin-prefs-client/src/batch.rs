@@ -92,6 +92,17 @@ struct Pending {
     throttled: u32,
 }
 
+impl Pending {
+    /// The item's result once it has failed for good: `error`, with the attempts it took.
+    fn failed<T>(self, error: Error) -> BatchItemResult<T> {
+        BatchItemResult {
+            index: self.index,
+            result: Err(error.with_history(self.history.clone())),
+            retry_history: self.history,
+        }
+    }
+}
+
 impl Client {
     /// Sends `operations` in `$batch` requests of at most [`MAX_BATCH_SIZE`], and returns one result
     /// per operation, in the order given. Each request waits until the quotas its items draw on
@@ -206,11 +217,7 @@ impl Client {
                                 O::OPERATION_ID
                             ),
                         );
-                        results.push(BatchItemResult {
-                            index: item.index,
-                            result: Err(error.with_history(item.history.clone())),
-                            retry_history: item.history,
-                        });
+                        results.push(item.failed(error));
                     }
                     continue;
                 };
@@ -291,11 +298,7 @@ impl Client {
                     longest_retry_after = longest_retry_after.max(retry_after);
                     again.push(item);
                 } else {
-                    results.push(BatchItemResult {
-                        index: item.index,
-                        result: Err(error.with_history(item.history.clone())),
-                        retry_history: item.history,
-                    });
+                    results.push(item.failed(error));
                 }
             }
             if again.is_empty() {
@@ -321,11 +324,7 @@ impl Client {
                             O::OPERATION_ID
                         ),
                     );
-                    results.push(BatchItemResult {
-                        index: item.index,
-                        result: Err(error.with_history(item.history.clone())),
-                        retry_history: item.history,
-                    });
+                    results.push(item.failed(error));
                 }
                 return;
             }

@@ -127,6 +127,18 @@ fn object_tokens(object: &ObjectDef) -> TokenStream {
         .as_ref()
         .map(|p| polymorphic_tokens(object, p));
     let page = object.page.as_ref().map(|page| page_tokens(object, page));
+    let serde = map_serde(
+        &name,
+        quote! { #(#serialize_fields)* #serialize_additional },
+        (
+            quote! {
+                /// Lenient, as reads must be: `null` reads as `None`, unknown properties are kept.
+            },
+            format_ident!("ObjectVisitor"),
+            &expecting,
+        ),
+        read_entry,
+    );
 
     quote! {
         #docs
@@ -146,22 +158,39 @@ fn object_tokens(object: &ObjectDef) -> TokenStream {
             pub const ODATA_TYPE: &'static str = #odata_type;
         }
 
+        #serde
+
+        #patch
+        #polymorphic
+        #page
+    }
+}
+
+/// `Serialize` as a map of `serialize_fields`, and `Deserialize` by a map visitor (`visitor`,
+/// expecting `expecting`) that fills a `Default` value key by key with `read_entry`: what objects
+/// and their patch types share; `read_docs` says how lenient the read is.
+fn map_serde(
+    name: &proc_macro2::Ident,
+    serialize_fields: TokenStream,
+    (read_docs, visitor, expecting): (TokenStream, proc_macro2::Ident, &str),
+    read_entry: TokenStream,
+) -> TokenStream {
+    quote! {
         impl ::serde::Serialize for #name {
             fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
                 use ::serde::ser::SerializeMap as _;
                 let mut map = serializer.serialize_map(::core::option::Option::None)?;
-                #(#serialize_fields)*
-                #serialize_additional
+                #serialize_fields
                 map.end()
             }
         }
 
         impl<'de> ::serde::Deserialize<'de> for #name {
-            /// Lenient, as reads must be: `null` reads as `None`, unknown properties are kept.
+            #read_docs
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
-                struct ObjectVisitor;
+                struct #visitor;
 
-                impl<'de> ::serde::de::Visitor<'de> for ObjectVisitor {
+                impl<'de> ::serde::de::Visitor<'de> for #visitor {
                     type Value = #name;
 
                     fn expecting(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
@@ -177,13 +206,9 @@ fn object_tokens(object: &ObjectDef) -> TokenStream {
                     }
                 }
 
-                deserializer.deserialize_map(ObjectVisitor)
+                deserializer.deserialize_map(#visitor)
             }
         }
-
-        #patch
-        #polymorphic
-        #page
     }
 }
 
@@ -398,30 +423,23 @@ fn patch_tokens(object: &ObjectDef, patch_name: &str) -> TokenStream {
         let json = &property.json_name;
         let (_, wrapper) = patch_field_type(property);
         match &property.ty {
-            // Enum values in a patch are input, so they are checked against the spec's members.
+            // Enum values (and flag sets) in a patch are input, so they are checked against the
+            // spec's members.
             TypeRef::Named {
                 rust_name,
-                kind: NamedKind::Enum,
+                kind: kind @ (NamedKind::Enum | NamedKind::Flags),
             } => {
                 let member = format_ident!("{}", rust_name);
+                let strict = if *kind == NamedKind::Enum {
+                    format_ident!("Strict")
+                } else {
+                    format_ident!("StrictFlags")
+                };
                 quote! {
                     #json => {
                         value.#field = map
-                            .next_value::<#wrapper<::signin_prefs_core::Strict<super::#member>>>()?
-                            .map(::signin_prefs_core::Strict::into_inner);
-                    }
-                }
-            }
-            TypeRef::Named {
-                rust_name,
-                kind: NamedKind::Flags,
-            } => {
-                let member = format_ident!("{}", rust_name);
-                quote! {
-                    #json => {
-                        value.#field = map
-                            .next_value::<#wrapper<::signin_prefs_core::StrictFlags<super::#member>>>()?
-                            .map(::signin_prefs_core::StrictFlags::into_inner);
+                            .next_value::<#wrapper<::signin_prefs_core::#strict<super::#member>>>()?
+                            .map(::signin_prefs_core::#strict::into_inner);
                     }
                 }
             }
@@ -462,6 +480,34 @@ fn patch_tokens(object: &ObjectDef, patch_name: &str) -> TokenStream {
         }
     });
 
+    let serde = map_serde(
+        &patch,
+        quote! { #(#serialize_fields)* },
+        (
+            quote! {
+                /// Strict, as input must be: unknown and read-only properties, `null` for a non-nullable
+                /// property and enum values outside the spec are errors. OData annotations
+                /// (`@odata.type` and the like) are accepted and ignored, as the service does.
+            },
+            format_ident!("PatchVisitor"),
+            &expecting,
+        ),
+        quote! {
+            match key.as_str() {
+                #(#read_fields)*
+                #read_only_arm
+                annotation if annotation.contains('@') => {
+                    map.next_value::<::serde::de::IgnoredAny>()?;
+                }
+                other => {
+                    return ::core::result::Result::Err(::serde::de::Error::custom(
+                        ::core::format_args!(#unknown_message, other),
+                    ));
+                }
+            }
+        },
+    );
+
     quote! {
         #[doc = #doc]
         #[derive(Debug, Clone, PartialEq, Default)]
@@ -483,52 +529,7 @@ fn patch_tokens(object: &ObjectDef, patch_name: &str) -> TokenStream {
             }
         }
 
-        impl ::serde::Serialize for #patch {
-            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
-                use ::serde::ser::SerializeMap as _;
-                let mut map = serializer.serialize_map(::core::option::Option::None)?;
-                #(#serialize_fields)*
-                map.end()
-            }
-        }
-
-        impl<'de> ::serde::Deserialize<'de> for #patch {
-            /// Strict, as input must be: unknown and read-only properties, `null` for a non-nullable
-            /// property and enum values outside the spec are errors. OData annotations
-            /// (`@odata.type` and the like) are accepted and ignored, as the service does.
-            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
-                struct PatchVisitor;
-
-                impl<'de> ::serde::de::Visitor<'de> for PatchVisitor {
-                    type Value = #patch;
-
-                    fn expecting(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                        f.write_str(#expecting)
-                    }
-
-                    fn visit_map<A: ::serde::de::MapAccess<'de>>(self, mut map: A) -> ::core::result::Result<#patch, A::Error> {
-                        let mut value = #patch::default();
-                        while let ::core::option::Option::Some(key) = map.next_key::<::signin_prefs_core::MapKey<'de>>()? {
-                            match key.as_str() {
-                                #(#read_fields)*
-                                #read_only_arm
-                                annotation if annotation.contains('@') => {
-                                    map.next_value::<::serde::de::IgnoredAny>()?;
-                                }
-                                other => {
-                                    return ::core::result::Result::Err(::serde::de::Error::custom(
-                                        ::core::format_args!(#unknown_message, other),
-                                    ));
-                                }
-                            }
-                        }
-                        ::core::result::Result::Ok(value)
-                    }
-                }
-
-                deserializer.deserialize_map(PatchVisitor)
-            }
-        }
+        #serde
 
         impl ::signin_prefs_core::Patchable for #resource {
             type Patch = #patch;

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::Error;
+use crate::file_error::FileError;
 
 /// A generated file: its path relative to the repository root, and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +31,7 @@ pub(crate) fn sync(
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 stale.push((file, "missing"))
             }
-            Err(source) => return Err(Error::Read { path, source }),
+            Err(source) => return Err(FileError::read(&path)(source).into()),
         }
     }
     let mut extra = Vec::new();
@@ -39,18 +40,10 @@ pub(crate) fn sync(
         let entries = match std::fs::read_dir(root.join(&dir)) {
             Ok(entries) => entries,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(source) => {
-                return Err(Error::Read {
-                    path: root.join(&dir),
-                    source,
-                });
-            }
+            Err(source) => return Err(FileError::read(&root.join(&dir))(source).into()),
         };
         for entry in entries {
-            let entry = entry.map_err(|source| Error::Read {
-                path: root.join(&dir),
-                source,
-            })?;
+            let entry = entry.map_err(FileError::read(&root.join(&dir)))?;
             let relative = dir.join(entry.file_name());
             if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
                 pending.push(relative);
@@ -84,22 +77,13 @@ pub(crate) fn sync(
     for (file, why) in &stale {
         let path = root.join(&file.path);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| Error::Write {
-                path: parent.to_owned(),
-                source,
-            })?;
+            std::fs::create_dir_all(parent).map_err(FileError::write(parent))?;
         }
-        std::fs::write(&path, &file.contents).map_err(|source| Error::Write {
-            path: path.clone(),
-            source,
-        })?;
+        std::fs::write(&path, &file.contents).map_err(FileError::write(&path))?;
         report.push(format!("wrote {} ({why})", file.path.display()));
     }
     for path in &extra {
-        std::fs::remove_file(root.join(path)).map_err(|source| Error::Write {
-            path: path.clone(),
-            source,
-        })?;
+        std::fs::remove_file(root.join(path)).map_err(FileError::write(path))?;
         report.push(format!("removed {} (no longer generated)", path.display()));
     }
     if report.is_empty() {

@@ -15,20 +15,14 @@ use serde::Deserialize;
 use serde_yaml_ng::{Mapping, Value};
 use sha2::{Digest, Sha256};
 
+use crate::file_error::FileError;
+
 /// Why slicing failed; every variant names the file, operation or schema concerned.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub(crate) enum Error {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("cannot write {path}: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    File(#[from] FileError),
     #[error("{path} is not valid YAML or JSON: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("{path}: {message}")]
@@ -92,10 +86,7 @@ pub(crate) fn run(
     output_override: Option<&Path>,
     check: bool,
 ) -> Result<String, Error> {
-    let config_text = std::fs::read(config_path).map_err(|source| Error::Read {
-        path: config_path.to_owned(),
-        source,
-    })?;
+    let config_text = std::fs::read(config_path).map_err(FileError::read(config_path))?;
     let config: Config =
         serde_yaml_ng::from_slice(&config_text).map_err(|error| Error::Config {
             path: config_path.to_owned(),
@@ -137,26 +128,17 @@ pub(crate) fn run(
             Err(Error::Stale { path: output })
         };
     }
-    std::fs::write(&output, &sliced).map_err(|source| Error::Write {
-        path: output.clone(),
-        source,
-    })?;
+    std::fs::write(&output, &sliced).map_err(FileError::write(&output))?;
     Ok(format!("wrote {}", output.display()))
 }
 
 fn read_module(path: &Path) -> Result<Module, Error> {
-    let raw = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_owned(),
-        source,
-    })?;
+    let raw = std::fs::read(path).map_err(FileError::read(path))?;
     let text = if raw.starts_with(&[0x1f, 0x8b]) {
         let mut text = Vec::new();
         flate2::read::GzDecoder::new(raw.as_slice())
             .read_to_end(&mut text)
-            .map_err(|source| Error::Read {
-                path: path.to_owned(),
-                source,
-            })?;
+            .map_err(FileError::read(path))?;
         text
     } else {
         raw.clone()

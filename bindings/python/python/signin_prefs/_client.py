@@ -8,7 +8,7 @@ from ._models import UNSET, SignInPreferences, patch_json
 TYPE_CHECKING = False  # `typing` is not imported at runtime: `import signin_prefs` stays fast
 if TYPE_CHECKING:
     from types import TracebackType
-    from typing import Any, Optional, Sequence, Tuple, Type, Union
+    from typing import Any, Optional, Sequence, Type, Union
 
     from ._models import Unset, UserDefaultAuthenticationMethodType
 
@@ -29,34 +29,52 @@ def _is_async_credential(credential: Any) -> bool:
     return inspect.iscoroutinefunction(get_token)
 
 
-def _native_client(
-    credential: Any,
-    token: Optional[str],
-    base_url: Optional[str],
-    cloud: Optional[str],
-    scopes: Optional[Sequence[str]],
-    timeout: Optional[float],
-    deadline: Optional[float],
-    max_attempts: Optional[int],
-    budgets: Tuple[Optional[str], Optional[str], Optional[str]],
-) -> _native.NativeClient:
-    write_budget, tenant_write_budget, read_budget = budgets
-    return _native.NativeClient(
-        credential=credential,
-        token=token,
-        base_url=base_url,
-        cloud=cloud,
-        scopes=None if scopes is None else list(scopes),
-        timeout=timeout,
-        deadline=deadline,
-        max_attempts=max_attempts,
-        write_budget=write_budget,
-        tenant_write_budget=tenant_write_budget,
-        read_budget=read_budget,
-    )
+class _ClientBase:
+    """What `Client` and `AsyncClient` share: the settings they are made with (documented on
+    `Client`), the native client made from them, and where it sends requests."""
+
+    def __init__(
+        self,
+        credential: Any = None,
+        *,
+        token: Optional[str] = None,
+        base_url: Optional[str] = None,
+        cloud: Optional[str] = None,
+        scopes: Optional[Sequence[str]] = None,
+        timeout: Optional[float] = None,
+        deadline: Optional[float] = None,
+        max_attempts: Optional[int] = None,
+        write_budget: Optional[str] = None,
+        tenant_write_budget: Optional[str] = None,
+        read_budget: Optional[str] = None,
+    ) -> None:
+        if credential is not None:
+            self._check_credential(credential)
+        self._native = _native.NativeClient(
+            credential=credential,
+            token=token,
+            base_url=base_url,
+            cloud=cloud,
+            scopes=None if scopes is None else list(scopes),
+            timeout=timeout,
+            deadline=deadline,
+            max_attempts=max_attempts,
+            write_budget=write_budget,
+            tenant_write_budget=tenant_write_budget,
+            read_budget=read_budget,
+        )
+
+    def _check_credential(self, credential: Any) -> None:
+        """Raises `TypeError` for what is not a credential; either kind is taken here."""
+        _is_async_credential(credential)
+
+    @property
+    def base_url(self) -> str:
+        """The Graph origin requests go to."""
+        return self._native.base_url
 
 
-class Client:
+class Client(_ClientBase):
     """A blocking client. Thread-safe: share one between threads; each call releases the GIL
     while it waits.
 
@@ -78,42 +96,13 @@ class Client:
             that budget from the service's refusals alone.
     """
 
-    def __init__(
-        self,
-        credential: Any = None,
-        *,
-        token: Optional[str] = None,
-        base_url: Optional[str] = None,
-        cloud: Optional[str] = None,
-        scopes: Optional[Sequence[str]] = None,
-        timeout: Optional[float] = None,
-        deadline: Optional[float] = None,
-        max_attempts: Optional[int] = None,
-        write_budget: Optional[str] = None,
-        tenant_write_budget: Optional[str] = None,
-        read_budget: Optional[str] = None,
-    ) -> None:
-        if credential is not None and _is_async_credential(credential):
+    def _check_credential(self, credential: Any) -> None:
+        """Also refuses an asyncio credential, whose tokens this blocking client cannot await."""
+        if _is_async_credential(credential):
             raise TypeError(
                 "this credential's get_token is a coroutine function: use AsyncClient, or the "
                 "synchronous credential (azure.identity rather than azure.identity.aio)"
             )
-        self._native = _native_client(
-            credential,
-            token,
-            base_url,
-            cloud,
-            scopes,
-            timeout,
-            deadline,
-            max_attempts,
-            (write_budget, tenant_write_budget, read_budget),
-        )
-
-    @property
-    def base_url(self) -> str:
-        """The Graph origin requests go to."""
-        return self._native.base_url
 
     def get(self, user: str) -> SignInPreferences:
         """A user's sign-in preferences (``user``: object id or user principal name)."""
@@ -154,43 +143,9 @@ class Client:
         return f"Client(base_url={self.base_url!r})"
 
 
-class AsyncClient:
+class AsyncClient(_ClientBase):
     """An asyncio client: the same calls as `Client`, as coroutines driven by the Rust runtime.
     Accepts ``azure.identity.aio`` credentials (``async def get_token``) and synchronous ones."""
-
-    def __init__(
-        self,
-        credential: Any = None,
-        *,
-        token: Optional[str] = None,
-        base_url: Optional[str] = None,
-        cloud: Optional[str] = None,
-        scopes: Optional[Sequence[str]] = None,
-        timeout: Optional[float] = None,
-        deadline: Optional[float] = None,
-        max_attempts: Optional[int] = None,
-        write_budget: Optional[str] = None,
-        tenant_write_budget: Optional[str] = None,
-        read_budget: Optional[str] = None,
-    ) -> None:
-        if credential is not None:
-            _is_async_credential(credential)
-        self._native = _native_client(
-            credential,
-            token,
-            base_url,
-            cloud,
-            scopes,
-            timeout,
-            deadline,
-            max_attempts,
-            (write_budget, tenant_write_budget, read_budget),
-        )
-
-    @property
-    def base_url(self) -> str:
-        """The Graph origin requests go to."""
-        return self._native.base_url
 
     async def get(self, user: str) -> SignInPreferences:
         """A user's sign-in preferences (``user``: object id or user principal name)."""

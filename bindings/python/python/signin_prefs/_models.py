@@ -1,8 +1,12 @@
-"""The resource, its enum, and `UNSET`: the values `Client.get` returns and `update` takes."""
+"""The resource, its enum, and `UNSET`: the values `Client.get` returns and `update` takes.
+
+The enum is generated from the spec (``_generated_models.py``); the rest is written here."""
 
 from __future__ import annotations
 
 import enum
+
+from ._generated_models import UserDefaultAuthenticationMethodType
 
 TYPE_CHECKING = False  # `typing` and `json` are imported only when needed: `import signin_prefs` stays fast
 if TYPE_CHECKING:
@@ -30,44 +34,6 @@ class Unset(enum.Enum):
 
 UNSET = Unset.UNSET
 """Leave the property as it is (distinct from ``None``, which sends ``null``)."""
-
-
-class UserDefaultAuthenticationMethodType(str, enum.Enum):
-    """``microsoft.graph.userDefaultAuthenticationMethodType``: a ``str`` enum that keeps values
-    this build does not know (``is_known`` is then ``False``), so nothing read is lost."""
-
-    PUSH = "push"
-    OATH = "oath"
-    VOICE_MOBILE = "voiceMobile"
-    VOICE_ALTERNATE_MOBILE = "voiceAlternateMobile"
-    VOICE_OFFICE = "voiceOffice"
-    SMS = "sms"
-    UNKNOWN_FUTURE_VALUE = "unknownFutureValue"
-
-    @classmethod
-    def _missing_(cls, value: object) -> Optional[UserDefaultAuthenticationMethodType]:
-        if not isinstance(value, str):
-            return None
-        member = str.__new__(cls, value)
-        member._name_ = value
-        member._value_ = value
-        return member
-
-    @property
-    def is_known(self) -> bool:
-        """Whether the spec lists this value."""
-        return self._value_ in type(self)._value2member_map_
-
-    def __str__(self) -> str:
-        return str(self._value_)
-
-    def __format__(self, spec: str) -> str:
-        return format(str(self._value_), spec)
-
-    def __repr__(self) -> str:
-        if self.is_known:
-            return f"<{type(self).__name__}.{self._name_}: {self._value_!r}>"
-        return f"<{type(self).__name__} (unknown): {self._value_!r}>"
 
 
 _METHOD = "userPreferredMethodForSecondaryAuthentication"

@@ -1,6 +1,6 @@
 """The native module (Rust, pyo3). Private: use the `signin_prefs` package."""
 
-from typing import Any, Dict, List, Optional, Tuple, final
+from typing import Any, Dict, List, Literal, Optional, Tuple, final
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -10,9 +10,8 @@ __all__ = [
     "NativeReport",
     "USER_DEFAULT_AUTHENTICATION_METHOD_TYPE_MEMBERS",
     "__version__",
-    "apply",
     "plan",
-    "rollback",
+    "run_journaled",
 ]
 
 __version__: str
@@ -110,20 +109,10 @@ def plan(
     max_changes: Optional[int] = None,
     from_report: bool = False,
 ) -> str: ...
-def apply(
+def run_journaled(
+    kind: Literal["apply", "rollback"],
     client: NativeClient,
-    plan_path: str,
-    journal_path: str,
-    *,
-    resume: bool = False,
-    verify: bool = False,
-    batch_size: Optional[int] = None,
-    concurrency: Optional[int] = None,
-    max_duration: Optional[float] = None,
-) -> NativeReport: ...
-def rollback(
-    client: NativeClient,
-    applied_journal_path: str,
+    input_path: str,
     journal_path: str,
     *,
     resume: bool = False,

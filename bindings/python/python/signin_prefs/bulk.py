@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Literal, Optional, Sequence, Union
 
 from . import _native
 from ._client import AsyncClient, Client
@@ -140,17 +140,9 @@ def apply(
     and a user Graph throttles waits and goes again, never failed for it. ``max_duration`` (seconds)
     stops sending after that long: users not reached are reported so, and ``resume=True`` continues
     them."""
-    report = _native.apply(
-        client._native,
-        os.fspath(plan_path),
-        os.fspath(journal_path),
-        resume=resume,
-        verify=verify,
-        batch_size=batch_size,
-        concurrency=concurrency,
-        max_duration=max_duration,
+    return _run_journaled(
+        "apply", client, plan_path, journal_path, resume, verify, batch_size, concurrency, max_duration
     )
-    return Report(report)
 
 
 def rollback(
@@ -166,9 +158,28 @@ def rollback(
 ) -> Report:
     """Restores what the apply journal changed; users changed since are skipped and reported.
     ``batch_size``, ``concurrency`` and ``max_duration`` as for :func:`apply`."""
-    report = _native.rollback(
+    return _run_journaled(
+        "rollback", client, applied_journal_path, journal_path,
+        resume, verify, batch_size, concurrency, max_duration,
+    )
+
+
+def _run_journaled(
+    kind: Literal["apply", "rollback"],
+    client: AnyClient,
+    input_path: PathLike,
+    journal_path: PathLike,
+    resume: bool,
+    verify: bool,
+    batch_size: Optional[int],
+    concurrency: Optional[int],
+    max_duration: Optional[float],
+) -> Report:
+    """What `apply` and `rollback` share: the native run, told which one it is."""
+    report = _native.run_journaled(
+        kind,
         client._native,
-        os.fspath(applied_journal_path),
+        os.fspath(input_path),
         os.fspath(journal_path),
         resume=resume,
         verify=verify,

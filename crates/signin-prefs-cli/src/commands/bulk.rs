@@ -411,71 +411,83 @@ where
 }
 
 pub(crate) fn apply(args: ApplyArgs) -> Result<i32, Error> {
-    let journal_path = args
-        .journal
-        .clone()
-        .unwrap_or_else(|| with_suffix(&args.plan, ".journal.jsonl"));
-    let (client, options, bar) = (
-        args.common.settings()?.client()?,
-        args.run.options(args.verify),
-        progress_bar(),
-    );
     // The plan is read entry by entry, keeping only the users to change; the report reads it again.
-    let state = block_on(signin_prefs_bulk::apply::apply(
-        &client,
-        &args.plan,
-        &journal_path,
-        args.resume,
-        &options,
-        &mut |event| show(&bar, event),
-    ))??;
-    bar.finish_and_clear();
-    finish_run(
-        &|format, out| write_apply_report(&args.plan, &state, format, out),
+    run_journaled(
+        Journaled::Apply,
+        (&args.plan, args.journal.as_deref(), args.resume),
+        &args.run.options(args.verify),
         &args.common,
-        args.report.as_deref(),
-        ("journal", &journal_path),
+        (args.report.as_deref(), &|state, format, out| {
+            write_apply_report(&args.plan, state, format, out)
+        }),
     )
 }
 
 pub(crate) fn rollback(args: RollbackArgs) -> Result<i32, Error> {
-    let journal_path = args
-        .journal
-        .clone()
-        .unwrap_or_else(|| with_suffix(&args.applied, ".rollback.jsonl"));
-    let (client, options, bar) = (
-        args.common.settings()?.client()?,
-        args.run.options(args.verify),
-        progress_bar(),
-    );
-    let state = block_on(signin_prefs_bulk::apply::rollback(
-        &client,
-        &args.applied,
-        &journal_path,
-        args.resume,
-        &options,
-        &mut |event| show(&bar, event),
-    ))??;
-    bar.finish_and_clear();
-    finish_run(
-        &|format, out| write_rollback_report(&state, format, out),
+    run_journaled(
+        Journaled::Rollback,
+        (&args.applied, args.journal.as_deref(), args.resume),
+        &args.run.options(args.verify),
         &args.common,
-        None,
-        ("rollback journal", &journal_path),
+        (None, &write_rollback_report),
     )
 }
 
-/// The end of a run that sent changes: its report (and `file`), where its journal is, and the
+/// The two runs that send changes, through the bulk engine's one executor.
+#[derive(Clone, Copy)]
+enum Journaled {
+    /// Apply a plan.
+    Apply,
+    /// Undo an apply journal's changes.
+    Rollback,
+}
+
+impl Journaled {
+    /// What the run's journal is called, and the suffix its default path adds to the input's.
+    fn journal(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Apply => ("journal", ".journal.jsonl"),
+            Self::Rollback => ("rollback journal", ".rollback.jsonl"),
+        }
+    }
+}
+
+/// Makes a run's report from the state its journal ends in, in a format, writing it as it goes.
+type RunReportWriter<'a> = dyn Fn(&JournalState, ReportFormat, &mut dyn Write) -> Result<Tally, signin_prefs_bulk::Error>
+    + 'a;
+
+/// What apply and rollback share: the journal (`--journal`, or beside `input`), the client, the
+/// run under a progress bar, then its report (also to `file`), where its journal is, and the
 /// exit code its outcomes give.
-fn finish_run(
-    write: &ReportWriter<'_>,
+fn run_journaled(
+    kind: Journaled,
+    (input, journal, resume): (&Path, Option<&Path>, bool),
+    options: &RunOptions,
     common: &CommonArgs,
-    file: Option<&Path>,
-    (journal_name, journal_path): (&str, &Path),
+    (file, write): (Option<&Path>, &RunReportWriter<'_>),
 ) -> Result<i32, Error> {
-    let tally = emit(write, common.output(), file, false)
-        .map_err(|error| after_run(error, journal_path))?;
-    eprintln!("{journal_name}: {}", journal_path.display());
+    let (journal_name, suffix) = kind.journal();
+    let journal_path = journal.map_or_else(|| with_suffix(input, suffix), Path::to_path_buf);
+    let (client, bar) = (common.settings()?.client()?, progress_bar());
+    let progress = &mut |event| show(&bar, event);
+    let journal = journal_path.as_path();
+    let state = match kind {
+        Journaled::Apply => block_on(signin_prefs_bulk::apply::apply(
+            &client, input, journal, resume, options, progress,
+        )),
+        Journaled::Rollback => block_on(signin_prefs_bulk::apply::rollback(
+            &client, input, journal, resume, options, progress,
+        )),
+    }??;
+    bar.finish_and_clear();
+    let tally = emit(
+        &|format, out| write(&state, format, out),
+        common.output(),
+        file,
+        false,
+    )
+    .map_err(|error| after_run(error, journal))?;
+    eprintln!("{journal_name}: {}", journal.display());
     Ok(exit_code(&tally))
 }
 

@@ -24,14 +24,27 @@ pub(crate) struct GetArgs {
 pub(crate) struct SetArgs {
     /// The user: object id or user principal name.
     user: String,
-    /// The default MFA method: push, oath, voiceMobile, voiceAlternateMobile, voiceOffice or sms.
-    #[arg(long)]
+    // The help lists the members of the generated enum, so a member Microsoft adds appears
+    // without a hand edit; the value stays a string, parsed by `parse_target` for its hints.
+    #[arg(long, help = method_help())]
     method: Option<String>,
     /// Whether system-preferred MFA applies to the user.
     #[arg(long, value_enum)]
     system_preferred: Option<Switch>,
     #[command(flatten)]
     common: CommonArgs,
+}
+
+/// `The default MFA method: push, oath, … or sms`: the methods a user can be set to (no final
+/// period, as clap leaves none after a doc comment).
+fn method_help() -> String {
+    let members: Vec<&str> = Method::target_members().collect();
+    let listed = match members.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    format!("The default MFA method: {listed}")
 }
 
 pub(crate) fn get(args: GetArgs) -> Result<(), Error> {
