@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::file_error::FileError;
+use crate::error::Error;
 
 pub(crate) use files::GeneratedFile;
 
@@ -80,50 +80,12 @@ const OWNED: &[&str] = &[
     "tests/graph-fragments/src/generated",
 ];
 
-/// Why generation failed. Every variant names where in the spec or output the problem is.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub(crate) enum Error {
-    #[error(transparent)]
-    File(#[from] FileError),
-    #[error("{path} is not a valid OpenAPI 3.0 document: {message}")]
-    Parse { path: String, message: String },
-    #[error("{location}: unsupported construct: {construct}")]
-    Unsupported { location: String, construct: String },
-    #[error("{location}: {message}")]
-    Invalid { location: String, message: String },
-    #[error("internal error: generated module `{module}` does not parse: {message}")]
-    Emit { module: String, message: String },
-    #[error(
-        "{} generated file(s) out of date:\n{}\nrun `cargo xtask codegen` and commit the result",
-        stale.len(),
-        stale.iter().map(|line| format!("  {line}")).collect::<Vec<_>>().join("\n")
-    )]
-    Stale { stale: Vec<String> },
-}
-
-impl Error {
-    fn unsupported(location: impl Into<String>, construct: impl Into<String>) -> Self {
-        Self::Unsupported {
-            location: location.into(),
-            construct: construct.into(),
-        }
-    }
-
-    fn invalid(location: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Invalid {
-            location: location.into(),
-            message: message.into(),
-        }
-    }
-}
-
 /// Regenerates (or, with `check`, verifies) every generated file.
 pub(crate) fn run(root: &Path, check: bool) -> Result<(), Error> {
     let mut files = Vec::new();
     for target in TARGETS {
         let spec_path = root.join(target.spec);
-        let bytes = std::fs::read(&spec_path).map_err(FileError::read(&spec_path))?;
+        let bytes = std::fs::read(&spec_path).map_err(Error::read(&spec_path))?;
         files.extend(generate(target, &bytes)?);
     }
     files.extend(container_modules(&files, OWNED));
@@ -138,7 +100,7 @@ pub(crate) fn run(root: &Path, check: bool) -> Result<(), Error> {
 /// Parses and lowers a spec; `label` names it in errors and generated headers.
 pub(crate) fn read_spec(label: &str, spec_bytes: &[u8]) -> Result<ir::Api, Error> {
     let spec: openapiv3::OpenAPI =
-        serde_yaml_ng::from_slice(spec_bytes).map_err(|error| Error::Parse {
+        serde_yaml_ng::from_slice(spec_bytes).map_err(|error| Error::NotOpenApi {
             path: label.to_owned(),
             message: error.to_string(),
         })?;

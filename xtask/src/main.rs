@@ -1,7 +1,7 @@
 //! Project chores, run as `cargo xtask <command>` (the alias is in `.cargo/config.toml`).
 
 mod codegen;
-mod file_error;
+mod error;
 #[cfg(test)]
 mod regeneration_tests;
 mod spec;
@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use clap::{Parser, Subcommand};
+
+use crate::error::Error;
 
 #[derive(Parser)]
 #[command(name = "cargo xtask", about = "signin-prefs project chores")]
@@ -72,7 +74,7 @@ enum SpecTask {
 fn main() -> ExitCode {
     let root = project_root();
     let result = match Cli::parse().command {
-        Task::Codegen { check } => codegen::run(&root, check).map_err(|error| error.to_string()),
+        Task::Codegen { check } => codegen::run(&root, check),
         Task::Spec {
             command:
                 SpecTask::Slice {
@@ -88,8 +90,7 @@ fn main() -> ExitCode {
             output.as_deref(),
             check,
         )
-        .map(|report| println!("{report}"))
-        .map_err(|error| error.to_string()),
+        .map(|report| println!("{report}")),
         Task::Spec {
             command:
                 SpecTask::Diff {
@@ -98,15 +99,13 @@ fn main() -> ExitCode {
                     json,
                     fail_on_breaking,
                 },
-        } => spec::diff::run(&old, &new, json, fail_on_breaking)
-            .map(|report| print!("{report}"))
-            .map_err(|error| error.to_string()),
+        } => spec::diff::run(&old, &new, json, fail_on_breaking).map(|report| print!("{report}")),
         Task::Test => run_tests(&root),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
+        Err(error) => {
+            eprintln!("error: {error}");
             ExitCode::FAILURE
         }
     }
@@ -118,7 +117,7 @@ fn project_root() -> PathBuf {
     manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
 }
 
-fn run_tests(root: &Path) -> Result<(), String> {
+fn run_tests(root: &Path) -> Result<(), Error> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     // The CLI tests run the real binary, which `cargo test` does not build for another package.
     run(
@@ -148,7 +147,7 @@ fn run_tests(root: &Path) -> Result<(), String> {
 /// The Python package (`bindings/python`): a venv at `.venv` (made once, then reused), the tools
 /// it needs, the package built into it with maturin, the pytest suite against the emulator, and
 /// the stubs checked against the built module.
-fn run_python_tests(root: &Path) -> Result<(), String> {
+fn run_python_tests(root: &Path) -> Result<(), Error> {
     let venv = root.join(".venv");
     let bin = venv.join(if cfg!(windows) { "Scripts" } else { "bin" });
     let python = bin.join(if cfg!(windows) {
@@ -222,16 +221,22 @@ fn run_python_tests(root: &Path) -> Result<(), String> {
     )
 }
 
-fn run(root: &Path, command: &mut Command) -> Result<(), String> {
+fn run(root: &Path, command: &mut Command) -> Result<(), Error> {
     let shown = format!("{command:?}");
     eprintln!("$ {shown}");
     let status = command
         .current_dir(root)
         .status()
-        .map_err(|error| format!("cannot start {shown}: {error}"))?;
+        .map_err(|source| Error::Start {
+            command: shown.clone(),
+            source,
+        })?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!("{shown} failed ({status})"))
+        Err(Error::Failed {
+            command: shown,
+            status,
+        })
     }
 }

@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 
 use heck::ToShoutySnakeCase;
 
-use super::Error;
 use super::ir::{Api, EnumDef, NamedKind, TypeDef, TypeRef};
+use crate::error::Error;
 
 /// The text of the generated Python module for `api`.
 pub(crate) fn emit(api: &Api) -> Result<String, Error> {

@@ -3,8 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use super::Error;
-use crate::file_error::FileError;
+use crate::error::Error;
 
 /// A generated file: its path relative to the repository root, and its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +30,7 @@ pub(crate) fn sync(
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 stale.push((file, "missing"))
             }
-            Err(source) => return Err(FileError::read(&path)(source).into()),
+            Err(source) => return Err(Error::read(&path)(source)),
         }
     }
     let mut extra = Vec::new();
@@ -40,10 +39,10 @@ pub(crate) fn sync(
         let entries = match std::fs::read_dir(root.join(&dir)) {
             Ok(entries) => entries,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(source) => return Err(FileError::read(&root.join(&dir))(source).into()),
+            Err(source) => return Err(Error::read(&root.join(&dir))(source)),
         };
         for entry in entries {
-            let entry = entry.map_err(FileError::read(&root.join(&dir)))?;
+            let entry = entry.map_err(Error::read(&root.join(&dir)))?;
             let relative = dir.join(entry.file_name());
             if entry.file_type().is_ok_and(|kind| kind.is_dir()) {
                 pending.push(relative);
@@ -70,20 +69,20 @@ pub(crate) fn sync(
                 .iter()
                 .map(|path| format!("{} (no longer generated)", path.display())),
         );
-        return Err(Error::Stale { stale: lines });
+        return Err(Error::StaleGenerated { stale: lines });
     }
 
     let mut report = Vec::new();
     for (file, why) in &stale {
         let path = root.join(&file.path);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(FileError::write(parent))?;
+            std::fs::create_dir_all(parent).map_err(Error::write(parent))?;
         }
-        std::fs::write(&path, &file.contents).map_err(FileError::write(&path))?;
+        std::fs::write(&path, &file.contents).map_err(Error::write(&path))?;
         report.push(format!("wrote {} ({why})", file.path.display()));
     }
     for path in &extra {
-        std::fs::remove_file(root.join(path)).map_err(FileError::write(path))?;
+        std::fs::remove_file(root.join(path)).map_err(Error::write(path))?;
         report.push(format!("removed {} (no longer generated)", path.display()));
     }
     if report.is_empty() {

@@ -6,7 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Error, Target, generate};
+use super::{Target, generate};
+use crate::error::Error;
 
 fn xtask_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

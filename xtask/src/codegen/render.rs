@@ -7,8 +7,8 @@ use heck::ToSnakeCase;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::Error;
 use super::ir::{Api, Docs, NamedKind, TypeRef};
+use crate::error::Error;
 
 /// One generated module: its file stem and its tokens.
 pub(crate) struct GeneratedModule {

@@ -11,7 +11,8 @@ use std::path::Path;
 use crate::codegen::ir::{
     Api, EnumDef, ObjectDef, Operation, Param, Property, Success, TypeDef, TypeRef,
 };
-use crate::codegen::{self, read_spec};
+use crate::codegen::read_spec;
+use crate::error::Error;
 
 /// One change, for people and for machines.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -32,12 +33,10 @@ pub(crate) fn run(
     new: &Path,
     json: bool,
     fail_on_breaking: bool,
-) -> Result<String, String> {
-    let read = |path: &Path| -> Result<Api, String> {
-        let bytes = std::fs::read(path)
-            .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+) -> Result<String, Error> {
+    let read = |path: &Path| -> Result<Api, Error> {
+        let bytes = std::fs::read(path).map_err(Error::read(path))?;
         read_spec(&path.display().to_string(), &bytes)
-            .map_err(|error: codegen::Error| error.to_string())
     };
     let findings = diff(&read(old)?, &read(new)?);
     let report = if json {
@@ -46,7 +45,7 @@ pub(crate) fn run(
         to_text(old, new, &findings)
     };
     if fail_on_breaking && findings.iter().any(|finding| finding.breaking) {
-        return Err(format!("{report}breaking changes found"));
+        return Err(Error::Breaking { report });
     }
     Ok(report)
 }

@@ -15,41 +15,7 @@ use serde::Deserialize;
 use serde_yaml_ng::{Mapping, Value};
 use sha2::{Digest, Sha256};
 
-use crate::file_error::FileError;
-
-/// Why slicing failed; every variant names the file, operation or schema concerned.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub(crate) enum Error {
-    #[error(transparent)]
-    File(#[from] FileError),
-    #[error("{path} is not valid YAML or JSON: {message}")]
-    Parse { path: PathBuf, message: String },
-    #[error("{path}: {message}")]
-    Config { path: PathBuf, message: String },
-    #[error("operation `{operation}` is in none of the modules: {modules}")]
-    OperationNotFound { operation: String, modules: String },
-    #[error("{module}: {reference:?} does not resolve (referenced from {from})")]
-    Dangling {
-        module: String,
-        reference: String,
-        from: String,
-    },
-    #[error(
-        "schema `{schema}` has no property `{property}` to keep (spec/slice.yaml keep_properties)"
-    )]
-    NoSuchProperty { schema: String, property: String },
-    #[error(
-        "`{name}` differs between {first} and {second}; the modules must come from one Graph version"
-    )]
-    Conflict {
-        name: String,
-        first: String,
-        second: String,
-    },
-    #[error("{path} is out of date; run `cargo xtask spec slice` and commit the result")]
-    Stale { path: PathBuf },
-}
+use crate::error::Error;
 
 /// `spec/slice.yaml`.
 #[derive(Debug, Deserialize)]
@@ -86,7 +52,7 @@ pub(crate) fn run(
     output_override: Option<&Path>,
     check: bool,
 ) -> Result<String, Error> {
-    let config_text = std::fs::read(config_path).map_err(FileError::read(config_path))?;
+    let config_text = std::fs::read(config_path).map_err(Error::read(config_path))?;
     let config: Config =
         serde_yaml_ng::from_slice(&config_text).map_err(|error| Error::Config {
             path: config_path.to_owned(),
@@ -125,29 +91,30 @@ pub(crate) fn run(
         return if current == sliced {
             Ok(format!("{} is up to date", output.display()))
         } else {
-            Err(Error::Stale { path: output })
+            Err(Error::StaleSlice { path: output })
         };
     }
-    std::fs::write(&output, &sliced).map_err(FileError::write(&output))?;
+    std::fs::write(&output, &sliced).map_err(Error::write(&output))?;
     Ok(format!("wrote {}", output.display()))
 }
 
 fn read_module(path: &Path) -> Result<Module, Error> {
-    let raw = std::fs::read(path).map_err(FileError::read(path))?;
+    let raw = std::fs::read(path).map_err(Error::read(path))?;
     let text = if raw.starts_with(&[0x1f, 0x8b]) {
         let mut text = Vec::new();
         flate2::read::GzDecoder::new(raw.as_slice())
             .read_to_end(&mut text)
-            .map_err(FileError::read(path))?;
+            .map_err(Error::read(path))?;
         text
     } else {
         raw.clone()
     };
     // YAML 1.2 is a superset of JSON, so one parser reads both.
-    let document: Value = serde_yaml_ng::from_slice(&text).map_err(|error| Error::Parse {
-        path: path.to_owned(),
-        message: error.to_string(),
-    })?;
+    let document: Value =
+        serde_yaml_ng::from_slice(&text).map_err(|error| Error::NotYamlOrJson {
+            path: path.to_owned(),
+            message: error.to_string(),
+        })?;
     let label = path.file_name().map_or_else(
         || path.display().to_string(),
         |name| name.to_string_lossy().into_owned(),
@@ -314,11 +281,12 @@ pub(crate) fn slice(
     }
     document.insert("components".into(), Value::Mapping(component_map));
 
-    let body =
-        serde_yaml_ng::to_string(&Value::Mapping(document)).map_err(|error| Error::Parse {
+    let body = serde_yaml_ng::to_string(&Value::Mapping(document)).map_err(|error| {
+        Error::NotYamlOrJson {
             path: PathBuf::from("(slice output)"),
             message: error.to_string(),
-        })?;
+        }
+    })?;
     let mut header = String::from(
         "# The product's slice of Microsoft Graph's OpenAPI description (beta).\n\
          # Written by `cargo xtask spec slice`; do not edit. Change spec/slice.yaml and rerun.\n",

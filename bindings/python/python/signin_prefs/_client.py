@@ -7,13 +7,34 @@ from ._models import UNSET, SignInPreferences, patch_json
 
 TYPE_CHECKING = False  # `typing` is not imported at runtime: `import signin_prefs` stays fast
 if TYPE_CHECKING:
+    import sys
     from types import TracebackType
-    from typing import Any, Optional, Sequence, Type, Union
+    from typing import Any, Optional, Sequence, Type, TypedDict, Union
+
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:
+        from typing_extensions import Unpack
 
     from ._models import Unset, UserDefaultAuthenticationMethodType
 
     _MethodArg = Union[UserDefaultAuthenticationMethodType, str, Unset]
     _FlagArg = Union[bool, None, Unset]
+
+    class _ClientSettings(TypedDict, total=False):
+        """The keyword arguments `Client` and `AsyncClient` are made with, beside ``credential``
+        (documented on `Client`); each may be left out, or ``None``: the native client's default."""
+
+        token: Optional[str]
+        base_url: Optional[str]
+        cloud: Optional[str]
+        scopes: Optional[Sequence[str]]
+        timeout: Optional[float]
+        deadline: Optional[float]
+        max_attempts: Optional[int]
+        write_budget: Optional[str]
+        tenant_write_budget: Optional[str]
+        read_budget: Optional[str]
 
 __all__ = ["Client", "AsyncClient"]
 
@@ -33,36 +54,13 @@ class _ClientBase:
     """What `Client` and `AsyncClient` share: the settings they are made with (documented on
     `Client`), the native client made from them, and where it sends requests."""
 
-    def __init__(
-        self,
-        credential: Any = None,
-        *,
-        token: Optional[str] = None,
-        base_url: Optional[str] = None,
-        cloud: Optional[str] = None,
-        scopes: Optional[Sequence[str]] = None,
-        timeout: Optional[float] = None,
-        deadline: Optional[float] = None,
-        max_attempts: Optional[int] = None,
-        write_budget: Optional[str] = None,
-        tenant_write_budget: Optional[str] = None,
-        read_budget: Optional[str] = None,
-    ) -> None:
+    def __init__(self, credential: Any = None, **settings: Unpack[_ClientSettings]) -> None:
         if credential is not None:
             self._check_credential(credential)
-        self._native = _native.NativeClient(
-            credential=credential,
-            token=token,
-            base_url=base_url,
-            cloud=cloud,
-            scopes=None if scopes is None else list(scopes),
-            timeout=timeout,
-            deadline=deadline,
-            max_attempts=max_attempts,
-            write_budget=write_budget,
-            tenant_write_budget=tenant_write_budget,
-            read_budget=read_budget,
-        )
+        scopes = settings.get("scopes")
+        if scopes is not None:
+            settings["scopes"] = list(scopes)
+        self._native = _native.NativeClient(credential=credential, **settings)
 
     def _check_credential(self, credential: Any) -> None:
         """Raises `TypeError` for what is not a credential; either kind is taken here."""

@@ -1,24 +1,14 @@
-"""The exceptions every call raises: one hierarchy under `SignInPreferencesError`."""
+"""The exceptions every call raises: one hierarchy under `SignInPreferencesError`.
+
+The package re-exports them; its `__init__`'s `__all__` is their one list (mypy reads an export
+list only as a literal, so it cannot be taken from here).
+"""
 
 from __future__ import annotations
 
 TYPE_CHECKING = False  # `typing` is not imported at runtime: `import signin_prefs` stays fast
 if TYPE_CHECKING:
     from typing import Optional, Union
-
-__all__ = [
-    "SignInPreferencesError",
-    "AuthenticationError",
-    "PermissionDeniedError",
-    "NotFoundError",
-    "ValidationError",
-    "ThrottledError",
-    "RequestTimeoutError",
-    "TransportError",
-    "ServiceError",
-    "ConfigurationError",
-    "BulkError",
-]
 
 
 class SignInPreferencesError(Exception):

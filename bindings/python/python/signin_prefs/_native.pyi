@@ -1,6 +1,15 @@
 """The native module (Rust, pyo3). Private: use the `signin_prefs` package."""
 
+import sys
 from typing import Any, Dict, List, Literal, Optional, Tuple, final
+
+from ._client import _ClientSettings
+from .bulk import RunSettings
+
+if sys.version_info >= (3, 11):
+    from typing import Unpack
+else:
+    from typing_extensions import Unpack
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -22,19 +31,7 @@ USER_DEFAULT_AUTHENTICATION_METHOD_TYPE_MEMBERS: List[str]
 @final
 class NativeClient:
     def __new__(
-        cls,
-        *,
-        credential: Optional[Any] = None,
-        token: Optional[str] = None,
-        base_url: Optional[str] = None,
-        cloud: Optional[str] = None,
-        scopes: Optional[List[str]] = None,
-        timeout: Optional[float] = None,
-        deadline: Optional[float] = None,
-        max_attempts: Optional[int] = None,
-        write_budget: Optional[str] = None,
-        tenant_write_budget: Optional[str] = None,
-        read_budget: Optional[str] = None,
+        cls, *, credential: Optional[Any] = None, **settings: Unpack[_ClientSettings]
     ) -> NativeClient: ...
     @property
     def base_url(self) -> str: ...
@@ -114,10 +111,5 @@ def run_journaled(
     client: NativeClient,
     input_path: str,
     journal_path: str,
-    *,
-    resume: bool = False,
-    verify: bool = False,
-    batch_size: Optional[int] = None,
-    concurrency: Optional[int] = None,
-    max_duration: Optional[float] = None,
+    **settings: Unpack[RunSettings],
 ) -> NativeReport: ...

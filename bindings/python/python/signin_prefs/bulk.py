@@ -11,16 +11,25 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List, Literal, Optional, Sequence, Union
+import sys
+from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, Sequence, TypedDict, Union
 
 from . import _native
 from ._client import AsyncClient, Client
+
+if TYPE_CHECKING:
+    # Only for type checkers, which all know both modules: nothing is imported at runtime.
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:
+        from typing_extensions import Unpack
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_CONCURRENCY",
     "Plan",
     "Report",
+    "RunSettings",
     "plan",
     "apply",
     "rollback",
@@ -34,6 +43,22 @@ DEFAULT_CONCURRENCY: int = _native.DEFAULT_CONCURRENCY
 
 PathLike = Union[str, "os.PathLike[str]"]
 AnyClient = Union[Client, AsyncClient]
+
+
+class RunSettings(TypedDict, total=False):
+    """The keyword arguments :func:`apply` and :func:`rollback` both take; each may be left out."""
+
+    resume: bool
+    """Continue the run the journal records (after a crash or a kill); default ``False``."""
+    verify: bool
+    """Read each changed user back as its batch answers; default ``False``."""
+    batch_size: Optional[int]
+    """PATCHes per ``$batch``, 1 to 20; ``None`` (the default): `DEFAULT_BATCH_SIZE`."""
+    concurrency: Optional[int]
+    """``$batch``es in flight, 1 to 32; ``None`` (the default): `DEFAULT_CONCURRENCY`."""
+    max_duration: Optional[float]
+    """Seconds after which sending stops: users not reached are reported so, and ``resume=True``
+    continues them; ``None`` (the default): no limit."""
 
 
 class Plan:
@@ -126,42 +151,24 @@ def apply(
     client: AnyClient,
     plan_path: PathLike,
     journal_path: PathLike,
-    *,
-    resume: bool = False,
-    verify: bool = False,
-    batch_size: Optional[int] = None,
-    concurrency: Optional[int] = None,
-    max_duration: Optional[float] = None,
+    **settings: Unpack[RunSettings],
 ) -> Report:
-    """Applies exactly the plan, journaling every batch; ``resume=True`` continues the run the
-    journal records (after a crash or a kill). ``batch_size`` PATCHes per ``$batch`` (1 to 20;
-    ``None``: `DEFAULT_BATCH_SIZE`), ``concurrency`` batches in flight (1 to 32; ``None``:
-    `DEFAULT_CONCURRENCY`); the client's pacing holds them to Graph's budget,
-    and a user Graph throttles waits and goes again, never failed for it. ``max_duration`` (seconds)
-    stops sending after that long: users not reached are reported so, and ``resume=True`` continues
-    them."""
-    return _run_journaled(
-        "apply", client, plan_path, journal_path, resume, verify, batch_size, concurrency, max_duration
-    )
+    """Applies exactly the plan, journaling every batch, as the settings say (`RunSettings`:
+    ``resume=True`` continues the run the journal records after a crash or a kill). The client's
+    pacing holds the batches to Graph's budget, and a user Graph throttles waits and goes again,
+    never failed for it."""
+    return _run_journaled("apply", client, plan_path, journal_path, settings)
 
 
 def rollback(
     client: AnyClient,
     applied_journal_path: PathLike,
     journal_path: PathLike,
-    *,
-    resume: bool = False,
-    verify: bool = False,
-    batch_size: Optional[int] = None,
-    concurrency: Optional[int] = None,
-    max_duration: Optional[float] = None,
+    **settings: Unpack[RunSettings],
 ) -> Report:
     """Restores what the apply journal changed; users changed since are skipped and reported.
-    ``batch_size``, ``concurrency`` and ``max_duration`` as for :func:`apply`."""
-    return _run_journaled(
-        "rollback", client, applied_journal_path, journal_path,
-        resume, verify, batch_size, concurrency, max_duration,
-    )
+    The settings (`RunSettings`) as for :func:`apply`."""
+    return _run_journaled("rollback", client, applied_journal_path, journal_path, settings)
 
 
 def _run_journaled(
@@ -169,22 +176,11 @@ def _run_journaled(
     client: AnyClient,
     input_path: PathLike,
     journal_path: PathLike,
-    resume: bool,
-    verify: bool,
-    batch_size: Optional[int],
-    concurrency: Optional[int],
-    max_duration: Optional[float],
+    settings: RunSettings,
 ) -> Report:
-    """What `apply` and `rollback` share: the native run, told which one it is."""
+    """What `apply` and `rollback` share: the native run, told which one it is; the settings left
+    out take the native run's defaults, which are those `RunSettings` documents."""
     report = _native.run_journaled(
-        kind,
-        client._native,
-        os.fspath(input_path),
-        os.fspath(journal_path),
-        resume=resume,
-        verify=verify,
-        batch_size=batch_size,
-        concurrency=concurrency,
-        max_duration=max_duration,
+        kind, client._native, os.fspath(input_path), os.fspath(journal_path), **settings
     )
     return Report(report)

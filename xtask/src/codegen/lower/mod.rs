@@ -19,8 +19,8 @@ use std::collections::BTreeMap;
 
 use openapiv3::{OpenAPI, Schema};
 
-use super::Error;
 use super::ir::{Api, Docs, TypeDef};
+use crate::error::Error;
 
 const SCHEMA_REF: &str = "#/components/schemas/";
 const PARAMETER_REF: &str = "#/components/parameters/";

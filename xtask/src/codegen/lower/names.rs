@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 
-use crate::codegen::Error;
+use crate::error::Error;
 
 /// Rust names for every schema: the last dotted segment, unless two schemas share it.
 pub(super) fn type_names<'a>(

@@ -13,8 +13,8 @@ use super::{
     DEPRECATION, JSON, Lowerer, PARAMETER_REF, REQUEST_BODY_REF, RESPONSE_REF, TEXT,
     deprecation_note,
 };
-use crate::codegen::Error;
 use crate::codegen::ir::*;
+use crate::error::Error;
 
 impl Lowerer<'_> {
     /// Every operation of every path, in the document's order, named.

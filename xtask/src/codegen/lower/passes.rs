@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::codegen::Error;
 use crate::codegen::ir::*;
+use crate::error::Error;
 
 /// Objects taken by a PATCH get a patch type, `<Name>Patch`, and those PATCH bodies become it.
 pub(super) fn name_patches(

@@ -11,8 +11,8 @@ use openapiv3::{
 
 use super::names::{field_ident, type_ident};
 use super::{Lowerer, SCHEMA_REF, docs_of};
-use crate::codegen::Error;
 use crate::codegen::ir::*;
+use crate::error::Error;
 
 /// A property as an object schema (or a part of its `allOf`) declares it, before it is given its
 /// Rust field name.
