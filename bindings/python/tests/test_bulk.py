@@ -151,6 +151,15 @@ def test_bad_run_options_are_refused(
     assert not (tmp_path / "j").exists()
 
 
+def test_an_unknown_setting_is_named_as_the_caller_wrote_it(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    for run, name in ((bulk.apply, "apply"), (bulk.rollback, "rollback")):
+        with pytest.raises(TypeError, match=rf"^{name}\(\) got an unexpected keyword argument 'verfy'$"):
+            run(emulator.client(), tmp_path / "plan.json", tmp_path / "j", verfy=True)  # type: ignore[call-arg]
+    assert not (tmp_path / "j").exists()
+
+
 @pytest.mark.parametrize("seconds", [0.0, -1.0, float("nan")])
 def test_a_time_limit_must_be_positive(emulator: Emulator, tmp_path: Path, seconds: float) -> None:
     for run in (bulk.apply, bulk.rollback):

@@ -180,6 +180,10 @@ def _run_journaled(
 ) -> Report:
     """What `apply` and `rollback` share: the native run, told which one it is; the settings left
     out take the native run's defaults, which are those `RunSettings` documents."""
+    unknown = sorted(set(settings) - set(RunSettings.__annotations__))
+    if unknown:
+        # Named as the caller wrote it, as Python names any unexpected keyword.
+        raise TypeError(f"{kind}() got an unexpected keyword argument {unknown[0]!r}")
     report = _native.run_journaled(
         kind, client._native, os.fspath(input_path), os.fspath(journal_path), **settings
     )
