@@ -38,9 +38,9 @@ def _native_client(
     timeout: Optional[float],
     deadline: Optional[float],
     max_attempts: Optional[int],
-    budgets: Tuple[Optional[str], Optional[str], Optional[str]],
+    budgets: Tuple[Optional[str], Optional[str], Optional[str], Optional[str]],
 ) -> _native.NativeClient:
-    write_budget, tenant_write_budget, read_budget = budgets
+    write_budget, tenant_write_budget, read_budget, reports_budget = budgets
     return _native.NativeClient(
         credential=credential,
         token=token,
@@ -53,6 +53,7 @@ def _native_client(
         write_budget=write_budget,
         tenant_write_budget=tenant_write_budget,
         read_budget=read_budget,
+        reports_budget=reports_budget,
     )
 
 
@@ -71,11 +72,12 @@ class Client:
         deadline: seconds for a whole call, retries included.
         max_attempts: attempts per call, the first included (throttling and transient failures
             are retried, honouring ``Retry-After``).
-        write_budget, tenant_write_budget, read_budget: Graph's budgets the client paces itself
-            to, as the CLI's settings of the same names: ``"3000/150s"`` (writes per app and
-            tenant), ``"18000/300s"`` (writes per tenant), ``"8000/10s"`` (resource units per app
-            and tenant) are Microsoft's documented figures and the defaults; ``"unknown"`` learns
-            that budget from the service's refusals alone.
+        write_budget, tenant_write_budget, read_budget, reports_budget: Graph's budgets the
+            client paces itself to, as the CLI's settings of the same names: ``"3000/150s"``
+            (writes per app and tenant), ``"18000/300s"`` (writes per tenant), ``"8000/10s"``
+            (resource units per app and tenant), ``"5/10s"`` (report pages per app and tenant,
+            assumed to cover the registration report) are Microsoft's documented figures and the
+            defaults; ``"unknown"`` learns that budget from the service's refusals alone.
     """
 
     def __init__(
@@ -92,6 +94,7 @@ class Client:
         write_budget: Optional[str] = None,
         tenant_write_budget: Optional[str] = None,
         read_budget: Optional[str] = None,
+        reports_budget: Optional[str] = None,
     ) -> None:
         if credential is not None and _is_async_credential(credential):
             raise TypeError(
@@ -107,7 +110,7 @@ class Client:
             timeout,
             deadline,
             max_attempts,
-            (write_budget, tenant_write_budget, read_budget),
+            (write_budget, tenant_write_budget, read_budget, reports_budget),
         )
 
     @property
@@ -172,6 +175,7 @@ class AsyncClient:
         write_budget: Optional[str] = None,
         tenant_write_budget: Optional[str] = None,
         read_budget: Optional[str] = None,
+        reports_budget: Optional[str] = None,
     ) -> None:
         if credential is not None:
             _is_async_credential(credential)
@@ -184,7 +188,7 @@ class AsyncClient:
             timeout,
             deadline,
             max_attempts,
-            (write_budget, tenant_write_budget, read_budget),
+            (write_budget, tenant_write_budget, read_budget, reports_budget),
         )
 
     @property

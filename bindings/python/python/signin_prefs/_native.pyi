@@ -36,6 +36,7 @@ class NativeClient:
         write_budget: Optional[str] = None,
         tenant_write_budget: Optional[str] = None,
         read_budget: Optional[str] = None,
+        reports_budget: Optional[str] = None,
     ) -> NativeClient: ...
     @property
     def base_url(self) -> str: ...
@@ -109,6 +110,7 @@ def plan(
     only_from: List[str] = ...,
     max_changes: Optional[int] = None,
     from_report: bool = False,
+    read_path: str = "auto",
 ) -> str: ...
 def apply(
     client: NativeClient,
