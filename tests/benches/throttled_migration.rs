@@ -888,7 +888,7 @@ fn main_job(paths: &Paths, options: &Options, http: &Http) -> MainJob {
         seconds(apply_time),
         seconds(whole_time),
         ratio(whole_time, floor).map_or("—".to_owned(), |ratio| format!("{ratio:.3}")),
-        ratio(apply_time, floor).map_or("—".to_owned(), |ratio| format!("{ratio:.3}"))
+        ratio(apply_time, apply_floor).map_or("—".to_owned(), |ratio| format!("{ratio:.3}"))
     );
     println!(
         "  429s: {} (plan {}, apply {}); writes accepted {}",
