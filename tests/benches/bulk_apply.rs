@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use signin_prefs_bulk::apply::{RunOptions, apply};
 use signin_prefs_bulk::plan::{PlanOptions, make_plan};
+use signin_prefs_bulk::read_path::{ReadPath, ReadPathSetting};
 use signin_prefs_bulk::report::{Report, Verdict};
 use signin_prefs_bulk::targets::{Target, TargetList};
 use signin_prefs_client::{Client, Secret, StaticToken};
@@ -121,7 +122,8 @@ async fn run(
         exclude: Vec::new(),
         only_from: Vec::new(),
         max_changes: None,
-        from_report: false,
+        read_path: ReadPathSetting::Fixed(ReadPath::PerUser),
+        listing: None,
     };
     let plan = make_plan(client, targets, &options).await.unwrap();
     let plan_path = dir.join("plan.json");

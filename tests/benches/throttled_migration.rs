@@ -1,13 +1,19 @@
-//! The main job when Graph's write budget binds: `plan --from-report` then `apply --verify` of the
-//! release CLI against a throttling emulator, timed as whole processes and set against the floor
-//! the budgets alone allow (`Budgets::floor` of the job's reads and writes, from full buckets).
+//! The main job when Graph's write budget binds: `plan --read-path auto` (the registration report
+//! where the budgets favour it) then `apply --verify` of the release CLI against a throttling
+//! emulator, timed as whole processes and set against the floor the budgets alone allow
+//! (`Budgets::floor` of the plan's reads, then of the apply's reads and writes, from full buckets).
 //!
 //! ```text
 //! cargo build --release -p signin-prefs-cli
 //! cargo bench -p signin-prefs-tests --bench throttled_migration -- \
 //!     [--users 100000] [--time-scale 20] [--seed 5] [--writes-per-150s 3000] \
-//!     [--peer-venv /work/peer-venv] [--two-apps]
+//!     [--peer-venv /work/peer-venv] [--two-apps] [--plan-only]
 //! ```
+//!
+//! * `--plan-only`: no apply; `plan` of every user (the "All users" group) by the registration
+//!   report, by per-user reads and by `auto`, then of a tenth of them (a group of every tenth user)
+//!   by `auto` and by the report, each on a fresh emulator (full buckets), each set against its own
+//!   floor (`read_path::report_floor` / `per_user_floor` of the budgets), with the way `auto` took.
 //!
 //! Printed for each run: the floor, the time of `plan`, of `apply` and of the whole job, the ratio
 //! whole/floor, the 429s the emulator answered (its `/_emulator/stats`), and the users lost (no
@@ -37,11 +43,14 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt as _;
 use serde::Deserialize;
+use signin_prefs_bulk::read_path::{LISTING_PAGE_SIZE, per_user_floor, report_floor};
 use signin_prefs_client::{Budget, Budgets, Charge, Quota};
 use signin_prefs_emulator::permissions;
 
 /// The seeded tenant's "All users" group.
 const ALL_USERS_GROUP: &str = "0a11c0de-0000-4000-8000-000000000001";
+/// The seeded tenant's group of every tenth user (positions 0, 10, 20, …).
+const EVERY_TENTH_GROUP: &str = "0a11c0de-0000-4000-8000-000000000003";
 /// The second app registration of `--two-apps` (the emulator's admin API mints its tokens).
 const SECOND_APP_ID: &str = "0b5e55ed-0000-4000-8000-00000000a002";
 /// Admin API requests in flight when reading every changed user's state.
@@ -50,7 +59,7 @@ const ADMIN_CONCURRENCY: usize = 16;
 const PEER_TIMEOUT_SECONDS: u32 = 600;
 
 const USAGE: &str = "options: [--users N] [--time-scale X] [--seed S] [--writes-per-150s W] \
-                     [--peer-venv PATH] [--two-apps]";
+                     [--peer-venv PATH] [--two-apps] [--plan-only]";
 
 /// The command line.
 #[derive(Debug)]
@@ -61,6 +70,7 @@ struct Options {
     writes_per_150s: Option<u32>,
     peer_venv: Option<PathBuf>,
     two_apps: bool,
+    plan_only: bool,
 }
 
 impl Options {
@@ -72,6 +82,7 @@ impl Options {
             writes_per_150s: None,
             peer_venv: None,
             two_apps: false,
+            plan_only: false,
         };
         let mut args = std::env::args().skip(1).filter(|arg| arg != "--bench");
         while let Some(flag) = args.next() {
@@ -88,6 +99,7 @@ impl Options {
                 }
                 "--peer-venv" => options.peer_venv = Some(PathBuf::from(value())),
                 "--two-apps" => options.two_apps = true,
+                "--plan-only" => options.plan_only = true,
                 other => panic!("unknown option {other:?}; {USAGE}"),
             }
         }
@@ -256,8 +268,8 @@ impl Emulator {
         let (mut token_url, mut client_id, mut client_secret) = (None, None, None);
         let mut budget_settings = Vec::new();
         let mut budgets = Budgets::documented();
-        // The three budget lines come last.
-        while budget_settings.len() < 3 {
+        // The four budget lines come last.
+        while budget_settings.len() < 4 {
             let line = next_line();
             let Some((label, value)) = line.split_once(':') else {
                 continue;
@@ -275,12 +287,15 @@ impl Emulator {
                         "SIGNIN_PREFS_WRITE_BUDGET" => Quota::AppWrites,
                         "SIGNIN_PREFS_TENANT_WRITE_BUDGET" => Quota::TenantWrites,
                         "SIGNIN_PREFS_READ_BUDGET" => Quota::ResourceUnits,
+                        "SIGNIN_PREFS_REPORTS_BUDGET" => Quota::Reports,
                         other => panic!("the emulator printed an unknown budget {other}"),
                     };
-                    let parsed: Budget = budget
-                        .parse()
-                        .unwrap_or_else(|error| panic!("{variable}: {error}"));
-                    budgets = budgets.with(quota, Some(parsed));
+                    let parsed: Option<Budget> = (budget != "unknown").then(|| {
+                        budget
+                            .parse()
+                            .unwrap_or_else(|error| panic!("{variable}: {error}"))
+                    });
+                    budgets = budgets.with(quota, parsed);
                     budget_settings.push((variable.to_owned(), budget.to_owned()));
                 }
                 _ => {}
@@ -321,6 +336,12 @@ struct Traffic {
     writes: u64,
     throttled_reads: u64,
     throttled_writes: u64,
+    /// Report pages let through (also in `reads`).
+    #[serde(default)]
+    report_reads: u64,
+    /// Report pages refused (also in `throttled_reads`).
+    #[serde(default)]
+    throttled_report_reads: u64,
 }
 
 impl Traffic {
@@ -330,6 +351,8 @@ impl Traffic {
             writes: self.writes - before.writes,
             throttled_reads: self.throttled_reads - before.throttled_reads,
             throttled_writes: self.throttled_writes - before.throttled_writes,
+            report_reads: self.report_reads - before.report_reads,
+            throttled_report_reads: self.throttled_report_reads - before.throttled_report_reads,
         }
     }
 
@@ -622,17 +645,29 @@ impl CliRun<'_> {
         code
     }
 
-    /// `plan` of `source` (`--group ID` or `--targets FILE`); its time and the plan.
-    fn plan(&self, source: [&str; 2]) -> (Duration, PlanFile) {
+    /// `plan` of `source` (`--group ID` or `--targets FILE`), its state read by `read_path`; its
+    /// time and the plan.
+    fn plan(&self, source: [&str; 2], read_path: &str) -> (Duration, PlanFile) {
         let mut command = self.command("plan");
         command
             .arg("plan")
             .args(source)
             .args(["--method", "push,oath", "--system-preferred", "on"])
-            .args(["--from-report", "--out", "plan.json", "--output", "json"]);
+            .args(["--read-path", read_path])
+            .args(["--out", "plan.json", "--output", "json"]);
         let (time, status) = run_timed(&mut command, "signin-prefs plan");
         self.check(status, "plan", &[0]);
         (time, read_json(&self.dir.join("plan.json")))
+    }
+
+    /// The way `plan` said it read users' state (its stderr line).
+    fn read_path_taken(&self) -> String {
+        let stderr = std::fs::read_to_string(self.dir.join("plan.err")).unwrap_or_default();
+        stderr
+            .lines()
+            .find(|line| line.starts_with("reading users' state by"))
+            .unwrap_or("(not said)")
+            .to_owned()
     }
 
     fn apply_command(&self) -> Command {
@@ -805,7 +840,8 @@ fn main_job(paths: &Paths, options: &Options, http: &Http) -> MainJob {
     };
     let before_plan = http.stats(&emulator);
     let job_started = Instant::now();
-    let (plan_time, plan) = run.plan(["--group", ALL_USERS_GROUP]);
+    let (plan_time, plan) = run.plan(["--group", ALL_USERS_GROUP], "auto");
+    println!("  plan: {}", run.read_path_taken());
     let after_plan = http.stats(&emulator);
     let (apply_time, apply_status) = run_timed(&mut run.apply_command(), "signin-prefs apply");
     let whole_time = job_started.elapsed();
@@ -817,9 +853,14 @@ fn main_job(paths: &Paths, options: &Options, http: &Http) -> MainJob {
     let plan_traffic = after_plan.since(before_plan);
     let apply_traffic = after_apply.since(after_plan);
     let job_traffic = after_apply.since(before_plan);
-    // Report pages (the emulator charges them as reads), one write and one read-back per change.
-    let charge = Charge::reads_and_writes(plan_traffic.reads + planned, planned);
-    let (floor, binding) = floor_of(&emulator.budgets, &charge);
+    // The plan's reads (report pages on their own budget, the rest on the resource units) come
+    // before any write; then one write and one read-back per change.
+    let plan_charge = Charge::reads_and_writes(plan_traffic.reads - plan_traffic.report_reads, 0)
+        .plus(Quota::Reports, plan_traffic.report_reads);
+    let (plan_floor, _) = floor_of(&emulator.budgets, &plan_charge);
+    let charge = Charge::reads_and_writes(planned, planned);
+    let (apply_floor, binding) = floor_of(&emulator.budgets, &charge);
+    let floor = plan_floor + apply_floor;
     let report = run.report();
     let left_unchanged = http.left_unchanged(&emulator, &changes);
     let outcomes = outcomes_of(
@@ -830,13 +871,16 @@ fn main_job(paths: &Paths, options: &Options, http: &Http) -> MainJob {
     );
 
     println!(
-        "main job: {} users planned, {planned} changes ({:.1} %), {} reads for the plan, {} for \
-         the apply; floor {}",
+        "main job: {} users planned, {planned} changes ({:.1} %), {} reads for the plan ({} report \
+         pages), {} for the apply; floor {} = plan {} + apply {}",
         plan.entries.len(),
         percent(planned, options.users as u64),
         plan_traffic.reads,
+        plan_traffic.report_reads,
         apply_traffic.reads,
-        describe_floor(floor, binding)
+        seconds(floor),
+        seconds(plan_floor),
+        describe_floor(apply_floor, binding)
     );
     println!(
         "  plan {}, apply {} (exit {apply_code}), whole {}, whole/floor {} (apply/floor {})",
@@ -844,7 +888,7 @@ fn main_job(paths: &Paths, options: &Options, http: &Http) -> MainJob {
         seconds(apply_time),
         seconds(whole_time),
         ratio(whole_time, floor).map_or("—".to_owned(), |ratio| format!("{ratio:.3}")),
-        ratio(apply_time, floor).map_or("—".to_owned(), |ratio| format!("{ratio:.3}"))
+        ratio(apply_time, apply_floor).map_or("—".to_owned(), |ratio| format!("{ratio:.3}"))
     );
     println!(
         "  429s: {} (plan {}, apply {}); writes accepted {}",
@@ -1060,7 +1104,7 @@ fn two_apps(paths: &Paths, options: &Options, http: &Http, main: &MainJob) -> Ve
         };
         // The plans one after the other, so the stats tell each one's reads apart.
         let before = http.stats(&emulator);
-        let (plan_time, plan) = run.plan(["--targets", "users.json"]);
+        let (plan_time, plan) = run.plan(["--targets", "users.json"], "report");
         let plan_reads = http.stats(&emulator).since(before).reads;
         halves.push(AppHalf {
             name,
@@ -1182,10 +1226,136 @@ fn two_apps(paths: &Paths, options: &Options, http: &Http, main: &MainJob) -> Ve
     rows
 }
 
+/// One `plan` of `--plan-only`: the job, the way asked for, and what came of it.
+struct PlanRun {
+    run: String,
+    targets: u64,
+    floor: Duration,
+    time: Duration,
+    traffic: Traffic,
+    taken: String,
+    errors: usize,
+}
+
+/// `plan` of `group` by `read_path` on a fresh emulator: its time against the floor of the way it
+/// took (the lower of the two for `auto`, which is what it is held to).
+fn plan_run(
+    paths: &Paths,
+    options: &Options,
+    http: &Http,
+    group: &str,
+    label: &str,
+    read_path: &str,
+) -> PlanRun {
+    let dir = paths.run_dir(&format!("plan-{label}-{read_path}"));
+    let emulator = Emulator::start(paths, options, &dir.join("emulator.log"));
+    let run = CliRun {
+        paths,
+        emulator: &emulator,
+        token: http.client_credentials_token(&emulator),
+        dir: dir.clone(),
+    };
+    let before = http.stats(&emulator);
+    let (time, plan) = run.plan(["--group", group], read_path);
+    let traffic = http.stats(&emulator).since(before);
+    let targets = plan.entries.len() as u64;
+    let tenant = options.users as u64;
+    let listing_pages = targets.div_ceil(LISTING_PAGE_SIZE);
+    let budgets = &emulator.budgets;
+    let report = report_floor(budgets, tenant, targets, listing_pages);
+    let per_user = per_user_floor(budgets, targets, listing_pages);
+    let taken = run.read_path_taken();
+    let floor = if taken.contains("by the registration report") {
+        report
+    } else {
+        per_user
+    };
+    let errors = plan
+        .entries
+        .iter()
+        .filter(|entry| entry.action == "error")
+        .count();
+    println!(
+        "  {label}, --read-path {read_path}: {targets} targets, floors report {} / per user {}; \
+         {} ({}), 429s {} ({} of {} report pages); {taken}",
+        seconds(report),
+        seconds(per_user),
+        seconds(time),
+        ratio(time, floor).map_or("—".to_owned(), |ratio| format!("{ratio:.3} of its floor")),
+        traffic.throttled(),
+        traffic.throttled_report_reads,
+        traffic.report_reads + traffic.throttled_report_reads,
+    );
+    PlanRun {
+        run: format!("{label}, `--read-path {read_path}`"),
+        targets,
+        floor,
+        time,
+        traffic,
+        taken,
+        errors,
+    }
+}
+
+/// `--plan-only`: the read paths of `plan` against their floors, and the way `auto` takes.
+fn plan_only(paths: &Paths, options: &Options, http: &Http) {
+    let mut runs = Vec::new();
+    for read_path in ["report", "per-user", "auto"] {
+        runs.push(plan_run(
+            paths,
+            options,
+            http,
+            ALL_USERS_GROUP,
+            "every user",
+            read_path,
+        ));
+    }
+    for read_path in ["auto", "report"] {
+        runs.push(plan_run(
+            paths,
+            options,
+            http,
+            EVERY_TENTH_GROUP,
+            "a tenth of them",
+            read_path,
+        ));
+    }
+    println!();
+    println!("| run | targets | floor | time | time/floor | 429s | errors | way taken |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+    for run in &runs {
+        println!(
+            "| {} | {} | {} | {} | {} | {} of {} requests ({} report pages) | {} | {} |",
+            run.run,
+            run.targets,
+            seconds(run.floor),
+            seconds(run.time),
+            ratio(run.time, run.floor).map_or("—".to_owned(), |ratio| format!("{ratio:.3}")),
+            run.traffic.throttled(),
+            run.traffic.requests(),
+            run.traffic.throttled_report_reads,
+            run.errors,
+            run.taken
+                .trim_start_matches("reading users' state by ")
+                .split(':')
+                .next()
+                .unwrap_or_default(),
+        );
+    }
+}
+
 fn main() {
     let options = Options::parse();
     let paths = Paths::find();
     let http = Http::new();
+    if options.plan_only {
+        println!(
+            "plan read paths: {} users, time scale {}, seed {}",
+            options.users, options.time_scale, options.seed
+        );
+        plan_only(&paths, &options, &http);
+        return;
+    }
     println!(
         "throttled migration: {} users, time scale {}, seed {}, writes per 150 s per app {}",
         options.users,

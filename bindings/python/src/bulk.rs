@@ -12,6 +12,7 @@ use std::time::Duration;
 use signin_prefs_bulk::apply::{self as engine, RunOptions};
 use signin_prefs_bulk::journal::JournalState;
 use signin_prefs_bulk::plan::{Plan, PlanOptions, make_plan};
+use signin_prefs_bulk::read_path::{ReadPath, ReadPathSetting};
 use signin_prefs_bulk::report::{Tally, Verdict};
 use signin_prefs_bulk::report_stream::{
     ReportFormat, tally_apply, write_apply_report, write_rollback_report,
@@ -174,11 +175,11 @@ fn run_options(
     })
 }
 
-/// Reads the targets file, reads every target's state (with `from_report`, from the tenant's
-/// registration report first), decides, and writes the plan to `plan_path`. Returns the plan as
-/// JSON text. Sends no write.
+/// Reads the targets file, reads every target's state (by `read_path`: `auto`, `report` or
+/// `per-user`; `from_report` is the older spelling of `report`), decides, and writes the plan to
+/// `plan_path`. Returns the plan as JSON text. Sends no write.
 #[pyfunction]
-#[pyo3(signature = (client, targets_path, plan_path, *, methods=Vec::new(), system_preferred=None, exclude=Vec::new(), only_from=Vec::new(), max_changes=None, from_report=false))]
+#[pyo3(signature = (client, targets_path, plan_path, *, methods=Vec::new(), system_preferred=None, exclude=Vec::new(), only_from=Vec::new(), max_changes=None, from_report=false, read_path="auto"))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn plan(
     py: Python<'_>,
@@ -191,7 +192,16 @@ pub(crate) fn plan(
     only_from: Vec<String>,
     max_changes: Option<usize>,
     from_report: bool,
+    read_path: &str,
 ) -> PyResult<String> {
+    // The same parser as the CLI's `--read-path`.
+    let read_path = if from_report {
+        ReadPathSetting::Fixed(ReadPath::Report)
+    } else {
+        read_path
+            .parse::<ReadPathSetting>()
+            .map_err(|problem| errors::validation(py, &format!("read_path: {problem}")))?
+    };
     let options = PlanOptions {
         methods: self::methods(py, &methods)?,
         system_preferred,
@@ -199,7 +209,8 @@ pub(crate) fn plan(
         exclude: excluded_users(py, exclude)?,
         only_from: self::methods(py, &only_from)?,
         max_changes,
-        from_report,
+        read_path,
+        listing: None,
     };
     let outcome = py.detach(|| {
         let targets = read_targets(&targets_path).map_err(signin_prefs_bulk::Error::from)?;

@@ -84,7 +84,7 @@ fn user_key(py: Python<'_>, user: &str) -> PyResult<UserKey> {
 #[pymethods]
 impl NativeClient {
     #[new]
-    #[pyo3(signature = (*, credential=None, token=None, base_url=None, cloud=None, scopes=None, timeout=None, deadline=None, max_attempts=None, write_budget=None, tenant_write_budget=None, read_budget=None))]
+    #[pyo3(signature = (*, credential=None, token=None, base_url=None, cloud=None, scopes=None, timeout=None, deadline=None, max_attempts=None, write_budget=None, tenant_write_budget=None, read_budget=None, reports_budget=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         credential: Option<Py<PyAny>>,
@@ -98,6 +98,7 @@ impl NativeClient {
         write_budget: Option<String>,
         tenant_write_budget: Option<String>,
         read_budget: Option<String>,
+        reports_budget: Option<String>,
     ) -> PyResult<Self> {
         // Graph's budgets as the CLI's settings of the same names read them.
         let mut budgets = Budgets::documented();
@@ -109,6 +110,7 @@ impl NativeClient {
                 "tenant_write_budget",
             ),
             (&read_budget, Quota::ResourceUnits, "read_budget"),
+            (&reports_budget, Quota::Reports, "reports_budget"),
         ] {
             if let Some(setting) = setting {
                 budgets = budgets.with_setting(quota, setting).map_err(|error| {

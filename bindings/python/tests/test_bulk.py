@@ -229,3 +229,10 @@ def test_plan_from_the_registration_report(emulator: Emulator, tmp_path: Path) -
     assert [entry["action"] for entry in from_report.entries] == [
         entry["action"] for entry in per_user.entries
     ]
+    # `read_path` names the way; `from_report` is its older spelling.
+    by_name = bulk.plan(
+        client, targets, tmp_path / "by-name.json", methods=["oath"], read_path="report"
+    )
+    assert by_name.summary == from_report.summary
+    with pytest.raises(signin_prefs.ValidationError, match="read_path: .*auto, report or per-user"):
+        bulk.plan(client, targets, tmp_path / "bad.json", methods=["oath"], read_path="fast")

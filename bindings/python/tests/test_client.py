@@ -160,7 +160,9 @@ def test_unknown_cloud_is_refused() -> None:
         signin_prefs.Client(token="t", cloud="mars")
 
 
-@pytest.mark.parametrize("keyword", ["write_budget", "tenant_write_budget", "read_budget"])
+@pytest.mark.parametrize(
+    "keyword", ["write_budget", "tenant_write_budget", "read_budget", "reports_budget"]
+)
 def test_a_budget_is_read_as_the_cli_reads_it(keyword: str, emulator: Emulator) -> None:
     # `unknown` (learned from refusals) and a figure are taken; anything else is refused by name.
     for setting in ["unknown", "Unknown", "3000/150s", "8000/10"]:

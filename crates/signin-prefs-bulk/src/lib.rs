@@ -19,6 +19,7 @@ pub mod plan;
 mod plan_file;
 mod plan_writer;
 mod queue;
+pub mod read_path;
 pub mod registration_report;
 pub mod report;
 pub mod report_stream;

@@ -17,6 +17,7 @@ use signin_prefs_model::{SignInPreferences, UserDefaultAuthenticationMethodType 
 use crate::Error;
 pub use crate::plan_file::{PlanFile, PlanProblem, scan};
 use crate::plan_writer::PlanWriter;
+use crate::read_path::{Listing, ReadPath, ReadPathDecision, ReadPathSetting, choose_for};
 use crate::registration_report::{ReportIndex, ReportKeys, read_report};
 use crate::state::{Registered, UserState, read_states_with_progress, supports};
 use crate::targets::{Target, TargetList};
@@ -176,15 +177,21 @@ pub struct PlanOptions {
     pub only_from: Vec<Method>,
     /// Refuse a plan with more changes than this.
     pub max_changes: Option<usize>,
-    /// Read state from the tenant's registration report (one paged read), falling back to
-    /// per-user reads for users it does not list or when the tenant has no report.
-    pub from_report: bool,
+    /// How to read users' state: from the tenant's registration report (one paged read, falling
+    /// back to per-user reads for users it does not list or when the tenant has no report), per
+    /// user, or (the default) whichever the client's budgets make faster for this job.
+    pub read_path: ReadPathSetting,
+    /// The directory list streamed targets come from, counted (`$count`) to choose the read path;
+    /// `None` for a list in hand, whose length is known.
+    pub listing: Option<Listing>,
 }
 
 /// How far [`make_plan_with_progress`] has got, for bars and logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PlanProgress {
-    /// Reading the tenant's registration report (with [`PlanOptions::from_report`]).
+    /// The way users' state will be read, and why ([`PlanOptions::read_path`]).
+    ReadPath(ReadPathDecision),
+    /// Reading the tenant's registration report.
     ReadingReport,
     /// Reading users' states one by one: `done` of `total` settled (read, or found unreadable).
     /// Users the registration report covered and excluded users are in neither figure.
@@ -370,7 +377,14 @@ async fn plan_entries(
         .map(|user| user.to_lowercase())
         .collect();
     let is_excluded = |user: &str| excluded.contains(&user.to_lowercase());
-    let report = if options.from_report {
+    let listed = match &targets {
+        Targets::Listed(targets) => u64::try_from(targets.len()).ok(),
+        Targets::Streamed { .. } => None,
+    };
+    let decision = choose_for(client, options.read_path, listed, options.listing.as_ref()).await;
+    tracing::info!(path = decision.path.name(), "{decision}");
+    progress(PlanProgress::ReadPath(decision));
+    let report = if decision.path == ReadPath::Report {
         progress(PlanProgress::ReadingReport);
         let keys = match &targets {
             Targets::Listed(targets) => ReportKeys::used_by(targets.users()),

@@ -104,6 +104,9 @@ impl ReportIndex {
     }
 }
 
+/// Rows per page of the report the planner asks for (`$top`): the most Graph serves.
+pub const REPORT_PAGE_SIZE: u64 = 999;
+
 /// Reads the registration report into an index keeping the `keys` asked for.
 ///
 /// One paged read instead of two requests per user, for tenants that have the report (it needs
@@ -111,7 +114,7 @@ impl ReportIndex {
 /// changes; `apply --verify` reads every changed user back.
 pub async fn read_report(client: &Client, keys: ReportKeys) -> Result<ReportIndex, ClientError> {
     let mut list = ListUserRegistrationDetail::new();
-    list.top = Some(999);
+    list.top = i64::try_from(REPORT_PAGE_SIZE).ok();
     // The five properties the planner uses, of the report's two dozen: half the bytes to send and
     // parse per page (the resource supports `$select`, per the spec).
     list.select = [

@@ -20,6 +20,9 @@ use crate::queue::next_chunk;
 /// so the window only has to be wide enough to keep that budget busy.
 pub const READS_IN_FLIGHT: usize = 8;
 
+/// Reads of one user's state: its `signInPreferences` and its registered methods.
+pub const READS_PER_USER: u64 = 2;
+
 /// Users per group: one `$batch` of their preferences and one of their methods, sent together.
 const USERS_PER_GROUP: usize = MAX_BATCH_SIZE;
 

@@ -495,6 +495,12 @@ impl Pacer {
         );
     }
 
+    /// The budgets the pacer was configured with (what a floor is computed from), before anything
+    /// learned from refusals.
+    pub fn budgets(&self) -> Budgets {
+        self.state().config.budgets
+    }
+
     /// What the pacer is doing now.
     pub fn snapshot(&self) -> PacingSnapshot {
         self.state().snapshot(Instant::now())

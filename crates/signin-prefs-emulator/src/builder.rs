@@ -15,7 +15,7 @@ use crate::handle::EmulatorHandle;
 use crate::login;
 use crate::server;
 use crate::tenant::Tenant;
-use crate::throttle::ThrottleConfig;
+use crate::throttle::{Limit, ThrottleConfig};
 use crate::users::UserSpec;
 use crate::wire;
 
@@ -97,6 +97,15 @@ impl EmulatorBuilder {
     /// Throttling model.
     pub fn throttle(mut self, throttle: ThrottleConfig) -> Self {
         self.config.throttle = throttle;
+        self
+    }
+
+    /// The reports budget: report pages per app and tenant (`None`: unlimited). Default: 5 per
+    /// 10 s, the identity-and-access reports limit, assumed to cover the registration report
+    /// (see [`ThrottleConfig::reports_per_app_tenant`]). Set after [`throttle`](Self::throttle),
+    /// which replaces it.
+    pub fn reports_budget(mut self, limit: Option<Limit>) -> Self {
+        self.config.throttle.reports_per_app_tenant = limit;
         self
     }
 

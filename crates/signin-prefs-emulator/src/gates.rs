@@ -57,6 +57,12 @@ impl Gates {
             .charge(&self.clock, &claims.app_id, &claims.tenant_id, write)
     }
 
+    /// Charges one report page to its app and tenant's reports budget; `Err` when over it.
+    pub(crate) fn charge_report(&self, claims: &TokenClaims) -> Result<(), Throttled> {
+        self.throttle
+            .charge_report(&self.clock, &claims.app_id, &claims.tenant_id)
+    }
+
     pub(crate) fn throttle_config(&self) -> ThrottleConfig {
         self.throttle.config()
     }

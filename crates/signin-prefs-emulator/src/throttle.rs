@@ -2,7 +2,13 @@
 //!
 //! Token buckets per (app, tenant) for reads and for writes, and per tenant for writes
 //! (graph-behaviors.md §3.2). No limit is published for `/authentication/*`, so the defaults are
-//! the identity ones and everything is configurable. The clock runs `time_scale` times faster than
+//! the identity ones and everything is configurable. Report pages (`/reports/authenticationMethods/*`)
+//! draw on a bucket of their own per (app, tenant), not on the resource units: the identity-and-access
+//! reports limit, five requests per 10 s per app and tenant (microsoftgraph/microsoft-graph-docs-contrib,
+//! `includes/throttling-entra-logs-reports.md`, included by Learn's "service-specific throttling
+//! limits"). That include lists `authenticationMethod` (renamed from `authenticationMethodsRoot`) but
+//! not `userRegistrationDetails` by name, so that the registration report is covered is an
+//! assumption, switched by [`ThrottleConfig::reports_per_app_tenant`] (`--reports-per-10s`). The clock runs `time_scale` times faster than
 //! real time and can be advanced by hand, so tests see a 150 s window pass without waiting for it.
 
 use std::collections::HashMap;
@@ -52,6 +58,11 @@ pub struct ThrottleConfig {
     pub writes_per_app_tenant: Limit,
     /// Writes per tenant across apps. Default: 18,000 per 300 s.
     pub writes_per_tenant: Limit,
+    /// Report pages (`/reports/authenticationMethods/*`) per app and tenant, a bucket of their own;
+    /// `None`: unlimited (report pages are then never throttled). Default: 5 per 10 s, the
+    /// identity-and-access reports limit; assumed to cover the registration report (see the
+    /// module's documentation).
+    pub reports_per_app_tenant: Option<Limit>,
     /// How `Retry-After` is written.
     pub retry_after: RetryAfterFormat,
 }
@@ -63,6 +74,7 @@ impl Default for ThrottleConfig {
             reads_per_app_tenant: Limit::new(8_000, 10),
             writes_per_app_tenant: Limit::new(3_000, 150),
             writes_per_tenant: Limit::new(18_000, 300),
+            reports_per_app_tenant: Some(Limit::new(5, 10)),
             retry_after: RetryAfterFormat::Integer,
         }
     }
@@ -168,6 +180,7 @@ struct Buckets {
     reads: HashMap<String, Bucket>,
     writes: HashMap<String, Bucket>,
     tenant_writes: HashMap<String, Bucket>,
+    reports: HashMap<String, Bucket>,
 }
 
 /// A 429 decision.
@@ -195,6 +208,10 @@ pub struct TrafficStats {
     pub throttled_reads: u64,
     /// Writes answered 429.
     pub throttled_writes: u64,
+    /// Report pages let through (also counted in `reads`).
+    pub report_reads: u64,
+    /// Report pages answered 429 (also counted in `throttled_reads`).
+    pub throttled_report_reads: u64,
 }
 
 #[derive(Debug, Default)]
@@ -203,6 +220,8 @@ struct Counters {
     writes: AtomicU64,
     throttled_reads: AtomicU64,
     throttled_writes: AtomicU64,
+    report_reads: AtomicU64,
+    throttled_report_reads: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -228,7 +247,60 @@ impl Throttle {
             writes: counters.writes.load(Ordering::Relaxed),
             throttled_reads: counters.throttled_reads.load(Ordering::Relaxed),
             throttled_writes: counters.throttled_writes.load(Ordering::Relaxed),
+            report_reads: counters.report_reads.load(Ordering::Relaxed),
+            throttled_report_reads: counters.throttled_report_reads.load(Ordering::Relaxed),
         }
+    }
+
+    /// Charges one report page to its app and tenant's reports bucket (never to the resource
+    /// units), and counts the decision.
+    pub(crate) fn charge_report(
+        &self,
+        clock: &Clock,
+        app_id: &str,
+        tenant_id: &str,
+    ) -> Result<(), Throttled> {
+        let decision = self.decide_report(clock, app_id, tenant_id);
+        let (counter, report_counter) = if decision.is_ok() {
+            (&self.counters.reads, &self.counters.report_reads)
+        } else {
+            (
+                &self.counters.throttled_reads,
+                &self.counters.throttled_report_reads,
+            )
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        report_counter.fetch_add(1, Ordering::Relaxed);
+        decision
+    }
+
+    fn decide_report(&self, clock: &Clock, app_id: &str, tenant_id: &str) -> Result<(), Throttled> {
+        let config = self.config();
+        let Some(limit) = config.reports_per_app_tenant.filter(|_| config.enabled) else {
+            return Ok(());
+        };
+        let now = clock.now();
+        let pair = format!("{app_id}/{tenant_id}");
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return Ok(());
+        };
+        let bucket = buckets
+            .reports
+            .entry(pair)
+            .or_insert_with(|| Bucket::full(limit, now));
+        bucket.refill(limit, now);
+        let wait = bucket.wait(limit);
+        if wait > 0.0 {
+            // The identity reports publish no throttle-scope value; this one follows the shape of
+            // the identity service's (`Tenant_Application/<limit>/<app>/<tenant>`).
+            return Err(Throttled {
+                retry_after_seconds: clock.to_real(wait),
+                scope: format!("Tenant_Application/Reports/{app_id}/{tenant_id}"),
+                information: "ReportsLimitExceeded",
+            });
+        }
+        bucket.tokens = (bucket.tokens - 1.0).max(0.0);
+        Ok(())
     }
 
     /// Charges one request and counts the decision.
@@ -374,6 +446,47 @@ mod tests {
             format_retry_after(2.128, RetryAfterFormat::Fractional),
             "2.128"
         );
+    }
+
+    #[test]
+    fn report_pages_draw_on_their_own_bucket_and_not_on_resource_units() {
+        let clock = Clock::new(0.0);
+        let throttle = Throttle::new(ThrottleConfig {
+            reads_per_app_tenant: Limit::new(1, 10),
+            ..ThrottleConfig::default()
+        });
+        // Five pages per 10 s, whatever the resource units do.
+        for _ in 0..5 {
+            assert!(throttle.charge_report(&clock, "app", "t").is_ok());
+        }
+        let refused = throttle.charge_report(&clock, "app", "t").unwrap_err();
+        assert!(
+            (refused.retry_after_seconds - 2.0).abs() < 1e-6,
+            "{refused:?}"
+        );
+        assert!(refused.scope.starts_with("Tenant_Application/Reports/"));
+        // The resource-unit bucket was never touched by the pages, nor the pages by a read.
+        assert!(throttle.charge(&clock, "app", "t", false).is_ok());
+        assert!(throttle.charge(&clock, "app", "t", false).is_err());
+        // Another app has a bucket of its own.
+        assert!(throttle.charge_report(&clock, "other", "t").is_ok());
+        clock.advance(Duration::from_secs(2));
+        assert!(throttle.charge_report(&clock, "app", "t").is_ok());
+        let stats = throttle.stats();
+        assert_eq!((stats.report_reads, stats.throttled_report_reads), (7, 1));
+        assert_eq!((stats.reads, stats.throttled_reads), (8, 2));
+    }
+
+    #[test]
+    fn unlimited_reports_are_never_throttled() {
+        let clock = Clock::new(0.0);
+        let throttle = Throttle::new(ThrottleConfig {
+            reports_per_app_tenant: None,
+            ..ThrottleConfig::default()
+        });
+        for _ in 0..1_000 {
+            assert!(throttle.charge_report(&clock, "app", "t").is_ok());
+        }
     }
 
     #[test]

@@ -12,9 +12,10 @@ use signin_prefs_bulk::plan::{
     Action, Plan, PlanOptions, PlanProgress, decide, make_plan, make_plan_with_progress,
     write_plan_of_listed_users,
 };
+use signin_prefs_bulk::read_path::{ReadPath, ReadPathSetting};
 use signin_prefs_bulk::state::read_states;
 use signin_prefs_bulk::targets::{Target, TargetList};
-use signin_prefs_client::{Budgets, Client, PacingConfig, RetryPolicy};
+use signin_prefs_client::{Budgets, Client, PacingConfig, Quota, RetryPolicy};
 use signin_prefs_emulator::{
     EmulatorBuilder, EmulatorHandle, Limit, RetryAfterFormat, ThrottleConfig, TokenRequest,
     permissions,
@@ -68,7 +69,8 @@ fn options(exclude: Vec<String>) -> PlanOptions {
         exclude,
         only_from: Vec::new(),
         max_changes: None,
-        from_report: false,
+        read_path: ReadPathSetting::Fixed(ReadPath::PerUser),
+        listing: None,
     }
 }
 
@@ -99,8 +101,13 @@ async fn plan_recording(
     (plan, events)
 }
 
-/// The progress of per-user reads: from 0, never backwards, ending at `total`.
+/// The progress of per-user reads, once the read path is said: from 0, never backwards, ending
+/// at `total`.
 fn assert_reading_progress(events: &[PlanProgress], total: usize) {
+    let Some((PlanProgress::ReadPath(decision), events)) = events.split_first() else {
+        panic!("the read path is said first: {events:?}");
+    };
+    assert_eq!(decision.path, ReadPath::PerUser, "{decision}");
     let reading: Vec<(usize, usize)> = events
         .iter()
         .map(|event| match event {
@@ -154,8 +161,8 @@ async fn a_plan_read_in_flight_answers_each_target_in_order_with_unknown_users_a
     let (plan, events) = plan_recording(&client, &targets, &options).await;
 
     assert_reading_progress(&events, targets.len() - 1);
-    // Without throttling, one event per group of 20, plus the first.
-    assert_eq!(events.len(), 1 + (targets.len() - 1).div_ceil(20));
+    // Without throttling, one event per group of 20, plus the first, after the read path's.
+    assert_eq!(events.len(), 2 + (targets.len() - 1).div_ceil(20));
     assert_eq!(plan.entries.len(), targets.len());
     let mut unknown = 0;
     for (entry, target) in plan.entries.iter().zip(&targets) {
@@ -221,7 +228,11 @@ async fn a_plan_of_no_one_to_read_reports_zero_of_zero() {
 
     let (plan, events) = plan_recording(&client, &targets, &options(vec![user])).await;
 
-    assert_eq!(events, vec![PlanProgress::Reading { done: 0, total: 0 }]);
+    assert!(
+        matches!(events.first(), Some(PlanProgress::ReadPath(decision)) if decision.path == ReadPath::PerUser),
+        "{events:?}"
+    );
+    assert_eq!(events[1..], [PlanProgress::Reading { done: 0, total: 0 }]);
     assert_eq!(plan.summary.excluded, 1);
     assert_eq!(emulator.traffic().reads, 0);
     emulator.shutdown().await;
@@ -311,7 +322,13 @@ async fn a_plan_of_listed_users_streamed_window_by_window_is_the_plan_of_the_sam
         .start()
         .await
         .unwrap();
-    let client = connect(&emulator, PacingConfig::default()).await;
+    // The emulator throttles nothing here: the client need not pace the report's ten pages.
+    let unpaced_report = Budgets::documented().with(Quota::Reports, None);
+    let client = connect(
+        &emulator,
+        PacingConfig::default().with_budgets(unpaced_report),
+    )
+    .await;
     let mut keys: Vec<String> = (0..emulator.user_count())
         .map(|index| emulator.user_at(index).unwrap().user_principal_name)
         .collect();
@@ -320,7 +337,7 @@ async fn a_plan_of_listed_users_streamed_window_by_window_is_the_plan_of_the_sam
     }
     let excluded = vec![keys[17].clone(), keys[8_500].clone()];
     let options = PlanOptions {
-        from_report: true,
+        read_path: ReadPathSetting::Fixed(ReadPath::Report),
         ..options(excluded)
     };
     let targets: Vec<Target> = keys
@@ -380,7 +397,7 @@ async fn a_plan_of_listed_users_streamed_window_by_window_is_the_plan_of_the_sam
         .iter()
         .filter_map(|event| match event {
             PlanProgress::Reading { done, total } => Some((*done, *total)),
-            PlanProgress::ReadingReport => None,
+            PlanProgress::ReadingReport | PlanProgress::ReadPath(_) => None,
         })
         .collect();
     assert_eq!(reading.last(), Some(&(5, 5)), "{reading:?}");

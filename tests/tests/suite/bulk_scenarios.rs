@@ -7,6 +7,7 @@ use std::time::Duration;
 use signin_prefs_bulk::apply::{RunOptions, apply, rollback};
 use signin_prefs_bulk::journal::{self, JournalState, Record, Status};
 use signin_prefs_bulk::plan::{Action, Plan, PlanOptions, make_plan};
+use signin_prefs_bulk::read_path::{ReadPath, ReadPathSetting};
 use signin_prefs_bulk::report::{Report, Tally, Verdict};
 use signin_prefs_bulk::targets::{Target, TargetList, read_targets};
 use signin_prefs_client::{Client, RetryPolicy, Secret, StaticToken};
@@ -115,7 +116,8 @@ fn sms_to_push(exclude: Vec<String>) -> PlanOptions {
         exclude,
         only_from: vec![Method::Sms],
         max_changes: None,
-        from_report: false,
+        read_path: ReadPathSetting::Fixed(ReadPath::PerUser),
+        listing: None,
     }
 }
 
@@ -165,7 +167,8 @@ pub(crate) fn push_or_oath_system_preferred(source: &str) -> PlanOptions {
         exclude: Vec::new(),
         only_from: Vec::new(),
         max_changes: None,
-        from_report: false,
+        read_path: ReadPathSetting::Fixed(ReadPath::PerUser),
+        listing: None,
     }
 }
 

@@ -52,6 +52,7 @@ pub(crate) fn on_the_real_clock(throttle: &ThrottleConfig, scale: f64) -> Budget
             Quota::ResourceUnits,
             Some(real(throttle.reads_per_app_tenant)),
         )
+        .with(Quota::Reports, throttle.reports_per_app_tenant.map(real))
 }
 
 struct Run {

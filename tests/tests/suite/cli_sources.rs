@@ -10,6 +10,8 @@ use signin_prefs_emulator::{
     permissions, seeded_groups,
 };
 
+use signin_prefs_bulk::read_path::{ReadPath, ReadPathSetting};
+
 use crate::cli_scenarios::{cli, scratch, text};
 
 /// 250 seeded users (so a group spans pages of 100) and a few more named Adele.
@@ -215,17 +217,22 @@ async fn planning_from_the_registration_report_matches_per_user_reads() {
             .collect::<Vec<_>>(),
     )
     .unwrap();
-    let options = |from_report| PlanOptions {
+    let options = |read_path| PlanOptions {
         methods: vec![Method::Push, Method::Oath],
         system_preferred: Some(true),
         source: "report".into(),
         exclude: Vec::new(),
         only_from: vec![Method::Sms, Method::VoiceMobile],
         max_changes: None,
-        from_report,
+        read_path: ReadPathSetting::Fixed(read_path),
+        listing: None,
     };
-    let per_user = make_plan(&client, &targets, &options(false)).await.unwrap();
-    let from_report = make_plan(&client, &targets, &options(true)).await.unwrap();
+    let per_user = make_plan(&client, &targets, &options(ReadPath::PerUser))
+        .await
+        .unwrap();
+    let from_report = make_plan(&client, &targets, &options(ReadPath::Report))
+        .await
+        .unwrap();
     let decisions = |plan: &signin_prefs_bulk::plan::Plan| {
         plan.entries
             .iter()

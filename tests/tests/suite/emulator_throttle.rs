@@ -14,6 +14,7 @@ fn limited(reads: u32, writes: u32, retry_after: RetryAfterFormat) -> ThrottleCo
         reads_per_app_tenant: Limit::new(reads, 10),
         writes_per_app_tenant: Limit::new(writes, 150),
         writes_per_tenant: Limit::new(1_000_000, 300),
+        reports_per_app_tenant: None,
         retry_after,
     }
 }

@@ -4,6 +4,7 @@
 
 use signin_prefs_bulk::apply::{RunOptions, apply};
 use signin_prefs_bulk::plan::{PlanOptions, make_plan};
+use signin_prefs_bulk::read_path::{ReadPath, ReadPathSetting};
 use signin_prefs_bulk::report::Report;
 use signin_prefs_bulk::targets::Target;
 use signin_prefs_client::{Client, ClientSecretCredential, Secret};
@@ -73,7 +74,8 @@ async fn no_secret_in_logs_journals_reports_or_errors() {
         exclude: Vec::new(),
         only_from: Vec::new(),
         max_changes: None,
-        from_report: false,
+        read_path: ReadPathSetting::Fixed(ReadPath::PerUser),
+        listing: None,
     };
     let plan = make_plan(&client, &targets.try_into().unwrap(), &options)
         .await

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         write_budget: Optional[str]
         tenant_write_budget: Optional[str]
         read_budget: Optional[str]
+        reports_budget: Optional[str]
 
 __all__ = ["Client", "AsyncClient"]
 
@@ -87,11 +88,12 @@ class Client(_ClientBase):
         deadline: seconds for a whole call, retries included.
         max_attempts: attempts per call, the first included (throttling and transient failures
             are retried, honouring ``Retry-After``).
-        write_budget, tenant_write_budget, read_budget: Graph's budgets the client paces itself
-            to, as the CLI's settings of the same names: ``"3000/150s"`` (writes per app and
-            tenant), ``"18000/300s"`` (writes per tenant), ``"8000/10s"`` (resource units per app
-            and tenant) are Microsoft's documented figures and the defaults; ``"unknown"`` learns
-            that budget from the service's refusals alone.
+        write_budget, tenant_write_budget, read_budget, reports_budget: Graph's budgets the
+            client paces itself to, as the CLI's settings of the same names: ``"3000/150s"``
+            (writes per app and tenant), ``"18000/300s"`` (writes per tenant), ``"8000/10s"``
+            (resource units per app and tenant), ``"5/10s"`` (report pages per app and tenant,
+            assumed to cover the registration report) are Microsoft's documented figures and the
+            defaults; ``"unknown"`` learns that budget from the service's refusals alone.
     """
 
     def _check_credential(self, credential: Any) -> None:

@@ -105,6 +105,7 @@ def plan(
     only_from: List[str] = ...,
     max_changes: Optional[int] = None,
     from_report: bool = False,
+    read_path: str = "auto",
 ) -> str: ...
 def run_journaled(
     kind: Literal["apply", "rollback"],

@@ -129,10 +129,16 @@ def plan(
     only_from: Sequence[str] = (),
     max_changes: Optional[int] = None,
     from_report: bool = False,
+    read_path: str = "auto",
 ) -> Plan:
-    """Reads the targets file (CSV or JSON), every target's state (``from_report``: from the
-    tenant's registration report in one paged read, falling back to per-user reads), decides per
-    user, writes the plan to ``plan_path`` and returns it. Sends no write."""
+    """Reads the targets file (CSV or JSON), every target's state, decides per user, writes the
+    plan to ``plan_path`` and returns it. Sends no write.
+
+    ``read_path``: ``"report"`` reads the tenant's registration report in one paged read (on
+    Graph's small reports budget), falling back to per-user reads for users it does not list;
+    ``"per-user"`` reads each user; ``"auto"`` (the default) counts the tenant's users and takes
+    the way whose least possible time under the client's budgets is lower. ``from_report=True``
+    is the older spelling of ``read_path="report"``."""
     text = _native.plan(
         client._native,
         os.fspath(targets_path),
@@ -143,6 +149,7 @@ def plan(
         only_from=[str(method) for method in only_from],
         max_changes=max_changes,
         from_report=from_report,
+        read_path=read_path,
     )
     return Plan(plan_path, json.loads(text))
 

@@ -13,6 +13,7 @@ use signin_prefs_bulk::plan::{
     Action, PlanEntry, PlanOptions, PlanProgress, write_plan_of_listed_users,
     write_plan_with_progress,
 };
+use signin_prefs_bulk::read_path::{Listing, ReadPath, ReadPathSetting};
 use signin_prefs_bulk::report::{Tally, Verdict};
 use signin_prefs_bulk::report_stream::{
     ReportFormat, write_apply_report, write_report_file, write_rollback_report,
@@ -54,15 +55,28 @@ pub(crate) struct PlanArgs {
     /// Refuse to write a plan with more changes than this.
     #[arg(long)]
     max_changes: Option<usize>,
-    /// Read users' state from the tenant's registration report (one paged read; needs Entra ID P1
-    /// or P2 and AuditLog.Read.All), falling back to per-user reads where it has no entry.
-    #[arg(long)]
+    /// How to read users' state: `report` reads the tenant's registration report (one paged read
+    /// on Graph's small reports budget, 5 pages of 999 users per 10 s; needs Entra ID P1 or P2 and
+    /// AuditLog.Read.All), falling back to per-user reads where it has no entry; `per-user` reads
+    /// each user (two reads on the resource units, 8,000 per 10 s); `auto` counts the tenant's
+    /// and the targets' users (`$count`) and takes the way whose least possible time under the
+    /// budgets (SIGNIN_PREFS_READ_BUDGET, SIGNIN_PREFS_REPORTS_BUDGET) is lower: the report for
+    /// most of a large tenant, per-user reads for a few of its users. Says which, and why, on
+    /// stderr; per-user reads when the users cannot be counted.
+    #[arg(long, default_value = "auto", value_parser = parse_read_path)]
+    read_path: ReadPathSetting,
+    /// Deprecated: the same as `--read-path report`.
+    #[arg(long, hide = true, conflicts_with = "read_path")]
     from_report: bool,
     /// Where to write the plan.
     #[arg(long, short)]
     out: PathBuf,
     #[command(flatten)]
     common: CommonArgs,
+}
+
+fn parse_read_path(text: &str) -> Result<ReadPathSetting, String> {
+    text.parse()
 }
 
 /// `signin-prefs apply`.
@@ -192,21 +206,24 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
     let client = args.common.settings()?.client()?;
     // A file is read whole (it was checked whole); a group's or a filter's users are planned as
     // their listing pages in, so that a million of them are never held at once.
-    let (source, keys) = match (&file_targets, &group, &args.filter) {
+    let (source, keys, listing) = match (&file_targets, &group, &args.filter) {
         (Some(_), _, _) => (
             args.targets
                 .as_ref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
             None,
+            None,
         ),
         (None, Some(group), _) => (
             format!("group:{group}"),
             Some(group_members(&client, group)),
+            Some(Listing::Group(group.clone())),
         ),
         (None, None, Some(filter)) => (
             format!("filter:{filter}"),
             Some(filtered_users(&client, filter)),
+            Some(Listing::Filter(filter.clone())),
         ),
         (None, None, None) => {
             return Err(Error::Input("give --targets, --group or --filter".into()));
@@ -219,7 +236,12 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
         exclude,
         only_from,
         max_changes: args.max_changes,
-        from_report: args.from_report,
+        read_path: if args.from_report {
+            ReadPathSetting::Fixed(ReadPath::Report)
+        } else {
+            args.read_path
+        },
+        listing,
     };
     // A bar on a terminal; elsewhere (a log, CI) a line at the start, every ten seconds and at the end.
     let bar = progress_bar();
@@ -270,7 +292,13 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
         }
         _ => {}
     };
+    let mut read_path = None;
     let mut show_progress = |event| match event {
+        PlanProgress::ReadPath(decision) => {
+            // Always said, terminal or not: which way the reads go decides how long they take.
+            bar.suspend(|| eprintln!("{decision}"));
+            read_path = Some(decision);
+        }
         PlanProgress::ReadingReport => {
             bar.set_message("reading the registration report");
             if plain {
@@ -339,6 +367,9 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
                     s.excluded
                 ),
             );
+            if let Some(decision) = &read_path {
+                print(&mut out, format_args!("{decision}"));
+            }
             for line in &attention {
                 print(&mut out, format_args!("{line}"));
             }

@@ -40,6 +40,9 @@ pub(crate) struct Settings {
     /// `SIGNIN_PREFS_READ_BUDGET`: resource units per app and tenant, `8000/10s` (documented for
     /// tenants over 500 users).
     pub(crate) read_budget: Option<String>,
+    /// `SIGNIN_PREFS_REPORTS_BUDGET`: registration-report pages per app and tenant, `5/10s`
+    /// (documented for the identity-and-access reports; assumed to cover this one), or `unknown`.
+    pub(crate) reports_budget: Option<String>,
 }
 
 /// What to do when nothing says which service to talk to.
@@ -67,6 +70,7 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ("SIGNIN_PREFS_WRITE_BUDGET", "write_budget"),
     ("SIGNIN_PREFS_TENANT_WRITE_BUDGET", "tenant_write_budget"),
     ("SIGNIN_PREFS_READ_BUDGET", "read_budget"),
+    ("SIGNIN_PREFS_REPORTS_BUDGET", "reports_budget"),
 ];
 
 impl Settings {
@@ -97,6 +101,7 @@ impl Settings {
                     "write_budget" => settings.write_budget = Some(value),
                     "tenant_write_budget" => settings.tenant_write_budget = Some(value),
                     "read_budget" => settings.read_budget = Some(value),
+                    "reports_budget" => settings.reports_budget = Some(value),
                     "client_secret_file" => {
                         settings.client_secret_file = Some(PathBuf::from(value))
                     }
@@ -146,6 +151,11 @@ impl Settings {
                 &self.read_budget,
                 Quota::ResourceUnits,
                 "SIGNIN_PREFS_READ_BUDGET",
+            ),
+            (
+                &self.reports_budget,
+                Quota::Reports,
+                "SIGNIN_PREFS_REPORTS_BUDGET",
             ),
         ] {
             let Some(value) = value else { continue };

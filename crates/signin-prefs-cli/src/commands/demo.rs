@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use clap::Args as ClapArgs;
 use signin_prefs_bulk::apply::{Progress, RunOptions, apply};
 use signin_prefs_bulk::plan::{PlanOptions, make_plan};
+use signin_prefs_bulk::read_path::{ReadPath, ReadPathSetting};
 use signin_prefs_bulk::report::Report;
 use signin_prefs_bulk::targets::read_targets;
 use signin_prefs_client::{Client, Secret, StaticToken};
@@ -81,7 +82,9 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
         exclude: Vec::new(),
         only_from: vec![Method::Sms],
         max_changes: None,
-        from_report: false,
+        // The demo's tenant is small: per-user reads, as it has always shown.
+        read_path: ReadPathSetting::Fixed(ReadPath::PerUser),
+        listing: None,
     };
     let plan = make_plan(&client, &targets, &options).await?;
     let plan_path = dir.join("plan.json");

@@ -48,6 +48,11 @@ pub(crate) struct Args {
     /// Writes per app and tenant per 150 s.
     #[arg(long, default_value_t = 3_000)]
     writes_per_150s: u32,
+    /// Registration-report pages per app and tenant per 10 s, a budget of their own (not resource
+    /// units), or `unlimited`. Default 5: Graph's identity-and-access reports limit, which the
+    /// emulator assumes covers `/reports/authenticationMethods/*` (Microsoft does not name it).
+    #[arg(long, default_value = "5", value_parser = parse_reports_budget)]
+    reports_per_10s: ReportsBudget,
     /// Write `Retry-After` with decimals (e.g. 2.128) instead of whole seconds.
     #[arg(long)]
     fractional_retry_after: bool,
@@ -75,6 +80,23 @@ pub(crate) struct Args {
     /// Answer the registration report as a tenant without Entra ID P1/P2 does (403).
     #[arg(long)]
     without_registration_report: bool,
+}
+
+/// `--reports-per-10s`: a number of pages, or no limit.
+#[derive(Debug, Clone, Copy)]
+struct ReportsBudget(Option<u32>);
+
+fn parse_reports_budget(text: &str) -> Result<ReportsBudget, String> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("unlimited") || text.eq_ignore_ascii_case("off") {
+        return Ok(ReportsBudget(None));
+    }
+    match text.parse::<u32>() {
+        Ok(pages) if pages > 0 => Ok(ReportsBudget(Some(pages))),
+        _ => Err(format!(
+            "`{text}` is not a number of report pages per 10 s (at least 1) or `unlimited`"
+        )),
+    }
 }
 
 /// Parses one `--fault` rule.
@@ -169,6 +191,7 @@ pub(crate) fn run(args: Args) -> Result<(), Error> {
                     .reads_per_10s
                     .map_or(by_size.reads_per_app_tenant, |reads| Limit::new(reads, 10)),
                 writes_per_app_tenant: Limit::new(args.writes_per_150s, 150),
+                reports_per_app_tenant: args.reports_per_10s.0.map(|pages| Limit::new(pages, 10)),
                 retry_after: if args.fractional_retry_after {
                     RetryAfterFormat::Fractional
                 } else {
@@ -243,6 +266,14 @@ pub(crate) fn run(args: Args) -> Result<(), Error> {
                 let seconds = limit.per.as_secs_f64() / args.time_scale;
                 let _ = writeln!(out, "budget:    {variable}={}/{seconds}s", limit.requests);
             }
+            let reports = throttle.reports_per_app_tenant.map_or_else(
+                || "unknown".to_owned(),
+                |limit| {
+                    let seconds = limit.per.as_secs_f64() / args.time_scale;
+                    format!("{}/{seconds}s", limit.requests)
+                },
+            );
+            let _ = writeln!(out, "budget:    SIGNIN_PREFS_REPORTS_BUDGET={reports}");
         }
         let _ = out.flush();
         drop(out);
@@ -312,5 +343,14 @@ mod tests {
         assert!(parse_fault("explode@get").is_err());
         assert!(parse_fault("503@nowhere").is_err());
         assert!(parse_fault("503").is_err());
+    }
+
+    #[test]
+    fn the_reports_budget_is_a_page_count_or_unlimited() {
+        assert_eq!(parse_reports_budget("5").unwrap().0, Some(5));
+        assert_eq!(parse_reports_budget("Unlimited").unwrap().0, None);
+        assert_eq!(parse_reports_budget("off").unwrap().0, None);
+        assert!(parse_reports_budget("0").is_err());
+        assert!(parse_reports_budget("fast").is_err());
     }
 }

@@ -45,6 +45,11 @@ impl Graph {
                     .list(version, kind.clone(), &request, claims, correlation)
                     .await;
             }
+            (Resource::Count(kind), &Method::GET) => {
+                return self
+                    .count(kind.clone(), &request, claims, correlation)
+                    .await;
+            }
             (Resource::SignInPreferences(user), &Method::GET) => {
                 (user, FaultRoute::GetSignInPreferences, Access::Read)
             }

@@ -5,7 +5,9 @@
 //! `@odata.nextLink` (base64 of the next store position), `$select`, and `$count=true` giving
 //! `@odata.count`. On users and group members, `$count` and `endswith` are advanced queries: they
 //! need `ConsistencyLevel: eventual` (and `endswith` also `$count=true`) on the first page; the skip
-//! token remembers it, because a client following a next link sends no extra headers.
+//! token remembers it, because a client following a next link sends no extra headers. Their
+//! `$count` segments (`/users/$count`, a group's `…/microsoft.graph.user/$count`) answer the number
+//! as plain text, and only as an advanced query.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -99,16 +101,18 @@ fn decode_skip_token(token: &str) -> Option<(usize, bool)> {
     Some((position.parse().ok()?, advanced))
 }
 
+/// The query of a list, or of its `$count` segment (`count_segment`: always a count).
 fn parse_query(
     kind: &ListKind,
     query: &str,
     headers: &HeaderMap,
+    count_segment: bool,
     correlation: &Correlation,
 ) -> Result<ListQuery, GraphResponse> {
     let mut parsed = ListQuery {
         top: DEFAULT_PAGE_SIZE,
         select: None,
-        count: false,
+        count: count_segment,
         filter: None,
         start: 0,
         advanced: header_str(headers, "consistencylevel")
@@ -432,11 +436,16 @@ impl Graph {
                 correlation,
             );
         }
-        if let Some(throttled) = self.throttle_gate(claims, false, correlation) {
+        let throttled = if *kind == ListKind::RegistrationDetails {
+            self.report_gate(claims, correlation)
+        } else {
+            self.throttle_gate(claims, false, correlation)
+        };
+        if let Some(throttled) = throttled {
             return throttled;
         }
         let (path, query) = request.path.split_once('?').unwrap_or((request.path, ""));
-        let query = match parse_query(kind, query, request.headers, correlation) {
+        let query = match parse_query(kind, query, request.headers, false, correlation) {
             Ok(query) => query,
             Err(response) => return response,
         };
@@ -459,6 +468,121 @@ impl Graph {
         self.page(version, kind, path, &query, group, correlation)
     }
 
+    /// `GET …/$count` on a directory list: the number of users it holds, as plain text.
+    ///
+    /// Graph serves `$count` on directory objects only as an advanced query: without
+    /// `ConsistencyLevel: eventual` the segment is refused with 400 `Request_BadRequest`, "$count
+    /// is not currently supported." (microsoftgraph/microsoft-graph-docs-contrib,
+    /// `concepts/aad-advanced-queries.md`, "Error handling for advanced queries on directory
+    /// objects"). It costs a read like any directory read.
+    pub(crate) async fn count(
+        &self,
+        kind: ListKind,
+        request: &GraphRequest<'_>,
+        claims: &Validated,
+        correlation: &Correlation,
+    ) -> GraphResponse {
+        let transport_fault = match self
+            .fault_gate(
+                &FaultTarget {
+                    route: kind.fault_route(),
+                    user_keys: &[],
+                },
+                correlation,
+            )
+            .await
+        {
+            Ok(fault) => fault,
+            Err(response) => return response,
+        };
+        let mut response = self.count_authorized(&kind, request, claims, correlation);
+        response.fault = transport_fault;
+        response
+    }
+
+    fn count_authorized(
+        &self,
+        kind: &ListKind,
+        request: &GraphRequest<'_>,
+        claims: &Validated,
+        correlation: &Correlation,
+    ) -> GraphResponse {
+        let claims = match claims {
+            Ok(claims) => claims,
+            Err(rejection) => return GraphResponse::unauthorized(*rejection, correlation),
+        };
+        if !permits_operation(claims, kind.access()) {
+            return GraphResponse::access_denied(correlation);
+        }
+        if let Some(throttled) = self.throttle_gate(claims, false, correlation) {
+            return throttled;
+        }
+        let advanced = header_str(request.headers, "consistencylevel")
+            .is_some_and(|level| level.trim().eq_ignore_ascii_case("eventual"));
+        if !advanced {
+            return GraphResponse::bad_request(
+                "Request_BadRequest",
+                "$count is not currently supported.",
+                correlation,
+            );
+        }
+        let query = request.path.split_once('?').map_or("", |(_, query)| query);
+        let query = match parse_query(kind, query, request.headers, true, correlation) {
+            Ok(query) => query,
+            Err(response) => return response,
+        };
+        let group = match kind {
+            ListKind::GroupMembers(id) => match self.tenant.groups.find(id) {
+                Some(group) => Some(group),
+                None => {
+                    return GraphResponse::error(
+                        StatusCode::NOT_FOUND,
+                        "Request_ResourceNotFound",
+                        &format!(
+                            "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+                        ),
+                        correlation,
+                    );
+                }
+            },
+            _ => None,
+        };
+        let users = match self.tenant.users() {
+            Ok(users) => users,
+            Err(unavailable) => return GraphResponse::internal(unavailable, correlation),
+        };
+        let count = (0..users.len())
+            .filter_map(|position| users.record(position))
+            .filter(|record| self.lists(record, group, query.filter.as_ref()))
+            .count();
+        GraphResponse::plain_text(StatusCode::OK, count.to_string())
+    }
+
+    /// Whether a list (a group's users, or all of them) under `filter` holds `record`.
+    fn lists(
+        &self,
+        record: &UserRecord,
+        group: Option<&GroupSpec>,
+        filter: Option<&Filter>,
+    ) -> bool {
+        if group.is_some_and(|group| !self.tenant.groups.contains(group, record)) {
+            return false;
+        }
+        let Some(filter) = filter else {
+            return true;
+        };
+        let display_name = record.display_name();
+        let mail = record.mail();
+        filter.matches(&Subject {
+            id: &record.id,
+            user_principal_name: &record.user_principal_name,
+            display_name: &display_name,
+            mail: &mail,
+            user_type: record.user_type(),
+            account_enabled: true,
+        })
+    }
+
     fn page(
         &self,
         version: Version,
@@ -472,24 +596,7 @@ impl Graph {
             Ok(users) => users,
             Err(unavailable) => return GraphResponse::internal(unavailable, correlation),
         };
-        let matches = |record: &UserRecord| {
-            if group.is_some_and(|group| !self.tenant.groups.contains(group, record)) {
-                return false;
-            }
-            let Some(filter) = &query.filter else {
-                return true;
-            };
-            let display_name = record.display_name();
-            let mail = record.mail();
-            filter.matches(&Subject {
-                id: &record.id,
-                user_principal_name: &record.user_principal_name,
-                display_name: &display_name,
-                mail: &mail,
-                user_type: record.user_type(),
-                account_enabled: true,
-            })
-        };
+        let matches = |record: &UserRecord| self.lists(record, group, query.filter.as_ref());
         let mut value = Vec::new();
         let mut next = None;
         for position in query.start..users.len() {

@@ -98,6 +98,16 @@ impl GraphResponse {
         }
     }
 
+    /// A plain-text body, as Graph answers a `$count` segment.
+    pub(crate) fn plain_text(status: StatusCode, text: String) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type", "text/plain".to_owned())],
+            body: Some(ResponseBody::Serialized(text.into_bytes())),
+            fault: None,
+        }
+    }
+
     pub(crate) fn no_content() -> Self {
         Self {
             status: StatusCode::NO_CONTENT,

@@ -47,6 +47,8 @@ pub(crate) enum Resource {
     Batch,
     /// A paged collection (`/users`, a group's transitive users, the registration report).
     List(ListKind),
+    /// The `$count` segment of a directory list (`/users/$count`, a group's users').
+    Count(ListKind),
 }
 
 /// Which paged collection.
@@ -115,6 +117,17 @@ pub(crate) fn route(
     let (user, tail) = match rest {
         [batch] if batch == "$batch" => return Ok((version, Resource::Batch)),
         [users] if users == "users" => return Ok((version, Resource::List(ListKind::Users))),
+        [users, count] if users == "users" && count == "$count" => {
+            return Ok((version, Resource::Count(ListKind::Users)));
+        }
+        [groups, id, members, cast, count]
+            if groups == "groups"
+                && members == "transitiveMembers"
+                && cast == "microsoft.graph.user"
+                && count == "$count" =>
+        {
+            return Ok((version, Resource::Count(ListKind::GroupMembers(id.clone()))));
+        }
         [groups, id, members, cast]
             if groups == "groups"
                 && members == "transitiveMembers"

@@ -75,4 +75,16 @@ impl Graph {
         let format = self.gates.throttle_config().retry_after;
         Some(GraphResponse::throttled(&throttled, format, correlation))
     }
+
+    /// The 429 answer when the caller's app and tenant are over their reports budget: a report
+    /// page draws on that budget alone.
+    pub(crate) fn report_gate(
+        &self,
+        claims: &TokenClaims,
+        correlation: &Correlation,
+    ) -> Option<GraphResponse> {
+        let throttled = self.gates.charge_report(claims).err()?;
+        let format = self.gates.throttle_config().retry_after;
+        Some(GraphResponse::throttled(&throttled, format, correlation))
+    }
 }
