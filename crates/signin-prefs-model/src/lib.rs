@@ -13,6 +13,7 @@
 
 #[rustfmt::skip]
 mod generated;
+mod authentication_method_configuration_ext;
 mod error;
 mod odata_error_ext;
 pub mod text;
