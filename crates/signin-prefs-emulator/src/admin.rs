@@ -1,5 +1,5 @@
 //! The admin API (`/_emulator/...`): user state read and write, users added, tokens minted, the
-//! emulated clock advanced and traffic counted, for tests that run the emulator out of process.
+//! emulated clock advanced, traffic counted and the authentication methods policy read and replaced, for tests that run the emulator out of process.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +31,10 @@ pub(crate) fn router(tenant: Arc<Tenant>, gates: Arc<Gates>) -> Router {
         .route("/_emulator/tokens", post(mint_token))
         .route("/_emulator/clock/advance", post(advance_clock))
         .route("/_emulator/stats", get(stats))
+        .route(
+            "/_emulator/policies/authenticationMethodsPolicy",
+            get(get_policy).put(put_policy),
+        )
         .with_state(Arc::new(Admin { tenant, gates }))
 }
 
@@ -210,4 +214,23 @@ async fn advance_clock(
 
 async fn stats(State(admin): State<Arc<Admin>>) -> Response {
     axum::Json(admin.gates.throttle.stats()).into_response()
+}
+
+async fn get_policy(State(admin): State<Arc<Admin>>) -> Response {
+    match admin.tenant.policy() {
+        Ok(policy) => axum::Json(policy).into_response(),
+        Err(unavailable) => unavailable.into_response(),
+    }
+}
+
+/// Replaces the authentication methods policy with the body, served verbatim afterwards.
+async fn put_policy(State(admin): State<Arc<Admin>>, body: Bytes) -> Response {
+    let policy: Value = match serde_json::from_slice(&body) {
+        Ok(policy) => policy,
+        Err(error) => return admin_error(StatusCode::BAD_REQUEST, &error.to_string()),
+    };
+    match admin.tenant.set_policy(policy) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(error) => failure(&error),
+    }
 }

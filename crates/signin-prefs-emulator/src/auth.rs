@@ -29,6 +29,10 @@ pub mod permissions {
     pub const DIRECTORY_READ_ALL: &str = "Directory.Read.All";
     /// Read audit logs and reports (with [`READ_ALL`], what the registration report needs).
     pub const AUDIT_LOG_READ_ALL: &str = "AuditLog.Read.All";
+    /// Read the organization's policies, the authentication methods policy among them.
+    pub const POLICY_READ_ALL: &str = "Policy.Read.All";
+    /// Read the authentication methods policy alone (the least privileged permission for it).
+    pub const POLICY_READ_AUTHENTICATION_METHOD: &str = "Policy.Read.AuthenticationMethod";
 }
 
 /// An Entra directory role held by a delegated caller.
@@ -270,7 +274,19 @@ pub(crate) enum Access {
     ReadDirectory,
     /// Reading `/reports/authenticationMethods/userRegistrationDetails`.
     ReadReport,
+    /// Reading `/policies/authenticationMethodsPolicy`.
+    ReadPolicy,
 }
+
+/// Who may read the authentication methods policy: Learn's "Get authenticationMethodsPolicy"
+/// (<https://learn.microsoft.com/graph/api/authenticationmethodspolicy-get?view=graph-rest-beta>)
+/// gives `Policy.Read.AuthenticationMethod` as least privileged and `Policy.ReadWrite.AuthenticationMethod`
+/// and `Policy.Read.All` as higher, for both delegated and application callers.
+const POLICY_READERS: [&str; 3] = [
+    permissions::POLICY_READ_AUTHENTICATION_METHOD,
+    "Policy.ReadWrite.AuthenticationMethod",
+    permissions::POLICY_READ_ALL,
+];
 
 /// Who may read users and memberships: the directory permissions, and (an emulator allowance, so
 /// an app set up for this tool alone works) the authentication-method ones.
@@ -308,6 +324,8 @@ pub(crate) fn permits_operation(claims: &TokenClaims, access: Access) -> bool {
                 || has_any(&claims.scopes, &["User.ReadBasic.All"])
         }
         (None, Access::ReadReport) => has_any(&claims.roles, &REPORT_READERS),
+        (None, Access::ReadPolicy) => has_any(&claims.roles, &POLICY_READERS),
+        (Some(_), Access::ReadPolicy) => has_any(&claims.scopes, &POLICY_READERS),
         (Some(_), Access::ReadReport) => has_any(&claims.scopes, &REPORT_READERS),
         // The docs' "Application: UserAuthenticationMethod.Read" is a doc error (graph-behaviors §1.5):
         // application permissions in this family are the `.All` roles.
@@ -337,7 +355,9 @@ pub(crate) fn permits_target(
         Access::Read => has_any(&claims.scopes, &[READ_ALL, READ_WRITE_ALL]),
         Access::Write => has_any(&claims.scopes, &[READ_WRITE_ALL]),
         // Not per-target: the operation check is the whole rule.
-        Access::ReadDirectory | Access::ReadReport => return permits_operation(claims, access),
+        Access::ReadDirectory | Access::ReadReport | Access::ReadPolicy => {
+            return permits_operation(claims, access);
+        }
     };
     let privileged = claims
         .directory_roles

@@ -13,6 +13,7 @@ use crate::graph::Graph;
 use crate::groups::GroupSpec;
 use crate::handle::EmulatorHandle;
 use crate::login;
+use crate::policy::MethodConfiguration;
 use crate::server;
 use crate::tenant::Tenant;
 use crate::throttle::{Limit, ThrottleConfig};
@@ -165,6 +166,23 @@ impl EmulatorBuilder {
         self
     }
 
+    /// The tenant's authentication methods policy, replacing the default
+    /// ([`default_policy`](crate::default_policy)); served verbatim.
+    pub fn authentication_methods_policy(mut self, policy: serde_json::Value) -> Self {
+        self.config.authentication_methods_policy = policy;
+        self
+    }
+
+    /// One method's configuration in the policy, replacing the one of the same id (e.g.
+    /// `MethodConfiguration::disabled("MicrosoftAuthenticator")`).
+    pub fn method_configuration(mut self, configuration: MethodConfiguration) -> Self {
+        self.config.authentication_methods_policy = crate::policy::with_configuration(
+            std::mem::take(&mut self.config.authentication_methods_policy),
+            &configuration,
+        );
+        self
+    }
+
     /// The configuration so far.
     pub fn config(&self) -> &EmulatorConfig {
         &self.config
@@ -173,6 +191,7 @@ impl EmulatorBuilder {
     /// Loads the users, binds 127.0.0.1 and serves on a thread and runtime of its own.
     pub async fn start(self) -> Result<EmulatorHandle, Error> {
         let config = self.config;
+        crate::policy::check(&config.authentication_methods_policy)?;
         let tenant = Arc::new(Tenant::load(&config)?);
         let gates = Arc::new(Gates::new(&config));
         let graph = Arc::new(Graph::new(Arc::clone(&tenant), Arc::clone(&gates), &config));

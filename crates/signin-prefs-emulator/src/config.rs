@@ -101,6 +101,9 @@ pub struct EmulatorConfig {
     /// report needs an Entra ID P1 or P2 licence; `false` answers as a tenant without one does:
     /// 403 `Authentication_RequestFromNonPremiumTenantOrB2CTenant`.
     pub registration_report: bool,
+    /// The tenant's authentication methods policy, as the service sends it. Default:
+    /// [`default_policy`](crate::default_policy).
+    pub authentication_methods_policy: serde_json::Value,
 }
 
 /// The default app's client id (the seed does not change it, so scripts can hard-code it).
@@ -123,6 +126,8 @@ impl Default for EmulatorConfig {
                 app_roles: vec![
                     permissions::READ_WRITE_ALL.to_owned(),
                     permissions::USER_READ_ALL.to_owned(),
+                    // Plans read the authentication methods policy.
+                    permissions::POLICY_READ_ALL.to_owned(),
                 ],
             }],
             token_lifetime: Duration::from_secs(3599),
@@ -145,6 +150,7 @@ impl Default for EmulatorConfig {
             admin_api: true,
             groups: GroupSpec::defaults(),
             registration_report: true,
+            authentication_methods_policy: crate::policy::default_policy(),
         }
     }
 }

@@ -42,6 +42,9 @@ pub enum Error {
     /// No such app for a token.
     #[error("no app with client id `{0}`")]
     UnknownApp(String),
+    /// An authentication methods policy the emulator cannot serve.
+    #[error("authentication methods policy: {0}")]
+    Policy(String),
     /// The user store cannot be used: a thread panicked while changing it (an emulator bug).
     #[error("the emulator's user store is unavailable: a thread panicked while changing it")]
     StoreUnavailable,

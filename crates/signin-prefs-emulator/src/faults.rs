@@ -29,6 +29,8 @@ pub enum FaultRoute {
     ListGroupMembers,
     /// `GET /reports/authenticationMethods/userRegistrationDetails` (every page).
     RegistrationReport,
+    /// `GET /policies/authenticationMethodsPolicy`.
+    MethodsPolicy,
 }
 
 /// What happens to a matching request.

@@ -11,6 +11,7 @@ use crate::auth::{AppRegistration, TokenRequest};
 use crate::error::Error;
 use crate::faults::FaultRule;
 use crate::gates::Gates;
+use crate::policy::MethodConfiguration;
 use crate::server::Running;
 use crate::tenant::Tenant;
 use crate::throttle::{ThrottleConfig, TrafficStats};
@@ -42,6 +43,27 @@ impl EmulatorHandle {
             done: Some(running.done),
             apps,
         }
+    }
+
+    /// The authentication methods policy the tenant serves.
+    pub fn authentication_methods_policy(&self) -> Result<serde_json::Value, Error> {
+        Ok(self.tenant.policy()?)
+    }
+
+    /// Replaces the authentication methods policy (served verbatim from the next request on).
+    pub fn set_authentication_methods_policy(
+        &self,
+        policy: serde_json::Value,
+    ) -> Result<(), Error> {
+        self.tenant.set_policy(policy)
+    }
+
+    /// Replaces (or adds) one method's configuration in the policy.
+    pub fn set_method_configuration(
+        &self,
+        configuration: &MethodConfiguration,
+    ) -> Result<(), Error> {
+        Ok(self.tenant.set_method_configuration(configuration)?)
     }
 
     /// `http://127.0.0.1:PORT`.

@@ -33,6 +33,8 @@ pub(crate) struct Tenant {
     /// Whether the tenant has the registration report (an Entra ID P1/P2 feature).
     pub(crate) registration_report: bool,
     users: RwLock<UserStore>,
+    /// The authentication methods policy, as served.
+    policy: RwLock<serde_json::Value>,
 }
 
 impl Tenant {
@@ -45,6 +47,7 @@ impl Tenant {
             groups: Groups::new(config.groups.clone()),
             registration_report: config.registration_report,
             users: RwLock::new(load_users(config)?),
+            policy: RwLock::new(config.authentication_methods_policy.clone()),
         })
     }
 
@@ -54,6 +57,28 @@ impl Tenant {
 
     fn users_mut(&self) -> Result<RwLockWriteGuard<'_, UserStore>, StoreUnavailable> {
         self.users.write().map_err(|_| StoreUnavailable)
+    }
+
+    /// The authentication methods policy, as served.
+    pub(crate) fn policy(&self) -> Result<serde_json::Value, StoreUnavailable> {
+        Ok(self.policy.read().map_err(|_| StoreUnavailable)?.clone())
+    }
+
+    /// Replaces the authentication methods policy, once [`crate::policy::check`] accepts it.
+    pub(crate) fn set_policy(&self, policy: serde_json::Value) -> Result<(), Error> {
+        crate::policy::check(&policy)?;
+        *self.policy.write().map_err(|_| StoreUnavailable)? = policy;
+        Ok(())
+    }
+
+    /// Replaces (or adds) one method's configuration in the policy.
+    pub(crate) fn set_method_configuration(
+        &self,
+        configuration: &crate::policy::MethodConfiguration,
+    ) -> Result<(), StoreUnavailable> {
+        let mut policy = self.policy.write().map_err(|_| StoreUnavailable)?;
+        *policy = crate::policy::with_configuration(policy.take(), configuration);
+        Ok(())
     }
 
     pub(crate) fn user_count(&self) -> Result<usize, StoreUnavailable> {

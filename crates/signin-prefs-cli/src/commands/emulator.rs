@@ -80,6 +80,11 @@ pub(crate) struct Args {
     /// Answer the registration report as a tenant without Entra ID P1/P2 does (403).
     #[arg(long)]
     without_registration_report: bool,
+    /// Serve this authentication methods policy (JSON, as `GET /policies/authenticationMethodsPolicy`
+    /// returns it) instead of the seeded one: Authenticator, software OATH, SMS and voice enabled
+    /// for all users. Replaceable at run time: `PUT /_emulator/policies/authenticationMethodsPolicy`.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<std::path::PathBuf>,
 }
 
 /// `--reports-per-10s`: a number of pages, or no limit.
@@ -148,6 +153,7 @@ fn parse_fault(text: &str) -> Result<FaultRule, String> {
         "users" => FaultRoute::ListUsers,
         "members" => FaultRoute::ListGroupMembers,
         "report" => FaultRoute::RegistrationReport,
+        "policy" => FaultRoute::MethodsPolicy,
         other => return Err(format!("unknown route `{other}`")),
     };
     let mut rule = FaultRule::always(route, kind).with_probability(probability);
@@ -170,7 +176,15 @@ fn client_secret(args: &Args) -> Result<Option<String>, Error> {
 
 /// Starts the emulator, prints how to reach it, and serves until Ctrl-C or SIGTERM.
 pub(crate) fn run(args: Args) -> Result<(), Error> {
-    let mut builder = EmulatorBuilder::new()
+    let mut builder = EmulatorBuilder::new();
+    if let Some(path) = &args.policy {
+        let text = std::fs::read(path)
+            .map_err(|error| Error::Input(format!("cannot read {}: {error}", path.display())))?;
+        let policy: serde_json::Value = serde_json::from_slice(&text)
+            .map_err(|error| Error::Input(format!("{}: not JSON: {error}", path.display())))?;
+        builder = builder.authentication_methods_policy(policy);
+    }
+    builder = builder
         .port(args.port)
         .seed(args.seed)
         .time_scale(args.time_scale)

@@ -45,6 +45,9 @@ impl Graph {
                     .list(version, kind.clone(), &request, claims, correlation)
                     .await;
             }
+            (Resource::MethodsPolicy, &Method::GET) => {
+                return self.methods_policy(version, claims, correlation).await;
+            }
             (Resource::Count(kind), &Method::GET) => {
                 return self
                     .count(kind.clone(), &request, claims, correlation)

@@ -3,12 +3,13 @@
 //! Everything here is independent of HTTP plumbing: [`Graph::handle`] takes a method, a raw path,
 //! headers and a body and returns a [`GraphResponse`], so a `$batch` item goes through exactly the
 //! same code as a direct request. Each module here uses only those before it in this order:
-//! `response`, `route`, `patch`, `service`, `lists`, `handlers`, `batch`, then this one.
+//! `response`, `route`, `patch`, `service`, `lists`, `policy`, `handlers`, `batch`, then this one.
 
 mod batch;
 mod handlers;
 mod lists;
 mod patch;
+mod policy;
 mod response;
 mod route;
 mod service;

@@ -49,6 +49,8 @@ pub(crate) enum Resource {
     List(ListKind),
     /// The `$count` segment of a directory list (`/users/$count`, a group's users').
     Count(ListKind),
+    /// `/policies/authenticationMethodsPolicy`.
+    MethodsPolicy,
 }
 
 /// Which paged collection.
@@ -116,6 +118,9 @@ pub(crate) fn route(
     };
     let (user, tail) = match rest {
         [batch] if batch == "$batch" => return Ok((version, Resource::Batch)),
+        [policies, policy] if policies == "policies" && policy == "authenticationMethodsPolicy" => {
+            return Ok((version, Resource::MethodsPolicy));
+        }
         [users] if users == "users" => return Ok((version, Resource::List(ListKind::Users))),
         [users, count] if users == "users" && count == "$count" => {
             return Ok((version, Resource::Count(ListKind::Users)));
