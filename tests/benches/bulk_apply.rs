@@ -124,6 +124,7 @@ async fn run(
         max_changes: None,
         read_path: ReadPathSetting::Fixed(ReadPath::PerUser),
         listing: None,
+        policy: signin_prefs_bulk::policy::PolicySetting::Apply,
     };
     let plan = make_plan(client, targets, &options).await.unwrap();
     let plan_path = dir.join("plan.json");

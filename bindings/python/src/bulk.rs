@@ -12,6 +12,7 @@ use std::time::Duration;
 use signin_prefs_bulk::apply::{self as engine, RunOptions};
 use signin_prefs_bulk::journal::JournalState;
 use signin_prefs_bulk::plan::{Plan, PlanOptions, make_plan};
+use signin_prefs_bulk::policy::PolicySetting;
 use signin_prefs_bulk::read_path::{ReadPath, ReadPathSetting};
 use signin_prefs_bulk::report::{Tally, Verdict};
 use signin_prefs_bulk::report_stream::{
@@ -177,9 +178,10 @@ fn run_options(
 
 /// Reads the targets file, reads every target's state (by `read_path`: `auto`, `report` or
 /// `per-user`; `from_report` is the older spelling of `report`), decides, and writes the plan to
-/// `plan_path`. Returns the plan as JSON text. Sends no write.
+/// `plan_path`. Returns the plan as JSON text. Sends no write. `ignore_policy` skips the tenant's
+/// authentication methods policy (the CLI's `--ignore-policy`).
 #[pyfunction]
-#[pyo3(signature = (client, targets_path, plan_path, *, methods=Vec::new(), system_preferred=None, exclude=Vec::new(), only_from=Vec::new(), max_changes=None, from_report=false, read_path="auto"))]
+#[pyo3(signature = (client, targets_path, plan_path, *, methods=Vec::new(), system_preferred=None, exclude=Vec::new(), only_from=Vec::new(), max_changes=None, from_report=false, read_path="auto", ignore_policy=false))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn plan(
     py: Python<'_>,
@@ -193,6 +195,7 @@ pub(crate) fn plan(
     max_changes: Option<usize>,
     from_report: bool,
     read_path: &str,
+    ignore_policy: bool,
 ) -> PyResult<String> {
     // The same parser as the CLI's `--read-path`.
     let read_path = if from_report {
@@ -211,6 +214,11 @@ pub(crate) fn plan(
         max_changes,
         read_path,
         listing: None,
+        policy: if ignore_policy {
+            PolicySetting::Ignore
+        } else {
+            PolicySetting::Apply
+        },
     };
     let outcome = py.detach(|| {
         let targets = read_targets(&targets_path).map_err(signin_prefs_bulk::Error::from)?;

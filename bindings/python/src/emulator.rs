@@ -81,9 +81,10 @@ fn route_named(name: &str) -> PyResult<FaultRoute> {
         "update" => FaultRoute::PatchSignInPreferences,
         "methods" => FaultRoute::ListMethods,
         "batch" => FaultRoute::Batch,
+        "policy" => FaultRoute::MethodsPolicy,
         other => {
             return Err(value_error(format!(
-                "unknown fault route {other:?}: use \"any\", \"get\", \"update\", \"methods\" or \"batch\""
+                "unknown fault route {other:?}: use \"any\", \"get\", \"update\", \"methods\", \"batch\" or \"policy\""
             )));
         }
     })
@@ -290,6 +291,27 @@ impl NativeEmulator {
         self.with(|handle| {
             handle.clear_faults();
             Ok(())
+        })
+    }
+
+    /// The authentication methods policy the tenant serves, as JSON text.
+    fn authentication_methods_policy(&self) -> PyResult<String> {
+        self.with(|handle| {
+            let policy = handle
+                .authentication_methods_policy()
+                .map_err(|error| value_error(error.to_string()))?;
+            Ok(policy.to_string())
+        })
+    }
+
+    /// Replaces the authentication methods policy with `policy` (JSON text, as Graph returns it).
+    fn set_authentication_methods_policy(&self, policy: &str) -> PyResult<()> {
+        let policy: serde_json::Value = serde_json::from_str(policy)
+            .map_err(|error| value_error(format!("policy: not JSON: {error}")))?;
+        self.with(|handle| {
+            handle
+                .set_authentication_methods_policy(policy)
+                .map_err(|error| value_error(error.to_string()))
         })
     }
 

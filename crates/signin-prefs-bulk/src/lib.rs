@@ -18,6 +18,7 @@ mod layout;
 pub mod plan;
 mod plan_file;
 mod plan_writer;
+pub mod policy;
 mod queue;
 pub mod read_path;
 pub mod registration_report;

@@ -17,6 +17,7 @@ use signin_prefs_model::{SignInPreferences, UserDefaultAuthenticationMethodType 
 use crate::Error;
 pub use crate::plan_file::{PlanFile, PlanProblem, scan};
 use crate::plan_writer::PlanWriter;
+use crate::policy::{MethodsPolicy, PolicySetting};
 use crate::read_path::{Listing, ReadPath, ReadPathDecision, ReadPathSetting, choose_for};
 use crate::registration_report::{ReportIndex, ReportKeys, read_report};
 use crate::state::{Registered, UserState, read_states_with_progress, supports};
@@ -184,6 +185,10 @@ pub struct PlanOptions {
     /// The directory list streamed targets come from, counted (`$count`) to choose the read path;
     /// `None` for a list in hand, whose length is known.
     pub listing: Option<Listing>,
+    /// Whether to honour the tenant's authentication methods policy: read once per plan, it
+    /// keeps a method from the users it disables or leaves out, and the fallback list goes on
+    /// to the next method ([`PolicySetting::Ignore`]: `--ignore-policy`).
+    pub policy: PolicySetting,
 }
 
 /// How far [`make_plan_with_progress`] has got, for bars and logs.
@@ -377,6 +382,18 @@ async fn plan_entries(
         .map(|user| user.to_lowercase())
         .collect();
     let is_excluded = |user: &str| excluded.contains(&user.to_lowercase());
+    // Read once, before any user, so that a caller without the permission is stopped at once.
+    let policy = match options.policy {
+        PolicySetting::Apply if !options.methods.is_empty() || per_user_values => {
+            let policy = MethodsPolicy::read(client).await?;
+            tracing::info!(
+                group_members = policy.member_digests(),
+                "read the authentication methods policy"
+            );
+            Some(policy)
+        }
+        _ => None,
+    };
     let listed = match &targets {
         Targets::Listed(targets) => u64::try_from(targets.len()).ok(),
         Targets::Streamed { .. } => None,
@@ -458,10 +475,22 @@ async fn plan_entries(
             let entry = if is_excluded(&target.user) {
                 unplanned(target, Action::Excluded, "on the exclude list".into())
             } else if let Some(state) = report.get(&target.user) {
-                decide_on(target, &state.preferences(), &state.registered, options)
+                decide_on(
+                    target,
+                    &state.preferences(),
+                    &state.registered,
+                    options,
+                    policy.as_ref(),
+                )
             } else {
                 match read.next() {
-                    Some(Ok(state)) => decide(target, &state, options),
+                    Some(Ok(state)) => decide_on(
+                        target,
+                        &state.preferences,
+                        &state.registered,
+                        options,
+                        policy.as_ref(),
+                    ),
                     Some(Err(error)) => unplanned(
                         target,
                         Action::Error,
@@ -532,9 +561,25 @@ fn plan_head(client: &Client, options: &PlanOptions, summary: Summary) -> Plan {
     }
 }
 
-/// What to do with one user whose state was read.
+/// What to do with one user whose state was read, the policy aside (as `--ignore-policy`).
 pub fn decide(target: &Target, state: &UserState, options: &PlanOptions) -> PlanEntry {
-    decide_on(target, &state.preferences, &state.registered, options)
+    decide_on(target, &state.preferences, &state.registered, options, None)
+}
+
+/// [`decide`] under the tenant's authentication methods `policy`.
+pub fn decide_under_policy(
+    target: &Target,
+    state: &UserState,
+    options: &PlanOptions,
+    policy: &MethodsPolicy,
+) -> PlanEntry {
+    decide_on(
+        target,
+        &state.preferences,
+        &state.registered,
+        options,
+        Some(policy),
+    )
 }
 
 /// [`decide`] for a user holding `preferences` with `registered_methods`.
@@ -543,6 +588,7 @@ fn decide_on(
     preferences: &SignInPreferences,
     registered_methods: &[Registered],
     options: &PlanOptions,
+    policy: Option<&MethodsPolicy>,
 ) -> PlanEntry {
     let current = Preferences::of(preferences);
     let registered: Vec<String> = registered_methods.iter().map(Registered::name).collect();
@@ -583,9 +629,25 @@ fn decide_on(
             );
         }
     }
-    let chosen = methods
+    // Each method in turn: registered, then allowed by the policy; the first that is both wins,
+    // and the ones passed over say why.
+    let mut passed_over = Vec::new();
+    let chosen = methods.iter().find(|method| {
+        if !supports(registered_methods, method) {
+            passed_over.push(format!("{} is not registered", method.as_str()));
+            return false;
+        }
+        match policy.map(|policy| policy.allows(&target.user, method)) {
+            Some(Err(not_allowed)) => {
+                passed_over.push(not_allowed.to_string());
+                false
+            }
+            _ => true,
+        }
+    });
+    let kept_by_policy = passed_over
         .iter()
-        .find(|method| supports(registered_methods, method));
+        .any(|reason| reason.contains("authentication methods policy"));
     let method = match (methods.is_empty(), chosen) {
         (true, _) => current.method.clone(),
         (false, Some(method)) => Some(method.as_str().to_owned()),
@@ -600,11 +662,15 @@ fn decide_on(
             } else {
                 registered.join(", ")
             };
-            return entry(
-                Action::Ineligible,
-                None,
-                format!("none of {wanted} is registered (registered: {have})"),
-            );
+            let reason = if kept_by_policy {
+                format!(
+                    "none of {wanted} can be set: {} (registered: {have})",
+                    passed_over.join("; ")
+                )
+            } else {
+                format!("none of {wanted} is registered (registered: {have})")
+            };
+            return entry(Action::Ineligible, None, reason);
         }
     };
     let desired = Preferences {
@@ -621,10 +687,13 @@ fn decide_on(
     let mut changes = Vec::new();
     if desired.method != current.method {
         let fallback = match chosen {
-            Some(method) if methods.first() != Some(method) => {
-                " (first registered of the fallback list)"
+            Some(method) if methods.first() != Some(method) && kept_by_policy => {
+                format!(" (fallback: {})", passed_over.join("; "))
             }
-            _ => "",
+            Some(method) if methods.first() != Some(method) => {
+                " (first registered of the fallback list)".to_owned()
+            }
+            _ => String::new(),
         };
         changes.push(format!(
             "method {} -> {}{fallback}",

@@ -31,7 +31,7 @@ const SCALE: f64 = 20.0;
 async fn connect(emulator: &EmulatorHandle, pacing: PacingConfig) -> Client {
     client_with_token(
         emulator,
-        TokenRequest::app_only(&[permissions::READ_WRITE_ALL]),
+        TokenRequest::app_only(&[permissions::READ_WRITE_ALL, permissions::POLICY_READ_ALL]),
     )
     .retry_policy(
         RetryPolicy::default().with_backoff(Duration::from_millis(5), Duration::from_millis(50)),
@@ -71,6 +71,7 @@ fn options(exclude: Vec<String>) -> PlanOptions {
         max_changes: None,
         read_path: ReadPathSetting::Fixed(ReadPath::PerUser),
         listing: None,
+        policy: signin_prefs_bulk::policy::PolicySetting::Apply,
     }
 }
 
@@ -276,7 +277,7 @@ async fn a_read_the_client_stopped_waiting_on_goes_again_rather_than_failing_the
     let emulator = throttled_emulator(500, 23).await;
     let client = client_with_token(
         &emulator,
-        TokenRequest::app_only(&[permissions::READ_WRITE_ALL]),
+        TokenRequest::app_only(&[permissions::READ_WRITE_ALL, permissions::POLICY_READ_ALL]),
     )
     .retry_policy(
         RetryPolicy::default()

@@ -53,6 +53,7 @@ async fn tenant() -> (EmulatorHandle, String) {
         .mint_token(TokenRequest::app_only(&[
             permissions::READ_WRITE_ALL,
             permissions::USER_READ_ALL,
+            permissions::POLICY_READ_ALL,
         ]))
         .unwrap();
     (emulator, token)
@@ -242,7 +243,11 @@ async fn without_counts_auto_takes_per_user_reads_and_says_so() {
 async fn counting_client(emulator: &EmulatorHandle) -> Client {
     client_with_token(
         emulator,
-        TokenRequest::app_only(&[permissions::READ_WRITE_ALL, permissions::USER_READ_ALL]),
+        TokenRequest::app_only(&[
+            permissions::READ_WRITE_ALL,
+            permissions::USER_READ_ALL,
+            permissions::POLICY_READ_ALL,
+        ]),
     )
     .retry_policy(quick_retries())
     .pacing(PacingConfig::disabled())
@@ -334,7 +339,11 @@ async fn report_pages_have_a_budget_of_their_own_with_retry_after() {
         .unwrap();
     let client = client_with_token(
         &emulator,
-        TokenRequest::app_only(&[permissions::READ_WRITE_ALL, permissions::USER_READ_ALL]),
+        TokenRequest::app_only(&[
+            permissions::READ_WRITE_ALL,
+            permissions::USER_READ_ALL,
+            permissions::POLICY_READ_ALL,
+        ]),
     )
     .retry_policy(signin_prefs_client::RetryPolicy::never())
     .pacing(PacingConfig::disabled())

@@ -71,7 +71,10 @@ struct Setup {
 async fn setup(name: &str, builder: EmulatorBuilder) -> Setup {
     let emulator = builder.user_specs(tenant()).seed(5).start().await.unwrap();
     let token = emulator
-        .mint_token(TokenRequest::app_only(&[permissions::READ_WRITE_ALL]))
+        .mint_token(TokenRequest::app_only(&[
+            permissions::READ_WRITE_ALL,
+            permissions::POLICY_READ_ALL,
+        ]))
         .unwrap();
     let client = Client::builder()
         .base_url(&emulator.base_url())
@@ -118,6 +121,7 @@ fn sms_to_push(exclude: Vec<String>) -> PlanOptions {
         max_changes: None,
         read_path: ReadPathSetting::Fixed(ReadPath::PerUser),
         listing: None,
+        policy: signin_prefs_bulk::policy::PolicySetting::Apply,
     }
 }
 
@@ -169,6 +173,7 @@ pub(crate) fn push_or_oath_system_preferred(source: &str) -> PlanOptions {
         max_changes: None,
         read_path: ReadPathSetting::Fixed(ReadPath::PerUser),
         listing: None,
+        policy: signin_prefs_bulk::policy::PolicySetting::Apply,
     }
 }
 
@@ -643,7 +648,10 @@ async fn killed_at_random_moments_and_resumed() {
     let journal_path = setup.dir.join("journal.jsonl");
     let token = setup
         .emulator
-        .mint_token(TokenRequest::app_only(&[permissions::READ_WRITE_ALL]))
+        .mint_token(TokenRequest::app_only(&[
+            permissions::READ_WRITE_ALL,
+            permissions::POLICY_READ_ALL,
+        ]))
         .unwrap();
     let mut kills = 0;
     for round in 0..12 {

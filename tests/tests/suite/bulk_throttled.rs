@@ -113,7 +113,7 @@ async fn planned(
         .unwrap();
     let client = client_with_token(
         &emulator,
-        TokenRequest::app_only(&[permissions::READ_WRITE_ALL]),
+        TokenRequest::app_only(&[permissions::READ_WRITE_ALL, permissions::POLICY_READ_ALL]),
     )
     .retry_policy(retry)
     .pacing(PacingConfig::default().with_budgets(budgets))

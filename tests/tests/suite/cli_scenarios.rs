@@ -64,7 +64,10 @@ pub(crate) async fn emulator() -> (EmulatorHandle, String) {
         .await
         .unwrap();
     let token = emulator
-        .mint_token(TokenRequest::app_only(&[permissions::READ_WRITE_ALL]))
+        .mint_token(TokenRequest::app_only(&[
+            permissions::READ_WRITE_ALL,
+            permissions::POLICY_READ_ALL,
+        ]))
         .unwrap();
     (emulator, token)
 }
@@ -410,7 +413,10 @@ async fn a_reader_that_stops_early_ends_the_output_quietly_and_the_plan_is_whole
         .await
         .unwrap();
     let token = emulator
-        .mint_token(TokenRequest::app_only(&[permissions::READ_WRITE_ALL]))
+        .mint_token(TokenRequest::app_only(&[
+            permissions::READ_WRITE_ALL,
+            permissions::POLICY_READ_ALL,
+        ]))
         .unwrap();
     let dir = scratch("closed-pipe");
     let plan = dir.join("plan.json");

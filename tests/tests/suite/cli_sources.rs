@@ -44,6 +44,7 @@ async fn emulator() -> (EmulatorHandle, String) {
         .mint_token(TokenRequest::app_only(&[
             permissions::READ_WRITE_ALL,
             permissions::USER_READ_ALL,
+            permissions::POLICY_READ_ALL,
         ]))
         .unwrap();
     (emulator, token)
@@ -199,7 +200,10 @@ async fn planning_from_the_registration_report_matches_per_user_reads() {
         .await
         .unwrap();
     let token = emulator
-        .mint_token(TokenRequest::app_only(&[permissions::READ_WRITE_ALL]))
+        .mint_token(TokenRequest::app_only(&[
+            permissions::READ_WRITE_ALL,
+            permissions::POLICY_READ_ALL,
+        ]))
         .unwrap();
     let client = Client::builder()
         .base_url(&emulator.base_url())
@@ -226,6 +230,7 @@ async fn planning_from_the_registration_report_matches_per_user_reads() {
         max_changes: None,
         read_path: ReadPathSetting::Fixed(read_path),
         listing: None,
+        policy: signin_prefs_bulk::policy::PolicySetting::Apply,
     };
     let per_user = make_plan(&client, &targets, &options(ReadPath::PerUser))
         .await

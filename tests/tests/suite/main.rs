@@ -9,6 +9,7 @@
 )]
 
 mod bulk_plan_reads;
+mod bulk_policy;
 mod bulk_read_path;
 mod bulk_scenarios;
 mod bulk_throttled;

@@ -76,6 +76,7 @@ async fn no_secret_in_logs_journals_reports_or_errors() {
         max_changes: None,
         read_path: ReadPathSetting::Fixed(ReadPath::PerUser),
         listing: None,
+        policy: signin_prefs_bulk::policy::PolicySetting::Apply,
     };
     let plan = make_plan(&client, &targets.try_into().unwrap(), &options)
         .await

@@ -86,7 +86,10 @@ async fn soak(users: usize, kills_wanted: usize, dir: &Path) -> Figures {
         .map(|index| emulator.user_at(index).unwrap().state)
         .collect();
     let token = emulator
-        .mint_token(TokenRequest::app_only(&[permissions::READ_WRITE_ALL]))
+        .mint_token(TokenRequest::app_only(&[
+            permissions::READ_WRITE_ALL,
+            permissions::POLICY_READ_ALL,
+        ]))
         .unwrap();
     let client = client(&emulator, &token);
 

@@ -130,6 +130,7 @@ def plan(
     max_changes: Optional[int] = None,
     from_report: bool = False,
     read_path: str = "auto",
+    ignore_policy: bool = False,
 ) -> Plan:
     """Reads the targets file (CSV or JSON), every target's state, decides per user, writes the
     plan to ``plan_path`` and returns it. Sends no write.
@@ -138,7 +139,12 @@ def plan(
     Graph's small reports budget), falling back to per-user reads for users it does not list;
     ``"per-user"`` reads each user; ``"auto"`` (the default) counts the tenant's users and takes
     the way whose least possible time under the client's budgets is lower. ``from_report=True``
-    is the older spelling of ``read_path="report"``."""
+    is the older spelling of ``read_path="report"``.
+
+    The tenant's authentication methods policy is read once (it needs ``Policy.Read.All``): a
+    method it disables, or whose include/exclude groups leave a user out, is not eligible for that
+    user, and ``methods`` falls through to the next allowed one. Without the permission the plan
+    stops with an error naming it; ``ignore_policy=True`` plans without the policy."""
     text = _native.plan(
         client._native,
         os.fspath(targets_path),
@@ -150,6 +156,7 @@ def plan(
         max_changes=max_changes,
         from_report=from_report,
         read_path=read_path,
+        ignore_policy=ignore_policy,
     )
     return Plan(plan_path, json.loads(text))
 

@@ -10,8 +10,9 @@
 
 from __future__ import annotations
 
+import json
 from types import TracebackType
-from typing import Any, Dict, Iterator, Optional, Sequence, Tuple, Type
+from typing import Any, Dict, Iterator, Mapping, Optional, Sequence, Tuple, Type, cast
 
 from . import _native
 from ._client import AsyncClient, Client
@@ -153,6 +154,18 @@ class Emulator:
     def clear_faults(self) -> None:
         """Removes every fault."""
         self._native.clear_faults()
+
+    def authentication_methods_policy(self) -> Dict[str, Any]:
+        """The authentication methods policy the tenant serves (``GET
+        /policies/authenticationMethodsPolicy``), as a dict."""
+        return cast(Dict[str, Any], json.loads(self._native.authentication_methods_policy()))
+
+    def set_authentication_methods_policy(self, policy: Mapping[str, Any]) -> None:
+        """Replaces the authentication methods policy; served verbatim from the next request.
+        Plans read it: a method configuration (``"id": "MicrosoftAuthenticator"``, ``"Sms"``, …)
+        with ``"state": "disabled"``, or whose ``includeTargets``/``excludeTargets`` groups leave a
+        user out, keeps that method from the user."""
+        self._native.set_authentication_methods_policy(json.dumps(policy))
 
     def shutdown(self) -> None:
         """Stops the server (idempotent)."""

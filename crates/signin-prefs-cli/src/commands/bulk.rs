@@ -13,6 +13,7 @@ use signin_prefs_bulk::plan::{
     Action, PlanEntry, PlanOptions, PlanProgress, write_plan_of_listed_users,
     write_plan_with_progress,
 };
+use signin_prefs_bulk::policy::PolicySetting;
 use signin_prefs_bulk::read_path::{Listing, ReadPath, ReadPathSetting};
 use signin_prefs_bulk::report::{Tally, Verdict};
 use signin_prefs_bulk::report_stream::{
@@ -65,6 +66,16 @@ pub(crate) struct PlanArgs {
     /// stderr; per-user reads when the users cannot be counted.
     #[arg(long, default_value = "auto", value_parser = parse_read_path)]
     read_path: ReadPathSetting,
+    /// Plan without the tenant's authentication methods policy. By default `plan` reads the policy
+    /// once (GET /policies/authenticationMethodsPolicy, which needs Policy.Read.All or
+    /// Policy.Read.AuthenticationMethod, and stops with a message naming them without it) and each
+    /// group its targets name once: a method the policy disables, or whose include/exclude groups
+    /// leave a user out (Microsoft Authenticator for push, software/hardware OATH for oath, SMS for
+    /// sms, voice call for the voice methods), is not eligible for that user, the reason names the
+    /// policy, and --method push,oath falls through to the next allowed method. With this flag
+    /// every registered method is eligible, as if the policy allowed it.
+    #[arg(long)]
+    ignore_policy: bool,
     /// Deprecated: the same as `--read-path report`.
     #[arg(long, hide = true, conflicts_with = "read_path")]
     from_report: bool,
@@ -242,6 +253,11 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
             args.read_path
         },
         listing,
+        policy: if args.ignore_policy {
+            PolicySetting::Ignore
+        } else {
+            PolicySetting::Apply
+        },
     };
     // A bar on a terminal; elsewhere (a log, CI) a line at the start, every ten seconds and at the end.
     let bar = progress_bar();

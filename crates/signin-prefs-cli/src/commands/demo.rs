@@ -85,6 +85,7 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
         // The demo's tenant is small: per-user reads, as it has always shown.
         read_path: ReadPathSetting::Fixed(ReadPath::PerUser),
         listing: None,
+        policy: signin_prefs_bulk::policy::PolicySetting::Apply,
     };
     let plan = make_plan(&client, &targets, &options).await?;
     let plan_path = dir.join("plan.json");

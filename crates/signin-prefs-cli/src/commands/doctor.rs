@@ -3,7 +3,7 @@
 use base64::Engine as _;
 use clap::Args as ClapArgs;
 use signin_prefs_model::SignInPreferencesPatch;
-use signin_prefs_request::UserKey;
+use signin_prefs_request::{GetAuthenticationMethodsPolicy, UserKey};
 
 use super::output::{ConfigArg, block_on};
 use crate::error::Error;
@@ -13,6 +13,14 @@ const AUTHENTICATION_ADMINISTRATOR: &str = "c4e39bd9-1100-46d3-8c65-fb160da0071f
 const PRIVILEGED_AUTHENTICATION_ADMINISTRATOR: &str = "7be44c8a-adaf-4e2a-84d6-ab2649e08a13";
 const READ_WRITE_ALL: &str = "UserAuthenticationMethod.ReadWrite.All";
 const READ_ALL: &str = "UserAuthenticationMethod.Read.All";
+/// What `plan` needs to read the authentication methods policy. Learn's "Get
+/// authenticationMethodsPolicy" lists `Policy.Read.AuthenticationMethod` as least privileged and
+/// `Policy.ReadWrite.AuthenticationMethod` and `Policy.Read.All` as higher.
+const POLICY_READERS: [&str; 3] = [
+    "Policy.Read.All",
+    "Policy.Read.AuthenticationMethod",
+    "Policy.ReadWrite.AuthenticationMethod",
+];
 
 /// `signin-prefs doctor`.
 #[derive(Debug, ClapArgs)]
@@ -50,6 +58,22 @@ pub(crate) fn run(args: Args) -> Result<i32, Error> {
                 None => println!(
                     "permissions: the token is not a JWT, so its claims cannot be read; use --user to probe"
                 ),
+            }
+        }
+    }
+
+    // Whatever the token's claims say, one read of the policy is the proof `plan` needs.
+    match block_on(client.send(&GetAuthenticationMethodsPolicy::new()))? {
+        Ok(_) => println!("policy:      ok: the authentication methods policy can be read"),
+        Err(error) => {
+            problems += 1;
+            if error.kind() == signin_prefs_client::ErrorKind::Forbidden {
+                println!(
+                    "policy:      PROBLEM: cannot read the authentication methods policy; grant Policy.Read.All \
+                     (or Policy.Read.AuthenticationMethod), or plan with --ignore-policy ({error})"
+                );
+            } else {
+                println!("policy:      FAILED: {error}");
             }
         }
     }
@@ -112,6 +136,16 @@ fn check_claims(claims: &serde_json::Value) -> usize {
     let scopes = strings(claims.get("scp"));
     let directory_roles = strings(claims.get("wids"));
     let has = |list: &[String], wanted: &str| list.iter().any(|item| item == wanted);
+    let granted = if scopes.is_empty() { &roles } else { &scopes };
+    // Said here, counted once by the policy probe that follows.
+    if POLICY_READERS.iter().any(|wanted| has(granted, wanted)) {
+        println!("permissions: ok: the token may read the authentication methods policy");
+    } else {
+        println!(
+            "permissions: missing Policy.Read.All (or Policy.Read.AuthenticationMethod): plan reads the \
+             authentication methods policy and stops without it, unless --ignore-policy"
+        );
+    }
     if scopes.is_empty() {
         println!(
             "identity:    app-only, roles: {}",

@@ -1,0 +1,379 @@
+//! The tenant's authentication methods policy, compiled once per plan into who may use which
+//! default method.
+//!
+//! A method the policy disables, or whose include and exclude targets leave a user out, cannot be
+//! used by that user even when registered ("authenticationMethodConfiguration: … whether a specific
+//! authentication method is enabled or disabled for the tenant and which users and groups can
+//! register and use that method",
+//! <https://learn.microsoft.com/graph/api/resources/authenticationmethodconfiguration>), so the
+//! planner must not make it the user's default. Which configuration governs which default method
+//! follows the configurations' own pages: Microsoft Authenticator (`MicrosoftAuthenticator`) governs
+//! `push`; software and hardware OATH tokens (`SoftwareOath`, `HardwareOath`) govern `oath`; text
+//! message (`Sms`) governs `sms`; voice call (`Voice`) governs `voiceMobile`, `voiceAlternateMobile`
+//! and `voiceOffice` (<https://learn.microsoft.com/entra/identity/authentication/concept-authentication-methods-manage>).
+//!
+//! The policy is read once (`GET /policies/authenticationMethodsPolicy`, which needs
+//! `Policy.Read.All` or the narrower `Policy.Read.AuthenticationMethod`), and each group its
+//! targets name is listed once through its transitive members. A group's members are held as
+//! sorted 128-bit key digests of both object id and principal name (32 bytes a member), so a plan
+//! can match a user named either way: a million-member group costs 32 MB, not a million strings.
+//!
+//! Assumptions, each stated where it is used: a method with no configuration in the policy is not
+//! restricted by it (tenants whose policy migration is incomplete still govern it in the legacy
+//! MFA and SSPR policies, which Graph does not expose here); a method with several configurations
+//! (`oath`) is allowed when any of them allows the user; exclude targets win over include targets,
+//! as Learn states for every configuration's `excludeTargets` ("Groups of users that are excluded
+//! from the policy").
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use futures_util::StreamExt as _;
+use signin_prefs_client::{Client, ErrorKind};
+use signin_prefs_model::{
+    AuthenticationMethodConfiguration, AuthenticationMethodState, AuthenticationMethodTargetType,
+    AuthenticationMethodsPolicy, UserDefaultAuthenticationMethodType as Method,
+};
+use signin_prefs_request::{GetAuthenticationMethodsPolicy, ListTransitiveMemberAsUser};
+
+use crate::Error;
+use crate::key_digest::KeyDigest;
+
+/// Whether a plan honours the tenant's authentication methods policy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PolicySetting {
+    /// Read the policy and leave out methods it keeps from a user (the default). A caller without
+    /// the permission to read it gets an error saying so, before any user is read.
+    #[default]
+    Apply,
+    /// Do not read the policy (`--ignore-policy`): every registered method is eligible.
+    Ignore,
+}
+
+/// The include target that stands for every user (Learn's samples: `"id": "all_users"`).
+const ALL_USERS: &str = "all_users";
+
+/// The configurations that govern each default method, with the name an administrator sees in
+/// the Entra admin center.
+fn governing(method: &Method) -> &'static [(&'static str, &'static str)] {
+    match method {
+        Method::Push => &[("MicrosoftAuthenticator", "Microsoft Authenticator")],
+        Method::Oath => &[
+            ("SoftwareOath", "Third-party software OATH tokens"),
+            ("HardwareOath", "Hardware OATH tokens"),
+        ],
+        Method::Sms => &[("Sms", "SMS")],
+        Method::VoiceMobile | Method::VoiceAlternateMobile | Method::VoiceOffice => {
+            &[("Voice", "Voice call")]
+        }
+        _ => &[],
+    }
+}
+
+/// Who a configuration's targets name.
+#[derive(Debug, Default)]
+struct Audience {
+    all_users: bool,
+    /// Indexes into [`MethodsPolicy::groups`].
+    groups: Vec<usize>,
+    /// Users named directly (`targetType: user`), by digest of their object id.
+    users: Vec<KeyDigest>,
+}
+
+/// One method configuration, compiled.
+#[derive(Debug)]
+struct Rule {
+    id: String,
+    enabled: bool,
+    include: Audience,
+    exclude: Audience,
+}
+
+/// The policy, compiled: per configuration its state and targets, and each referenced group's
+/// members as sorted digests.
+#[derive(Debug, Default)]
+pub struct MethodsPolicy {
+    rules: Vec<Rule>,
+    /// Each referenced group's members, digests of object ids and principal names, sorted.
+    groups: Vec<Vec<KeyDigest>>,
+}
+
+/// Why the policy keeps a user from a method.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotAllowed {
+    method: String,
+    why: Vec<String>,
+}
+
+impl fmt::Display for NotAllowed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} is not allowed for this user by the authentication methods policy ({})",
+            self.method,
+            self.why.join("; ")
+        )
+    }
+}
+
+impl MethodsPolicy {
+    /// Reads the policy and the members of every group it targets, once. A 403 is an error naming
+    /// the permission and `--ignore-policy`.
+    pub async fn read(client: &Client) -> Result<Self, Error> {
+        let policy = client
+            .send(&GetAuthenticationMethodsPolicy::new())
+            .await
+            .map_err(|error| {
+                if error.kind() == ErrorKind::Forbidden {
+                    Error::Guard(format!(
+                        "cannot read the tenant's authentication methods policy: the token lacks Policy.Read.All \
+                         (or Policy.Read.AuthenticationMethod); grant it, or plan with --ignore-policy to treat \
+                         every registered method as allowed ({error})"
+                    ))
+                } else {
+                    Error::Service {
+                        context: "reading the authentication methods policy".into(),
+                        source: Box::new(error),
+                    }
+                }
+            })?;
+        let mut compiled = Self::compile(&policy)?;
+        let mut names: Vec<(String, usize)> = std::mem::take(&mut compiled.group_names)
+            .into_iter()
+            .collect();
+        names.sort_by_key(|(_, index)| *index);
+        for (group, _) in names {
+            compiled
+                .policy
+                .groups
+                .push(group_members(client, &group).await?);
+        }
+        Ok(compiled.policy)
+    }
+
+    /// The policy with its group targets numbered but not yet listed.
+    fn compile(policy: &AuthenticationMethodsPolicy) -> Result<Compiled, Error> {
+        let mut group_names: BTreeMap<String, usize> = BTreeMap::new();
+        let mut audience =
+            |targets: Vec<(Option<String>, Option<AuthenticationMethodTargetType>)>| {
+                let mut audience = Audience::default();
+                for (id, kind) in targets {
+                    let Some(id) = id else { continue };
+                    if id.eq_ignore_ascii_case(ALL_USERS) {
+                        audience.all_users = true;
+                    } else if kind == Some(AuthenticationMethodTargetType::User) {
+                        audience.users.push(KeyDigest::of(&id));
+                    } else {
+                        // Groups, and target types newer than this build, which Graph has so far
+                        // only added for groups.
+                        let next = group_names.len();
+                        audience
+                            .groups
+                            .push(*group_names.entry(id.to_lowercase()).or_insert(next));
+                    }
+                }
+                audience.users.sort_unstable();
+                audience
+            };
+        let mut rules = Vec::new();
+        for configuration in policy.authentication_method_configurations.iter().flatten() {
+            let Some(id) = configuration.id.clone() else {
+                continue;
+            };
+            let include = include_targets(configuration, &id)?;
+            let exclude = configuration
+                .exclude_targets
+                .iter()
+                .flatten()
+                .map(|target| (target.id.clone(), target.target_type.clone()))
+                .collect();
+            rules.push(Rule {
+                enabled: configuration.state == Some(AuthenticationMethodState::Enabled),
+                include: audience(include),
+                exclude: audience(exclude),
+                id,
+            });
+        }
+        Ok(Compiled {
+            policy: MethodsPolicy {
+                rules,
+                groups: Vec::new(),
+            },
+            group_names,
+        })
+    }
+
+    /// Whether the policy lets `user` (an object id or principal name) use `method` as a default.
+    pub fn allows(&self, user: &str, method: &Method) -> Result<(), NotAllowed> {
+        let governing = governing(method);
+        let rules: Vec<(&Rule, &str)> = governing
+            .iter()
+            .filter_map(|(id, name)| {
+                self.rules
+                    .iter()
+                    .find(|rule| rule.id.eq_ignore_ascii_case(id))
+                    .map(|rule| (rule, *name))
+            })
+            .collect();
+        // No configuration for the method: the policy does not govern it (see the module's
+        // assumptions).
+        if rules.is_empty() {
+            return Ok(());
+        }
+        let digest = KeyDigest::of(user);
+        let mut why = Vec::new();
+        for (rule, name) in rules {
+            if !rule.enabled {
+                why.push(format!("{name}: disabled"));
+            } else if self.names(&rule.exclude, digest) {
+                why.push(format!("{name}: the user is in an excluded group"));
+            } else if !self.names(&rule.include, digest) {
+                why.push(format!(
+                    "{name}: the user is in none of its included groups"
+                ));
+            } else {
+                return Ok(());
+            }
+        }
+        Err(NotAllowed {
+            method: method.as_str().to_owned(),
+            why,
+        })
+    }
+
+    fn names(&self, audience: &Audience, user: KeyDigest) -> bool {
+        audience.all_users
+            || audience.users.binary_search(&user).is_ok()
+            || audience.groups.iter().any(|&group| {
+                self.groups
+                    .get(group)
+                    .is_some_and(|members| members.binary_search(&user).is_ok())
+            })
+    }
+
+    /// How many group members the policy holds (each counted once per group), for logs.
+    pub fn member_digests(&self) -> usize {
+        self.groups.iter().map(Vec::len).sum()
+    }
+}
+
+struct Compiled {
+    policy: MethodsPolicy,
+    /// Lower-cased group id -> index into `policy.groups`.
+    group_names: BTreeMap<String, usize>,
+}
+
+/// A configuration's include targets, read where the slice leaves them (see the model's
+/// `include_targets`); a configuration that sends malformed ones stops the plan rather than
+/// being guessed at.
+fn include_targets(
+    configuration: &AuthenticationMethodConfiguration,
+    id: &str,
+) -> Result<Vec<(Option<String>, Option<AuthenticationMethodTargetType>)>, Error> {
+    let targets = configuration.include_targets().map_err(|error| {
+        Error::Guard(format!(
+            "the authentication methods policy's {id} configuration has includeTargets this tool cannot read ({error}); plan with --ignore-policy to go on without the policy"
+        ))
+    })?;
+    Ok(targets
+        .into_iter()
+        .flatten()
+        .map(|target| (target.id, target.target_type))
+        .collect())
+}
+
+/// The digests of the object ids and principal names of a group's transitive user members.
+async fn group_members(client: &Client, group: &str) -> Result<Vec<KeyDigest>, Error> {
+    let mut list = ListTransitiveMemberAsUser::new(group.to_owned());
+    list.top = Some(999);
+    list.select = vec!["id".into(), "userPrincipalName".into()];
+    let mut members = Vec::new();
+    let mut pages = std::pin::pin!(client.pages(list));
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|error| Error::Service {
+            context: format!(
+                "listing the members of group {group}, which the authentication methods policy targets"
+            ),
+            source: Box::new(error),
+        })?;
+        for user in signin_prefs_core::CollectionPage::into_items(page) {
+            members.extend(user.id.as_deref().map(KeyDigest::of));
+            members.extend(user.user_principal_name.as_deref().map(KeyDigest::of));
+        }
+    }
+    members.sort_unstable();
+    members.dedup();
+    members.shrink_to_fit();
+    Ok(members)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(json: serde_json::Value) -> MethodsPolicy {
+        let policy: AuthenticationMethodsPolicy = serde_json::from_value(json).expect("policy");
+        let mut compiled = MethodsPolicy::compile(&policy).expect("compiled");
+        // Group "g1" holds adele, by object id and principal name.
+        for _ in 0..compiled.group_names.len() {
+            let mut members = vec![
+                KeyDigest::of("adele@contoso.com"),
+                KeyDigest::of("id-adele"),
+            ];
+            members.sort_unstable();
+            compiled.policy.groups.push(members);
+        }
+        compiled.policy
+    }
+
+    fn configuration(id: &str, state: &str, include: &str, exclude: &[&str]) -> serde_json::Value {
+        serde_json::json!({
+            "id": id, "state": state,
+            "includeTargets": [{"targetType": "group", "id": include}],
+            "excludeTargets": exclude.iter().map(|g| serde_json::json!({"targetType": "group", "id": g})).collect::<Vec<_>>(),
+        })
+    }
+
+    #[test]
+    fn the_policy_decides_per_method_and_user() {
+        let policy = policy(serde_json::json!({"authenticationMethodConfigurations": [
+            configuration("MicrosoftAuthenticator", "disabled", "all_users", &[]),
+            configuration("SoftwareOath", "enabled", "g1", &[]),
+            configuration("HardwareOath", "disabled", "all_users", &[]),
+            configuration("Sms", "enabled", "all_users", &["G1"]),
+        ]}));
+        let push = policy
+            .allows("adele@contoso.com", &Method::Push)
+            .expect_err("disabled");
+        assert_eq!(
+            push.to_string(),
+            "push is not allowed for this user by the authentication methods policy (Microsoft Authenticator: disabled)"
+        );
+        assert!(policy.allows("ADELE@contoso.com", &Method::Oath).is_ok());
+        assert!(policy.allows("id-adele", &Method::Oath).is_ok());
+        let oath = policy
+            .allows("alex@contoso.com", &Method::Oath)
+            .expect_err("not included");
+        assert!(oath.to_string().contains("Third-party software OATH tokens: the user is in none of its included groups; Hardware OATH tokens: disabled"), "{oath}");
+        assert!(policy.allows("alex@contoso.com", &Method::Sms).is_ok());
+        let sms = policy
+            .allows("adele@contoso.com", &Method::Sms)
+            .expect_err("excluded");
+        assert!(
+            sms.to_string()
+                .contains("SMS: the user is in an excluded group"),
+            "{sms}"
+        );
+        // Voice has no configuration: not governed.
+        assert!(
+            policy
+                .allows("adele@contoso.com", &Method::VoiceMobile)
+                .is_ok()
+        );
+        assert_eq!(
+            policy.groups.len(),
+            1,
+            "g1 and G1 are one group, listed once"
+        );
+    }
+}
