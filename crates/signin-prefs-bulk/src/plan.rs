@@ -382,17 +382,25 @@ async fn plan_entries(
         .map(|user| user.to_lowercase())
         .collect();
     let is_excluded = |user: &str| excluded.contains(&user.to_lowercase());
-    // Read once, before any user, so that a caller without the permission is stopped at once.
-    let policy = match options.policy {
-        PolicySetting::Apply if !options.methods.is_empty() || per_user_values => {
-            let policy = MethodsPolicy::read(client).await?;
-            tracing::info!(
-                group_members = policy.member_digests(),
-                "read the authentication methods policy"
-            );
-            Some(policy)
-        }
-        _ => None,
+    // The policy is read once, before any other read so that a caller without the permission is
+    // stopped at once, and only by a plan that may decide someone: a list whose every user is
+    // excluded sends nothing. Streamed targets are not known until listed, so theirs is read.
+    let decides_someone = match &targets {
+        Targets::Listed(listed) => listed.users().any(|user| !is_excluded(user)),
+        Targets::Streamed { .. } => true,
+    };
+    let policy = if options.policy == PolicySetting::Apply
+        && (!options.methods.is_empty() || per_user_values)
+        && decides_someone
+    {
+        let policy = MethodsPolicy::read(client).await?;
+        tracing::info!(
+            group_members = policy.member_digests(),
+            "read the authentication methods policy"
+        );
+        Some(policy)
+    } else {
+        None
     };
     let listed = match &targets {
         Targets::Listed(targets) => u64::try_from(targets.len()).ok(),

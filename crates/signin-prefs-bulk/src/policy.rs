@@ -154,27 +154,26 @@ impl MethodsPolicy {
     /// The policy with its group targets numbered but not yet listed.
     fn compile(policy: &AuthenticationMethodsPolicy) -> Result<Compiled, Error> {
         let mut group_names: BTreeMap<String, usize> = BTreeMap::new();
-        let mut audience =
-            |targets: Vec<(Option<String>, Option<AuthenticationMethodTargetType>)>| {
-                let mut audience = Audience::default();
-                for (id, kind) in targets {
-                    let Some(id) = id else { continue };
-                    if id.eq_ignore_ascii_case(ALL_USERS) {
-                        audience.all_users = true;
-                    } else if kind == Some(AuthenticationMethodTargetType::User) {
-                        audience.users.push(KeyDigest::of(&id));
-                    } else {
-                        // Groups, and target types newer than this build, which Graph has so far
-                        // only added for groups.
-                        let next = group_names.len();
-                        audience
-                            .groups
-                            .push(*group_names.entry(id.to_lowercase()).or_insert(next));
-                    }
+        let mut audience = |targets: TargetRefs| {
+            let mut audience = Audience::default();
+            for (id, kind) in targets {
+                let Some(id) = id else { continue };
+                if id.eq_ignore_ascii_case(ALL_USERS) {
+                    audience.all_users = true;
+                } else if kind == Some(AuthenticationMethodTargetType::User) {
+                    audience.users.push(KeyDigest::of(&id));
+                } else {
+                    // Groups, and target types newer than this build, which Graph has so far
+                    // only added for groups.
+                    let next = group_names.len();
+                    audience
+                        .groups
+                        .push(*group_names.entry(id.to_lowercase()).or_insert(next));
                 }
-                audience.users.sort_unstable();
-                audience
-            };
+            }
+            audience.users.sort_unstable();
+            audience
+        };
         let mut rules = Vec::new();
         for configuration in policy.authentication_method_configurations.iter().flatten() {
             let Some(id) = configuration.id.clone() else {
@@ -257,6 +256,9 @@ impl MethodsPolicy {
     }
 }
 
+/// Targets as read from the policy: an id and its type, either possibly missing.
+type TargetRefs = Vec<(Option<String>, Option<AuthenticationMethodTargetType>)>;
+
 struct Compiled {
     policy: MethodsPolicy,
     /// Lower-cased group id -> index into `policy.groups`.
@@ -269,7 +271,7 @@ struct Compiled {
 fn include_targets(
     configuration: &AuthenticationMethodConfiguration,
     id: &str,
-) -> Result<Vec<(Option<String>, Option<AuthenticationMethodTargetType>)>, Error> {
+) -> Result<TargetRefs, Error> {
     let targets = configuration.include_targets().map_err(|error| {
         Error::Guard(format!(
             "the authentication methods policy's {id} configuration has includeTargets this tool cannot read ({error}); plan with --ignore-policy to go on without the policy"

@@ -33,7 +33,9 @@ impl Default for EmulatorBuilder {
 }
 
 impl EmulatorBuilder {
-    /// The defaults of [`EmulatorConfig`], with a fresh random secret for the default app.
+    /// The defaults of [`EmulatorConfig`], with a fresh random secret for the default app. The
+    /// default app's tokens carry `Policy.Read.All` besides the user and method permissions, so a
+    /// `plan` through it can read the authentication methods policy, as a real app granted it does.
     pub fn new() -> Self {
         Self::from_config(EmulatorConfig::default())
     }

@@ -67,7 +67,10 @@ pub struct EmulatorConfig {
     pub tenant_id: String,
     /// The tenant's initial domain, used in seeded UPNs and accepted as a tenant in token URLs.
     pub tenant_domain: String,
-    /// Apps that may get tokens from the token endpoint; the first is the default app.
+    /// Apps that may get tokens from the token endpoint; the first is the default app, granted
+    /// `UserAuthenticationMethod.ReadWrite.All`, `User.Read.All` and `Policy.Read.All` (the last
+    /// because `plan` reads the authentication methods policy; a test of the stop without it mints
+    /// a token without that role).
     pub apps: Vec<AppRegistration>,
     /// Token lifetime.
     pub token_lifetime: Duration,

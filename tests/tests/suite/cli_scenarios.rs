@@ -389,15 +389,41 @@ async fn doctor_reads_the_tokens_permissions_and_roles() {
     assert_eq!(output.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("Authentication Administrator"), "{stdout}");
 
-    let admin = emulator
+    // An administrator whose token may not read the authentication methods policy is told that
+    // plan needs it; with it, doctor finds nothing to fix.
+    let admin_without_policy = emulator
         .mint_token(TokenRequest::delegated(
             "o'brien@contoso.com",
             &[permissions::READ_WRITE_ALL],
             &[DirectoryRole::AuthenticationAdministrator],
         ))
         .unwrap();
+    let output = cli(&base, &admin_without_policy)
+        .arg("doctor")
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("policy:      PROBLEM")
+            && stdout.contains("Policy.Read.All")
+            && stdout.contains("--ignore-policy"),
+        "{stdout}"
+    );
+    let admin = emulator
+        .mint_token(TokenRequest::delegated(
+            "o'brien@contoso.com",
+            &[
+                permissions::READ_WRITE_ALL,
+                permissions::POLICY_READ_AUTHENTICATION_METHOD,
+            ],
+            &[DirectoryRole::AuthenticationAdministrator],
+        ))
+        .unwrap();
     let output = cli(&base, &admin).arg("doctor").output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+    let (stdout, _) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("policy:      ok"), "{stdout}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -453,5 +479,94 @@ async fn a_reader_that_stops_early_ends_the_output_quietly_and_the_plan_is_whole
     assert!(!stderr.contains("panicked"), "{stderr}");
     let (whole, _) = signin_prefs_bulk::plan::Plan::read(&plan).unwrap();
     assert_eq!(whole.entries.len(), 3_000);
+    emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_honours_the_policy_ignores_it_when_told_and_stops_without_the_permission() {
+    use signin_prefs_emulator::MethodConfiguration;
+    let emulator = EmulatorBuilder::new()
+        .user_specs(vec![UserSpec {
+            id: None,
+            user_principal_name: "adele@contoso.com".into(),
+            methods: vec![
+                AuthMethod::MobilePhone,
+                AuthMethod::MicrosoftAuthenticator,
+                AuthMethod::SoftwareOath,
+            ],
+            user_preferred_method_for_secondary_authentication: Some("sms".into()),
+            is_system_preferred_authentication_method_enabled: Some(false),
+            is_admin: false,
+        }])
+        .method_configuration(MethodConfiguration::disabled("MicrosoftAuthenticator"))
+        .throttle(ThrottleConfig::disabled())
+        .start()
+        .await
+        .unwrap();
+    let base = emulator.base_url();
+    let token = emulator
+        .mint_token(TokenRequest::app_only(&[
+            permissions::READ_WRITE_ALL,
+            permissions::POLICY_READ_ALL,
+        ]))
+        .unwrap();
+    let dir = scratch("policy");
+    let targets = dir.join("targets.json");
+    std::fs::write(&targets, r#"["adele@contoso.com"]"#).unwrap();
+    let plan_with = |token: &str, extra: &[&str], out: &str| {
+        cli(&base, token)
+            .args(["plan", "--targets"])
+            .arg(&targets)
+            .args(["--method", "push,oath", "--out"])
+            .arg(dir.join(out))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let entry = |out: &str| -> serde_json::Value {
+        let plan: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join(out)).unwrap()).unwrap();
+        plan["entries"][0].clone()
+    };
+
+    // The policy disables Authenticator: push is passed over for oath, and the reason says why.
+    let output = plan_with(&token, &[], "plan.json");
+    assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+    let honoured = entry("plan.json");
+    assert_eq!(honoured["action"], "change", "{honoured}");
+    assert_eq!(honoured["target"]["method"], "oath", "{honoured}");
+    let reason = honoured["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("authentication methods policy")
+            && reason.contains("Microsoft Authenticator: disabled"),
+        "{reason}"
+    );
+
+    // --ignore-policy: the first registered method wins, as before the policy was read.
+    let output = plan_with(&token, &["--ignore-policy"], "ignored.json");
+    assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+    let ignored = entry("ignored.json");
+    assert_eq!(ignored["target"]["method"], "push", "{ignored}");
+    assert!(!ignored["reason"].as_str().unwrap().contains("policy"));
+
+    // Without a policy permission the plan stops, naming what to grant and --ignore-policy, with
+    // the exit code of a run refused before anything was written (no plan file), and with the
+    // flag the same token plans.
+    let unprivileged = emulator
+        .mint_token(TokenRequest::app_only(&[permissions::READ_WRITE_ALL]))
+        .unwrap();
+    let output = plan_with(&unprivileged, &[], "refused.json");
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("Policy.Read.All")
+            && stderr.contains("Policy.Read.AuthenticationMethod")
+            && stderr.contains("--ignore-policy"),
+        "{stderr}"
+    );
+    assert!(!dir.join("refused.json").exists());
+    let output = plan_with(&unprivileged, &["--ignore-policy"], "unprivileged.json");
+    assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
+    assert_eq!(entry("unprivileged.json")["target"]["method"], "push");
     emulator.shutdown().await;
 }

@@ -53,7 +53,11 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
         emulator.user_count(),
         emulator.graph_url()
     );
-    let token = emulator.mint_token(TokenRequest::app_only(&[permissions::READ_WRITE_ALL]))?;
+    // The plan reads the authentication methods policy, as a real run's app must be granted to.
+    let token = emulator.mint_token(TokenRequest::app_only(&[
+        permissions::READ_WRITE_ALL,
+        permissions::POLICY_READ_ALL,
+    ]))?;
     let client = Client::builder()
         .base_url(&emulator.base_url())
         .credential(StaticToken::new(Secret::new(token)))
