@@ -10,7 +10,7 @@ import pytest
 
 import signin_prefs
 from signin_prefs import bulk
-from signin_prefs.testing import READ_ALL, Emulator
+from signin_prefs.testing import READ_ALL, READ_WRITE_ALL, Emulator
 
 FIRST = 20  # users 20..44 of the session emulator are this module's
 
@@ -236,3 +236,60 @@ def test_plan_from_the_registration_report(emulator: Emulator, tmp_path: Path) -
     assert by_name.summary == from_report.summary
     with pytest.raises(signin_prefs.ValidationError, match="read_path: .*auto, report or per-user"):
         bulk.plan(client, targets, tmp_path / "bad.json", methods=["oath"], read_path="fast")
+
+
+POLICY_USERS = range(190, 194)  # users 190..193 of the session emulator are this test's
+
+
+def test_plan_honours_the_authentication_methods_policy(emulator: Emulator, tmp_path: Path) -> None:
+    keys: List[str] = []
+    for index in POLICY_USERS:
+        record = emulator.user_at(index)
+        assert record is not None
+        keys.append(record["id"])
+        emulator.set_user_state(
+            record["id"],
+            methods=["mobilePhone", "microsoftAuthenticator", "softwareOath"],
+            preferred="sms",
+            system_preferred=False,
+        )
+    targets = tmp_path / "targets.csv"
+    targets.write_text("user\n" + "\n".join(keys) + "\n")
+    seeded = emulator.authentication_methods_policy()
+    ids = [configuration["id"] for configuration in seeded["authenticationMethodConfigurations"]]
+    assert "MicrosoftAuthenticator" in ids and "Sms" in ids
+    disabled = json.loads(json.dumps(seeded))
+    for configuration in disabled["authenticationMethodConfigurations"]:
+        if configuration["id"] == "MicrosoftAuthenticator":
+            configuration["state"] = "disabled"
+    emulator.set_authentication_methods_policy(disabled)
+    try:
+        assert emulator.authentication_methods_policy() == disabled
+        client = emulator.client()
+
+        honoured = bulk.plan(client, targets, tmp_path / "plan.json", methods=["push", "oath"])
+        assert honoured.summary["change"] == len(keys)
+        for entry in honoured.entries:
+            assert entry["target"]["method"] == "oath"
+            assert "authentication methods policy" in entry["reason"]
+            assert "Microsoft Authenticator: disabled" in entry["reason"]
+
+        ignored = bulk.plan(
+            client, targets, tmp_path / "ignored.json", methods=["push", "oath"], ignore_policy=True
+        )
+        assert [entry["target"]["method"] for entry in ignored.entries] == ["push"] * len(keys)
+
+        # A token that may not read the policy stops the plan, unless it is ignored.
+        unprivileged = signin_prefs.Client(
+            token=emulator.mint_token(roles=[READ_WRITE_ALL]), base_url=emulator.base_url
+        )
+        with pytest.raises(signin_prefs.SignInPreferencesError, match="Policy.Read.All"):
+            bulk.plan(unprivileged, targets, tmp_path / "refused.json", methods=["push", "oath"])
+        assert not (tmp_path / "refused.json").exists()
+        anyway = bulk.plan(
+            unprivileged, targets, tmp_path / "anyway.json", methods=["push"], ignore_policy=True
+        )
+        assert anyway.summary["change"] == len(keys)
+    finally:
+        emulator.set_authentication_methods_policy(seeded)
+    assert emulator.authentication_methods_policy() == seeded

@@ -23,20 +23,25 @@ __all__ = [
     "READ_ALL",
     "READ_WRITE",
     "READ_WRITE_ALL",
+    "POLICY_READ_ALL",
 ]
 
 READ = "UserAuthenticationMethod.Read"
 READ_ALL = "UserAuthenticationMethod.Read.All"
 READ_WRITE = "UserAuthenticationMethod.ReadWrite"
 READ_WRITE_ALL = "UserAuthenticationMethod.ReadWrite.All"
+# `bulk.plan` reads the tenant's authentication methods policy, which needs this (or the narrower
+# Policy.Read.AuthenticationMethod).
+POLICY_READ_ALL = "Policy.Read.All"
 
 
 class Emulator:
     """A running emulator on 127.0.0.1 (a context manager; ``shutdown`` stops it).
 
     ``users`` seeded users (the same for the same ``seed``), throttling off unless ``throttle``.
-    ``base_url`` and ``token`` (app-only, ``UserAuthenticationMethod.ReadWrite.All``) are what a
-    client needs; ``user(key)`` shows a user's state as the service holds it.
+    ``base_url`` and ``token`` (app-only, ``UserAuthenticationMethod.ReadWrite.All`` and
+    ``Policy.Read.All``, so that ``bulk.plan`` can read the authentication methods policy) are what
+    a client needs; ``user(key)`` shows a user's state as the service holds it.
     """
 
     base_url: str
@@ -45,7 +50,7 @@ class Emulator:
     def __init__(self, *, users: int = 100, seed: int = 0, throttle: bool = False) -> None:
         self._native = _native.NativeEmulator(users=users, seed=seed, throttle=throttle)
         self.base_url = self._native.base_url
-        self.token = self._native.mint_token(roles=[READ_WRITE_ALL])
+        self.token = self._native.mint_token(roles=[READ_WRITE_ALL, POLICY_READ_ALL])
 
     def __enter__(self) -> Emulator:
         return self
