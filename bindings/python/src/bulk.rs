@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use signin_prefs_bulk::apply::{self as engine, RunOptions};
 use signin_prefs_bulk::journal::JournalState;
-use signin_prefs_bulk::plan::{Plan, PlanOptions, make_plan};
+use signin_prefs_bulk::plan::{PlanOptions, write_plan_with_progress};
 use signin_prefs_bulk::read_path::{ReadPath, ReadPathSetting};
 use signin_prefs_bulk::report::{Tally, Verdict};
 use signin_prefs_bulk::report_stream::{
@@ -177,7 +177,8 @@ fn run_options(
 
 /// Reads the targets file, reads every target's state (by `read_path`: `auto`, `report` or
 /// `per-user`; `from_report` is the older spelling of `report`), decides, and writes the plan to
-/// `plan_path`. Returns the plan as JSON text. Sends no write.
+/// `plan_path` entry by entry. Returns the plan's head (everything but its entries) as JSON text.
+/// Sends no write.
 #[pyfunction]
 #[pyo3(signature = (client, targets_path, plan_path, *, methods=Vec::new(), system_preferred=None, exclude=Vec::new(), only_from=Vec::new(), max_changes=None, from_report=false, read_path="auto"))]
 #[allow(clippy::too_many_arguments)]
@@ -214,13 +215,15 @@ pub(crate) fn plan(
     };
     let outcome = py.detach(|| {
         let targets = read_targets(&targets_path).map_err(signin_prefs_bulk::Error::from)?;
-        let plan = pyo3_async_runtimes::tokio::get_runtime().block_on(make_plan(
+        // Written entry by entry, as the CLI does: a million users' plan is never held.
+        pyo3_async_runtimes::tokio::get_runtime().block_on(write_plan_with_progress(
             &client.client,
             &targets,
             &options,
-        ))?;
-        plan.write(&plan_path)?;
-        Ok::<Plan, signin_prefs_bulk::Error>(plan)
+            &plan_path,
+            &mut |_| {},
+            &mut |_| {},
+        ))
     });
     match outcome {
         Ok(plan) => Ok(plan.to_json()),

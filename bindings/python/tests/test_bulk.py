@@ -72,6 +72,31 @@ def test_plan_apply_rollback(emulator: Emulator, tmp_path: Path) -> None:
     assert _states(emulator, keys) == before
 
 
+def test_a_plan_reads_its_entries_from_its_file_only_when_asked(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    _, targets = _prepare(emulator, tmp_path)
+    plan = bulk.plan(emulator.client(), targets, tmp_path / "plan.json", methods=["oath"])
+    whole = json.loads((tmp_path / "plan.json").read_text())
+    assert plan.summary == whole["summary"]
+    assert list(plan.iter_entries()) == whole["entries"]
+    assert plan.entries == whole["entries"]
+    assert plan.data == whole
+    assert plan.changes == [entry for entry in whole["entries"] if entry["action"] == "change"]
+
+
+def test_a_plan_in_another_layout_is_read_whole(emulator: Emulator, tmp_path: Path) -> None:
+    _, targets = _prepare(emulator, tmp_path)
+    path = tmp_path / "plan.json"
+    head = bulk.plan(emulator.client(), targets, path, methods=["oath"])
+    whole = json.loads(path.read_text())
+    for layout in (json.dumps(whole), json.dumps(whole, indent=4)):
+        path.write_text(layout)
+        plan = bulk.Plan(path, {**whole, "entries": []})
+        assert list(plan.iter_entries()) == whole["entries"]
+        assert plan.summary == head.summary
+
+
 def test_resume_after_an_interrupted_run(emulator: Emulator, tmp_path: Path) -> None:
     keys, targets = _prepare(emulator, tmp_path)
     client = emulator.client()

@@ -236,8 +236,9 @@ pub async fn make_plan_with_progress(
 
 /// [`make_plan_with_progress`], writing the plan to a new file at `path` (owner-only) entry by
 /// entry as users are decided, instead of holding it: memory stays flat however many users there
-/// are. `on_entry` sees each entry on its way. Returns the summary; a plan refused by
-/// [`PlanOptions::max_changes`] or stopped by an error leaves no file.
+/// are. `on_entry` sees each entry on its way. Returns the plan's head as written (its entries left
+/// empty: they are in the file); a plan refused by [`PlanOptions::max_changes`] or stopped by an
+/// error leaves no file.
 pub async fn write_plan_with_progress(
     client: &Client,
     targets: &TargetList,
@@ -245,7 +246,7 @@ pub async fn write_plan_with_progress(
     path: &Path,
     progress: &mut (dyn FnMut(PlanProgress) + Send),
     on_entry: &mut (dyn FnMut(&PlanEntry) + Send),
-) -> Result<Summary, Error> {
+) -> Result<Plan, Error> {
     let listed = Targets::Listed(targets);
     write_plan(client, listed, options, path, progress, on_entry).await
 }
@@ -262,7 +263,7 @@ pub async fn write_plan_of_listed_users<'a>(
     path: &'a Path,
     progress: &'a mut (dyn FnMut(PlanProgress) + Send),
     on_entry: &'a mut (dyn FnMut(&PlanEntry) + Send),
-) -> Result<Summary, Error> {
+) -> Result<Plan, Error> {
     // A window that ends the list is followed by one more ask, which must find it still ended.
     let streamed = Targets::Streamed {
         keys: Box::pin(keys.fuse()),
@@ -278,15 +279,16 @@ async fn write_plan(
     path: &Path,
     progress: &mut (dyn FnMut(PlanProgress) + Send),
     on_entry: &mut (dyn FnMut(&PlanEntry) + Send),
-) -> Result<Summary, Error> {
+) -> Result<Plan, Error> {
     let mut writer = PlanWriter::create(path)?;
     let summary = plan_entries(client, targets, options, progress, &mut |entry| {
         on_entry(&entry);
         writer.push(&entry)
     })
     .await?;
-    writer.finish(&plan_head(client, options, summary.clone()))?;
-    Ok(summary)
+    let head = plan_head(client, options, summary);
+    writer.finish(&head)?;
+    Ok(head)
 }
 
 /// Targets read and decided at a time: what a plan holds in memory besides its targets, and long

@@ -364,7 +364,8 @@ async fn a_plan_of_listed_users_streamed_window_by_window_is_the_plan_of_the_sam
         &mut |_| {},
     )
     .await
-    .unwrap();
+    .unwrap()
+    .summary;
 
     let (streamed, _) = Plan::read(&path).unwrap();
     assert_eq!(summary, whole.summary);

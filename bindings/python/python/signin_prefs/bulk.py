@@ -12,7 +12,18 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, Sequence, TypedDict, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Dict,
+    Iterator,
+    List,
+    Literal,
+    Optional,
+    Sequence,
+    TypedDict,
+    Union,
+)
 
 from . import _native
 from ._client import AsyncClient, Client
@@ -63,17 +74,33 @@ class RunSettings(TypedDict, total=False):
 
 class Plan:
     """A plan as written to its file: ``summary`` (counts per action) and ``entries`` (one dict
-    per targeted user: ``user``, ``current``, ``target``, ``action``, ``reason``, ...)."""
+    per targeted user: ``user``, ``current``, ``target``, ``action``, ``reason``, ...).
+
+    The entries stay in the file until asked for (a million users' plan is hundreds of
+    megabytes): ``summary`` and the rest of the head are in memory, ``entries`` reads the file the
+    first time, and ``iter_entries`` reads it one entry at a time."""
 
     def __init__(self, path: PathLike, data: Dict[str, Any]) -> None:
+        """``data`` is the whole plan, or its head alone (its entries then read from ``path``)."""
         self.path = os.fspath(path)
-        self.data = data
+        self._head = data
+        summary: Dict[str, int] = data["summary"]
+        has_entries = len(data.get("entries", ())) == sum(summary.values())
+        self._whole: Optional[Dict[str, Any]] = data if has_entries else None
+
+    @property
+    def data(self) -> Dict[str, Any]:
+        """The whole plan, as its file holds it (read from the file the first time)."""
+        if self._whole is None:
+            with open(self.path, "rb") as file:
+                self._whole = json.load(file)
+        return self._whole
 
     @property
     def summary(self) -> Dict[str, int]:
         """Counts per action: ``change``, ``alreadyCompliant``, ``ineligible``, ``error``,
         ``excluded``."""
-        summary: Dict[str, int] = self.data["summary"]
+        summary: Dict[str, int] = self._head["summary"]
         return summary
 
     @property
@@ -82,10 +109,38 @@ class Plan:
         entries: List[Dict[str, Any]] = self.data["entries"]
         return entries
 
+    def iter_entries(self) -> Iterator[Dict[str, Any]]:
+        """The entries one at a time, read from the file as they are asked for: what to use for a
+        plan too large to hold. The tool writes one entry per line; a plan in another layout (one
+        reformatted by hand) is read whole instead."""
+        if self._whole is not None:
+            yield from self.entries
+            return
+        with open(self.path, "rb") as file:
+            for raw in file:
+                if raw.strip() == b'"entries": [':
+                    break
+            else:
+                yield from self.entries
+                return
+            for number, raw in enumerate(file):
+                line = raw.strip()
+                if line == b"]":
+                    return
+                try:
+                    entry = json.loads(line.rstrip(b","))
+                except ValueError:
+                    if number > 0:
+                        raise
+                    # Not one entry per line: this layout is read whole.
+                    yield from self.entries
+                    return
+                yield entry
+
     @property
     def changes(self) -> List[Dict[str, Any]]:
         """The entries whose action is ``change``."""
-        return [entry for entry in self.entries if entry.get("action") == "change"]
+        return [entry for entry in self.iter_entries() if entry.get("action") == "change"]
 
     def __repr__(self) -> str:
         return f"Plan(path={self.path!r}, summary={self.summary!r})"

@@ -342,7 +342,7 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
         )),
         (None, None) => return Err(Error::Input("give --targets, --group or --filter".into())),
     };
-    let summary = planned??;
+    let summary = planned??.summary;
     bar.finish_and_clear();
     match args.common.output() {
         Output::Json => print(
