@@ -449,21 +449,9 @@ impl Graph {
             Ok(query) => query,
             Err(response) => return response,
         };
-        let group = match kind {
-            ListKind::GroupMembers(id) => match self.tenant.groups.find(id) {
-                Some(group) => Some(group),
-                None => {
-                    return GraphResponse::error(
-                        StatusCode::NOT_FOUND,
-                        "Request_ResourceNotFound",
-                        &format!(
-                            "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
-                        ),
-                        correlation,
-                    );
-                }
-            },
-            _ => None,
+        let group = match self.listed_group(kind, correlation) {
+            Ok(group) => group,
+            Err(response) => return response,
         };
         self.page(version, kind, path, &query, group, correlation)
     }
@@ -531,21 +519,9 @@ impl Graph {
             Ok(query) => query,
             Err(response) => return response,
         };
-        let group = match kind {
-            ListKind::GroupMembers(id) => match self.tenant.groups.find(id) {
-                Some(group) => Some(group),
-                None => {
-                    return GraphResponse::error(
-                        StatusCode::NOT_FOUND,
-                        "Request_ResourceNotFound",
-                        &format!(
-                            "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
-                        ),
-                        correlation,
-                    );
-                }
-            },
-            _ => None,
+        let group = match self.listed_group(kind, correlation) {
+            Ok(group) => group,
+            Err(response) => return response,
         };
         let users = match self.tenant.users() {
             Ok(users) => users,
@@ -556,6 +532,29 @@ impl Graph {
             .filter(|record| self.lists(record, group, query.filter.as_ref()))
             .count();
         GraphResponse::plain_text(StatusCode::OK, count.to_string())
+    }
+
+    /// The group whose members `kind` lists (none for a list of users), or the 404 Graph answers
+    /// for a group id it does not know.
+    fn listed_group(
+        &self,
+        kind: &ListKind,
+        correlation: &Correlation,
+    ) -> Result<Option<&GroupSpec>, GraphResponse> {
+        match kind {
+            ListKind::GroupMembers(id) => match self.tenant.groups.find(id) {
+                Some(group) => Ok(Some(group)),
+                None => Err(GraphResponse::error(
+                    StatusCode::NOT_FOUND,
+                    "Request_ResourceNotFound",
+                    &format!(
+                        "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+                    ),
+                    correlation,
+                )),
+            },
+            _ => Ok(None),
+        }
     }
 
     /// Whether a list (a group's users, or all of them) under `filter` holds `record`.
