@@ -20,6 +20,7 @@ mod plan_file;
 mod plan_writer;
 mod queue;
 pub mod read_path;
+pub mod readiness;
 pub mod registration_report;
 pub mod report;
 pub mod report_stream;

@@ -10,6 +10,7 @@
 
 mod bulk_plan_reads;
 mod bulk_read_path;
+mod bulk_readiness;
 mod bulk_scenarios;
 mod bulk_throttled;
 mod cli_binary;
