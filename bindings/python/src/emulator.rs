@@ -129,9 +129,18 @@ impl NativeEmulator {
 #[pymethods]
 impl NativeEmulator {
     #[new]
-    #[pyo3(signature = (*, users=100, seed=0, throttle=false))]
-    fn new(py: Python<'_>, users: usize, seed: u64, throttle: bool) -> PyResult<Self> {
-        let mut builder = EmulatorBuilder::new().users(users).seed(seed);
+    #[pyo3(signature = (*, users=100, seed=0, throttle=false, disabled_percent=0))]
+    fn new(
+        py: Python<'_>,
+        users: usize,
+        seed: u64,
+        throttle: bool,
+        disabled_percent: u8,
+    ) -> PyResult<Self> {
+        let mut builder = EmulatorBuilder::new()
+            .users(users)
+            .seed(seed)
+            .disabled_users_percent(disabled_percent);
         if !throttle {
             builder = builder.throttle(ThrottleConfig::disabled());
         }

@@ -71,6 +71,7 @@ fn options(exclude: Vec<String>) -> PlanOptions {
         max_changes: None,
         read_path: ReadPathSetting::Fixed(ReadPath::PerUser),
         listing: None,
+        include_disabled: false,
     }
 }
 
