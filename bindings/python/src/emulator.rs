@@ -51,6 +51,7 @@ fn record_dict<'py>(py: Python<'py>, record: &UserRecord) -> PyResult<Bound<'py,
     dict.set_item("id", &record.id)?;
     dict.set_item("user_principal_name", &record.user_principal_name)?;
     dict.set_item("is_admin", record.is_admin)?;
+    dict.set_item("account_enabled", record.account_enabled)?;
     let methods: Vec<String> = record
         .state
         .methods

@@ -405,16 +405,16 @@ async fn plan_entries(
         Targets::Listed(targets) => u64::try_from(targets.len()).ok(),
         Targets::Streamed { .. } => None,
     };
+    // Without the listing (it needs User.Read.All, which plans did not need before), disabled
+    // users are planned like the others, as an unavailable report means per-user reads: said, not
+    // fatal.
     let disabled = if options.include_disabled {
         DisabledUsers::default()
     } else {
-        read_disabled(client)
-            .await
-            .map_err(|source| Error::Service {
-                context: "listing disabled users (--include-disabled plans them without asking)"
-                    .into(),
-                source: Box::new(source),
-            })?
+        read_disabled(client).await.unwrap_or_else(|error| {
+            tracing::warn!(%error, "cannot list disabled users; planning them like the others (--include-disabled says so)");
+            DisabledUsers::default()
+        })
     };
     let decision = choose_for(client, options.read_path, listed, options.listing.as_ref()).await;
     // With --from, the report is read only for users who registered a method that a default of

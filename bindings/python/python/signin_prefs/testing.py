@@ -112,7 +112,7 @@ class Emulator:
         )
 
     def user(self, key: str) -> Optional[Dict[str, Any]]:
-        """The user with this object id or UPN: ``id``, ``user_principal_name``, ``methods``,
+        """The user with this object id or UPN: ``id``, ``user_principal_name``, ``account_enabled``, ``methods``,
         ``user_preferred_method_for_secondary_authentication``,
         ``is_system_preferred_authentication_method_enabled`` (``None`` for null), or ``None``."""
         return self._native.user(key)

@@ -66,9 +66,9 @@ pub(crate) struct PlanArgs {
     #[arg(long, default_value = "auto", value_parser = parse_read_path)]
     read_path: ReadPathSetting,
     /// Plan disabled users (accountEnabled false) like the others. By default one listing
-    /// (`/users?$filter=accountEnabled eq false`, needs User.Read.All) finds them and the plan
-    /// leaves them out as `disabled`, without reading their state: they cannot sign in, and the
-    /// registration report does not list them.
+    /// (`/users?$filter=accountEnabled eq false`, needs User.Read.All; without it, a warning and
+    /// they are planned) finds them and the plan leaves them out as `disabled`, without reading
+    /// their state: they cannot sign in, and the registration report does not list them.
     #[arg(long)]
     include_disabled: bool,
     /// Deprecated: the same as `--read-path report`.
