@@ -19,7 +19,7 @@ use crate::disabled::{DisabledUsers, read_disabled};
 pub use crate::plan_file::{PlanFile, PlanProblem, scan};
 use crate::plan_writer::PlanWriter;
 use crate::read_path::{Listing, ReadPath, ReadPathDecision, ReadPathSetting, choose_for};
-use crate::registration_report::{ReportKeys, read_report};
+use crate::registration_report::{ReportKeys, from_report_names, read_report};
 use crate::state::{Registered, UserState, read_states_with_progress, supports};
 use crate::targets::{Target, TargetList};
 
@@ -549,23 +549,6 @@ async fn plan_entries(
         )));
     }
     Ok(summary)
-}
-
-/// The report's names of the registered methods a default in `only_from` needs, each once; empty
-/// (read the whole report) when `only_from` is, or names a member no registered method enables.
-fn from_report_names(only_from: &[Method]) -> Vec<&'static str> {
-    let mut names = Vec::new();
-    for method in only_from {
-        let Some(enabling) = Registered::report_names_enabling(method) else {
-            return Vec::new();
-        };
-        for name in enabling {
-            if !names.contains(name) {
-                names.push(*name);
-            }
-        }
-    }
-    names
 }
 
 /// An entry for a user nothing is planned for: excluded, disabled, or unreadable.

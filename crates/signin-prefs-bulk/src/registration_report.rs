@@ -144,6 +144,23 @@ pub async fn read_report(
     Ok(index)
 }
 
+/// The report's names of the registered methods a default in `only_from` (`plan --from`) needs, each once; empty
+/// (read the whole report) when `only_from` is, or names a member no registered method enables.
+pub fn from_report_names(only_from: &[Method]) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    for method in only_from {
+        let Some(enabling) = Registered::report_names_enabling(method) else {
+            return Vec::new();
+        };
+        for name in enabling {
+            if !names.contains(name) {
+                names.push(*name);
+            }
+        }
+    }
+    names
+}
+
 /// Whether a report value of `userPreferredMethodForSecondaryAuthentication` means "no default":
 /// Microsoft's documented sample gives `""` (microsoft-graph-docs-contrib,
 /// `api-reference/beta/api/authenticationmethodsroot-list-userregistrationdetails.md`), the
@@ -225,6 +242,16 @@ mod tests {
         assert!(both.object_ids && both.user_principal_names);
         let names = ReportKeys::used_by(["adele@contoso.com"]);
         assert!(!names.object_ids && names.user_principal_names);
+    }
+
+    #[test]
+    fn from_sms_and_voice_reads_the_users_with_their_phones() {
+        assert_eq!(
+            from_report_names(&[Method::Sms, Method::VoiceMobile, Method::VoiceOffice]),
+            ["mobilePhone", "officePhone"]
+        );
+        assert!(from_report_names(&[]).is_empty());
+        assert!(from_report_names(&[Method::Sms, Method::UnknownFutureValue]).is_empty());
     }
 
     #[test]
