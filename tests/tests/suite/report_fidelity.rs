@@ -15,6 +15,7 @@ use signin_prefs_emulator::{
 };
 use signin_prefs_model::UserDefaultAuthenticationMethodType as Method;
 
+use crate::cli_scenarios::scratch;
 use crate::client_support::client_with_token;
 use crate::emulator_support::{admin_token, get, patch, prefs_url, quiet, start};
 
@@ -240,6 +241,10 @@ async fn disabled_users_are_missing_from_the_report_and_left_out_of_plans_unless
             );
         }
         assert!(!left_out.request.include_disabled);
+        // A plan file with disabled users reads back, checked, as the same plan.
+        let path = scratch("report-disabled").join(format!("{read_path:?}.json"));
+        left_out.write(&path).unwrap();
+        assert_eq!(Plan::read(&path).unwrap().0, left_out);
 
         let included = plan(&emulator, &options(read_path, Vec::new(), true)).await;
         assert_eq!(included.summary.disabled, 0);
