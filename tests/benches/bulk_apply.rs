@@ -124,6 +124,7 @@ async fn run(
         max_changes: None,
         read_path: ReadPathSetting::Fixed(ReadPath::PerUser),
         listing: None,
+        include_disabled: false,
     };
     let plan = make_plan(client, targets, &options).await.unwrap();
     let plan_path = dir.join("plan.json");

@@ -177,10 +177,10 @@ fn run_options(
 
 /// Reads the targets file, reads every target's state (by `read_path`: `auto`, `report` or
 /// `per-user`; `from_report` is the older spelling of `report`), decides, and writes the plan to
-/// `plan_path` entry by entry. Returns the plan's head (everything but its entries) as JSON text.
-/// Sends no write.
+/// `plan_path` entry by entry; disabled users are left out as `disabled` unless `include_disabled`.
+/// Returns the plan's head (everything but its entries) as JSON text. Sends no write.
 #[pyfunction]
-#[pyo3(signature = (client, targets_path, plan_path, *, methods=Vec::new(), system_preferred=None, exclude=Vec::new(), only_from=Vec::new(), max_changes=None, from_report=false, read_path="auto"))]
+#[pyo3(signature = (client, targets_path, plan_path, *, methods=Vec::new(), system_preferred=None, exclude=Vec::new(), only_from=Vec::new(), max_changes=None, from_report=false, read_path="auto", include_disabled=false))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn plan(
     py: Python<'_>,
@@ -194,6 +194,7 @@ pub(crate) fn plan(
     max_changes: Option<usize>,
     from_report: bool,
     read_path: &str,
+    include_disabled: bool,
 ) -> PyResult<String> {
     // The same parser as the CLI's `--read-path`.
     let read_path = if from_report {
@@ -212,6 +213,7 @@ pub(crate) fn plan(
         max_changes,
         read_path,
         listing: None,
+        include_disabled,
     };
     let outcome = py.detach(|| {
         let targets = read_targets(&targets_path).map_err(signin_prefs_bulk::Error::from)?;

@@ -261,3 +261,23 @@ def test_plan_from_the_registration_report(emulator: Emulator, tmp_path: Path) -
     assert by_name.summary == from_report.summary
     with pytest.raises(signin_prefs.ValidationError, match="read_path: .*auto, report or per-user"):
         bulk.plan(client, targets, tmp_path / "bad.json", methods=["oath"], read_path="fast")
+
+
+def test_disabled_users_are_left_out_unless_included(tmp_path: Path) -> None:
+    with Emulator(users=60, seed=3, disabled_percent=20) as tenant:
+        records = [tenant.user_at(index) for index in range(60)]
+        keys = [record["id"] for record in records if record is not None]
+        disabled = {record["id"] for record in records if record and not record["account_enabled"]}
+        assert 0 < len(disabled) < 60
+        targets = tmp_path / "targets.csv"
+        targets.write_text("user\n" + "\n".join(keys) + "\n")
+
+        left_out = bulk.plan(tenant.client(), targets, tmp_path / "plan.json", methods=["push", "oath"])
+        assert left_out.summary["disabled"] == len(disabled)
+        assert {entry["user"] for entry in left_out.entries if entry["action"] == "disabled"} == disabled
+
+        included = bulk.plan(
+            tenant.client(), targets, tmp_path / "all.json", methods=["push", "oath"], include_disabled=True
+        )
+        assert "disabled" not in included.summary
+        assert all(entry["action"] != "disabled" for entry in included.entries)

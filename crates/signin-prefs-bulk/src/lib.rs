@@ -9,6 +9,7 @@
 //! restores what a journal changed; [`report::Report`] accounts for every user.
 
 pub mod apply;
+pub mod disabled;
 mod error;
 pub mod files;
 pub mod journal;

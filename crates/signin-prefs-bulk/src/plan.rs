@@ -15,10 +15,11 @@ use signin_prefs_client::Client;
 use signin_prefs_model::{SignInPreferences, UserDefaultAuthenticationMethodType as Method};
 
 use crate::Error;
+use crate::disabled::{DisabledUsers, read_disabled};
 pub use crate::plan_file::{PlanFile, PlanProblem, scan};
 use crate::plan_writer::PlanWriter;
 use crate::read_path::{Listing, ReadPath, ReadPathDecision, ReadPathSetting, choose_for};
-use crate::registration_report::{ReportIndex, ReportKeys, read_report};
+use crate::registration_report::{ReportKeys, from_report_names, read_report};
 use crate::state::{Registered, UserState, read_states_with_progress, supports};
 use crate::targets::{Target, TargetList};
 
@@ -62,16 +63,20 @@ pub enum Action {
     Error,
     /// On the exclude list: never touched.
     Excluded,
+    /// The account is disabled (`accountEnabled: false`): left out unless
+    /// [`PlanOptions::include_disabled`].
+    Disabled,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 5] = [
+    pub const ALL: [Action; 6] = [
         Action::Change,
         Action::AlreadyCompliant,
         Action::Ineligible,
         Action::Error,
         Action::Excluded,
+        Action::Disabled,
     ];
 
     /// The name a plan file gives it.
@@ -82,6 +87,7 @@ impl Action {
             Action::Ineligible => "ineligible",
             Action::Error => "error",
             Action::Excluded => "excluded",
+            Action::Disabled => "disabled",
         }
     }
 }
@@ -126,6 +132,17 @@ pub struct PlanRequest {
     pub only_from: Vec<String>,
     /// The most changes the plan may hold.
     pub max_changes: Option<usize>,
+    /// Whether disabled users were planned like the others (absent in older plans: `false`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub include_disabled: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
+}
+
+fn is_zero(value: &usize) -> bool {
+    *value == 0
 }
 
 /// Counts per action.
@@ -142,6 +159,10 @@ pub struct Summary {
     pub error: usize,
     /// Users on the exclude list.
     pub excluded: usize,
+    /// Disabled users left out. Written only when there are some, so that plans without any
+    /// read and write as they did before the count existed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub disabled: usize,
 }
 
 /// A plan, as written to and read from a plan file.
@@ -184,6 +205,9 @@ pub struct PlanOptions {
     /// The directory list streamed targets come from, counted (`$count`) to choose the read path;
     /// `None` for a list in hand, whose length is known.
     pub listing: Option<Listing>,
+    /// Plan disabled users (`accountEnabled: false`) like the others; by default they are found
+    /// by one listing and left out as [`Action::Disabled`], without reading their state.
+    pub include_disabled: bool,
 }
 
 /// How far [`make_plan_with_progress`] has got, for bars and logs.
@@ -383,7 +407,21 @@ async fn plan_entries(
         Targets::Listed(targets) => u64::try_from(targets.len()).ok(),
         Targets::Streamed { .. } => None,
     };
+    // Without the listing (it needs User.Read.All, which plans did not need before), disabled
+    // users are planned like the others, as an unavailable report means per-user reads: said, not
+    // fatal.
+    let disabled = if options.include_disabled {
+        DisabledUsers::default()
+    } else {
+        read_disabled(client).await.unwrap_or_else(|error| {
+            tracing::warn!(%error, "cannot list disabled users; planning them like the others (--include-disabled says so)");
+            DisabledUsers::default()
+        })
+    };
     let decision = choose_for(client, options.read_path, listed, options.listing.as_ref()).await;
+    // With --from, the report is read only for users who registered a method that a default of
+    // --from needs: a user it does not list has no such default (`from_report_names`).
+    let from_names = from_report_names(&options.only_from);
     tracing::info!(path = decision.path.name(), "{decision}");
     progress(PlanProgress::ReadPath(decision));
     let report = if decision.path == ReadPath::Report {
@@ -397,20 +435,27 @@ async fn plan_entries(
                 user_principal_names: true,
             },
         };
-        let (report, ()) =
-            futures_util::future::join(read_report(client, keys), targets.read_ahead(READ_AHEAD))
-                .await;
+        let (report, ()) = futures_util::future::join(
+            read_report(client, keys, &from_names),
+            targets.read_ahead(READ_AHEAD),
+        )
+        .await;
         match report {
-            Ok(report) => report,
+            Ok(report) => Some(report),
             Err(error) => {
                 tracing::warn!(%error, "the registration report is not available; reading each user instead");
-                ReportIndex::default()
+                None
             }
         }
     } else {
-        ReportIndex::default()
+        None
     };
-    let to_read = |user: &str| !is_excluded(user) && !report.contains(user);
+    // A report read for --from alone answers for every user it does not list too.
+    let filtered = report.is_some() && !from_names.is_empty();
+    let report = report.unwrap_or_default();
+    let to_read = |user: &str| {
+        !is_excluded(user) && !disabled.contains(user) && !filtered && !report.contains(user)
+    };
     // Streamed targets are counted as they arrive: the total grows with each window.
     let mut total = match &targets {
         Targets::Listed(targets) => targets.users().filter(|user| to_read(user)).count(),
@@ -459,8 +504,24 @@ async fn plan_entries(
         for target in window.iter() {
             let entry = if is_excluded(&target.user) {
                 unplanned(target, Action::Excluded, "on the exclude list".into())
+            } else if disabled.contains(&target.user) {
+                unplanned(
+                    target,
+                    Action::Disabled,
+                    "account disabled (accountEnabled false): left out; --include-disabled plans it"
+                        .into(),
+                )
             } else if let Some(state) = report.get(&target.user) {
                 decide_on(target, &state.preferences(), &state.registered, options)
+            } else if filtered {
+                unplanned(
+                    target,
+                    Action::Excluded,
+                    format!(
+                        "the registration report lists none of {} for the user, which a default of --from needs",
+                        from_names.join(", ")
+                    ),
+                )
             } else {
                 match read.next() {
                     Some(Ok(state)) => decide(target, &state, options),
@@ -492,7 +553,7 @@ async fn plan_entries(
     Ok(summary)
 }
 
-/// An entry for a user nothing is planned for: excluded, or unreadable.
+/// An entry for a user nothing is planned for: excluded, disabled, or unreadable.
 fn unplanned(target: &Target, action: Action, reason: String) -> PlanEntry {
     PlanEntry {
         user: target.user.clone(),
@@ -528,6 +589,7 @@ fn plan_head(client: &Client, options: &PlanOptions, summary: Summary) -> Plan {
                 .map(|m| m.as_str().to_owned())
                 .collect(),
             max_changes: options.max_changes,
+            include_disabled: options.include_disabled,
         },
         summary,
         entries: Vec::new(),
@@ -670,6 +732,7 @@ impl Summary {
             Action::Ineligible => self.ineligible += 1,
             Action::Error => self.error += 1,
             Action::Excluded => self.excluded += 1,
+            Action::Disabled => self.disabled += 1,
         }
     }
 }
@@ -700,6 +763,7 @@ pub(crate) fn test_plan(entries: Vec<PlanEntry>, exclude: Vec<String>) -> Plan {
             exclude,
             only_from: Vec::new(),
             max_changes: None,
+            include_disabled: false,
         },
         summary: summarize(&entries),
         entries,

@@ -408,6 +408,7 @@ fn unsent_outcome(action: Action) -> Option<&'static str> {
         Action::Ineligible => Some("ineligible"),
         Action::Error => Some("error"),
         Action::Excluded => Some("excluded"),
+        Action::Disabled => Some("disabled"),
     }
 }
 

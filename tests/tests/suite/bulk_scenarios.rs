@@ -31,6 +31,7 @@ fn tenant() -> Vec<UserSpec> {
                         .map(str::to_owned),
                     is_system_preferred_authentication_method_enabled: system,
                     is_admin: false,
+                    account_enabled: true,
                 });
             }
         };
@@ -118,6 +119,7 @@ fn sms_to_push(exclude: Vec<String>) -> PlanOptions {
         max_changes: None,
         read_path: ReadPathSetting::Fixed(ReadPath::PerUser),
         listing: None,
+        include_disabled: false,
     }
 }
 
@@ -169,6 +171,7 @@ pub(crate) fn push_or_oath_system_preferred(source: &str) -> PlanOptions {
         max_changes: None,
         read_path: ReadPathSetting::Fixed(ReadPath::PerUser),
         listing: None,
+        include_disabled: false,
     }
 }
 

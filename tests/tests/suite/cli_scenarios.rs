@@ -47,6 +47,7 @@ pub(crate) async fn emulator() -> (EmulatorHandle, String) {
             user_preferred_method_for_secondary_authentication: Some("sms".into()),
             is_system_preferred_authentication_method_enabled: Some(false),
             is_admin: false,
+            account_enabled: true,
         },
         UserSpec {
             id: None,
@@ -55,6 +56,7 @@ pub(crate) async fn emulator() -> (EmulatorHandle, String) {
             user_preferred_method_for_secondary_authentication: Some("sms".into()),
             is_system_preferred_authentication_method_enabled: None,
             is_admin: false,
+            account_enabled: true,
         },
     ];
     let emulator = EmulatorBuilder::new()

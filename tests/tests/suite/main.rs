@@ -41,6 +41,7 @@ mod generality;
 mod graph_examples;
 mod graph_reads;
 mod merge_laws;
+mod report_fidelity;
 mod request_laws;
 mod secret_hygiene;
 mod serde_laws;

@@ -76,6 +76,7 @@ async fn no_secret_in_logs_journals_reports_or_errors() {
         max_changes: None,
         read_path: ReadPathSetting::Fixed(ReadPath::PerUser),
         listing: None,
+        include_disabled: false,
     };
     let plan = make_plan(&client, &targets.try_into().unwrap(), &options)
         .await

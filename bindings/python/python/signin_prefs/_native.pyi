@@ -52,7 +52,9 @@ class NativeReport:
 
 @final
 class NativeEmulator:
-    def __new__(cls, *, users: int = 100, seed: int = 0, throttle: bool = False) -> NativeEmulator: ...
+    def __new__(
+        cls, *, users: int = 100, seed: int = 0, throttle: bool = False, disabled_percent: int = 0
+    ) -> NativeEmulator: ...
     @property
     def base_url(self) -> str: ...
     @property
@@ -106,6 +108,7 @@ def plan(
     max_changes: Optional[int] = None,
     from_report: bool = False,
     read_path: str = "auto",
+    include_disabled: bool = False,
 ) -> str: ...
 def run_journaled(
     kind: Literal["apply", "rollback"],

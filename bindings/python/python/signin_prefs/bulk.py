@@ -99,7 +99,7 @@ class Plan:
     @property
     def summary(self) -> Dict[str, int]:
         """Counts per action: ``change``, ``alreadyCompliant``, ``ineligible``, ``error``,
-        ``excluded``."""
+        ``excluded``, and ``disabled`` when the plan left any disabled user out."""
         summary: Dict[str, int] = self._head["summary"]
         return summary
 
@@ -185,6 +185,7 @@ def plan(
     max_changes: Optional[int] = None,
     from_report: bool = False,
     read_path: str = "auto",
+    include_disabled: bool = False,
 ) -> Plan:
     """Reads the targets file (CSV or JSON), every target's state, decides per user, writes the
     plan to ``plan_path`` and returns it. Sends no write.
@@ -193,7 +194,11 @@ def plan(
     Graph's small reports budget), falling back to per-user reads for users it does not list;
     ``"per-user"`` reads each user; ``"auto"`` (the default) counts the tenant's users and takes
     the way whose least possible time under the client's budgets is lower. ``from_report=True``
-    is the older spelling of ``read_path="report"``."""
+    is the older spelling of ``read_path="report"``.
+
+    Disabled users (``accountEnabled`` false) are found by one listing and left out with the
+    action ``"disabled"``, without reading their state; ``include_disabled=True`` plans them like
+    the others."""
     text = _native.plan(
         client._native,
         os.fspath(targets_path),
@@ -205,6 +210,7 @@ def plan(
         max_changes=max_changes,
         from_report=from_report,
         read_path=read_path,
+        include_disabled=include_disabled,
     )
     return Plan(plan_path, json.loads(text))
 

@@ -65,6 +65,12 @@ pub(crate) struct PlanArgs {
     /// stderr; per-user reads when the users cannot be counted.
     #[arg(long, default_value = "auto", value_parser = parse_read_path)]
     read_path: ReadPathSetting,
+    /// Plan disabled users (accountEnabled false) like the others. By default one listing
+    /// (`/users?$filter=accountEnabled eq false`, needs User.Read.All; without it, a warning and
+    /// they are planned) finds them and the plan leaves them out as `disabled`, without reading
+    /// their state: they cannot sign in, and the registration report does not list them.
+    #[arg(long)]
+    include_disabled: bool,
     /// Deprecated: the same as `--read-path report`.
     #[arg(long, hide = true, conflicts_with = "read_path")]
     from_report: bool,
@@ -242,6 +248,7 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
             args.read_path
         },
         listing,
+        include_disabled: args.include_disabled,
     };
     // A bar on a terminal; elsewhere (a log, CI) a line at the start, every ten seconds and at the end.
     let bar = progress_bar();
@@ -358,13 +365,14 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
             print(
                 &mut out,
                 format_args!(
-                    "plan written to {}: {} to change, {} already compliant, {} ineligible, {} unreadable, {} excluded",
+                    "plan written to {}: {} to change, {} already compliant, {} ineligible, {} unreadable, {} excluded, {} disabled",
                     args.out.display(),
                     s.change,
                     s.already_compliant,
                     s.ineligible,
                     s.error,
-                    s.excluded
+                    s.excluded,
+                    s.disabled
                 ),
             );
             if let Some(decision) = &read_path {

@@ -98,6 +98,7 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
         // The demo's tenant is small: per-user reads, as it has always shown.
         read_path: ReadPathSetting::Fixed(ReadPath::PerUser),
         listing: None,
+        include_disabled: false,
     };
     let plan = make_plan(&client, &targets, &options).await?;
     let plan_path = dir.join("plan.json");
