@@ -12,8 +12,9 @@
 //! Before a window of users is written, their live values are read (one `$batch` of GETs per
 //! batch of PATCHes, on the read budget, pipelined ahead of the writes so the write budget stays
 //! busy), and a user who no longer holds what the work was made from is not written: an apply
-//! records it as drifted (unless `allow_drift`, which reads nothing), a rollback as skipped. The
-//! attempt journaled for a user written carries the values read, so a rollback restores them.
+//! records it as drifted (unless `allow_drift`, which writes it anyway), a rollback as skipped.
+//! The attempt journaled for a user written carries the values read, so a rollback restores
+//! them; that is why even `allow_drift` reads first.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::path::Path;
@@ -61,10 +62,11 @@ pub struct RunOptions {
     /// sent are recorded as not reached, for a resume to continue. `None`: no limit (a throttled
     /// run goes on at the pace the service allows for as long as it takes).
     pub max_duration: Option<Duration>,
-    /// Apply: write users whose live values differ from those the plan was made from, and read
-    /// nothing before writing. Without it (the default), each window of users is read just
-    /// before its PATCHes and a user someone changed since planning is recorded as drifted, not
-    /// written; a resume with it takes drifted users again. A rollback always checks.
+    /// Apply: write users whose live values differ from those the plan was made from. Without it
+    /// (the default), a user someone changed since planning is recorded as drifted, not written;
+    /// a resume with it takes drifted users again. Either way each window of users is read just
+    /// before its PATCHes, so that the journal records the values really overwritten and a
+    /// rollback restores them. A rollback ignores it: it never overwrites a later change.
     pub allow_drift: bool,
 }
 
@@ -246,23 +248,23 @@ struct Job<'a> {
 /// `before` values is recorded as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Check {
-    /// Write without reading (apply with `allow_drift`).
-    Nothing,
-    /// Apply: such a user drifted since planning.
+    /// Apply with `allow_drift`: such a user is written all the same, from the values read.
+    AllowDrift,
+    /// Apply: such a user drifted since planning, and is not written.
     Drift,
     /// Rollback: such a user changed since the apply.
     Changed,
 }
 
-/// A chunk of users to become one batch, with their live values when they were read.
+/// A chunk of users to become one batch, with their live values, read just before.
 struct Checked<'a> {
     chunk: Vec<&'a WorkItem<'a>>,
-    live: Option<Vec<Result<SignInPreferences, signin_prefs_client::Error>>>,
+    live: Vec<Result<SignInPreferences, signin_prefs_client::Error>>,
 }
 
 /// The one executor behind apply and rollback. Each window of users is read just before it is
-/// written (unless an apply allows drift): a user no longer holding the work's `before` values is
-/// never overwritten.
+/// written: a user no longer holding the work's `before` values is never overwritten unless an
+/// apply allows drift.
 async fn execute(
     client: &Client,
     job: Job<'_>,
@@ -273,7 +275,7 @@ async fn execute(
 ) -> Result<JournalState, Error> {
     let check = match job.kind {
         JournalKind::Rollback => Check::Changed,
-        JournalKind::Apply if options.allow_drift => Check::Nothing,
+        JournalKind::Apply if options.allow_drift => Check::AllowDrift,
         JournalKind::Apply => Check::Drift,
     };
     let source_sha = job.source_sha256.as_str();
@@ -417,10 +419,6 @@ async fn execute(
                 break;
             }
             staged += 1;
-            if check == Check::Nothing {
-                checked.push_back(Checked { chunk, live: None });
-                continue;
-            }
             reading.push(async move {
                 // The wait the read budget imposes is spent here, not against the client's
                 // deadline for the batch.
@@ -431,10 +429,7 @@ async fn execute(
                     .await;
                 let users: Vec<String> = chunk.iter().map(|item| item.user().to_owned()).collect();
                 let live = read_preferences(client, &users).await;
-                Checked {
-                    chunk,
-                    live: Some(live),
-                }
+                Checked { chunk, live }
             });
         }
         if !time_is_up
@@ -643,7 +638,8 @@ struct ReadyBatch<'a> {
 /// sent when its read failed (failed, retryable as the error is: never written blind), when it
 /// already holds the target (recovered), when it holds neither the work's `before` nor its target
 /// (drifted, or skipped for a rollback), or when its change cannot be expressed as a PATCH
-/// (skipped). A user whose read the service throttled goes back in `requeued` with no record.
+/// (skipped); with `allow_drift`, a drifted user is written from the values read. A user whose
+/// read the service throttled goes back in `requeued` with no record.
 fn prepare<'a>(
     number: u64,
     Checked { chunk, live }: Checked<'a>,
@@ -653,26 +649,24 @@ fn prepare<'a>(
 ) -> ReadyBatch<'a> {
     let mut sent = Vec::with_capacity(chunk.len());
     let mut operations = Vec::with_capacity(chunk.len());
-    let mut live = live.map(Vec::into_iter);
+    let mut live = live.into_iter();
     let mut read_throttled = 0;
     let chunk_len = chunk.len();
     for item in chunk {
-        let now = match live.as_mut().map(Iterator::next) {
-            // Not read: written from the work's own `before`.
-            None => None,
-            Some(Some(Ok(read))) => Some(Preferences::of(&read)),
-            Some(Some(Err(error))) if error.was_throttled() => {
+        let now = match live.next() {
+            Some(Ok(read)) => Preferences::of(&read),
+            Some(Err(error)) if error.was_throttled() => {
                 requeued.push_back(item);
                 read_throttled += 1;
                 continue;
             }
-            Some(Some(Err(error))) => {
+            Some(Err(error)) => {
                 records.push(item.attempt(number));
                 records.push(item.failed(number, &error));
                 continue;
             }
             // The client answers every item; were one missing, the user is not written blind.
-            Some(None) => {
+            None => {
                 records.push(item.attempt(number));
                 records.push(item.outcome(
                     number,
@@ -683,8 +677,8 @@ fn prepare<'a>(
                 continue;
             }
         };
-        let before = now.as_ref().unwrap_or(item.before());
-        if now.is_some() && before == item.after() {
+        let before = &now;
+        if before == item.after() {
             // Whoever set it, nothing is left to write, and a rollback restores nothing.
             records.push(item.attempt_from(number, before));
             records.push(item.outcome(
@@ -695,7 +689,7 @@ fn prepare<'a>(
             ));
             continue;
         }
-        if before != item.before() {
+        if before != item.before() && check != Check::AllowDrift {
             let (status, detail) = match check {
                 Check::Changed => (
                     Status::Skipped,
@@ -705,7 +699,7 @@ fn prepare<'a>(
                         describe(item.before())
                     ),
                 ),
-                Check::Drift | Check::Nothing => (
+                Check::Drift | Check::AllowDrift => (
                     Status::Drifted,
                     format!(
                         "changed since planning: now {}, planned from {}; left as it is (--allow-drift writes anyway)",
@@ -718,7 +712,7 @@ fn prepare<'a>(
             // apply's carries the values read, the report's "now".
             records.push(match check {
                 Check::Changed => item.attempt(number),
-                Check::Drift | Check::Nothing => item.attempt_from(number, before),
+                Check::Drift | Check::AllowDrift => item.attempt_from(number, before),
             });
             records.push(item.outcome(number, status, Some(detail), None));
             continue;

@@ -60,11 +60,12 @@ class RunSettings(TypedDict, total=False):
     """Seconds after which sending stops: users not reached are reported so, and ``resume=True``
     continues them; ``None`` (the default): no limit."""
     allow_drift: bool
-    """:func:`apply` only: write users whose values changed since the plan was made. Without it
-    (``False``, the default) each window of users is read just before it is written, and a user
-    who no longer holds what the plan recorded is left as it is, reported as ``drifted`` (with
-    ``before``, the plan's values, and ``now``, those read). A rollback refuses it: it never
-    overwrites a user changed since the apply."""
+    """:func:`apply` only: write users whose values changed since the plan was made. Each window
+    of users is read just before it is written; without it (``False``, the default) a user who no
+    longer holds what the plan recorded is left as it is, reported as ``drifted`` (with
+    ``before``, the plan's values, and ``now``, those read); with it such a user is written and
+    the journal records the values read, so a rollback restores them. A rollback refuses it: it
+    never overwrites a user changed since the apply."""
 
 
 class Plan:

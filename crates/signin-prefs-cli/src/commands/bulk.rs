@@ -93,11 +93,12 @@ pub(crate) struct ApplyArgs {
     /// Read every changed user back and record whether it holds the new values.
     #[arg(long)]
     verify: bool,
-    /// Write users even if their values changed since the plan was made. Without it, each window
-    /// of users is read just before it is written (one $batch of GETs, on the read budget), and a
-    /// user who no longer holds what the plan recorded is left as it is, reported as `drifted`
-    /// with the plan's values and the ones read, and the run exits 3 (partial). With it nothing
-    /// is read first; with --resume it also takes the users an earlier run found drifted.
+    /// Write users even if their values changed since the plan was made. Each window of users is
+    /// read just before it is written (one $batch of GETs, on the read budget); without this
+    /// flag a user who no longer holds what the plan recorded is left as it is, reported as
+    /// `drifted` with the plan's values and the ones read, and the run exits 3 (partial). With
+    /// it such a user is written, and the journal records the values read, so `rollback`
+    /// restores them; with --resume it also takes the users an earlier run found drifted.
     #[arg(long)]
     allow_drift: bool,
     #[command(flatten)]
