@@ -603,7 +603,11 @@ async fn execute(
     // A user put back after a throttled read has no attempt of its own (nothing was about to be
     // sent), and the journal takes no outcome without one: such a user is simply not reached.
     for item in requeued.drain(..) {
-        if writer.state().user(item.user()).is_some_and(|entry| entry.attempt.is_some()) {
+        if writer
+            .state()
+            .user(item.user())
+            .is_some_and(|entry| entry.attempt.is_some())
+        {
             unwritten.push(not_reached(item, batch_number));
         }
     }

@@ -79,12 +79,20 @@ async fn a_user_changed_after_planning_is_drifted_and_a_rollback_restores_the_la
         report.counts.get("applied"),
         Some(&(plan.summary.change - 1))
     );
-    assert_eq!(report.verdict(), Verdict::Partial, "exit 3: the run was partial");
+    assert_eq!(
+        report.verdict(),
+        Verdict::Partial,
+        "exit 3: the run was partial"
+    );
     let row = report.rows.iter().find(|row| row.user == touched).unwrap();
     assert_eq!(row.outcome, "drifted");
     assert_eq!(row.before.as_ref(), Some(&planned_before));
     assert_eq!(row.now.as_ref(), Some(&edited));
-    assert!(row.detail.contains("changed since planning"), "{}", row.detail);
+    assert!(
+        row.detail.contains("changed since planning"),
+        "{}",
+        row.detail
+    );
     assert!(report.to_csv().contains("voiceMobile"));
     assert!(report.to_json().contains("\"now\""));
 
@@ -124,7 +132,11 @@ async fn a_user_changed_after_planning_is_drifted_and_a_rollback_restores_the_la
     assert_eq!(report.counts.get("applied"), Some(&plan.summary.change));
     assert_eq!(report.verdict(), Verdict::Success);
     assert_eq!(
-        state.user(touched).unwrap().attempt.map(|(before, _)| before),
+        state
+            .user(touched)
+            .unwrap()
+            .attempt
+            .map(|(before, _)| before),
         Some(edited.clone())
     );
 
@@ -143,12 +155,20 @@ async fn a_user_changed_after_planning_is_drifted_and_a_rollback_restores_the_la
     assert_eq!(rollback_report(&rolled).verdict(), Verdict::Success);
     assert_eq!(live(&setup.emulator, touched), edited);
     for entry in changes(&plan).filter(|entry| entry.user != touched) {
-        assert_eq!(live(&setup.emulator, &entry.user), entry.current, "{}", entry.user);
+        assert_eq!(
+            live(&setup.emulator, &entry.user),
+            entry.current,
+            "{}",
+            entry.user
+        );
     }
 }
 
 fn plan_entry<'a>(plan: &'a Plan, user: &str) -> &'a PlanEntry {
-    plan.entries.iter().find(|entry| entry.user == user).unwrap()
+    plan.entries
+        .iter()
+        .find(|entry| entry.user == user)
+        .unwrap()
 }
 
 fn changes(plan: &Plan) -> impl Iterator<Item = &PlanEntry> {
@@ -253,7 +273,8 @@ async fn drift_law(before_the_apply: Vec<(usize, Edit)>, while_it_runs: Vec<(usi
         for &(index, edit) in schedule.get(&done).into_iter().flatten() {
             let when = if index >= done + IN_HAND {
                 When::AheadOfTheApply
-            } else if index < done && matches!(edit, Edit::VoiceMobile | Edit::FlipSystemPreferred) {
+            } else if index < done && matches!(edit, Edit::VoiceMobile | Edit::FlipSystemPreferred)
+            {
                 // Only a real change: setting what the apply wrote changes nothing to spare.
                 When::AfterTheWrite
             } else {
@@ -293,14 +314,21 @@ async fn drift_law(before_the_apply: Vec<(usize, Edit)>, while_it_runs: Vec<(usi
     for entry in &work {
         let user = entry.user.as_str();
         let now = live(&setup.emulator, user);
-        let outcome = state.user(user).and_then(|entry| entry.outcome).map(|(status, _, _)| status);
+        let outcome = state
+            .user(user)
+            .and_then(|entry| entry.outcome)
+            .map(|(status, _, _)| status);
         match edits.get(user) {
             Some((When::AfterTheWrite, values)) => {
                 assert_eq!(&now, values, "{user}: edited after its write");
                 assert_eq!(outcome, Some(Status::Applied), "{user}");
             }
             Some((_, values)) if values == &entry.current => {
-                assert_eq!(Some(&now), entry.target.as_ref(), "{user}: not drifted, written");
+                assert_eq!(
+                    Some(&now),
+                    entry.target.as_ref(),
+                    "{user}: not drifted, written"
+                );
                 assert_eq!(outcome, Some(Status::Applied), "{user}");
             }
             Some((_, values)) => {
@@ -322,13 +350,20 @@ async fn drift_law(before_the_apply: Vec<(usize, Edit)>, while_it_runs: Vec<(usi
     assert_eq!(report.counts.get("drifted").copied().unwrap_or(0), drifted);
     assert_eq!(
         report.verdict(),
-        if drifted == 0 { Verdict::Success } else { Verdict::Partial }
+        if drifted == 0 {
+            Verdict::Success
+        } else {
+            Verdict::Partial
+        }
     );
     // The journal read back is what the run held.
     assert_eq!(journal::read(&journal_path).unwrap(), state);
 
     // The rollback restores exactly what the apply overwrote, and spares whoever changed since.
-    let after_apply: Vec<Preferences> = work.iter().map(|entry| live(&setup.emulator, &entry.user)).collect();
+    let after_apply: Vec<Preferences> = work
+        .iter()
+        .map(|entry| live(&setup.emulator, &entry.user))
+        .collect();
     rollback(
         &setup.client,
         &journal_path,
@@ -342,7 +377,10 @@ async fn drift_law(before_the_apply: Vec<(usize, Edit)>, while_it_runs: Vec<(usi
     for (entry, after_apply) in work.iter().zip(after_apply) {
         let user = entry.user.as_str();
         let now = live(&setup.emulator, user);
-        let applied = state.user(user).and_then(|entry| entry.outcome).map(|(status, _, _)| status)
+        let applied = state
+            .user(user)
+            .and_then(|entry| entry.outcome)
+            .map(|(status, _, _)| status)
             == Some(Status::Applied);
         match edits.get(user) {
             Some((When::AfterTheWrite, values)) => assert_eq!(&now, values, "{user}"),

@@ -100,7 +100,8 @@ class Plan:
 
 class Report:
     """What a run did: one row per user (``user``, ``planned``, ``before``, ``target``,
-    ``outcome``, ``verified``, ``detail``, ``requestId``, ``run``), counts per outcome, and a verdict
+    ``outcome``, ``verified``, ``detail``, ``requestId``, ``run``; for a ``drifted`` user also
+    ``now``, the values read just before the write), counts per outcome, and a verdict
     (``"success"``, ``"partial"``, ``"nothingDone"``)."""
 
     def __init__(self, native: _native.NativeReport) -> None:
