@@ -135,7 +135,8 @@ def test_a_user_changed_after_planning_is_drifted_unless_drift_is_allowed(
     report = bulk.apply(client, tmp_path / "plan.json", journal, resume=True, allow_drift=True)
     assert report.verdict == "success"
     assert report.counts == {"applied": 3}
-    assert _states(emulator, [touched])[touched] == ("voiceMobile", True)
+    # The plan's whole target, its method included, over the later edit.
+    assert _states(emulator, [touched])[touched] == ("sms", True)
 
     with pytest.raises(signin_prefs.ValidationError, match="allow_drift is for apply only"):
         bulk.rollback(client, journal, tmp_path / "refused", allow_drift=True)
