@@ -136,6 +136,7 @@ fn run_options(
     batch_size: Option<usize>,
     concurrency: Option<usize>,
     max_duration: Option<f64>,
+    allow_drift: bool,
 ) -> PyResult<RunOptions> {
     let defaults = RunOptions::default();
     let batch_size = batch_size.unwrap_or(defaults.batch_size);
@@ -172,6 +173,7 @@ fn run_options(
         batch_size,
         concurrency,
         max_duration,
+        allow_drift,
     })
 }
 
@@ -238,7 +240,7 @@ pub(crate) fn plan(
 /// that journal records). Returns the report. The package's `apply` and `rollback` both come here:
 /// they differ only in the engine's entry point and the report it leads to.
 #[pyfunction]
-#[pyo3(signature = (kind, client, input_path, journal_path, *, resume=false, verify=false, batch_size=None, concurrency=None, max_duration=None))]
+#[pyo3(signature = (kind, client, input_path, journal_path, *, resume=false, verify=false, batch_size=None, concurrency=None, max_duration=None, allow_drift=false))]
 #[allow(clippy::too_many_arguments)] // one per Python keyword argument
 pub(crate) fn run_journaled(
     py: Python<'_>,
@@ -251,8 +253,16 @@ pub(crate) fn run_journaled(
     batch_size: Option<usize>,
     concurrency: Option<usize>,
     max_duration: Option<f64>,
+    allow_drift: bool,
 ) -> PyResult<NativeReport> {
-    let options = run_options(py, verify, batch_size, concurrency, max_duration)?;
+    let options = run_options(
+        py,
+        verify,
+        batch_size,
+        concurrency,
+        max_duration,
+        allow_drift,
+    )?;
     let rollback = match kind {
         "apply" => false,
         "rollback" => true,
@@ -262,6 +272,14 @@ pub(crate) fn run_journaled(
             )));
         }
     };
+    if rollback && allow_drift {
+        // As the CLI, which has no such flag for a rollback: it never overwrites a user changed
+        // since the apply.
+        return Err(errors::validation(
+            py,
+            "allow_drift is for apply only: a rollback never overwrites a user changed since the apply",
+        ));
+    }
     let client = client.client.clone();
     run_on_worker(py, async move {
         let progress: &mut (dyn FnMut(engine::Progress) + Send) = &mut |_| {};

@@ -139,6 +139,39 @@ def test_resume_after_an_interrupted_run(emulator: Emulator, tmp_path: Path) -> 
     assert before != states
 
 
+def test_a_user_changed_after_planning_is_drifted_unless_drift_is_allowed(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    keys, targets = _prepare(emulator, tmp_path, count=3)
+    client = emulator.client()
+    bulk.plan(client, targets, tmp_path / "plan.json", system_preferred=True)
+    touched = keys[1]
+    emulator.set_user_state(touched, preferred="voiceMobile", system_preferred=False)
+    journal = tmp_path / "journal"
+
+    report = bulk.apply(client, tmp_path / "plan.json", journal)
+    assert report.verdict == "partial"
+    assert report.counts == {"applied": 2, "drifted": 1}
+    row = next(row for row in report.rows if row["user"] == touched)
+    assert row["before"] == {"method": "sms", "systemPreferred": False}
+    assert row["now"] == {"method": "voiceMobile", "systemPreferred": False}
+    assert _states(emulator, [touched])[touched] == ("voiceMobile", False)
+
+    report = bulk.apply(client, tmp_path / "plan.json", journal, resume=True, allow_drift=True)
+    assert report.verdict == "success"
+    assert report.counts == {"applied": 3}
+    # The plan's whole target, its method included, over the later edit.
+    assert _states(emulator, [touched])[touched] == ("sms", True)
+
+    with pytest.raises(signin_prefs.ValidationError, match="allow_drift is for apply only"):
+        bulk.rollback(client, journal, tmp_path / "refused", allow_drift=True)
+    assert not (tmp_path / "refused").exists()
+    undo = bulk.rollback(client, journal, tmp_path / "rollback")
+    assert undo.verdict == "success"
+    # What was really there before the write: the later edit, not the plan's sms.
+    assert _states(emulator, [touched])[touched] == ("voiceMobile", False)
+
+
 def test_a_finished_journal_is_not_overwritten(emulator: Emulator, tmp_path: Path) -> None:
     keys, targets = _prepare(emulator, tmp_path, count=3)
     client = emulator.client()

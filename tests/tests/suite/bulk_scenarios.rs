@@ -63,13 +63,13 @@ fn tenant() -> Vec<UserSpec> {
     users
 }
 
-struct Setup {
-    emulator: EmulatorHandle,
-    client: Client,
-    dir: PathBuf,
+pub(crate) struct Setup {
+    pub(crate) emulator: EmulatorHandle,
+    pub(crate) client: Client,
+    pub(crate) dir: PathBuf,
 }
 
-async fn setup(name: &str, builder: EmulatorBuilder) -> Setup {
+pub(crate) async fn setup(name: &str, builder: EmulatorBuilder) -> Setup {
     let emulator = builder.user_specs(tenant()).seed(5).start().await.unwrap();
     let token = emulator
         .mint_token(TokenRequest::app_only(&[permissions::READ_WRITE_ALL]))
@@ -94,7 +94,7 @@ async fn setup(name: &str, builder: EmulatorBuilder) -> Setup {
     }
 }
 
-fn quiet() -> EmulatorBuilder {
+pub(crate) fn quiet() -> EmulatorBuilder {
     EmulatorBuilder::new().throttle(ThrottleConfig::disabled())
 }
 
@@ -109,7 +109,7 @@ fn all_targets(setup: &Setup) -> TargetList {
     read_targets(&path).unwrap()
 }
 
-fn sms_to_push(exclude: Vec<String>) -> PlanOptions {
+pub(crate) fn sms_to_push(exclude: Vec<String>) -> PlanOptions {
     PlanOptions {
         methods: vec![Method::Push, Method::Oath],
         system_preferred: None,
@@ -123,7 +123,7 @@ fn sms_to_push(exclude: Vec<String>) -> PlanOptions {
     }
 }
 
-async fn planned(setup: &Setup, options: &PlanOptions) -> (Plan, PathBuf) {
+pub(crate) async fn planned(setup: &Setup, options: &PlanOptions) -> (Plan, PathBuf) {
     let plan = make_plan(&setup.client, &all_targets(setup), options)
         .await
         .unwrap();
@@ -132,7 +132,7 @@ async fn planned(setup: &Setup, options: &PlanOptions) -> (Plan, PathBuf) {
     (plan, path)
 }
 
-fn method_of(emulator: &EmulatorHandle, user: &str) -> Option<String> {
+pub(crate) fn method_of(emulator: &EmulatorHandle, user: &str) -> Option<String> {
     emulator
         .user(user)
         .unwrap()
@@ -767,6 +767,7 @@ fn child_apply() {
                     .unwrap_or(2),
                 concurrency: 2,
                 max_duration: None,
+                allow_drift: false,
             },
             &mut |_| {},
         )

@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod bulk_drift;
 mod bulk_plan_reads;
 mod bulk_read_path;
 mod bulk_readiness;

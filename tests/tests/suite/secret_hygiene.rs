@@ -107,6 +107,7 @@ async fn no_secret_in_logs_journals_reports_or_errors() {
             batch_size: 7,
             concurrency: 3,
             max_duration: None,
+            allow_drift: false,
         },
         &mut |_| {},
     )

@@ -70,6 +70,13 @@ class RunSettings(TypedDict, total=False):
     max_duration: Optional[float]
     """Seconds after which sending stops: users not reached are reported so, and ``resume=True``
     continues them; ``None`` (the default): no limit."""
+    allow_drift: bool
+    """:func:`apply` only: write users whose values changed since the plan was made. Each window
+    of users is read just before it is written; without it (``False``, the default) a user who no
+    longer holds what the plan recorded is left as it is, reported as ``drifted`` (with
+    ``before``, the plan's values, and ``now``, those read); with it such a user is written and
+    the journal records the values read, so a rollback restores them. A rollback refuses it: it
+    never overwrites a user changed since the apply."""
 
 
 class Plan:
@@ -148,7 +155,8 @@ class Plan:
 
 class Report:
     """What a run did: one row per user (``user``, ``planned``, ``before``, ``target``,
-    ``outcome``, ``verified``, ``detail``, ``requestId``, ``run``), counts per outcome, and a verdict
+    ``outcome``, ``verified``, ``detail``, ``requestId``, ``run``; for a ``drifted`` user also
+    ``now``, the values read just before the write), counts per outcome, and a verdict
     (``"success"``, ``"partial"``, ``"nothingDone"``)."""
 
     def __init__(self, native: _native.NativeReport) -> None:
@@ -224,7 +232,8 @@ def apply(
     """Applies exactly the plan, journaling every batch, as the settings say (`RunSettings`:
     ``resume=True`` continues the run the journal records after a crash or a kill). The client's
     pacing holds the batches to Graph's budget, and a user Graph throttles waits and goes again,
-    never failed for it."""
+    never failed for it. A user changed since the plan was made is left as it is (``drifted``)
+    unless ``allow_drift=True``."""
     return _run_journaled("apply", client, plan_path, journal_path, settings)
 
 

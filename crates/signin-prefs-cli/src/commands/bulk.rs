@@ -99,6 +99,14 @@ pub(crate) struct ApplyArgs {
     /// Read every changed user back and record whether it holds the new values.
     #[arg(long)]
     verify: bool,
+    /// Write users even if their values changed since the plan was made. Each window of users is
+    /// read just before it is written (one $batch of GETs, on the read budget); without this
+    /// flag a user who no longer holds what the plan recorded is left as it is, reported as
+    /// `drifted` with the plan's values and the ones read, and the run exits 3 (partial). With
+    /// it such a user is written, and the journal records the values read, so `rollback`
+    /// restores them; with --resume it also takes the users an earlier run found drifted.
+    #[arg(long)]
+    allow_drift: bool,
     #[command(flatten)]
     run: RunArgs,
     /// Also write the report to this file (format from --output).
@@ -145,12 +153,13 @@ pub(crate) struct RunArgs {
 }
 
 impl RunArgs {
-    fn options(&self, verify: bool) -> RunOptions {
+    fn options(&self, verify: bool, allow_drift: bool) -> RunOptions {
         RunOptions {
             verify,
             batch_size: self.batch_size,
             concurrency: self.concurrency,
             max_duration: self.max_duration,
+            allow_drift,
         }
     }
 }
@@ -454,7 +463,7 @@ pub(crate) fn apply(args: ApplyArgs) -> Result<i32, Error> {
     run_journaled(
         Journaled::Apply,
         (&args.plan, args.journal.as_deref(), args.resume),
-        &args.run.options(args.verify),
+        &args.run.options(args.verify, args.allow_drift),
         &args.common,
         (args.report.as_deref(), &|state, format, out| {
             write_apply_report(&args.plan, state, format, out)
@@ -466,7 +475,8 @@ pub(crate) fn rollback(args: RollbackArgs) -> Result<i32, Error> {
     run_journaled(
         Journaled::Rollback,
         (&args.applied, args.journal.as_deref(), args.resume),
-        &args.run.options(args.verify),
+        // A rollback always reads first and never overwrites a user changed since the apply.
+        &args.run.options(args.verify, false),
         &args.common,
         (None, &write_rollback_report),
     )
@@ -640,7 +650,8 @@ fn after_run(error: Error, journal: &Path) -> Error {
     ))
 }
 
-/// 0: every change made; 3: some users failed; 4: changes were planned and none was made.
+/// 0: every change made; 3: some users failed, were not reached or drifted since planning; 4:
+/// changes were planned and none was made.
 pub(crate) fn exit_code(tally: &Tally) -> i32 {
     match tally.verdict() {
         Verdict::Success => 0,

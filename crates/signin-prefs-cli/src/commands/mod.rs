@@ -34,7 +34,8 @@ pub(crate) enum Command {
     Readiness(readiness::Args),
     /// Read the targeted users' state and write a plan of what to change (sends no change).
     Plan(bulk::PlanArgs),
-    /// Apply a plan, journaling every batch; resumable after any interruption.
+    /// Apply a plan, journaling every batch; resumable after any interruption. Users changed since
+    /// the plan was made are left as they are (`drifted`) unless --allow-drift.
     Apply(bulk::ApplyArgs),
     /// Restore what an apply journal changed.
     Rollback(bulk::RollbackArgs),
