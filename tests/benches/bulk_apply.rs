@@ -125,6 +125,7 @@ async fn run(
         read_path: ReadPathSetting::Fixed(ReadPath::PerUser),
         listing: None,
         policy: signin_prefs_bulk::policy::PolicySetting::Apply,
+        include_disabled: false,
     };
     let plan = make_plan(client, targets, &options).await.unwrap();
     let plan_path = dir.join("plan.json");

@@ -1,7 +1,8 @@
-//! The main job when Graph's write budget binds: `plan --read-path auto` (the registration report
-//! where the budgets favour it) then `apply --verify` of the release CLI against a throttling
-//! emulator, timed as whole processes and set against the floor the budgets alone allow
-//! (`Budgets::floor` of the plan's reads, then of the apply's reads and writes, from full buckets).
+//! The main job when Graph's write budget binds: `readiness` (one read of the registration report),
+//! `plan --read-path auto` (the report where the budgets favour it) then `apply --verify` of the
+//! release CLI against a throttling emulator, timed as whole processes and set against the floor
+//! the budgets alone allow (`Budgets::floor` of readiness's and the plan's reads, then of the
+//! apply's reads and writes, from full buckets).
 //!
 //! ```text
 //! cargo build --release -p signin-prefs-cli
@@ -15,7 +16,8 @@
 //!   by `auto` and by the report, each on a fresh emulator (full buckets), each set against its own
 //!   floor (`read_path::report_floor` / `per_user_floor` of the budgets), with the way `auto` took.
 //!
-//! Printed for each run: the floor, the time of `plan`, of `apply` and of the whole job, the ratio
+//! Printed for each run: the floor, the time of `readiness` and `plan` (together in the table's
+//! plan column), of `apply` and of the whole job, the ratio
 //! whole/floor, the 429s the emulator answered (its `/_emulator/stats`), and the users lost (no
 //! outcome), failed, repeated (writes accepted beyond one per changed user) and left unchanged (the
 //! emulator's state of every planned change, read through its admin API, against the plan's target).
@@ -645,6 +647,15 @@ impl CliRun<'_> {
         code
     }
 
+    /// `readiness` of the tenant (one read of the registration report); its time.
+    fn readiness(&self) -> Duration {
+        let mut command = self.command("readiness");
+        command.args(["readiness", "--output", "json"]);
+        let (time, status) = run_timed(&mut command, "signin-prefs readiness");
+        self.check(status, "readiness", &[0]);
+        time
+    }
+
     /// `plan` of `source` (`--group ID` or `--targets FILE`), its state read by `read_path`; its
     /// time and the plan.
     fn plan(&self, source: [&str; 2], read_path: &str) -> (Duration, PlanFile) {
@@ -838,8 +849,12 @@ fn main_job(paths: &Paths, options: &Options, http: &Http) -> MainJob {
         token: http.client_credentials_token(&emulator),
         dir: dir.clone(),
     };
-    let before_plan = http.stats(&emulator);
+    let before_readiness = http.stats(&emulator);
     let job_started = Instant::now();
+    // The job as an administrator runs it: readiness first, then the plan and the apply.
+    let readiness_time = run.readiness();
+    let before_plan = http.stats(&emulator);
+    let readiness_traffic = before_plan.since(before_readiness);
     let (plan_time, plan) = run.plan(["--group", ALL_USERS_GROUP], "auto");
     println!("  plan: {}", run.read_path_taken());
     let after_plan = http.stats(&emulator);
@@ -852,11 +867,12 @@ fn main_job(paths: &Paths, options: &Options, http: &Http) -> MainJob {
     let planned = changes.len() as u64;
     let plan_traffic = after_plan.since(before_plan);
     let apply_traffic = after_apply.since(after_plan);
-    let job_traffic = after_apply.since(before_plan);
-    // The plan's reads (report pages on their own budget, the rest on the resource units) come
-    // before any write; then one write and one read-back per change.
-    let plan_charge = Charge::reads_and_writes(plan_traffic.reads - plan_traffic.report_reads, 0)
-        .plus(Quota::Reports, plan_traffic.report_reads);
+    let job_traffic = after_apply.since(before_readiness);
+    // Readiness's and the plan's reads (report pages on their own budget, the rest on the
+    // resource units) come before any write; then one write and one read-back per change.
+    let read_traffic = after_plan.since(before_readiness);
+    let plan_charge = Charge::reads_and_writes(read_traffic.reads - read_traffic.report_reads, 0)
+        .plus(Quota::Reports, read_traffic.report_reads);
     let (plan_floor, _) = floor_of(&emulator.budgets, &plan_charge);
     let charge = Charge::reads_and_writes(planned, planned);
     let (apply_floor, binding) = floor_of(&emulator.budgets, &charge);
@@ -871,10 +887,12 @@ fn main_job(paths: &Paths, options: &Options, http: &Http) -> MainJob {
     );
 
     println!(
-        "main job: {} users planned, {planned} changes ({:.1} %), {} reads for the plan ({} report \
-         pages), {} for the apply; floor {} = plan {} + apply {}",
+        "main job: {} users planned, {planned} changes ({:.1} %), {} report pages for readiness, \
+         {} reads for the plan ({} report pages), {} for the apply; floor {} = readiness and \
+         plan {} + apply {}",
         plan.entries.len(),
         percent(planned, options.users as u64),
+        readiness_traffic.report_reads,
         plan_traffic.reads,
         plan_traffic.report_reads,
         apply_traffic.reads,
@@ -883,7 +901,8 @@ fn main_job(paths: &Paths, options: &Options, http: &Http) -> MainJob {
         describe_floor(apply_floor, binding)
     );
     println!(
-        "  plan {}, apply {} (exit {apply_code}), whole {}, whole/floor {} (apply/floor {})",
+        "  readiness {}, plan {}, apply {} (exit {apply_code}), whole {}, whole/floor {} (apply/floor {})",
+        seconds(readiness_time),
         seconds(plan_time),
         seconds(apply_time),
         seconds(whole_time),
@@ -891,8 +910,9 @@ fn main_job(paths: &Paths, options: &Options, http: &Http) -> MainJob {
         ratio(apply_time, apply_floor).map_or("—".to_owned(), |ratio| format!("{ratio:.3}"))
     );
     println!(
-        "  429s: {} (plan {}, apply {}); writes accepted {}",
+        "  429s: {} (readiness {}, plan {}, apply {}); writes accepted {}",
         job_traffic.describe_429s(),
+        readiness_traffic.throttled(),
         plan_traffic.throttled(),
         apply_traffic.throttled(),
         apply_traffic.writes
@@ -904,10 +924,10 @@ fn main_job(paths: &Paths, options: &Options, http: &Http) -> MainJob {
         changes,
         apply_time,
         row: Row {
-            run: "signin-prefs plan + apply --verify".to_owned(),
+            run: "signin-prefs readiness + plan + apply --verify".to_owned(),
             changes: planned,
             floor,
-            plan: Some(plan_time),
+            plan: Some(readiness_time + plan_time),
             apply: apply_time,
             whole: whole_time,
             traffic: Some(job_traffic),

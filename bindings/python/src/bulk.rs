@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use signin_prefs_bulk::apply::{self as engine, RunOptions};
 use signin_prefs_bulk::journal::JournalState;
-use signin_prefs_bulk::plan::{Plan, PlanOptions, make_plan};
+use signin_prefs_bulk::plan::{PlanOptions, write_plan_with_progress};
 use signin_prefs_bulk::policy::PolicySetting;
 use signin_prefs_bulk::read_path::{ReadPath, ReadPathSetting};
 use signin_prefs_bulk::report::{Tally, Verdict};
@@ -137,6 +137,7 @@ fn run_options(
     batch_size: Option<usize>,
     concurrency: Option<usize>,
     max_duration: Option<f64>,
+    allow_drift: bool,
 ) -> PyResult<RunOptions> {
     let defaults = RunOptions::default();
     let batch_size = batch_size.unwrap_or(defaults.batch_size);
@@ -173,15 +174,17 @@ fn run_options(
         batch_size,
         concurrency,
         max_duration,
+        allow_drift,
     })
 }
 
 /// Reads the targets file, reads every target's state (by `read_path`: `auto`, `report` or
 /// `per-user`; `from_report` is the older spelling of `report`), decides, and writes the plan to
-/// `plan_path`. Returns the plan as JSON text. Sends no write. `ignore_policy` skips the tenant's
-/// authentication methods policy (the CLI's `--ignore-policy`).
+/// `plan_path` entry by entry; disabled users are left out as `disabled` unless `include_disabled`.
+/// `ignore_policy` skips the tenant's authentication methods policy (the CLI's `--ignore-policy`).
+/// Returns the plan's head (everything but its entries) as JSON text. Sends no write.
 #[pyfunction]
-#[pyo3(signature = (client, targets_path, plan_path, *, methods=Vec::new(), system_preferred=None, exclude=Vec::new(), only_from=Vec::new(), max_changes=None, from_report=false, read_path="auto", ignore_policy=false))]
+#[pyo3(signature = (client, targets_path, plan_path, *, methods=Vec::new(), system_preferred=None, exclude=Vec::new(), only_from=Vec::new(), max_changes=None, from_report=false, read_path="auto", ignore_policy=false, include_disabled=false))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn plan(
     py: Python<'_>,
@@ -196,6 +199,7 @@ pub(crate) fn plan(
     from_report: bool,
     read_path: &str,
     ignore_policy: bool,
+    include_disabled: bool,
 ) -> PyResult<String> {
     // The same parser as the CLI's `--read-path`.
     let read_path = if from_report {
@@ -219,16 +223,19 @@ pub(crate) fn plan(
         } else {
             PolicySetting::Apply
         },
+        include_disabled,
     };
     let outcome = py.detach(|| {
         let targets = read_targets(&targets_path).map_err(signin_prefs_bulk::Error::from)?;
-        let plan = pyo3_async_runtimes::tokio::get_runtime().block_on(make_plan(
+        // Written entry by entry, as the CLI does: a million users' plan is never held.
+        pyo3_async_runtimes::tokio::get_runtime().block_on(write_plan_with_progress(
             &client.client,
             &targets,
             &options,
-        ))?;
-        plan.write(&plan_path)?;
-        Ok::<Plan, signin_prefs_bulk::Error>(plan)
+            &plan_path,
+            &mut |_| {},
+            &mut |_| {},
+        ))
     });
     match outcome {
         Ok(plan) => Ok(plan.to_json()),
@@ -241,7 +248,7 @@ pub(crate) fn plan(
 /// that journal records). Returns the report. The package's `apply` and `rollback` both come here:
 /// they differ only in the engine's entry point and the report it leads to.
 #[pyfunction]
-#[pyo3(signature = (kind, client, input_path, journal_path, *, resume=false, verify=false, batch_size=None, concurrency=None, max_duration=None))]
+#[pyo3(signature = (kind, client, input_path, journal_path, *, resume=false, verify=false, batch_size=None, concurrency=None, max_duration=None, allow_drift=false))]
 #[allow(clippy::too_many_arguments)] // one per Python keyword argument
 pub(crate) fn run_journaled(
     py: Python<'_>,
@@ -254,8 +261,16 @@ pub(crate) fn run_journaled(
     batch_size: Option<usize>,
     concurrency: Option<usize>,
     max_duration: Option<f64>,
+    allow_drift: bool,
 ) -> PyResult<NativeReport> {
-    let options = run_options(py, verify, batch_size, concurrency, max_duration)?;
+    let options = run_options(
+        py,
+        verify,
+        batch_size,
+        concurrency,
+        max_duration,
+        allow_drift,
+    )?;
     let rollback = match kind {
         "apply" => false,
         "rollback" => true,
@@ -265,6 +280,14 @@ pub(crate) fn run_journaled(
             )));
         }
     };
+    if rollback && allow_drift {
+        // As the CLI, which has no such flag for a rollback: it never overwrites a user changed
+        // since the apply.
+        return Err(errors::validation(
+            py,
+            "allow_drift is for apply only: a rollback never overwrites a user changed since the apply",
+        ));
+    }
     let client = client.client.clone();
     run_on_worker(py, async move {
         let progress: &mut (dyn FnMut(engine::Progress) + Send) = &mut |_| {};

@@ -51,6 +51,7 @@ fn record_dict<'py>(py: Python<'py>, record: &UserRecord) -> PyResult<Bound<'py,
     dict.set_item("id", &record.id)?;
     dict.set_item("user_principal_name", &record.user_principal_name)?;
     dict.set_item("is_admin", record.is_admin)?;
+    dict.set_item("account_enabled", record.account_enabled)?;
     let methods: Vec<String> = record
         .state
         .methods
@@ -130,9 +131,18 @@ impl NativeEmulator {
 #[pymethods]
 impl NativeEmulator {
     #[new]
-    #[pyo3(signature = (*, users=100, seed=0, throttle=false))]
-    fn new(py: Python<'_>, users: usize, seed: u64, throttle: bool) -> PyResult<Self> {
-        let mut builder = EmulatorBuilder::new().users(users).seed(seed);
+    #[pyo3(signature = (*, users=100, seed=0, throttle=false, disabled_percent=0))]
+    fn new(
+        py: Python<'_>,
+        users: usize,
+        seed: u64,
+        throttle: bool,
+        disabled_percent: u8,
+    ) -> PyResult<Self> {
+        let mut builder = EmulatorBuilder::new()
+            .users(users)
+            .seed(seed)
+            .disabled_users_percent(disabled_percent);
         if !throttle {
             builder = builder.throttle(ThrottleConfig::disabled());
         }

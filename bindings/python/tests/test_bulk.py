@@ -72,6 +72,31 @@ def test_plan_apply_rollback(emulator: Emulator, tmp_path: Path) -> None:
     assert _states(emulator, keys) == before
 
 
+def test_a_plan_reads_its_entries_from_its_file_only_when_asked(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    _, targets = _prepare(emulator, tmp_path)
+    plan = bulk.plan(emulator.client(), targets, tmp_path / "plan.json", methods=["oath"])
+    whole = json.loads((tmp_path / "plan.json").read_text())
+    assert plan.summary == whole["summary"]
+    assert list(plan.iter_entries()) == whole["entries"]
+    assert plan.entries == whole["entries"]
+    assert plan.data == whole
+    assert plan.changes == [entry for entry in whole["entries"] if entry["action"] == "change"]
+
+
+def test_a_plan_in_another_layout_is_read_whole(emulator: Emulator, tmp_path: Path) -> None:
+    _, targets = _prepare(emulator, tmp_path)
+    path = tmp_path / "plan.json"
+    head = bulk.plan(emulator.client(), targets, path, methods=["oath"])
+    whole = json.loads(path.read_text())
+    for layout in (json.dumps(whole), json.dumps(whole, indent=4)):
+        path.write_text(layout)
+        plan = bulk.Plan(path, {**whole, "entries": []})
+        assert list(plan.iter_entries()) == whole["entries"]
+        assert plan.summary == head.summary
+
+
 def test_resume_after_an_interrupted_run(emulator: Emulator, tmp_path: Path) -> None:
     keys, targets = _prepare(emulator, tmp_path)
     client = emulator.client()
@@ -112,6 +137,39 @@ def test_resume_after_an_interrupted_run(emulator: Emulator, tmp_path: Path) -> 
         else:
             assert states[key] == ("sms", True)
     assert before != states
+
+
+def test_a_user_changed_after_planning_is_drifted_unless_drift_is_allowed(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    keys, targets = _prepare(emulator, tmp_path, count=3)
+    client = emulator.client()
+    bulk.plan(client, targets, tmp_path / "plan.json", system_preferred=True)
+    touched = keys[1]
+    emulator.set_user_state(touched, preferred="voiceMobile", system_preferred=False)
+    journal = tmp_path / "journal"
+
+    report = bulk.apply(client, tmp_path / "plan.json", journal)
+    assert report.verdict == "partial"
+    assert report.counts == {"applied": 2, "drifted": 1}
+    row = next(row for row in report.rows if row["user"] == touched)
+    assert row["before"] == {"method": "sms", "systemPreferred": False}
+    assert row["now"] == {"method": "voiceMobile", "systemPreferred": False}
+    assert _states(emulator, [touched])[touched] == ("voiceMobile", False)
+
+    report = bulk.apply(client, tmp_path / "plan.json", journal, resume=True, allow_drift=True)
+    assert report.verdict == "success"
+    assert report.counts == {"applied": 3}
+    # The plan's whole target, its method included, over the later edit.
+    assert _states(emulator, [touched])[touched] == ("sms", True)
+
+    with pytest.raises(signin_prefs.ValidationError, match="allow_drift is for apply only"):
+        bulk.rollback(client, journal, tmp_path / "refused", allow_drift=True)
+    assert not (tmp_path / "refused").exists()
+    undo = bulk.rollback(client, journal, tmp_path / "rollback")
+    assert undo.verdict == "success"
+    # What was really there before the write: the later edit, not the plan's sms.
+    assert _states(emulator, [touched])[touched] == ("voiceMobile", False)
 
 
 def test_a_finished_journal_is_not_overwritten(emulator: Emulator, tmp_path: Path) -> None:
@@ -293,3 +351,23 @@ def test_plan_honours_the_authentication_methods_policy(emulator: Emulator, tmp_
     finally:
         emulator.set_authentication_methods_policy(seeded)
     assert emulator.authentication_methods_policy() == seeded
+
+
+def test_disabled_users_are_left_out_unless_included(tmp_path: Path) -> None:
+    with Emulator(users=60, seed=3, disabled_percent=20) as tenant:
+        records = [tenant.user_at(index) for index in range(60)]
+        keys = [record["id"] for record in records if record is not None]
+        disabled = {record["id"] for record in records if record and not record["account_enabled"]}
+        assert 0 < len(disabled) < 60
+        targets = tmp_path / "targets.csv"
+        targets.write_text("user\n" + "\n".join(keys) + "\n")
+
+        left_out = bulk.plan(tenant.client(), targets, tmp_path / "plan.json", methods=["push", "oath"])
+        assert left_out.summary["disabled"] == len(disabled)
+        assert {entry["user"] for entry in left_out.entries if entry["action"] == "disabled"} == disabled
+
+        included = bulk.plan(
+            tenant.client(), targets, tmp_path / "all.json", methods=["push", "oath"], include_disabled=True
+        )
+        assert "disabled" not in included.summary
+        assert all(entry["action"] != "disabled" for entry in included.entries)

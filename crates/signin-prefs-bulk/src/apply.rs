@@ -8,6 +8,13 @@
 //! ahead, in the background, two windows of batches per write and fsync; the outcomes that arrived
 //! meanwhile ride along. A user whose outcome had not reached the disk when the process died is in
 //! doubt, and is read back on resume.
+//!
+//! Before a window of users is written, their live values are read (one `$batch` of GETs per
+//! batch of PATCHes, on the read budget, pipelined ahead of the writes so the write budget stays
+//! busy), and a user who no longer holds what the work was made from is not written: an apply
+//! records it as drifted (unless `allow_drift`, which writes it anyway), a rollback as skipped.
+//! The attempt journaled for a user written carries the values read, so a rollback restores
+//! them; that is why even `allow_drift` reads first.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::path::Path;
@@ -17,7 +24,9 @@ use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
 use signin_prefs_client::{Charge, Client};
 use signin_prefs_core::{NonNullPatch, Patch};
-use signin_prefs_model::{SignInPreferencesPatch, UserDefaultAuthenticationMethodType as Method};
+use signin_prefs_model::{
+    SignInPreferences, SignInPreferencesPatch, UserDefaultAuthenticationMethodType as Method,
+};
 use signin_prefs_request::UpdateSignInPreference;
 
 use crate::Error;
@@ -53,6 +62,12 @@ pub struct RunOptions {
     /// sent are recorded as not reached, for a resume to continue. `None`: no limit (a throttled
     /// run goes on at the pace the service allows for as long as it takes).
     pub max_duration: Option<Duration>,
+    /// Apply: write users whose live values differ from those the plan was made from. Without it
+    /// (the default), a user someone changed since planning is recorded as drifted, not written;
+    /// a resume with it takes drifted users again. Either way each window of users is read just
+    /// before its PATCHes, so that the journal records the values really overwritten and a
+    /// rollback restores them. A rollback ignores it: it never overwrites a later change.
+    pub allow_drift: bool,
 }
 
 impl Default for RunOptions {
@@ -62,6 +77,7 @@ impl Default for RunOptions {
             batch_size: MAX_BATCH,
             concurrency: 8,
             max_duration: None,
+            allow_drift: false,
         }
     }
 }
@@ -228,8 +244,27 @@ struct Job<'a> {
     work: Vec<WorkItem<'a>>,
 }
 
-/// The one executor behind apply and rollback. A rollback checks each user's present values
-/// first: a user no longer holding what the apply set is skipped, never overwritten.
+/// What is read before a user is written, and what a user who no longer holds the work's
+/// `before` values is recorded as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    /// Apply with `allow_drift`: such a user is written all the same, from the values read.
+    AllowDrift,
+    /// Apply: such a user drifted since planning, and is not written.
+    Drift,
+    /// Rollback: such a user changed since the apply.
+    Changed,
+}
+
+/// A chunk of users to become one batch, with their live values, read just before.
+struct Checked<'a> {
+    chunk: Vec<&'a WorkItem<'a>>,
+    live: Vec<Result<SignInPreferences, signin_prefs_client::Error>>,
+}
+
+/// The one executor behind apply and rollback. Each window of users is read just before it is
+/// written: a user no longer holding the work's `before` values is never overwritten unless an
+/// apply allows drift.
 async fn execute(
     client: &Client,
     job: Job<'_>,
@@ -238,7 +273,11 @@ async fn execute(
     options: &RunOptions,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<JournalState, Error> {
-    let check_before = job.kind == JournalKind::Rollback;
+    let check = match job.kind {
+        JournalKind::Rollback => Check::Changed,
+        JournalKind::Apply if options.allow_drift => Check::AllowDrift,
+        JournalKind::Apply => Check::Drift,
+    };
     let source_sha = job.source_sha256.as_str();
     let work = job.work.as_slice();
     let batch_size = options.batch_size.clamp(1, MAX_BATCH);
@@ -280,7 +319,12 @@ async fn execute(
             match state.user(item.user()) {
                 // Users that reached their target, were skipped, or failed for a reason a retry
                 // would not change; retryable failures and users not reached go again.
-                Some(entry) if entry.settled() => {
+                // Drifted users too, unless drift is now allowed.
+                Some(entry)
+                    if entry.settled()
+                        && !(options.allow_drift
+                            && matches!(entry.outcome, Some((Status::Drifted, _, _)))) =>
+                {
                     done.insert(item.user());
                 }
                 Some(entry) if entry.in_doubt() => in_doubt.push(item),
@@ -297,50 +341,23 @@ async fn execute(
         already_done: done.len(),
     });
 
-    if check_before || !in_doubt.is_empty() {
-        // Who already holds the target (an interrupted PATCH that landed) and, for a rollback, who
-        // no longer holds what the apply set.
-        let to_check: Vec<&WorkItem<'_>> = if check_before {
-            pending.clone()
-        } else {
-            in_doubt.clone()
-        };
-        let users: Vec<String> = to_check.iter().map(|item| item.user().to_owned()).collect();
+    if !in_doubt.is_empty() {
+        // Who already holds the target: an interrupted PATCH that landed. Its attempt, with the
+        // values read before it, stays the one a rollback restores. The others go through the
+        // window's read like everyone else.
+        let users: Vec<String> = in_doubt.iter().map(|item| item.user().to_owned()).collect();
         let observed = read_preferences(client, &users).await;
         let mut settled = BTreeSet::new();
         let mut records = Vec::new();
-        for (item, read) in to_check.iter().zip(observed) {
+        for (item, read) in in_doubt.iter().zip(observed) {
             let Ok(read) = read else { continue };
-            let now_holds = Preferences::of(&read);
-            if now_holds == *item.after() {
-                if earlier
-                    .as_ref()
-                    .and_then(|state| state.user(item.user()))
-                    .is_none()
-                {
-                    records.push(item.attempt(batch_number));
-                }
+            if Preferences::of(&read) == *item.after() {
                 records.push(item.outcome(
                     batch_number,
                     Status::Recovered,
                     Some("already held the target values".into()),
                     None,
                 ));
-                settled.insert(item.user());
-            } else if check_before && now_holds != *item.before() {
-                if earlier
-                    .as_ref()
-                    .and_then(|state| state.user(item.user()))
-                    .is_none()
-                {
-                    records.push(item.attempt(batch_number));
-                }
-                let detail = format!(
-                    "changed since: holds {}, expected {}; left as it is",
-                    describe(&now_holds),
-                    describe(item.before())
-                );
-                records.push(item.outcome(batch_number, Status::Skipped, Some(detail), None));
                 settled.insert(item.user());
             }
         }
@@ -373,7 +390,11 @@ async fn execute(
     // next batches prepared. Throttling never fails a user; only `max_duration` stops the run.
     let mut requeued: VecDeque<&WorkItem<'_>> = VecDeque::new();
     let mut requeued_total = 0;
-    // Batches whose intents are on disk, ready to send.
+    // Chunks whose users' live values are being read, then read and waiting for the journal,
+    // then batches whose intents are on disk, ready to send: at most `ahead` batches in all, so
+    // a user is read at most two windows before its PATCH goes.
+    let mut reading = FuturesUnordered::new();
+    let mut checked: VecDeque<Checked<'_>> = VecDeque::new();
     let mut journaled: VecDeque<ReadyBatch<'_>> = VecDeque::new();
     // Outcomes that came back and are not on disk yet: they ride along with the next intents'
     // fsync (or the last one). Until then their users count as in doubt, and a resume reads them
@@ -390,19 +411,42 @@ async fn execute(
     let mut finished = 0;
     loop {
         let time_is_up = stop_at.is_some_and(|stop_at| Instant::now() >= stop_at);
+        let writing_batches = writing.as_ref().map_or(0, |(_, batches)| batches.len());
+        let mut staged = reading.len() + checked.len() + journaled.len() + writing_batches;
+        while !time_is_up && staged < ahead {
+            let chunk = next_chunk(&mut requeued, &mut fresh, batch_size);
+            if chunk.is_empty() {
+                break;
+            }
+            staged += 1;
+            reading.push(async move {
+                // The wait the read budget imposes is spent here, not against the client's
+                // deadline for the batch.
+                let reads = u64::try_from(chunk.len()).unwrap_or(u64::MAX);
+                client
+                    .pacer()
+                    .ready(&Charge::reads_and_writes(reads, 0))
+                    .await;
+                let users: Vec<String> = chunk.iter().map(|item| item.user().to_owned()).collect();
+                let live = read_preferences(client, &users).await;
+                Checked { chunk, live }
+            });
+        }
         if !time_is_up
             && journaled.len() < ahead
+            && !checked.is_empty()
             && let Some(mut idle) = writer.take()
         {
             let mut records = std::mem::take(&mut unwritten);
             let mut batches: Vec<ReadyBatch<'_>> = Vec::new();
             while batches.len() < ahead {
-                let chunk = next_chunk(&mut requeued, &mut fresh, batch_size);
-                if chunk.is_empty() {
+                let Some(next) = checked.pop_front() else {
                     break;
-                }
+                };
                 batch_number += 1;
-                batches.push(prepare(batch_number, &chunk, &mut records));
+                let ready = prepare(batch_number, next, check, &mut records, &mut requeued);
+                requeued_total += ready.read_throttled;
+                batches.push(ready);
             }
             if batches.is_empty() {
                 unwritten = records;
@@ -419,6 +463,16 @@ async fn execute(
             let Some(ready) = journaled.pop_front() else {
                 break;
             };
+            if ready.operations.is_empty() {
+                // Nobody of this batch is written (all drifted, say): nothing to send.
+                finished += ready.users;
+                progress(Progress::Batch {
+                    done: finished,
+                    pending: total,
+                    requeued: requeued_total,
+                });
+                continue;
+            }
             in_flight.push(async move {
                 // However long the service asked the write quotas to wait, the wait is spent
                 // here rather than against the client's deadline for the batch.
@@ -443,6 +497,8 @@ async fn execute(
         if !verifying_announced
             && in_flight.is_empty()
             && journaled.is_empty()
+            && reading.is_empty()
+            && checked.is_empty()
             && writing.is_none()
             && requeued.is_empty()
             && !checks.is_empty()
@@ -482,6 +538,7 @@ async fn execute(
                     requeued: requeued_total,
                 });
             }
+            Some(read) = reading.next(), if !reading.is_empty() => checked.push_back(read),
             Some((items, reads)) = checks.next(), if !checks.is_empty() => {
                 for (item, read) in items.iter().zip(reads) {
                     if let Ok(read) = read {
@@ -527,14 +584,15 @@ async fn execute(
             None,
         )
     };
-    let cut_short = !journaled.is_empty() || !requeued.is_empty() || fresh.next().is_some();
+    let cut_short = !journaled.is_empty()
+        || !requeued.is_empty()
+        || !checked.is_empty()
+        || !reading.is_empty()
+        || fresh.next().is_some();
     for ready in journaled.drain(..) {
         for item in &ready.sent {
             unwritten.push(not_reached(item, ready.number));
         }
-    }
-    for item in requeued.drain(..) {
-        unwritten.push(not_reached(item, batch_number));
     }
     let Some(mut writer) = writer else {
         return Err(Error::io(
@@ -542,6 +600,17 @@ async fn execute(
             std::io::Error::other("the journal writer did not come back"),
         ));
     };
+    // A user put back after a throttled read has no attempt of its own (nothing was about to be
+    // sent), and the journal takes no outcome without one: such a user is simply not reached.
+    for item in requeued.drain(..) {
+        if writer
+            .state()
+            .user(item.user())
+            .is_some_and(|entry| entry.attempt.is_some())
+        {
+            unwritten.push(not_reached(item, batch_number));
+        }
+    }
     // The last outcomes and read-backs go with the `finished` record, in one fsync.
     let mut last = unwritten;
     // A run cut short by its time limit has not finished: its report says so, and so does its
@@ -559,35 +628,112 @@ type JournalWrite = tokio::task::JoinHandle<(JournalWriter, Result<(), Error>)>;
 /// A batch whose intents are journaled: what to send, and for whom.
 struct ReadyBatch<'a> {
     number: u64,
-    /// Users of the batch, skipped ones included.
+    /// Users of the batch with a record in it, those not sent included.
     users: usize,
+    /// Users put back in the queue because their read was throttled: no record, read again.
+    read_throttled: usize,
     /// The users whose PATCH is sent, in the order of `operations`.
     sent: Vec<&'a WorkItem<'a>>,
     operations: Vec<UpdateSignInPreference>,
 }
 
-/// Builds batch `number` from `chunk`, adding its intents to `records`. A user whose change cannot
-/// be expressed as a PATCH is recorded as skipped, with the reason, and not sent.
+/// Builds batch `number` from a checked chunk, adding its records to `records`: an attempt for
+/// each user (from the values read, when read), and an outcome for each not sent. A user is not
+/// sent when its read failed (failed, retryable as the error is: never written blind), when it
+/// already holds the target (recovered), when it holds neither the work's `before` nor its target
+/// (drifted, or skipped for a rollback), or when its change cannot be expressed as a PATCH
+/// (skipped); with `allow_drift`, a drifted user is written from the values read. A user whose
+/// read the service throttled goes back in `requeued` with no record.
 fn prepare<'a>(
     number: u64,
-    chunk: &[&'a WorkItem<'a>],
+    Checked { chunk, live }: Checked<'a>,
+    check: Check,
     records: &mut Vec<Record>,
+    requeued: &mut VecDeque<&'a WorkItem<'a>>,
 ) -> ReadyBatch<'a> {
     let mut sent = Vec::with_capacity(chunk.len());
     let mut operations = Vec::with_capacity(chunk.len());
+    let mut live = live.into_iter();
+    let mut read_throttled = 0;
+    let chunk_len = chunk.len();
     for item in chunk {
-        records.push(item.attempt(number));
-        match patch_between(item.before(), item.after()) {
+        let now = match live.next() {
+            Some(Ok(read)) => Preferences::of(&read),
+            Some(Err(error)) if error.was_throttled() => {
+                requeued.push_back(item);
+                read_throttled += 1;
+                continue;
+            }
+            Some(Err(error)) => {
+                records.push(item.attempt(number));
+                records.push(item.failed(number, &error));
+                continue;
+            }
+            // The client answers every item; were one missing, the user is not written blind.
+            None => {
+                records.push(item.attempt(number));
+                records.push(item.outcome(
+                    number,
+                    Status::Failed,
+                    Some("its values could not be read before the write".into()),
+                    None,
+                ));
+                continue;
+            }
+        };
+        let before = &now;
+        if before == item.after() {
+            // Whoever set it, nothing is left to write, and a rollback restores nothing.
+            records.push(item.attempt_from(number, before));
+            records.push(item.outcome(
+                number,
+                Status::Recovered,
+                Some("already held the target values".into()),
+                None,
+            ));
+            continue;
+        }
+        if before != item.before() && check != Check::AllowDrift {
+            let (status, detail) = match check {
+                Check::Changed => (
+                    Status::Skipped,
+                    format!(
+                        "changed since: holds {}, expected {}; left as it is",
+                        describe(before),
+                        describe(item.before())
+                    ),
+                ),
+                Check::Drift | Check::AllowDrift => (
+                    Status::Drifted,
+                    format!(
+                        "changed since planning: now {}, planned from {}; left as it is (--allow-drift writes anyway)",
+                        describe(before),
+                        describe(item.before())
+                    ),
+                ),
+            };
+            // A rollback's attempt keeps the apply's values, as its report always showed; an
+            // apply's carries the values read, the report's "now".
+            records.push(match check {
+                Check::Changed => item.attempt(number),
+                Check::Drift | Check::AllowDrift => item.attempt_from(number, before),
+            });
+            records.push(item.outcome(number, status, Some(detail), None));
+            continue;
+        }
+        records.push(item.attempt_from(number, before));
+        match patch_between(before, item.after()) {
             Ok(patch) => {
                 operations.push(UpdateSignInPreference::new(item.user(), patch));
-                sent.push(*item);
+                sent.push(item);
             }
             Err(reason) => records.push(item.outcome(number, Status::Skipped, Some(reason), None)),
         }
     }
     ReadyBatch {
         number,
-        users: chunk.len(),
+        users: chunk_len - read_throttled,
+        read_throttled,
         sent,
         operations,
     }

@@ -50,13 +50,20 @@ pub enum Status {
     Skipped,
     /// Not sent before the run's time limit (`--max-duration`): a resume continues it.
     NotReached,
+    /// Apply: not sent, because the user's live values, read just before the write, were no
+    /// longer those the plan was made from (someone changed the user since). The attempt records
+    /// the values read; the plan holds those it was made from. Only `--allow-drift` writes it.
+    Drifted,
 }
 
 impl Status {
     /// Whether the user is finished with whatever went wrong: never sent again. (A failure may
     /// still be retried: see [`UserEntry::settled`].)
     pub fn is_final(self) -> bool {
-        matches!(self, Status::Applied | Status::Recovered | Status::Skipped)
+        matches!(
+            self,
+            Status::Applied | Status::Recovered | Status::Skipped | Status::Drifted
+        )
     }
 }
 
@@ -94,7 +101,9 @@ pub enum Record {
         user: String,
         /// The batch number within the run.
         batch: u64,
-        /// The values before the change.
+        /// The values before the change: for an apply, those read just before the write (the
+        /// plan's, with `--allow-drift`, which reads nothing), so a rollback restores what was
+        /// really there.
         before: Preferences,
         /// The values the PATCH sets.
         after: Preferences,
@@ -476,6 +485,7 @@ mod tests {
             Status::Failed,
             Status::Skipped,
             Status::NotReached,
+            Status::Drifted,
         ]);
         prop_oneof![
             4 => (user.clone(), 1..50u64, preferences(), preferences()).prop_map(

@@ -9,6 +9,7 @@
 //! restores what a journal changed; [`report::Report`] accounts for every user.
 
 pub mod apply;
+pub mod disabled;
 mod error;
 pub mod files;
 pub mod journal;
@@ -21,6 +22,7 @@ mod plan_writer;
 pub mod policy;
 mod queue;
 pub mod read_path;
+pub mod readiness;
 pub mod registration_report;
 pub mod report;
 pub mod report_stream;

@@ -15,12 +15,14 @@ use signin_prefs_client::Client;
 use signin_prefs_model::{SignInPreferences, UserDefaultAuthenticationMethodType as Method};
 
 use crate::Error;
+use crate::disabled::{DisabledUsers, read_disabled};
 pub use crate::plan_file::{PlanFile, PlanProblem, scan};
 use crate::plan_writer::PlanWriter;
-use crate::policy::{MethodsPolicy, PolicySetting};
+pub use crate::policy::decide_under_policy;
+use crate::policy::{MethodChoice, MethodsPolicy, PolicySetting, read_for_plan};
 use crate::read_path::{Listing, ReadPath, ReadPathDecision, ReadPathSetting, choose_for};
-use crate::registration_report::{ReportIndex, ReportKeys, read_report};
-use crate::state::{Registered, UserState, read_states_with_progress, supports};
+use crate::registration_report::{ReportKeys, from_report_names, read_report};
+use crate::state::{Registered, UserState, read_states_with_progress};
 use crate::targets::{Target, TargetList};
 
 /// The plan file format this build writes and reads.
@@ -63,16 +65,20 @@ pub enum Action {
     Error,
     /// On the exclude list: never touched.
     Excluded,
+    /// The account is disabled (`accountEnabled: false`): left out unless
+    /// [`PlanOptions::include_disabled`].
+    Disabled,
 }
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 5] = [
+    pub const ALL: [Action; 6] = [
         Action::Change,
         Action::AlreadyCompliant,
         Action::Ineligible,
         Action::Error,
         Action::Excluded,
+        Action::Disabled,
     ];
 
     /// The name a plan file gives it.
@@ -83,6 +89,7 @@ impl Action {
             Action::Ineligible => "ineligible",
             Action::Error => "error",
             Action::Excluded => "excluded",
+            Action::Disabled => "disabled",
         }
     }
 }
@@ -127,6 +134,17 @@ pub struct PlanRequest {
     pub only_from: Vec<String>,
     /// The most changes the plan may hold.
     pub max_changes: Option<usize>,
+    /// Whether disabled users were planned like the others (absent in older plans: `false`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub include_disabled: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
+}
+
+fn is_zero(value: &usize) -> bool {
+    *value == 0
 }
 
 /// Counts per action.
@@ -143,6 +161,10 @@ pub struct Summary {
     pub error: usize,
     /// Users on the exclude list.
     pub excluded: usize,
+    /// Disabled users left out. Written only when there are some, so that plans without any
+    /// read and write as they did before the count existed.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub disabled: usize,
 }
 
 /// A plan, as written to and read from a plan file.
@@ -185,10 +207,12 @@ pub struct PlanOptions {
     /// The directory list streamed targets come from, counted (`$count`) to choose the read path;
     /// `None` for a list in hand, whose length is known.
     pub listing: Option<Listing>,
-    /// Whether to honour the tenant's authentication methods policy: read once per plan, it
-    /// keeps a method from the users it disables or leaves out, and the fallback list goes on
-    /// to the next method ([`PolicySetting::Ignore`]: `--ignore-policy`).
+    /// Honour the tenant's authentication methods policy (read once per plan; the fallback list
+    /// passes over a method it keeps from a user), or not ([`PolicySetting::Ignore`]).
     pub policy: PolicySetting,
+    /// Plan disabled users (`accountEnabled: false`) like the others; by default they are found
+    /// by one listing and left out as [`Action::Disabled`], without reading their state.
+    pub include_disabled: bool,
 }
 
 /// How far [`make_plan_with_progress`] has got, for bars and logs.
@@ -241,8 +265,9 @@ pub async fn make_plan_with_progress(
 
 /// [`make_plan_with_progress`], writing the plan to a new file at `path` (owner-only) entry by
 /// entry as users are decided, instead of holding it: memory stays flat however many users there
-/// are. `on_entry` sees each entry on its way. Returns the summary; a plan refused by
-/// [`PlanOptions::max_changes`] or stopped by an error leaves no file.
+/// are. `on_entry` sees each entry on its way. Returns the plan's head as written (its entries left
+/// empty: they are in the file); a plan refused by [`PlanOptions::max_changes`] or stopped by an
+/// error leaves no file.
 pub async fn write_plan_with_progress(
     client: &Client,
     targets: &TargetList,
@@ -250,7 +275,7 @@ pub async fn write_plan_with_progress(
     path: &Path,
     progress: &mut (dyn FnMut(PlanProgress) + Send),
     on_entry: &mut (dyn FnMut(&PlanEntry) + Send),
-) -> Result<Summary, Error> {
+) -> Result<Plan, Error> {
     let listed = Targets::Listed(targets);
     write_plan(client, listed, options, path, progress, on_entry).await
 }
@@ -267,7 +292,7 @@ pub async fn write_plan_of_listed_users<'a>(
     path: &'a Path,
     progress: &'a mut (dyn FnMut(PlanProgress) + Send),
     on_entry: &'a mut (dyn FnMut(&PlanEntry) + Send),
-) -> Result<Summary, Error> {
+) -> Result<Plan, Error> {
     // A window that ends the list is followed by one more ask, which must find it still ended.
     let streamed = Targets::Streamed {
         keys: Box::pin(keys.fuse()),
@@ -283,15 +308,16 @@ async fn write_plan(
     path: &Path,
     progress: &mut (dyn FnMut(PlanProgress) + Send),
     on_entry: &mut (dyn FnMut(&PlanEntry) + Send),
-) -> Result<Summary, Error> {
+) -> Result<Plan, Error> {
     let mut writer = PlanWriter::create(path)?;
     let summary = plan_entries(client, targets, options, progress, &mut |entry| {
         on_entry(&entry);
         writer.push(&entry)
     })
     .await?;
-    writer.finish(&plan_head(client, options, summary.clone()))?;
-    Ok(summary)
+    let head = plan_head(client, options, summary);
+    writer.finish(&head)?;
+    Ok(head)
 }
 
 /// Targets read and decided at a time: what a plan holds in memory besides its targets, and long
@@ -382,31 +408,31 @@ async fn plan_entries(
         .map(|user| user.to_lowercase())
         .collect();
     let is_excluded = |user: &str| excluded.contains(&user.to_lowercase());
-    // The policy is read once, before any other read so that a caller without the permission is
-    // stopped at once, and only by a plan that may decide someone: a list whose every user is
-    // excluded sends nothing. Streamed targets are not known until listed, so theirs is read.
+    // Streamed targets are not known until listed: the policy is read for them.
     let decides_someone = match &targets {
         Targets::Listed(listed) => listed.users().any(|user| !is_excluded(user)),
         Targets::Streamed { .. } => true,
     };
-    let policy = if options.policy == PolicySetting::Apply
-        && (!options.methods.is_empty() || per_user_values)
-        && decides_someone
-    {
-        let policy = MethodsPolicy::read(client).await?;
-        tracing::info!(
-            group_members = policy.member_digests(),
-            "read the authentication methods policy"
-        );
-        Some(policy)
-    } else {
-        None
-    };
+    let policy = read_for_plan(client, options, per_user_values, decides_someone).await?;
     let listed = match &targets {
         Targets::Listed(targets) => u64::try_from(targets.len()).ok(),
         Targets::Streamed { .. } => None,
     };
+    // Without the listing (it needs User.Read.All, which plans did not need before), disabled
+    // users are planned like the others, as an unavailable report means per-user reads: said, not
+    // fatal.
+    let disabled = if options.include_disabled {
+        DisabledUsers::default()
+    } else {
+        read_disabled(client).await.unwrap_or_else(|error| {
+            tracing::warn!(%error, "cannot list disabled users; planning them like the others (--include-disabled says so)");
+            DisabledUsers::default()
+        })
+    };
     let decision = choose_for(client, options.read_path, listed, options.listing.as_ref()).await;
+    // With --from, the report is read only for users who registered a method that a default of
+    // --from needs: a user it does not list has no such default (`from_report_names`).
+    let from_names = from_report_names(&options.only_from);
     tracing::info!(path = decision.path.name(), "{decision}");
     progress(PlanProgress::ReadPath(decision));
     let report = if decision.path == ReadPath::Report {
@@ -420,20 +446,27 @@ async fn plan_entries(
                 user_principal_names: true,
             },
         };
-        let (report, ()) =
-            futures_util::future::join(read_report(client, keys), targets.read_ahead(READ_AHEAD))
-                .await;
+        let (report, ()) = futures_util::future::join(
+            read_report(client, keys, &from_names),
+            targets.read_ahead(READ_AHEAD),
+        )
+        .await;
         match report {
-            Ok(report) => report,
+            Ok(report) => Some(report),
             Err(error) => {
                 tracing::warn!(%error, "the registration report is not available; reading each user instead");
-                ReportIndex::default()
+                None
             }
         }
     } else {
-        ReportIndex::default()
+        None
     };
-    let to_read = |user: &str| !is_excluded(user) && !report.contains(user);
+    // A report read for --from alone answers for every user it does not list too.
+    let filtered = report.is_some() && !from_names.is_empty();
+    let report = report.unwrap_or_default();
+    let to_read = |user: &str| {
+        !is_excluded(user) && !disabled.contains(user) && !filtered && !report.contains(user)
+    };
     // Streamed targets are counted as they arrive: the total grows with each window.
     let mut total = match &targets {
         Targets::Listed(targets) => targets.users().filter(|user| to_read(user)).count(),
@@ -482,6 +515,13 @@ async fn plan_entries(
         for target in window.iter() {
             let entry = if is_excluded(&target.user) {
                 unplanned(target, Action::Excluded, "on the exclude list".into())
+            } else if disabled.contains(&target.user) {
+                unplanned(
+                    target,
+                    Action::Disabled,
+                    "account disabled (accountEnabled false): left out; --include-disabled plans it"
+                        .into(),
+                )
             } else if let Some(state) = report.get(&target.user) {
                 decide_on(
                     target,
@@ -489,6 +529,15 @@ async fn plan_entries(
                     &state.registered,
                     options,
                     policy.as_ref(),
+                )
+            } else if filtered {
+                unplanned(
+                    target,
+                    Action::Excluded,
+                    format!(
+                        "the registration report lists none of {} for the user, which a default of --from needs",
+                        from_names.join(", ")
+                    ),
                 )
             } else {
                 match read.next() {
@@ -527,7 +576,7 @@ async fn plan_entries(
     Ok(summary)
 }
 
-/// An entry for a user nothing is planned for: excluded, or unreadable.
+/// An entry for a user nothing is planned for: excluded, disabled, or unreadable.
 fn unplanned(target: &Target, action: Action, reason: String) -> PlanEntry {
     PlanEntry {
         user: target.user.clone(),
@@ -563,6 +612,7 @@ fn plan_head(client: &Client, options: &PlanOptions, summary: Summary) -> Plan {
                 .map(|m| m.as_str().to_owned())
                 .collect(),
             max_changes: options.max_changes,
+            include_disabled: options.include_disabled,
         },
         summary,
         entries: Vec::new(),
@@ -574,24 +624,8 @@ pub fn decide(target: &Target, state: &UserState, options: &PlanOptions) -> Plan
     decide_on(target, &state.preferences, &state.registered, options, None)
 }
 
-/// [`decide`] under the tenant's authentication methods `policy`.
-pub fn decide_under_policy(
-    target: &Target,
-    state: &UserState,
-    options: &PlanOptions,
-    policy: &MethodsPolicy,
-) -> PlanEntry {
-    decide_on(
-        target,
-        &state.preferences,
-        &state.registered,
-        options,
-        Some(policy),
-    )
-}
-
 /// [`decide`] for a user holding `preferences` with `registered_methods`.
-fn decide_on(
+pub(crate) fn decide_on(
     target: &Target,
     preferences: &SignInPreferences,
     registered_methods: &[Registered],
@@ -637,26 +671,8 @@ fn decide_on(
             );
         }
     }
-    // Each method in turn: registered, then allowed by the policy; the first that is both wins,
-    // and the ones passed over say why.
-    let mut passed_over = Vec::new();
-    let chosen = methods.iter().find(|method| {
-        if !supports(registered_methods, method) {
-            passed_over.push(format!("{} is not registered", method.as_str()));
-            return false;
-        }
-        match policy.map(|policy| policy.allows(&target.user, method)) {
-            Some(Err(not_allowed)) => {
-                passed_over.push(not_allowed.to_string());
-                false
-            }
-            _ => true,
-        }
-    });
-    let kept_by_policy = passed_over
-        .iter()
-        .any(|reason| reason.contains("authentication methods policy"));
-    let method = match (methods.is_empty(), chosen) {
+    let choice = MethodChoice::make(&methods, registered_methods, &target.user, policy);
+    let method = match (methods.is_empty(), choice.chosen) {
         (true, _) => current.method.clone(),
         (false, Some(method)) => Some(method.as_str().to_owned()),
         (false, None) => {
@@ -670,14 +686,7 @@ fn decide_on(
             } else {
                 registered.join(", ")
             };
-            let reason = if kept_by_policy {
-                format!(
-                    "none of {wanted} can be set: {} (registered: {have})",
-                    passed_over.join("; ")
-                )
-            } else {
-                format!("none of {wanted} is registered (registered: {have})")
-            };
+            let reason = choice.ineligible_reason(&wanted, &have);
             return entry(Action::Ineligible, None, reason);
         }
     };
@@ -694,15 +703,7 @@ fn decide_on(
     }
     let mut changes = Vec::new();
     if desired.method != current.method {
-        let fallback = match chosen {
-            Some(method) if methods.first() != Some(method) && kept_by_policy => {
-                format!(" (fallback: {})", passed_over.join("; "))
-            }
-            Some(method) if methods.first() != Some(method) => {
-                " (first registered of the fallback list)".to_owned()
-            }
-            _ => String::new(),
-        };
+        let fallback = choice.fallback_note(methods.first());
         changes.push(format!(
             "method {} -> {}{fallback}",
             current.method.as_deref().unwrap_or("(unset)"),
@@ -745,6 +746,7 @@ impl Summary {
             Action::Ineligible => self.ineligible += 1,
             Action::Error => self.error += 1,
             Action::Excluded => self.excluded += 1,
+            Action::Disabled => self.disabled += 1,
         }
     }
 }
@@ -775,6 +777,7 @@ pub(crate) fn test_plan(entries: Vec<PlanEntry>, exclude: Vec<String>) -> Plan {
             exclude,
             only_from: Vec::new(),
             max_changes: None,
+            include_disabled: false,
         },
         summary: summarize(&entries),
         entries,

@@ -38,6 +38,9 @@ use signin_prefs_request::{GetAuthenticationMethodsPolicy, ListTransitiveMemberA
 
 use crate::Error;
 use crate::key_digest::KeyDigest;
+use crate::plan::{PlanEntry, PlanOptions, decide_on};
+use crate::state::{Registered, UserState, supports};
+use crate::targets::Target;
 
 /// Whether a plan honours the tenant's authentication methods policy.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -307,6 +310,114 @@ async fn group_members(client: &Client, group: &str) -> Result<Vec<KeyDigest>, E
     members.dedup();
     members.shrink_to_fit();
     Ok(members)
+}
+
+/// The policy a plan decides under: read once, before any other read so that a caller without the
+/// permission is stopped at once, and only by a plan that applies it, names a method (in `options`
+/// or, `per_user_values`, in its targets) and `decides_someone`: a list whose every user is
+/// excluded sends nothing. `None` otherwise.
+pub(crate) async fn read_for_plan(
+    client: &Client,
+    options: &PlanOptions,
+    per_user_values: bool,
+    decides_someone: bool,
+) -> Result<Option<MethodsPolicy>, Error> {
+    if options.policy != PolicySetting::Apply
+        || (options.methods.is_empty() && !per_user_values)
+        || !decides_someone
+    {
+        return Ok(None);
+    }
+    let policy = MethodsPolicy::read(client).await?;
+    tracing::info!(
+        group_members = policy.member_digests(),
+        "read the authentication methods policy"
+    );
+    Ok(Some(policy))
+}
+
+/// [`decide`](crate::plan::decide) under the tenant's authentication methods `policy`.
+pub fn decide_under_policy(
+    target: &Target,
+    state: &UserState,
+    options: &PlanOptions,
+    policy: &MethodsPolicy,
+) -> PlanEntry {
+    decide_on(
+        target,
+        &state.preferences,
+        &state.registered,
+        options,
+        Some(policy),
+    )
+}
+
+/// The first of a plan's methods that a user has registered and the policy allows, with why the
+/// ones before it were passed over.
+pub(crate) struct MethodChoice<'m> {
+    /// The method chosen, if any is both registered and allowed.
+    pub(crate) chosen: Option<&'m Method>,
+    passed_over: Vec<String>,
+    kept_by_policy: bool,
+}
+
+impl<'m> MethodChoice<'m> {
+    /// Each of `methods` in turn: registered, then allowed by `policy`; the first that is both
+    /// wins, and the ones passed over say why.
+    pub(crate) fn make(
+        methods: &'m [Method],
+        registered: &[Registered],
+        user: &str,
+        policy: Option<&MethodsPolicy>,
+    ) -> Self {
+        let mut passed_over = Vec::new();
+        let chosen = methods.iter().find(|method| {
+            if !supports(registered, method) {
+                passed_over.push(format!("{} is not registered", method.as_str()));
+                return false;
+            }
+            match policy.map(|policy| policy.allows(user, method)) {
+                Some(Err(not_allowed)) => {
+                    passed_over.push(not_allowed.to_string());
+                    false
+                }
+                _ => true,
+            }
+        });
+        let kept_by_policy = passed_over
+            .iter()
+            .any(|reason| reason.contains("authentication methods policy"));
+        Self {
+            chosen,
+            passed_over,
+            kept_by_policy,
+        }
+    }
+
+    /// Why none of `wanted` can be set for a user who registered `have`.
+    pub(crate) fn ineligible_reason(&self, wanted: &str, have: &str) -> String {
+        if self.kept_by_policy {
+            format!(
+                "none of {wanted} can be set: {} (registered: {have})",
+                self.passed_over.join("; ")
+            )
+        } else {
+            format!("none of {wanted} is registered (registered: {have})")
+        }
+    }
+
+    /// The note on a change to the chosen method when it is not `first`, the list's first.
+    pub(crate) fn fallback_note(&self, first: Option<&Method>) -> String {
+        match self.chosen {
+            Some(method) if first != Some(method) && self.kept_by_policy => {
+                format!(" (fallback: {})", self.passed_over.join("; "))
+            }
+            Some(method) if first != Some(method) => {
+                " (first registered of the fallback list)".to_owned()
+            }
+            _ => String::new(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,13 @@
 //! covering most of the tenant (at the documented budgets, at least about 80% of it), and loses
 //! by any factor for a few users of a large tenant. [`choose`] is the pure rule; [`choose_for`]
 //! counts what the rule needs (`$count` of the tenant's users, and of a group's or filter's).
+//!
+//! With `plan --from`, the report is read only for users who registered a method such a default
+//! needs (`methodsRegistered/any(…)`), so its real page count is that of those users, not of the
+//! tenant's. The floor here still counts the whole tenant, an upper bound: the report has no
+//! documented `$count` to learn the filtered size without reading it, so `auto` can take per-user
+//! reads where the filtered report would have been faster, never the other way round;
+//! `--read-path report` takes the report whatever the counts.
 
 use std::fmt;
 use std::str::FromStr;

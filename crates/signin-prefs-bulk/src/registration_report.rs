@@ -111,9 +111,74 @@ pub const REPORT_PAGE_SIZE: u64 = 999;
 ///
 /// One paged read instead of two requests per user, for tenants that have the report (it needs
 /// Entra ID P1 or P2). The report is refreshed by the service periodically, so it can trail recent
-/// changes; `apply --verify` reads every changed user back.
-pub async fn read_report(client: &Client, keys: ReportKeys) -> Result<ReportIndex, ClientError> {
+/// changes; `apply --verify` reads every changed user back. It leaves disabled users out ("This
+/// method doesn't work for disabled users": microsoft-graph-docs-contrib,
+/// `api-reference/beta/api/authenticationmethodsroot-list-userregistrationdetails.md`).
+///
+/// With `registered_any` empty the whole report is read. Otherwise only the users who registered
+/// one of those methods (by the report's names) are: one read per name, filtered by the form the
+/// list page documents, `methodsRegistered/any(x:x eq '…')` (it documents no `or`, and no filter
+/// on the default method itself), so that `plan --from sms` reads the pages of users with a mobile
+/// phone rather than the whole tenant's.
+pub async fn read_report(
+    client: &Client,
+    keys: ReportKeys,
+    registered_any: &[&str],
+) -> Result<ReportIndex, ClientError> {
+    let mut index = ReportIndex::default();
+    let mut interned: HashMap<ReportedState, u32> = HashMap::new();
+    if registered_any.is_empty() {
+        read_into(client, keys, None, &mut index, &mut interned).await?;
+    }
+    for name in registered_any {
+        // Names are the report's own identifiers (letters only), so no quote needs doubling.
+        let filter = format!("methodsRegistered/any(x:x eq '{name}')");
+        read_into(client, keys, Some(filter), &mut index, &mut interned).await?;
+    }
+    // A key listed twice keeps its last state, as a later row would overwrite an earlier one.
+    index.by_key.sort_by_key(|(digest, _)| *digest);
+    index.by_key.reverse();
+    index.by_key.dedup_by_key(|(digest, _)| *digest);
+    index.by_key.reverse();
+    index.by_key.shrink_to_fit();
+    Ok(index)
+}
+
+/// The report's names of the registered methods a default in `only_from` (`plan --from`) needs, each once; empty
+/// (read the whole report) when `only_from` is, or names a member no registered method enables.
+pub fn from_report_names(only_from: &[Method]) -> Vec<&'static str> {
+    let mut names = Vec::new();
+    for method in only_from {
+        let Some(enabling) = Registered::report_names_enabling(method) else {
+            return Vec::new();
+        };
+        for name in enabling {
+            if !names.contains(name) {
+                names.push(*name);
+            }
+        }
+    }
+    names
+}
+
+/// Whether a report value of `userPreferredMethodForSecondaryAuthentication` means "no default":
+/// Microsoft's documented sample gives `""` (microsoft-graph-docs-contrib,
+/// `api-reference/beta/api/authenticationmethodsroot-list-userregistrationdetails.md`), the
+/// property's enum has `none` (`resources/userregistrationdetails.md`), and tenants show both.
+pub fn means_no_default(value: &str) -> bool {
+    value.is_empty() || value == "none"
+}
+
+/// Reads the report, or the part of it `filter` selects, into `index`.
+async fn read_into(
+    client: &Client,
+    keys: ReportKeys,
+    filter: Option<String>,
+    index: &mut ReportIndex,
+    interned: &mut HashMap<ReportedState, u32>,
+) -> Result<(), ClientError> {
     let mut list = ListUserRegistrationDetail::new();
+    list.filter = filter;
     list.top = i64::try_from(REPORT_PAGE_SIZE).ok();
     // The five properties the planner uses, of the report's two dozen: half the bytes to send and
     // parse per page (the resource supports `$select`, per the spec).
@@ -126,16 +191,14 @@ pub async fn read_report(client: &Client, keys: ReportKeys) -> Result<ReportInde
     ]
     .map(str::to_owned)
     .to_vec();
-    let mut index = ReportIndex::default();
-    let mut interned: HashMap<ReportedState, u32> = HashMap::new();
     client
         .for_each_item(list, |detail| {
-            // The report says `none` where the preference itself is unset.
+            // The report says `""` or `none` where the preference itself is unset.
             let method = detail
                 .user_preferred_method_for_secondary_authentication
                 .as_ref()
                 .map(|method| method.as_str())
-                .filter(|method| *method != "none")
+                .filter(|method| !means_no_default(method))
                 .map(Method::from_wire);
             let mut registered: Vec<Registered> = detail
                 .methods_registered
@@ -165,14 +228,7 @@ pub async fn read_report(client: &Client, keys: ReportKeys) -> Result<ReportInde
                 }
             }
         })
-        .await?;
-    // A key listed twice keeps its last state, as a later row would overwrite an earlier one.
-    index.by_key.sort_by_key(|(digest, _)| *digest);
-    index.by_key.reverse();
-    index.by_key.dedup_by_key(|(digest, _)| *digest);
-    index.by_key.reverse();
-    index.by_key.shrink_to_fit();
-    Ok(index)
+        .await
 }
 
 #[cfg(test)]
@@ -186,5 +242,26 @@ mod tests {
         assert!(both.object_ids && both.user_principal_names);
         let names = ReportKeys::used_by(["adele@contoso.com"]);
         assert!(!names.object_ids && names.user_principal_names);
+    }
+
+    #[test]
+    fn from_sms_and_voice_reads_the_users_with_their_phones() {
+        assert_eq!(
+            from_report_names(&[Method::Sms, Method::VoiceMobile, Method::VoiceOffice]),
+            ["mobilePhone", "officePhone"]
+        );
+        assert!(from_report_names(&[]).is_empty());
+        assert!(from_report_names(&[Method::Sms, Method::UnknownFutureValue]).is_empty());
+    }
+
+    #[test]
+    fn an_empty_value_and_none_both_mean_no_default() {
+        assert!(means_no_default(""));
+        assert!(means_no_default("none"));
+        assert!(!means_no_default("sms"));
+        assert!(
+            !means_no_default("None "),
+            "only the report's exact spellings"
+        );
     }
 }

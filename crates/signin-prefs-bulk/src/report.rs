@@ -23,7 +23,8 @@ pub struct ReportRow {
     pub before: Option<Preferences>,
     /// The values aimed at.
     pub target: Option<Preferences>,
-    /// What happened: applied, recovered, failed, skipped, notRun, compliant, ineligible, excluded, error.
+    /// What happened: applied, recovered, failed, skipped, drifted, notRun, compliant, ineligible,
+    /// excluded, error.
     pub outcome: String,
     /// The read-back, when one was made.
     pub verified: Option<bool>,
@@ -33,6 +34,10 @@ pub struct ReportRow {
     pub request_id: Option<String>,
     /// Which run settled the user: 1 for the first, one more for each resume.
     pub run: Option<u32>,
+    /// For a drifted user, the values read just before the write, which differ from `before`,
+    /// those the plan was made from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub now: Option<Preferences>,
 }
 
 /// Every user of a run.
@@ -51,7 +56,7 @@ pub struct Report {
 pub enum Verdict {
     /// Every change made (or nothing needed changing).
     Success,
-    /// Some users failed or could not be checked.
+    /// Some users failed, were not reached, drifted since planning, or could not be checked.
     Partial,
     /// Changes were planned and none was made.
     NothingDone,
@@ -118,7 +123,12 @@ impl Tally {
     pub fn verdict(&self) -> Verdict {
         let count = |outcome: &str| self.counts.get(outcome).copied().unwrap_or(0);
         let made = count("applied") + count("recovered");
-        let missed = count("failed") + count("notRun") + count("error") + self.verify_failed;
+        // A drifted user was left as someone else set it: the plan's change was not made.
+        let missed = count("failed")
+            + count("notRun")
+            + count("error")
+            + count("drifted")
+            + self.verify_failed;
         if missed == 0 && self.finished {
             Verdict::Success
         } else if made == 0 && count("failed") + count("notRun") > 0 {
@@ -198,7 +208,7 @@ impl Report {
             .unwrap_or_default()
     }
 
-    /// A table for people: counts, then the users that need attention (failed, not run, skipped,
+    /// A table for people: counts, then the users that need attention (failed, not run, skipped, drifted,
     /// ineligible, unverified); every user with `all_rows`.
     pub fn to_table(&self, all_rows: bool) -> String {
         let mut text = table_header(self.rows.len(), &self.counts, self.finished);
@@ -235,7 +245,7 @@ impl Report {
 }
 
 /// The columns of the CSV form.
-pub(crate) const CSV_HEADER: [&str; 11] = [
+pub(crate) const CSV_HEADER: [&str; 13] = [
     "user",
     "planned",
     "beforeMethod",
@@ -247,10 +257,12 @@ pub(crate) const CSV_HEADER: [&str; 11] = [
     "detail",
     "requestId",
     "run",
+    "nowMethod",
+    "nowSystemPreferred",
 ];
 
 /// A row in the CSV form.
-pub(crate) fn csv_record(row: &ReportRow) -> [String; 11] {
+pub(crate) fn csv_record(row: &ReportRow) -> [String; 13] {
     let method = |p: &Option<Preferences>| {
         p.as_ref()
             .and_then(|p| p.method.clone())
@@ -274,6 +286,8 @@ pub(crate) fn csv_record(row: &ReportRow) -> [String; 11] {
         row.detail.clone(),
         row.request_id.clone().unwrap_or_default(),
         row.run.map(|run| run.to_string()).unwrap_or_default(),
+        method(&row.now),
+        flag(&row.now),
     ]
 }
 
@@ -298,14 +312,14 @@ pub(crate) fn table_header(
     )
 }
 
-/// Whether the table lists `row`: users that need attention (failed, not run, skipped, ineligible,
+/// Whether the table lists `row`: users that need attention (failed, not run, skipped, drifted, ineligible,
 /// unverified), or everyone with `all_rows`.
 pub(crate) fn needs_attention(row: &ReportRow, all_rows: bool) -> bool {
     all_rows
         || row.verified == Some(false)
         || matches!(
             row.outcome.as_str(),
-            "failed" | "notRun" | "skipped" | "error" | "ineligible"
+            "failed" | "notRun" | "skipped" | "drifted" | "error" | "ineligible"
         )
 }
 
@@ -363,6 +377,7 @@ pub(crate) fn apply_row(entry: &PlanEntry, journal: &JournalState) -> ReportRow 
         detail: entry.reason.clone(),
         request_id: None,
         run: None,
+        now: None,
     };
     match unsent_outcome(entry.action) {
         Some(outcome) => row.outcome = outcome.into(),
@@ -383,6 +398,7 @@ pub(crate) fn rollback_row(user: &str, entry: &UserEntry, journal: &JournalState
         detail: String::new(),
         request_id: None,
         run: None,
+        now: None,
     };
     fill_from_journal(&mut row, journal);
     row
@@ -408,6 +424,7 @@ fn unsent_outcome(action: Action) -> Option<&'static str> {
         Action::Ineligible => Some("ineligible"),
         Action::Error => Some("error"),
         Action::Excluded => Some("excluded"),
+        Action::Disabled => Some("disabled"),
     }
 }
 
@@ -422,6 +439,7 @@ fn journal_outcome(entry: Option<&UserEntry>) -> (&'static str, Option<bool>) {
         Some((Status::Failed, _, _)) => "failed",
         Some((Status::Skipped, _, _)) => "skipped",
         Some((Status::NotReached, _, _)) => "notRun",
+        Some((Status::Drifted, _, _)) => "drifted",
         None => "notRun",
     };
     (outcome, entry.verified.as_ref().map(|(ok, _)| *ok))
@@ -434,6 +452,12 @@ fn fill_from_journal(row: &mut ReportRow, journal: &JournalState) {
     row.verified = verified;
     match entry {
         Some(entry) => {
+            if let (Some((Status::Drifted, _, _)), Some((now, _))) =
+                (&entry.outcome, &entry.attempt)
+            {
+                // The attempt of a drifted user carries the values read just before the write.
+                row.now = Some(now.clone());
+            }
             if let Some((_, detail, request_id)) = &entry.outcome {
                 if let Some(detail) = detail {
                     row.detail = detail.clone();

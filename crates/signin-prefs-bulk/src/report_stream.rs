@@ -217,6 +217,7 @@ mod tests {
             Status::Failed,
             Status::Skipped,
             Status::NotReached,
+            Status::Drifted,
         ]);
         prop_oneof![
             Just(Fate::Untouched),

@@ -156,9 +156,35 @@ impl Registered {
             "mobilePhone" => Self::MobilePhone,
             "alternateMobilePhone" => Self::AlternateMobilePhone,
             "officePhone" => Self::OfficePhone,
-            "fido2" | "passKeyDeviceBound" | "passKeyDeviceBoundAuthenticator" => Self::Fido2,
+            // Names observed in tenants' reports (`fido2SecurityKey`, `passKeyDeviceBoundWindowsHello`,
+            // `passKeySynced`: tenant-realities.md) and the resource page's example
+            // (`passKeyDeviceBound`: microsoft-graph-docs-contrib,
+            // `api-reference/beta/resources/userregistrationdetails.md`).
+            "fido2"
+            | "fido2SecurityKey"
+            | "passKeyDeviceBound"
+            | "passKeyDeviceBoundAuthenticator"
+            | "passKeyDeviceBoundWindowsHello"
+            | "passKeySynced" => Self::Fido2,
             "windowsHelloForBusiness" => Self::WindowsHello,
             other => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// The registration report's `methodsRegistered` names of the methods that make `preferred`
+    /// possible ([`Registered::enables`]), for a `methodsRegistered/any(x:x eq '…')` filter;
+    /// `None` for a member no registered method enables. Authenticator users are listed with
+    /// `softwareOneTimePasscode` too (Microsoft's sample, microsoft-graph-docs-contrib
+    /// `api-reference/beta/api/authenticationmethodsroot-list-userregistrationdetails.md`), so `oath`
+    /// needs only the two token names.
+    pub fn report_names_enabling(preferred: &Method) -> Option<&'static [&'static str]> {
+        match preferred {
+            Method::Push => Some(&["microsoftAuthenticatorPush"]),
+            Method::Oath => Some(&["softwareOneTimePasscode", "hardwareOneTimePasscode"]),
+            Method::Sms | Method::VoiceMobile => Some(&["mobilePhone"]),
+            Method::VoiceAlternateMobile => Some(&["alternateMobilePhone"]),
+            Method::VoiceOffice => Some(&["officePhone"]),
+            _ => None,
         }
     }
 }

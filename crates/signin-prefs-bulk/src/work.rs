@@ -114,10 +114,16 @@ impl<'a> WorkItem<'a> {
 
 impl WorkItem<'_> {
     pub(crate) fn attempt(&self, batch: u64) -> Record {
+        self.attempt_from(batch, self.before())
+    }
+
+    /// An attempt from `before`, the values read just before the write rather than those the
+    /// work was made from: a rollback restores what was really there.
+    pub(crate) fn attempt_from(&self, batch: u64, before: &Preferences) -> Record {
         Record::Attempt {
             user: self.user().to_owned(),
             batch,
-            before: self.before().clone(),
+            before: before.clone(),
             after: self.after().clone(),
         }
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::admin;
 use crate::auth::AppRegistration;
-use crate::config::{ConfiguredError, EmulatorConfig, UsersSource};
+use crate::config::{ConfiguredError, EmulatorConfig, ReportUnsetDefault, UsersSource};
 use crate::error::Error;
 use crate::faults::FaultRule;
 use crate::gates::Gates;
@@ -182,6 +182,19 @@ impl EmulatorBuilder {
             std::mem::take(&mut self.config.authentication_methods_policy),
             &configuration,
         );
+        self
+    }
+
+    /// How the registration report spells "no default method": `""` (the default, as Microsoft's
+    /// sample) or `"none"` (the enums' member, seen in other tenants).
+    pub fn report_unset_default(mut self, spelling: ReportUnsetDefault) -> Self {
+        self.config.report_unset_default = spelling;
+        self
+    }
+
+    /// Percentage (0–100, clamped) of seeded users that are disabled (`accountEnabled: false`).
+    pub fn disabled_users_percent(mut self, percent: u8) -> Self {
+        self.config.disabled_users_percent = percent.min(100);
         self
     }
 

@@ -39,6 +39,33 @@ impl ConfiguredError {
     }
 }
 
+/// How the registration report spells a user without a default method, in
+/// `userPreferredMethodForSecondaryAuthentication` and `defaultMfaMethod`.
+///
+/// Microsoft's documented sample answers `""` (microsoft-graph-docs-contrib,
+/// `api-reference/beta/api/authenticationmethodsroot-list-userregistrationdetails.md`, the guest
+/// "AllanD"), while both properties' enums list `none` (`resources/userregistrationdetails.md`) and
+/// other tenants show it. Which a given tenant sends is not published: readers must take both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReportUnsetDefault {
+    /// `""`, as the documented sample (the default).
+    #[default]
+    Empty,
+    /// `"none"`, the enums' member.
+    None,
+}
+
+impl ReportUnsetDefault {
+    /// The value written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportUnsetDefault::Empty => "",
+            ReportUnsetDefault::None => "none",
+        }
+    }
+}
+
 /// Where the users come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -84,8 +111,9 @@ pub struct EmulatorConfig {
     /// Answer for an unknown user. Default: the directory's 404 `Request_ResourceNotFound`
     /// (observed on `/users/{key}`; unconfirmed for this resource).
     pub unknown_user: ConfiguredError,
-    /// Answer for a default method the user has not registered. Default: 400 `badRequest`
-    /// (the real body is not published).
+    /// Answer for a default method the user has not registered. Default: 400 `BadRequest`
+    /// (the real body is not published; the code is spelled as the emulator's other `BadRequest`
+    /// answers, which follow the casing Graph is observed to send, so one code has one casing).
     pub unregistered_method: ConfiguredError,
     /// Return `$batch` responses in a seeded shuffled order, as the service may.
     pub shuffle_batch_responses: bool,
@@ -107,6 +135,11 @@ pub struct EmulatorConfig {
     /// The tenant's authentication methods policy, as the service sends it. Default:
     /// [`default_policy`](crate::default_policy).
     pub authentication_methods_policy: serde_json::Value,
+    /// How the registration report spells "no default method" (default `""`, as documented).
+    pub report_unset_default: ReportUnsetDefault,
+    /// Percentage (0–100) of seeded users created with `accountEnabled: false` (default 0, so
+    /// seeded tenants stay as they were; users files and [`UserSpec`] set it per user).
+    pub disabled_users_percent: u8,
 }
 
 /// The default app's client id (the seed does not change it, so scripts can hard-code it).
@@ -144,7 +177,7 @@ impl Default for EmulatorConfig {
             ),
             unregistered_method: ConfiguredError::new(
                 400,
-                "badRequest",
+                "BadRequest",
                 "{method} is not a registered method for the user.",
             ),
             shuffle_batch_responses: true,
@@ -154,6 +187,8 @@ impl Default for EmulatorConfig {
             groups: GroupSpec::defaults(),
             registration_report: true,
             authentication_methods_policy: crate::policy::default_policy(),
+            report_unset_default: ReportUnsetDefault::default(),
+            disabled_users_percent: 0,
         }
     }
 }

@@ -133,7 +133,7 @@ impl Filter {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Token {
+pub(crate) enum Token {
     Name(String),
     Text(String),
     Open,
@@ -143,7 +143,7 @@ enum Token {
 }
 
 impl Token {
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Token::Name(name) | Token::Other(name) => name.clone(),
             Token::Text(text) => format!("'{}'", text.replace('\'', "''")),
@@ -154,7 +154,7 @@ impl Token {
     }
 }
 
-fn tokenize(input: &str) -> Result<Vec<Token>, FilterError> {
+pub(crate) fn tokenize(input: &str) -> Result<Vec<Token>, FilterError> {
     let mut tokens = Vec::new();
     let mut characters = input.char_indices().peekable();
     while let Some((position, character)) = characters.next() {

@@ -31,9 +31,15 @@
 //!   | `0a11c0de-0000-4000-8000-000000000006` | MFA pilot | nests "Every tenth user" and "Guests" |
 //!
 //! - `GET /reports/authenticationMethods/userRegistrationDetails`: one entry per user, derived from
-//!   its current methods and preferences (`methodsRegistered` as the report names them,
-//!   `defaultMfaMethod`, `userPreferredMethodForSecondaryAuthentication` with `none` when unset, …),
-//!   paged with `$top`, `$select` and `$count`. The real report needs an Entra ID P1/P2 licence;
+//!   its current methods and preferences (`methodsRegistered` as the report names them: an
+//!   Authenticator user lists `microsoftAuthenticatorPush` and `softwareOneTimePasscode`, a FIDO2
+//!   key `fido2SecurityKey`; `defaultMfaMethod`, `userPreferredMethodForSecondaryAuthentication`
+//!   with `""` when unset as in Microsoft's sample, or `none` with
+//!   [`EmulatorBuilder::report_unset_default`]), paged with `$top`, `$select` and `$count`, and
+//!   without disabled users ("This method doesn't work for disabled users"). `$filter` takes the
+//!   list page's documented forms: `methodsRegistered/any(x:x eq '…')`, `eq` and `startswith` on
+//!   `userPrincipalName` and `userDisplayName`, `eq` on the `is…` flags, joined by `and`; anything
+//!   else is 400 `Request_UnsupportedQuery`. The real report needs an Entra ID P1/P2 licence;
 //!   [`EmulatorBuilder::registration_report`]`(false)` answers as a tenant without one (403
 //!   `Authentication_RequestFromNonPremiumTenantOrB2CTenant`).
 //!
@@ -70,6 +76,7 @@ mod handle;
 mod ids;
 mod login;
 mod policy;
+mod report_filter;
 mod server;
 mod tenant;
 mod throttle;
@@ -79,7 +86,8 @@ mod wire;
 pub use auth::{AppRegistration, DirectoryRole, TokenClaims, TokenRequest, permissions};
 pub use builder::EmulatorBuilder;
 pub use config::{
-    ConfiguredError, DEFAULT_CLIENT_ID, DEFAULT_TENANT_ID, EmulatorConfig, UsersSource,
+    ConfiguredError, DEFAULT_CLIENT_ID, DEFAULT_TENANT_ID, EmulatorConfig, ReportUnsetDefault,
+    UsersSource,
 };
 pub use error::Error;
 pub use faults::{FaultKind, FaultRoute, FaultRule};

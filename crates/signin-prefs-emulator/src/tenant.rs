@@ -6,7 +6,7 @@
 
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use crate::config::{EmulatorConfig, UsersSource};
+use crate::config::{EmulatorConfig, ReportUnsetDefault, UsersSource};
 use crate::error::Error;
 use crate::groups::Groups;
 use crate::users::{UserRecord, UserSpec, UserStore};
@@ -32,6 +32,8 @@ pub(crate) struct Tenant {
     pub(crate) groups: Groups,
     /// Whether the tenant has the registration report (an Entra ID P1/P2 feature).
     pub(crate) registration_report: bool,
+    /// How the registration report spells "no default method".
+    pub(crate) report_unset_default: ReportUnsetDefault,
     users: RwLock<UserStore>,
     /// The authentication methods policy, as served.
     policy: RwLock<serde_json::Value>,
@@ -46,6 +48,7 @@ impl Tenant {
             seed: config.seed,
             groups: Groups::new(config.groups.clone()),
             registration_report: config.registration_report,
+            report_unset_default: config.report_unset_default,
             users: RwLock::new(load_users(config)?),
             policy: RwLock::new(config.authentication_methods_policy.clone()),
         })
@@ -131,9 +134,12 @@ impl Tenant {
 
 fn load_users(config: &EmulatorConfig) -> Result<UserStore, Error> {
     match &config.users {
-        UsersSource::Seeded { count } => {
-            UserStore::seeded(*count, config.seed, &config.tenant_domain)
-        }
+        UsersSource::Seeded { count } => UserStore::seeded(
+            *count,
+            config.seed,
+            &config.tenant_domain,
+            config.disabled_users_percent,
+        ),
         UsersSource::Listed(specs) => UserStore::from_specs(specs, config.seed),
         UsersSource::File(path) => {
             let text = std::fs::read(path).map_err(|source| Error::UsersFile {

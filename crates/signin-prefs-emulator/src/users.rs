@@ -224,6 +224,9 @@ struct StoredUser {
     object_id: u128,
     user_principal_name: Box<str>,
     is_admin: bool,
+    /// `accountEnabled`: a disabled user keeps its preferences but is missing from the registration
+    /// report. Fits in the padding after `is_admin`, so it costs no memory.
+    account_enabled: bool,
     state: AtomicU32,
 }
 
@@ -238,6 +241,8 @@ pub struct UserRecord {
     pub user_principal_name: String,
     /// Whether the user holds an admin role (an Authentication Administrator cannot manage them).
     pub is_admin: bool,
+    /// `accountEnabled`.
+    pub account_enabled: bool,
     /// Methods and preferences.
     pub state: UserState,
 }
@@ -314,6 +319,15 @@ pub struct UserSpec {
     /// Whether the user holds an admin role.
     #[serde(default)]
     pub is_admin: bool,
+    /// `accountEnabled` (default `true`). The registration report leaves disabled users out
+    /// ("This method doesn't work for disabled users": microsoft-graph-docs-contrib,
+    /// `api-reference/beta/api/authenticationmethodsroot-list-userregistrationdetails.md`).
+    #[serde(default = "enabled")]
+    pub account_enabled: bool,
+}
+
+fn enabled() -> bool {
+    true
 }
 
 /// Every user of the emulated tenant.
@@ -378,7 +392,14 @@ const SPECIAL_NAMES: [&str; 6] = [
 impl UserStore {
     /// `count` users generated from `seed`: the same seed always gives the same tenant, and user `i`
     /// does not depend on `count`.
-    pub(crate) fn seeded(count: usize, seed: u64, domain: &str) -> Result<Self, Error> {
+    /// `disabled_percent` of them (0–100, drawn from a stream of their own, so the rest of each
+    /// user is the same whatever it is) have `accountEnabled: false`.
+    pub(crate) fn seeded(
+        count: usize,
+        seed: u64,
+        domain: &str,
+        disabled_percent: u8,
+    ) -> Result<Self, Error> {
         let mut store = Self {
             users: Vec::with_capacity(count),
             ..Self::default()
@@ -387,7 +408,9 @@ impl UserStore {
         store.by_upn.reserve(count);
         for index in 0..count {
             let (upn, is_admin, state, object_id) = seeded_user(seed, index as u64, domain);
-            store.insert(object_id, upn, is_admin, &state)?;
+            let account_enabled = SplitMix64::for_item(seed, 3, index as u64).below(100)
+                >= u64::from(disabled_percent);
+            store.insert(object_id, upn, is_admin, account_enabled, &state)?;
         }
         Ok(store)
     }
@@ -433,6 +456,7 @@ impl UserStore {
             object_id,
             spec.user_principal_name.clone().into(),
             spec.is_admin,
+            spec.account_enabled,
             &state,
         )?;
         self.record(position).ok_or_else(|| Error::InvalidUser {
@@ -446,6 +470,7 @@ impl UserStore {
         object_id: u128,
         upn: Box<str>,
         is_admin: bool,
+        account_enabled: bool,
         state: &UserState,
     ) -> Result<usize, Error> {
         let position = self.users.len();
@@ -466,6 +491,7 @@ impl UserStore {
             object_id,
             user_principal_name: upn,
             is_admin,
+            account_enabled,
             state: AtomicU32::new(state.pack()),
         });
         Ok(position)
@@ -491,6 +517,7 @@ impl UserStore {
             id: format_guid(user.object_id),
             user_principal_name: user.user_principal_name.to_string(),
             is_admin: user.is_admin,
+            account_enabled: user.account_enabled,
             state: UserState::unpack(user.state.load(Ordering::Acquire)),
         })
     }
@@ -620,8 +647,31 @@ mod tests {
 
     #[test]
     fn user_does_not_depend_on_tenant_size() {
-        let small = UserStore::seeded(10, 7, "contoso.onmicrosoft.com").unwrap();
-        let large = UserStore::seeded(1000, 7, "contoso.onmicrosoft.com").unwrap();
+        let small = UserStore::seeded(10, 7, "contoso.onmicrosoft.com", 0).unwrap();
+        let large = UserStore::seeded(1000, 7, "contoso.onmicrosoft.com", 0).unwrap();
         assert_eq!(small.record(9), large.record(9));
+    }
+
+    #[test]
+    fn disabling_users_changes_nothing_else_about_them() {
+        let all = UserStore::seeded(1000, 7, "contoso.onmicrosoft.com", 0).unwrap();
+        let some = UserStore::seeded(1000, 7, "contoso.onmicrosoft.com", 10).unwrap();
+        let mut disabled = 0;
+        for position in 0..1000 {
+            let (before, after) = (
+                all.record(position).unwrap(),
+                some.record(position).unwrap(),
+            );
+            assert!(before.account_enabled);
+            disabled += usize::from(!after.account_enabled);
+            assert_eq!(
+                UserRecord {
+                    account_enabled: true,
+                    ..after
+                },
+                before
+            );
+        }
+        assert!((50..150).contains(&disabled), "{disabled} of 1000 disabled");
     }
 }

@@ -29,6 +29,7 @@ fn users() -> Vec<UserSpec> {
             user_preferred_method_for_secondary_authentication: Some("sms".into()),
             is_system_preferred_authentication_method_enabled: Some(false),
             is_admin: false,
+            account_enabled: true,
         })
         .collect()
 }
@@ -81,6 +82,7 @@ fn push_or_oath(policy: PolicySetting) -> PlanOptions {
         read_path: ReadPathSetting::Fixed(ReadPath::PerUser),
         listing: None,
         policy,
+        include_disabled: false,
     }
 }
 

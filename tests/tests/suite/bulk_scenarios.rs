@@ -31,6 +31,7 @@ fn tenant() -> Vec<UserSpec> {
                         .map(str::to_owned),
                     is_system_preferred_authentication_method_enabled: system,
                     is_admin: false,
+                    account_enabled: true,
                 });
             }
         };
@@ -62,13 +63,13 @@ fn tenant() -> Vec<UserSpec> {
     users
 }
 
-struct Setup {
-    emulator: EmulatorHandle,
-    client: Client,
-    dir: PathBuf,
+pub(crate) struct Setup {
+    pub(crate) emulator: EmulatorHandle,
+    pub(crate) client: Client,
+    pub(crate) dir: PathBuf,
 }
 
-async fn setup(name: &str, builder: EmulatorBuilder) -> Setup {
+pub(crate) async fn setup(name: &str, builder: EmulatorBuilder) -> Setup {
     let emulator = builder.user_specs(tenant()).seed(5).start().await.unwrap();
     let token = emulator
         .mint_token(TokenRequest::app_only(&[
@@ -96,7 +97,7 @@ async fn setup(name: &str, builder: EmulatorBuilder) -> Setup {
     }
 }
 
-fn quiet() -> EmulatorBuilder {
+pub(crate) fn quiet() -> EmulatorBuilder {
     EmulatorBuilder::new().throttle(ThrottleConfig::disabled())
 }
 
@@ -111,7 +112,7 @@ fn all_targets(setup: &Setup) -> TargetList {
     read_targets(&path).unwrap()
 }
 
-fn sms_to_push(exclude: Vec<String>) -> PlanOptions {
+pub(crate) fn sms_to_push(exclude: Vec<String>) -> PlanOptions {
     PlanOptions {
         methods: vec![Method::Push, Method::Oath],
         system_preferred: None,
@@ -122,10 +123,11 @@ fn sms_to_push(exclude: Vec<String>) -> PlanOptions {
         read_path: ReadPathSetting::Fixed(ReadPath::PerUser),
         listing: None,
         policy: signin_prefs_bulk::policy::PolicySetting::Apply,
+        include_disabled: false,
     }
 }
 
-async fn planned(setup: &Setup, options: &PlanOptions) -> (Plan, PathBuf) {
+pub(crate) async fn planned(setup: &Setup, options: &PlanOptions) -> (Plan, PathBuf) {
     let plan = make_plan(&setup.client, &all_targets(setup), options)
         .await
         .unwrap();
@@ -134,7 +136,7 @@ async fn planned(setup: &Setup, options: &PlanOptions) -> (Plan, PathBuf) {
     (plan, path)
 }
 
-fn method_of(emulator: &EmulatorHandle, user: &str) -> Option<String> {
+pub(crate) fn method_of(emulator: &EmulatorHandle, user: &str) -> Option<String> {
     emulator
         .user(user)
         .unwrap()
@@ -174,6 +176,7 @@ pub(crate) fn push_or_oath_system_preferred(source: &str) -> PlanOptions {
         read_path: ReadPathSetting::Fixed(ReadPath::PerUser),
         listing: None,
         policy: signin_prefs_bulk::policy::PolicySetting::Apply,
+        include_disabled: false,
     }
 }
 
@@ -772,6 +775,7 @@ fn child_apply() {
                     .unwrap_or(2),
                 concurrency: 2,
                 max_duration: None,
+                allow_drift: false,
             },
             &mut |_| {},
         )

@@ -47,6 +47,7 @@ pub(crate) async fn emulator() -> (EmulatorHandle, String) {
             user_preferred_method_for_secondary_authentication: Some("sms".into()),
             is_system_preferred_authentication_method_enabled: Some(false),
             is_admin: false,
+            account_enabled: true,
         },
         UserSpec {
             id: None,
@@ -55,6 +56,7 @@ pub(crate) async fn emulator() -> (EmulatorHandle, String) {
             user_preferred_method_for_secondary_authentication: Some("sms".into()),
             is_system_preferred_authentication_method_enabled: None,
             is_admin: false,
+            account_enabled: true,
         },
     ];
     let emulator = EmulatorBuilder::new()
@@ -201,6 +203,68 @@ async fn bad_input_is_refused_before_anything_is_sent() {
     assert!(
         stderr.contains("--method") && stderr.contains("voiceMobile"),
         "{stderr}"
+    );
+}
+
+/// The issue's regression through the binary: `plan`, then `set USER --method voiceMobile`,
+/// then `apply` leaves the user as it is (drifted, exit 3); `apply --resume --allow-drift` writes
+/// it, and `rollback` restores voiceMobile, the later edit, not the plan's sms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_edited_after_planning_is_drifted_and_rollback_restores_the_edit() {
+    let (emulator, token) = emulator().await;
+    let base = emulator.base_url();
+    let dir = scratch("drift");
+    let targets = dir.join("targets.json");
+    std::fs::write(&targets, r#"["adele@contoso.com"]"#).unwrap();
+    let plan = dir.join("plan.json");
+    let run = |args: &[&str]| {
+        let output = cli(&base, &token).args(args).output().unwrap();
+        let (stdout, stderr) = text(&output);
+        (output.status.code(), stdout, stderr)
+    };
+    let plan_text = plan.to_str().unwrap();
+    let (code, _, stderr) = run(&[
+        "plan",
+        "--targets",
+        targets.to_str().unwrap(),
+        "--method",
+        "push",
+        "--out",
+        plan_text,
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, _, stderr) = run(&["set", "adele@contoso.com", "--method", "voiceMobile"]);
+    assert_eq!(code, Some(0), "{stderr}");
+
+    let (code, stdout, stderr) = run(&["apply", plan_text, "--output", "json"]);
+    assert_eq!(code, Some(3), "partial: {stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["counts"]["drifted"], 1);
+    assert_eq!(report["rows"][0]["before"]["method"], "sms");
+    assert_eq!(report["rows"][0]["now"]["method"], "voiceMobile");
+    let method = |emulator: &EmulatorHandle| {
+        emulator
+            .user("adele@contoso.com")
+            .unwrap()
+            .state
+            .preferred
+            .unwrap()
+            .as_str()
+            .to_owned()
+    };
+    assert_eq!(method(&emulator), "voiceMobile", "not overwritten");
+
+    let (code, _, stderr) = run(&["apply", plan_text, "--resume", "--allow-drift"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(method(&emulator), "push");
+
+    let journal = dir.join("plan.json.journal.jsonl");
+    let (code, _, stderr) = run(&["rollback", journal.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        method(&emulator),
+        "voiceMobile",
+        "the later edit restored, not the plan's sms"
     );
 }
 
@@ -497,6 +561,7 @@ async fn plan_honours_the_policy_ignores_it_when_told_and_stops_without_the_perm
             user_preferred_method_for_secondary_authentication: Some("sms".into()),
             is_system_preferred_authentication_method_enabled: Some(false),
             is_admin: false,
+            account_enabled: true,
         }])
         .method_configuration(MethodConfiguration::disabled("MicrosoftAuthenticator"))
         .throttle(ThrottleConfig::disabled())

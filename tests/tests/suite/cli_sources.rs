@@ -37,6 +37,7 @@ async fn emulator() -> (EmulatorHandle, String) {
                 user_preferred_method_for_secondary_authentication: Some("push".into()),
                 is_system_preferred_authentication_method_enabled: Some(false),
                 is_admin: false,
+                account_enabled: true,
             })
             .unwrap();
     }
@@ -231,6 +232,7 @@ async fn planning_from_the_registration_report_matches_per_user_reads() {
         read_path: ReadPathSetting::Fixed(read_path),
         listing: None,
         policy: signin_prefs_bulk::policy::PolicySetting::Apply,
+        include_disabled: false,
     };
     let per_user = make_plan(&client, &targets, &options(ReadPath::PerUser))
         .await

@@ -56,7 +56,7 @@ async fn an_unregistered_default_method_is_a_validation_error() {
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Validation, "{error}");
-    assert_eq!(error.code(), Some("badRequest"));
+    assert_eq!(error.code(), Some("BadRequest"));
 }
 
 #[tokio::test]

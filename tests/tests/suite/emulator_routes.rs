@@ -257,7 +257,7 @@ async fn unregistered_method_is_refused_with_the_configured_answer() {
         )
         .await;
         assert_eq!(answer.status, 400, "{method}");
-        assert_eq!(answer.error_code(), "badRequest");
+        assert_eq!(answer.error_code(), "BadRequest");
         assert!(answer.error_message().contains(method));
         answer.assert_correlated();
     }
@@ -407,7 +407,7 @@ async fn unknown_users_paths_and_methods() {
     );
     let answer = get(&v1, &token).await;
     assert_eq!(answer.status, 400);
-    assert_eq!(answer.error_code(), "Request_BadRequest");
+    assert_eq!(answer.error_code(), "BadRequest");
     assert!(answer.error_message().contains("signInPreferences"));
     answer.assert_correlated();
 

@@ -88,7 +88,7 @@ async fn msgraph_beta_sdk_works_unchanged() {
     let refused = step("unregistered");
     assert_eq!(refused["raised"], "ODataError");
     assert_eq!(refused["status"], 400);
-    assert_eq!(refused["code"], "badRequest");
+    assert_eq!(refused["code"], "BadRequest");
     let statuses = step("batch")["statuses"].clone();
     assert_eq!(statuses, serde_json::json!({"1": 204, "2": 204, "3": 204}));
     assert_eq!(

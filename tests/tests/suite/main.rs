@@ -8,9 +8,11 @@
     clippy::indexing_slicing
 )]
 
+mod bulk_drift;
 mod bulk_plan_reads;
 mod bulk_policy;
 mod bulk_read_path;
+mod bulk_readiness;
 mod bulk_scenarios;
 mod bulk_throttled;
 mod cli_binary;
@@ -41,6 +43,7 @@ mod generality;
 mod graph_examples;
 mod graph_reads;
 mod merge_laws;
+mod report_fidelity;
 mod request_laws;
 mod secret_hygiene;
 mod serde_laws;

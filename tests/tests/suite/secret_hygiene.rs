@@ -77,6 +77,7 @@ async fn no_secret_in_logs_journals_reports_or_errors() {
         read_path: ReadPathSetting::Fixed(ReadPath::PerUser),
         listing: None,
         policy: signin_prefs_bulk::policy::PolicySetting::Apply,
+        include_disabled: false,
     };
     let plan = make_plan(&client, &targets.try_into().unwrap(), &options)
         .await
@@ -107,6 +108,7 @@ async fn no_secret_in_logs_journals_reports_or_errors() {
             batch_size: 7,
             concurrency: 3,
             max_duration: None,
+            allow_drift: false,
         },
         &mut |_| {},
     )

@@ -103,7 +103,9 @@ async fn soak(users: usize, kills_wanted: usize, dir: &Path) -> Figures {
     let plan_path = dir.join("plan.json");
     plan.write(&plan_path).unwrap();
     emulator.set_throttle(ThrottleConfig {
-        writes_per_app_tenant: Limit::new(400, 1),
+        // Tight enough that an apply of the small soak takes a second or more, so a kill lands
+        // mid-run even on a loaded machine, where the watcher polls late.
+        writes_per_app_tenant: Limit::new(60, 1),
         ..ThrottleConfig::default()
     });
     for rule in faults() {

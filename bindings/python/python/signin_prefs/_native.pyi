@@ -52,7 +52,9 @@ class NativeReport:
 
 @final
 class NativeEmulator:
-    def __new__(cls, *, users: int = 100, seed: int = 0, throttle: bool = False) -> NativeEmulator: ...
+    def __new__(
+        cls, *, users: int = 100, seed: int = 0, throttle: bool = False, disabled_percent: int = 0
+    ) -> NativeEmulator: ...
     @property
     def base_url(self) -> str: ...
     @property
@@ -109,6 +111,7 @@ def plan(
     from_report: bool = False,
     read_path: str = "auto",
     ignore_policy: bool = False,
+    include_disabled: bool = False,
 ) -> str: ...
 def run_journaled(
     kind: Literal["apply", "rollback"],

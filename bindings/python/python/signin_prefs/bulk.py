@@ -12,7 +12,18 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, Sequence, TypedDict, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Dict,
+    Iterator,
+    List,
+    Literal,
+    Optional,
+    Sequence,
+    TypedDict,
+    Union,
+)
 
 from . import _native
 from ._client import AsyncClient, Client
@@ -59,21 +70,44 @@ class RunSettings(TypedDict, total=False):
     max_duration: Optional[float]
     """Seconds after which sending stops: users not reached are reported so, and ``resume=True``
     continues them; ``None`` (the default): no limit."""
+    allow_drift: bool
+    """:func:`apply` only: write users whose values changed since the plan was made. Each window
+    of users is read just before it is written; without it (``False``, the default) a user who no
+    longer holds what the plan recorded is left as it is, reported as ``drifted`` (with
+    ``before``, the plan's values, and ``now``, those read); with it such a user is written and
+    the journal records the values read, so a rollback restores them. A rollback refuses it: it
+    never overwrites a user changed since the apply."""
 
 
 class Plan:
     """A plan as written to its file: ``summary`` (counts per action) and ``entries`` (one dict
-    per targeted user: ``user``, ``current``, ``target``, ``action``, ``reason``, ...)."""
+    per targeted user: ``user``, ``current``, ``target``, ``action``, ``reason``, ...).
+
+    The entries stay in the file until asked for (a million users' plan is hundreds of
+    megabytes): ``summary`` and the rest of the head are in memory, ``entries`` reads the file the
+    first time, and ``iter_entries`` reads it one entry at a time."""
 
     def __init__(self, path: PathLike, data: Dict[str, Any]) -> None:
+        """``data`` is the whole plan, or its head alone (its entries then read from ``path``)."""
         self.path = os.fspath(path)
-        self.data = data
+        self._head = data
+        summary: Dict[str, int] = data["summary"]
+        has_entries = len(data.get("entries", ())) == sum(summary.values())
+        self._whole: Optional[Dict[str, Any]] = data if has_entries else None
+
+    @property
+    def data(self) -> Dict[str, Any]:
+        """The whole plan, as its file holds it (read from the file the first time)."""
+        if self._whole is None:
+            with open(self.path, "rb") as file:
+                self._whole = json.load(file)
+        return self._whole
 
     @property
     def summary(self) -> Dict[str, int]:
         """Counts per action: ``change``, ``alreadyCompliant``, ``ineligible``, ``error``,
-        ``excluded``."""
-        summary: Dict[str, int] = self.data["summary"]
+        ``excluded``, and ``disabled`` when the plan left any disabled user out."""
+        summary: Dict[str, int] = self._head["summary"]
         return summary
 
     @property
@@ -82,10 +116,38 @@ class Plan:
         entries: List[Dict[str, Any]] = self.data["entries"]
         return entries
 
+    def iter_entries(self) -> Iterator[Dict[str, Any]]:
+        """The entries one at a time, read from the file as they are asked for: what to use for a
+        plan too large to hold. The tool writes one entry per line; a plan in another layout (one
+        reformatted by hand) is read whole instead."""
+        if self._whole is not None:
+            yield from self.entries
+            return
+        with open(self.path, "rb") as file:
+            for raw in file:
+                if raw.strip() == b'"entries": [':
+                    break
+            else:
+                yield from self.entries
+                return
+            for number, raw in enumerate(file):
+                line = raw.strip()
+                if line == b"]":
+                    return
+                try:
+                    entry = json.loads(line.rstrip(b","))
+                except ValueError:
+                    if number > 0:
+                        raise
+                    # Not one entry per line: this layout is read whole.
+                    yield from self.entries
+                    return
+                yield entry
+
     @property
     def changes(self) -> List[Dict[str, Any]]:
         """The entries whose action is ``change``."""
-        return [entry for entry in self.entries if entry.get("action") == "change"]
+        return [entry for entry in self.iter_entries() if entry.get("action") == "change"]
 
     def __repr__(self) -> str:
         return f"Plan(path={self.path!r}, summary={self.summary!r})"
@@ -93,7 +155,8 @@ class Plan:
 
 class Report:
     """What a run did: one row per user (``user``, ``planned``, ``before``, ``target``,
-    ``outcome``, ``verified``, ``detail``, ``requestId``, ``run``), counts per outcome, and a verdict
+    ``outcome``, ``verified``, ``detail``, ``requestId``, ``run``; for a ``drifted`` user also
+    ``now``, the values read just before the write), counts per outcome, and a verdict
     (``"success"``, ``"partial"``, ``"nothingDone"``)."""
 
     def __init__(self, native: _native.NativeReport) -> None:
@@ -131,6 +194,7 @@ def plan(
     from_report: bool = False,
     read_path: str = "auto",
     ignore_policy: bool = False,
+    include_disabled: bool = False,
 ) -> Plan:
     """Reads the targets file (CSV or JSON), every target's state, decides per user, writes the
     plan to ``plan_path`` and returns it. Sends no write.
@@ -144,7 +208,11 @@ def plan(
     The tenant's authentication methods policy is read once (it needs ``Policy.Read.All``): a
     method it disables, or whose include/exclude groups leave a user out, is not eligible for that
     user, and ``methods`` falls through to the next allowed one. Without the permission the plan
-    stops with an error naming it; ``ignore_policy=True`` plans without the policy."""
+    stops with an error naming it; ``ignore_policy=True`` plans without the policy.
+
+    Disabled users (``accountEnabled`` false) are found by one listing and left out with the
+    action ``"disabled"``, without reading their state; ``include_disabled=True`` plans them like
+    the others."""
     text = _native.plan(
         client._native,
         os.fspath(targets_path),
@@ -157,6 +225,7 @@ def plan(
         from_report=from_report,
         read_path=read_path,
         ignore_policy=ignore_policy,
+        include_disabled=include_disabled,
     )
     return Plan(plan_path, json.loads(text))
 
@@ -170,7 +239,8 @@ def apply(
     """Applies exactly the plan, journaling every batch, as the settings say (`RunSettings`:
     ``resume=True`` continues the run the journal records after a crash or a kill). The client's
     pacing holds the batches to Graph's budget, and a user Graph throttles waits and goes again,
-    never failed for it."""
+    never failed for it. A user changed since the plan was made is left as it is (``drifted``)
+    unless ``allow_drift=True``."""
     return _run_journaled("apply", client, plan_path, journal_path, settings)
 
 

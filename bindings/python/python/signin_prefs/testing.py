@@ -38,7 +38,8 @@ POLICY_READ_ALL = "Policy.Read.All"
 class Emulator:
     """A running emulator on 127.0.0.1 (a context manager; ``shutdown`` stops it).
 
-    ``users`` seeded users (the same for the same ``seed``), throttling off unless ``throttle``.
+    ``users`` seeded users (the same for the same ``seed``), throttling off unless ``throttle``;
+    ``disabled_percent`` of them disabled (``accountEnabled`` false).
     ``base_url`` and ``token`` (app-only, ``UserAuthenticationMethod.ReadWrite.All`` and
     ``Policy.Read.All``, so that ``bulk.plan`` can read the authentication methods policy) are what
     a client needs; ``user(key)`` shows a user's state as the service holds it.
@@ -47,8 +48,12 @@ class Emulator:
     base_url: str
     token: str
 
-    def __init__(self, *, users: int = 100, seed: int = 0, throttle: bool = False) -> None:
-        self._native = _native.NativeEmulator(users=users, seed=seed, throttle=throttle)
+    def __init__(
+        self, *, users: int = 100, seed: int = 0, throttle: bool = False, disabled_percent: int = 0
+    ) -> None:
+        self._native = _native.NativeEmulator(
+            users=users, seed=seed, throttle=throttle, disabled_percent=disabled_percent
+        )
         self.base_url = self._native.base_url
         self.token = self._native.mint_token(roles=[READ_WRITE_ALL, POLICY_READ_ALL])
 
@@ -113,7 +118,7 @@ class Emulator:
         )
 
     def user(self, key: str) -> Optional[Dict[str, Any]]:
-        """The user with this object id or UPN: ``id``, ``user_principal_name``, ``methods``,
+        """The user with this object id or UPN: ``id``, ``user_principal_name``, ``account_enabled``, ``methods``,
         ``user_preferred_method_for_secondary_authentication``,
         ``is_system_preferred_authentication_method_enabled`` (``None`` for null), or ``None``."""
         return self._native.user(key)

@@ -76,6 +76,12 @@ pub(crate) struct PlanArgs {
     /// every registered method is eligible, as if the policy allowed it.
     #[arg(long)]
     ignore_policy: bool,
+    /// Plan disabled users (accountEnabled false) like the others. By default one listing
+    /// (`/users?$filter=accountEnabled eq false`, needs User.Read.All; without it, a warning and
+    /// they are planned) finds them and the plan leaves them out as `disabled`, without reading
+    /// their state: they cannot sign in, and the registration report does not list them.
+    #[arg(long)]
+    include_disabled: bool,
     /// Deprecated: the same as `--read-path report`.
     #[arg(long, hide = true, conflicts_with = "read_path")]
     from_report: bool,
@@ -104,6 +110,14 @@ pub(crate) struct ApplyArgs {
     /// Read every changed user back and record whether it holds the new values.
     #[arg(long)]
     verify: bool,
+    /// Write users even if their values changed since the plan was made. Each window of users is
+    /// read just before it is written (one $batch of GETs, on the read budget); without this
+    /// flag a user who no longer holds what the plan recorded is left as it is, reported as
+    /// `drifted` with the plan's values and the ones read, and the run exits 3 (partial). With
+    /// it such a user is written, and the journal records the values read, so `rollback`
+    /// restores them; with --resume it also takes the users an earlier run found drifted.
+    #[arg(long)]
+    allow_drift: bool,
     #[command(flatten)]
     run: RunArgs,
     /// Also write the report to this file (format from --output).
@@ -150,12 +164,13 @@ pub(crate) struct RunArgs {
 }
 
 impl RunArgs {
-    fn options(&self, verify: bool) -> RunOptions {
+    fn options(&self, verify: bool, allow_drift: bool) -> RunOptions {
         RunOptions {
             verify,
             batch_size: self.batch_size,
             concurrency: self.concurrency,
             max_duration: self.max_duration,
+            allow_drift,
         }
     }
 }
@@ -258,6 +273,7 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
         } else {
             PolicySetting::Apply
         },
+        include_disabled: args.include_disabled,
     };
     // A bar on a terminal; elsewhere (a log, CI) a line at the start, every ten seconds and at the end.
     let bar = progress_bar();
@@ -358,7 +374,7 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
         )),
         (None, None) => return Err(Error::Input("give --targets, --group or --filter".into())),
     };
-    let summary = planned??;
+    let summary = planned??.summary;
     bar.finish_and_clear();
     match args.common.output() {
         Output::Json => print(
@@ -374,13 +390,14 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
             print(
                 &mut out,
                 format_args!(
-                    "plan written to {}: {} to change, {} already compliant, {} ineligible, {} unreadable, {} excluded",
+                    "plan written to {}: {} to change, {} already compliant, {} ineligible, {} unreadable, {} excluded, {} disabled",
                     args.out.display(),
                     s.change,
                     s.already_compliant,
                     s.ineligible,
                     s.error,
-                    s.excluded
+                    s.excluded,
+                    s.disabled
                 ),
             );
             if let Some(decision) = &read_path {
@@ -462,7 +479,7 @@ pub(crate) fn apply(args: ApplyArgs) -> Result<i32, Error> {
     run_journaled(
         Journaled::Apply,
         (&args.plan, args.journal.as_deref(), args.resume),
-        &args.run.options(args.verify),
+        &args.run.options(args.verify, args.allow_drift),
         &args.common,
         (args.report.as_deref(), &|state, format, out| {
             write_apply_report(&args.plan, state, format, out)
@@ -474,7 +491,8 @@ pub(crate) fn rollback(args: RollbackArgs) -> Result<i32, Error> {
     run_journaled(
         Journaled::Rollback,
         (&args.applied, args.journal.as_deref(), args.resume),
-        &args.run.options(args.verify),
+        // A rollback always reads first and never overwrites a user changed since the apply.
+        &args.run.options(args.verify, false),
         &args.common,
         (None, &write_rollback_report),
     )
@@ -648,7 +666,8 @@ fn after_run(error: Error, journal: &Path) -> Error {
     ))
 }
 
-/// 0: every change made; 3: some users failed; 4: changes were planned and none was made.
+/// 0: every change made; 3: some users failed, were not reached or drifted since planning; 4:
+/// changes were planned and none was made.
 pub(crate) fn exit_code(tally: &Tally) -> i32 {
     match tally.verdict() {
         Verdict::Success => 0,

@@ -10,6 +10,7 @@ use clap::Args as ClapArgs;
 use signin_prefs_bulk::apply::{Progress, RunOptions, apply};
 use signin_prefs_bulk::plan::{PlanOptions, make_plan};
 use signin_prefs_bulk::read_path::{ReadPath, ReadPathSetting};
+use signin_prefs_bulk::readiness::read_readiness;
 use signin_prefs_bulk::report::Report;
 use signin_prefs_bulk::targets::read_targets;
 use signin_prefs_client::{Client, Secret, StaticToken};
@@ -78,6 +79,18 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
     signin_prefs_bulk::files::write_private(&targets_path, csv.as_bytes())?;
     let targets = read_targets(&targets_path)?;
 
+    println!("readiness: who the SMS and voice retirement concerns (from the registration report)");
+    let readiness = read_readiness(&client, &mut |_| {}).await?;
+    println!(
+        "  {} users: {} default to SMS or voice ({} movable now), {} must register Authenticator or OATH first ({} have only phone methods), {} have system-preferred MFA on",
+        readiness.users,
+        readiness.phone_default,
+        readiness.phone_default_movable,
+        readiness.must_register,
+        readiness.only_phone_methods,
+        readiness.system_preferred
+    );
+
     println!("plan: move every SMS user to push, falling back to oath");
     let options = PlanOptions {
         methods: vec![Method::Push, Method::Oath],
@@ -90,6 +103,7 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
         read_path: ReadPathSetting::Fixed(ReadPath::PerUser),
         listing: None,
         policy: signin_prefs_bulk::policy::PolicySetting::Apply,
+        include_disabled: false,
     };
     let plan = make_plan(&client, &targets, &options).await?;
     let plan_path = dir.join("plan.json");

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use signin_prefs_emulator::{
-    ConfiguredError, EmulatorBuilder, FaultKind, FaultRoute, FaultRule, Limit, RetryAfterFormat,
-    ThrottleConfig,
+    ConfiguredError, EmulatorBuilder, FaultKind, FaultRoute, FaultRule, Limit, ReportUnsetDefault,
+    RetryAfterFormat, ThrottleConfig,
 };
 
 use crate::error::Error;
@@ -85,6 +85,22 @@ pub(crate) struct Args {
     /// for all users. Replaceable at run time: `PUT /_emulator/policies/authenticationMethodsPolicy`.
     #[arg(long, value_name = "FILE")]
     policy: Option<std::path::PathBuf>,
+    /// How the registration report spells "no default method": `empty` ("", as Microsoft's
+    /// documented sample) or `none` (the enum member other tenants show).
+    #[arg(long, default_value = "empty", value_parser = parse_unset_default)]
+    report_unset_default: ReportUnsetDefault,
+    /// Percentage of seeded users that are disabled (accountEnabled false; the registration report
+    /// leaves them out).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
+    disabled_percent: u8,
+}
+
+fn parse_unset_default(text: &str) -> Result<ReportUnsetDefault, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "empty" | "\"\"" => Ok(ReportUnsetDefault::Empty),
+        "none" => Ok(ReportUnsetDefault::None),
+        _ => Err(format!("`{text}` is not `empty` or `none`")),
+    }
 }
 
 /// `--reports-per-10s`: a number of pages, or no limit.
@@ -192,6 +208,8 @@ pub(crate) fn run(args: Args) -> Result<(), Error> {
         .case_insensitive_enum_values(args.case_insensitive_enums)
         .ignore_read_only_properties(args.ignore_read_only)
         .registration_report(!args.without_registration_report)
+        .report_unset_default(args.report_unset_default)
+        .disabled_users_percent(args.disabled_percent)
         .throttle(if args.no_throttle {
             ThrottleConfig::disabled()
         } else {

@@ -9,6 +9,7 @@ mod doctor;
 mod emulator;
 mod explain;
 mod output;
+mod readiness;
 mod single;
 #[cfg(not(feature = "emulator"))]
 mod without_emulator;
@@ -29,9 +30,12 @@ pub(crate) enum Command {
     Get(single::GetArgs),
     /// Set one user's default MFA method and/or system-preferred flag, showing before and after.
     Set(single::SetArgs),
+    /// Count the users the SMS and voice retirement concerns, and who must register first.
+    Readiness(readiness::Args),
     /// Read the targeted users' state and write a plan of what to change (sends no change).
     Plan(bulk::PlanArgs),
-    /// Apply a plan, journaling every batch; resumable after any interruption.
+    /// Apply a plan, journaling every batch; resumable after any interruption. Users changed since
+    /// the plan was made are left as they are (`drifted`) unless --allow-drift.
     Apply(bulk::ApplyArgs),
     /// Restore what an apply journal changed.
     Rollback(bulk::RollbackArgs),
@@ -54,6 +58,7 @@ pub(crate) fn run(command: Command) -> Result<i32, Error> {
     match command {
         Command::Get(args) => single::get(args).map(|()| 0),
         Command::Set(args) => single::set(args).map(|()| 0),
+        Command::Readiness(args) => readiness::run(args),
         Command::Plan(args) => bulk::plan(args),
         Command::Apply(args) => bulk::apply(args),
         Command::Rollback(args) => bulk::rollback(args),

@@ -25,6 +25,7 @@ use crate::filter::{self, Filter, FilterError, Subject};
 use crate::gates::Validated;
 use crate::groups::GroupSpec;
 use crate::ids::decode_base64;
+use crate::report_filter::{self, ReportFilter};
 use crate::users::{AuthMethod, MethodSet, UserRecord};
 
 const DEFAULT_PAGE_SIZE: usize = 100;
@@ -71,6 +72,8 @@ struct ListQuery {
     select: Option<Vec<&'static str>>,
     count: bool,
     filter: Option<Filter>,
+    /// A `$filter` on the registration report, in its own documented vocabulary.
+    report_filter: Option<ReportFilter>,
     start: usize,
     advanced: bool,
     /// The query's pairs without `$skiptoken`, as given, for the next link.
@@ -114,6 +117,7 @@ fn parse_query(
         select: None,
         count: count_segment,
         filter: None,
+        report_filter: None,
         start: 0,
         advanced: header_str(headers, "consistencylevel")
             .is_some_and(|level| level.trim().eq_ignore_ascii_case("eventual")),
@@ -202,7 +206,24 @@ fn parse_query(
                     ));
                 }
             },
-            "$filter" | "$search" | "$orderby" | "$expand" | "$skip" => {
+            "$filter" => match report_filter::parse(&value) {
+                Ok(filter) => parsed.report_filter = Some(filter),
+                Err(FilterError::Syntax(message)) => {
+                    return Err(GraphResponse::bad_request(
+                        "BadRequest",
+                        &message,
+                        correlation,
+                    ));
+                }
+                Err(FilterError::Unsupported(message)) => {
+                    return Err(GraphResponse::bad_request(
+                        "Request_UnsupportedQuery",
+                        &message,
+                        correlation,
+                    ));
+                }
+            },
+            "$search" | "$orderby" | "$expand" | "$skip" => {
                 return Err(GraphResponse::bad_request(
                     "Request_UnsupportedQuery",
                     &format!(
@@ -258,7 +279,10 @@ pub(crate) fn user_json(record: &UserRecord) -> Map<String, Value> {
         "displayName".to_owned(),
         Value::String(record.display_name()),
     );
-    user.insert("accountEnabled".to_owned(), Value::Bool(true));
+    user.insert(
+        "accountEnabled".to_owned(),
+        Value::Bool(record.account_enabled),
+    );
     user.insert(
         "userType".to_owned(),
         Value::String(record.user_type().to_owned()),
@@ -276,7 +300,9 @@ pub(crate) fn registered_method_name(method: AuthMethod) -> &'static str {
         AuthMethod::MicrosoftAuthenticator => "microsoftAuthenticatorPush",
         AuthMethod::SoftwareOath => "softwareOneTimePasscode",
         AuthMethod::HardwareOath => "hardwareOneTimePasscode",
-        AuthMethod::Fido2 => "fido2",
+        // The report's observed name for a FIDO2 security key (tenant-realities.md; Microsoft's
+        // pages name only `passKeyDeviceBound` as an example).
+        AuthMethod::Fido2 => "fido2SecurityKey",
         AuthMethod::Email => "email",
         AuthMethod::WindowsHelloForBusiness => "windowsHelloForBusiness",
         AuthMethod::TemporaryAccessPass => "temporaryAccessPass",
@@ -284,7 +310,10 @@ pub(crate) fn registered_method_name(method: AuthMethod) -> &'static str {
 }
 
 /// `defaultMfaMethod` (a `defaultMfaMethodType`) for a default method.
-fn default_mfa_method(preferred: Option<&UserDefaultAuthenticationMethodType>) -> &'static str {
+fn default_mfa_method(
+    preferred: Option<&UserDefaultAuthenticationMethodType>,
+    unset: &'static str,
+) -> &'static str {
     use UserDefaultAuthenticationMethodType as Preferred;
     match preferred {
         Some(Preferred::Push) => "microsoftAuthenticatorPush",
@@ -292,8 +321,30 @@ fn default_mfa_method(preferred: Option<&UserDefaultAuthenticationMethodType>) -
         Some(Preferred::Sms | Preferred::VoiceMobile) => "mobilePhone",
         Some(Preferred::VoiceAlternateMobile) => "alternateMobilePhone",
         Some(Preferred::VoiceOffice) => "officePhone",
-        _ => "none",
+        _ => unset,
     }
+}
+
+/// `methodsRegistered`: each registered method by the report's name. Microsoft Authenticator is
+/// listed as both `microsoftAuthenticatorPush` and `softwareOneTimePasscode`, as in Microsoft's
+/// sample (microsoft-graph-docs-contrib,
+/// `api-reference/beta/api/authenticationmethodsroot-list-userregistrationdetails.md`: AlexW and
+/// BiancaP), since the app also gives one-time codes; a name is listed once.
+fn methods_registered(methods: MethodSet) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = Vec::new();
+    for method in methods.methods() {
+        let implied = match method {
+            AuthMethod::MicrosoftAuthenticator => Some(AuthMethod::SoftwareOath),
+            _ => None,
+        };
+        for method in std::iter::once(method).chain(implied) {
+            let name = registered_method_name(method);
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    names
 }
 
 /// `systemPreferredAuthenticationMethods`: the strongest registered second factor, in the
@@ -323,7 +374,10 @@ fn system_preferred_methods(methods: MethodSet) -> Vec<&'static str> {
 /// other than email and a Temporary Access Pass is registered; SSPR-registered with a phone,
 /// email, Authenticator or a software token; passwordless-capable with FIDO2 or Windows Hello;
 /// SSPR is enabled for everyone.
-pub(crate) fn registration_json(record: &UserRecord) -> Map<String, Value> {
+///
+/// `unset` is how a user without a default method is spelled (`""` or `none`, see
+/// [`ReportUnsetDefault`](crate::config::ReportUnsetDefault)).
+pub(crate) fn registration_json(record: &UserRecord, unset: &'static str) -> Map<String, Value> {
     let methods = record.state.methods;
     let mfa_registered = methods
         .methods()
@@ -356,9 +410,9 @@ pub(crate) fn registration_json(record: &UserRecord) -> Map<String, Value> {
         "isMfaCapable": mfa_registered,
         "isPasswordlessCapable": passwordless,
         "isSystemPreferredAuthenticationMethodEnabled": record.state.system_preferred_enabled.unwrap_or(false),
-        "methodsRegistered": methods.methods().into_iter().map(registered_method_name).collect::<Vec<_>>(),
-        "defaultMfaMethod": default_mfa_method(preferred),
-        "userPreferredMethodForSecondaryAuthentication": preferred.map_or("none", UserDefaultAuthenticationMethodType::as_str),
+        "methodsRegistered": methods_registered(methods),
+        "defaultMfaMethod": default_mfa_method(preferred, unset),
+        "userPreferredMethodForSecondaryAuthentication": preferred.map_or(unset, UserDefaultAuthenticationMethodType::as_str),
         "systemPreferredAuthenticationMethods": system_preferred_methods(methods),
         "lastUpdatedDateTime": format!("2024-06-{day:02}T08:00:00Z"),
     });
@@ -449,21 +503,9 @@ impl Graph {
             Ok(query) => query,
             Err(response) => return response,
         };
-        let group = match kind {
-            ListKind::GroupMembers(id) => match self.tenant.groups.find(id) {
-                Some(group) => Some(group),
-                None => {
-                    return GraphResponse::error(
-                        StatusCode::NOT_FOUND,
-                        "Request_ResourceNotFound",
-                        &format!(
-                            "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
-                        ),
-                        correlation,
-                    );
-                }
-            },
-            _ => None,
+        let group = match self.listed_group(kind, correlation) {
+            Ok(group) => group,
+            Err(response) => return response,
         };
         self.page(version, kind, path, &query, group, correlation)
     }
@@ -531,21 +573,9 @@ impl Graph {
             Ok(query) => query,
             Err(response) => return response,
         };
-        let group = match kind {
-            ListKind::GroupMembers(id) => match self.tenant.groups.find(id) {
-                Some(group) => Some(group),
-                None => {
-                    return GraphResponse::error(
-                        StatusCode::NOT_FOUND,
-                        "Request_ResourceNotFound",
-                        &format!(
-                            "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
-                        ),
-                        correlation,
-                    );
-                }
-            },
-            _ => None,
+        let group = match self.listed_group(kind, correlation) {
+            Ok(group) => group,
+            Err(response) => return response,
         };
         let users = match self.tenant.users() {
             Ok(users) => users,
@@ -556,6 +586,29 @@ impl Graph {
             .filter(|record| self.lists(record, group, query.filter.as_ref()))
             .count();
         GraphResponse::plain_text(StatusCode::OK, count.to_string())
+    }
+
+    /// The group whose members `kind` lists (none for a list of users), or the 404 Graph answers
+    /// for a group id it does not know.
+    fn listed_group(
+        &self,
+        kind: &ListKind,
+        correlation: &Correlation,
+    ) -> Result<Option<&GroupSpec>, GraphResponse> {
+        match kind {
+            ListKind::GroupMembers(id) => match self.tenant.groups.find(id) {
+                Some(group) => Ok(Some(group)),
+                None => Err(GraphResponse::error(
+                    StatusCode::NOT_FOUND,
+                    "Request_ResourceNotFound",
+                    &format!(
+                        "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+                    ),
+                    correlation,
+                )),
+            },
+            _ => Ok(None),
+        }
     }
 
     /// Whether a list (a group's users, or all of them) under `filter` holds `record`.
@@ -579,8 +632,26 @@ impl Graph {
             display_name: &display_name,
             mail: &mail,
             user_type: record.user_type(),
-            account_enabled: true,
+            account_enabled: record.account_enabled,
         })
+    }
+
+    /// The registration report's entry for `record`, if the report lists it under `filter`:
+    /// disabled users are left out ("This method doesn't work for disabled users":
+    /// microsoft-graph-docs-contrib,
+    /// `api-reference/beta/api/authenticationmethodsroot-list-userregistrationdetails.md`).
+    fn report_entry(
+        &self,
+        record: &UserRecord,
+        filter: Option<&ReportFilter>,
+    ) -> Option<Map<String, Value>> {
+        if !record.account_enabled {
+            return None;
+        }
+        let entry = registration_json(record, self.tenant.report_unset_default.as_str());
+        filter
+            .is_none_or(|filter| filter.matches(&entry))
+            .then_some(entry)
     }
 
     fn page(
@@ -596,25 +667,30 @@ impl Graph {
             Ok(users) => users,
             Err(unavailable) => return GraphResponse::internal(unavailable, correlation),
         };
-        let matches = |record: &UserRecord| self.lists(record, group, query.filter.as_ref());
+        // A listed user's item: the report's entry, or the user as `/users` gives it.
+        let item = |record: &UserRecord| match kind {
+            ListKind::RegistrationDetails => {
+                self.report_entry(record, query.report_filter.as_ref())
+            }
+            _ => self
+                .lists(record, group, query.filter.as_ref())
+                .then(|| user_json(record)),
+        };
+        let matches = |record: &UserRecord| item(record).is_some();
         let mut value = Vec::new();
         let mut next = None;
         for position in query.start..users.len() {
             let Some(record) = users.record(position) else {
                 continue;
             };
-            if !matches(&record) {
+            let Some(listed) = item(&record) else {
                 continue;
-            }
+            };
             if value.len() == query.top {
                 next = Some(position);
                 break;
             }
-            let item = match kind {
-                ListKind::RegistrationDetails => registration_json(&record),
-                _ => user_json(&record),
-            };
-            value.push(project(item, query.select.as_deref()));
+            value.push(project(listed, query.select.as_deref()));
         }
         let count = query.count.then(|| {
             (0..users.len())

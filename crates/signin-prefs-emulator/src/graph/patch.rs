@@ -2,6 +2,7 @@
 //! what it refuses and the leniencies a user can switch on.
 
 use serde_json::Value;
+use signin_prefs_core::NonNullPatch;
 use signin_prefs_model::{SignInPreferencesPatch, UserDefaultAuthenticationMethodType};
 
 /// Read-only properties the service returns; the generated patch type refuses them as unknown, and
@@ -23,7 +24,31 @@ impl PatchLeniency {
 }
 
 /// Parses a PATCH body with the model's strict deserializer, turning serde's errors into messages.
+///
+/// `unknownFutureValue` is a member of the spec's enum but not a method: it is the sentinel of
+/// Graph's evolvable enums, which a service sends in place of members added after the ones a client
+/// asked for (microsoft-graph-docs-contrib, `concepts/best-practices-concept.md`, "Handling future
+/// members in evolvable enumerations"), never a value to set. So a PATCH setting it is refused as
+/// an invalid value, with a message that says why (the real service's wording is not published).
 pub(crate) fn parse_patch(
+    body: &[u8],
+    leniency: PatchLeniency,
+) -> Result<SignInPreferencesPatch, String> {
+    let patch = parse_patch_body(body, leniency)?;
+    if let NonNullPatch::Value(UserDefaultAuthenticationMethodType::UnknownFutureValue) =
+        &patch.user_preferred_method_for_secondary_authentication
+    {
+        return Err(format!(
+            "Invalid value '{SENTINEL}' for property 'userPreferredMethodForSecondaryAuthentication': '{SENTINEL}' is the evolvable enumeration's sentinel, not a method."
+        ));
+    }
+    Ok(patch)
+}
+
+/// The evolvable-enum sentinel's wire name.
+const SENTINEL: &str = "unknownFutureValue";
+
+fn parse_patch_body(
     body: &[u8],
     leniency: PatchLeniency,
 ) -> Result<SignInPreferencesPatch, String> {
@@ -79,5 +104,41 @@ fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(position) => message.get(..position).unwrap_or(message).to_owned(),
         None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn the_sentinel_is_refused_as_an_invalid_value_whatever_the_leniency() {
+        for leniency in [
+            PatchLeniency::default(),
+            PatchLeniency {
+                case_insensitive_enum_values: true,
+                ignore_read_only_properties: true,
+            },
+        ] {
+            let refused = parse_patch(
+                br#"{"userPreferredMethodForSecondaryAuthentication":"unknownFutureValue"}"#,
+                leniency,
+            )
+            .unwrap_err();
+            assert!(
+                refused.starts_with("Invalid value 'unknownFutureValue'"),
+                "{refused}"
+            );
+            assert!(refused.contains("not a method"), "{refused}");
+        }
+        assert!(
+            parse_patch(
+                br#"{"userPreferredMethodForSecondaryAuthentication":"push"}"#,
+                PatchLeniency::default()
+            )
+            .is_ok()
+        );
     }
 }

@@ -97,9 +97,12 @@ pub(crate) fn route(
         .iter()
         .map(|segment| percent_decode_str(segment).decode_utf8_lossy().into_owned())
         .collect();
+    // Graph answers an unknown segment with code `BadRequest` (microsoftgraph/msgraph-beta-sdk-python#764
+    // shows `code='BadRequest'` for "Resource not found for the segment 'partner'";
+    // microsoftgraph/microsoft-graph-docs#4900 and #21648 report the same answer).
     let not_found = |segment: &str| {
         GraphResponse::bad_request(
-            "Request_BadRequest",
+            "BadRequest",
             &format!("Resource not found for the segment '{segment}'."),
             correlation,
         )
