@@ -449,6 +449,20 @@ impl Graph {
         claims: &Validated,
         correlation: &Correlation,
     ) -> GraphResponse {
+        self.behind_faults(&kind, correlation, || {
+            self.list_authorized(version, &kind, request, claims, correlation)
+        })
+        .await
+    }
+
+    /// The answer `answer` makes, once the fault rules for `kind`'s route have had their say: a
+    /// fault may answer instead, or ride along with the answer (a transport fault).
+    async fn behind_faults(
+        &self,
+        kind: &ListKind,
+        correlation: &Correlation,
+        answer: impl FnOnce() -> GraphResponse,
+    ) -> GraphResponse {
         let transport_fault = match self
             .fault_gate(
                 &FaultTarget {
@@ -462,7 +476,7 @@ impl Graph {
             Ok(fault) => fault,
             Err(response) => return response,
         };
-        let mut response = self.list_authorized(version, &kind, request, claims, correlation);
+        let mut response = answer();
         response.fault = transport_fault;
         response
     }
@@ -524,22 +538,10 @@ impl Graph {
         claims: &Validated,
         correlation: &Correlation,
     ) -> GraphResponse {
-        let transport_fault = match self
-            .fault_gate(
-                &FaultTarget {
-                    route: kind.fault_route(),
-                    user_keys: &[],
-                },
-                correlation,
-            )
-            .await
-        {
-            Ok(fault) => fault,
-            Err(response) => return response,
-        };
-        let mut response = self.count_authorized(&kind, request, claims, correlation);
-        response.fault = transport_fault;
-        response
+        self.behind_faults(&kind, correlation, || {
+            self.count_authorized(&kind, request, claims, correlation)
+        })
+        .await
     }
 
     fn count_authorized(
