@@ -191,37 +191,11 @@ fn parse_query(
             }
             "$filter" if kind.is_directory() => match filter::parse(&value) {
                 Ok(filter) => parsed.filter = Some(filter),
-                Err(FilterError::Syntax(message)) => {
-                    return Err(GraphResponse::bad_request(
-                        "BadRequest",
-                        &message,
-                        correlation,
-                    ));
-                }
-                Err(FilterError::Unsupported(message)) => {
-                    return Err(GraphResponse::bad_request(
-                        "Request_UnsupportedQuery",
-                        &message,
-                        correlation,
-                    ));
-                }
+                Err(error) => return Err(filter_refused(error, correlation)),
             },
             "$filter" => match report_filter::parse(&value) {
                 Ok(filter) => parsed.report_filter = Some(filter),
-                Err(FilterError::Syntax(message)) => {
-                    return Err(GraphResponse::bad_request(
-                        "BadRequest",
-                        &message,
-                        correlation,
-                    ));
-                }
-                Err(FilterError::Unsupported(message)) => {
-                    return Err(GraphResponse::bad_request(
-                        "Request_UnsupportedQuery",
-                        &message,
-                        correlation,
-                    ));
-                }
+                Err(error) => return Err(filter_refused(error, correlation)),
             },
             "$search" | "$orderby" | "$expand" | "$skip" => {
                 return Err(GraphResponse::bad_request(
@@ -420,6 +394,16 @@ pub(crate) fn registration_json(record: &UserRecord, unset: &'static str) -> Map
         Value::Object(map) => map,
         _ => Map::new(),
     }
+}
+
+/// The 400 for a `$filter` that does not parse (`BadRequest`) or that Graph does not support on
+/// this list (`Request_UnsupportedQuery`).
+fn filter_refused(error: FilterError, correlation: &Correlation) -> GraphResponse {
+    let (code, message) = match error {
+        FilterError::Syntax(message) => ("BadRequest", message),
+        FilterError::Unsupported(message) => ("Request_UnsupportedQuery", message),
+    };
+    GraphResponse::bad_request(code, &message, correlation)
 }
 
 fn project(mut item: Map<String, Value>, select: Option<&[&'static str]>) -> Value {
