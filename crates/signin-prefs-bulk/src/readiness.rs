@@ -15,10 +15,9 @@ use std::path::Path;
 use serde::Serialize;
 use signin_prefs_client::{Client, Error as ClientError};
 use signin_prefs_model::UserDefaultAuthenticationMethodType as Method;
-use signin_prefs_request::ListUserRegistrationDetail;
 
 use crate::Error;
-use crate::registration_report::REPORT_PAGE_SIZE;
+use crate::registration_report::{ReportedState, report_list};
 use crate::state::Registered;
 
 /// Methods a user can hold that are not second factors: the password is the first factor, and
@@ -138,28 +137,10 @@ pub async fn read_readiness(
     client: &Client,
     each: &mut (dyn FnMut(&UserReadiness) + Send),
 ) -> Result<Readiness, ClientError> {
-    let mut list = ListUserRegistrationDetail::new();
-    list.top = i64::try_from(REPORT_PAGE_SIZE).ok();
-    list.select = [
-        "id",
-        "userPrincipalName",
-        "userPreferredMethodForSecondaryAuthentication",
-        "isSystemPreferredAuthenticationMethodEnabled",
-        "methodsRegistered",
-    ]
-    .map(str::to_owned)
-    .to_vec();
     let mut readiness = Readiness::default();
     client
-        .for_each_item(list, |detail| {
-            let mut registered: Vec<Registered> = detail
-                .methods_registered
-                .iter()
-                .flatten()
-                .map(|name| Registered::from_report_name(name))
-                .collect();
-            registered.sort();
-            registered.dedup();
+        .for_each_item(report_list(None), |detail| {
+            let state = ReportedState::of(&detail);
             let user = UserReadiness {
                 user: detail
                     .user_principal_name
@@ -167,15 +148,9 @@ pub async fn read_readiness(
                     .or_else(|| detail.id.clone())
                     .unwrap_or_default(),
                 id: detail.id.clone(),
-                // The report writes `none` (or, in its documented sample, "") for no default.
-                default_method: detail
-                    .user_preferred_method_for_secondary_authentication
-                    .as_ref()
-                    .map(|method| method.as_str())
-                    .filter(|method| !matches!(*method, "none" | ""))
-                    .map(Method::from_wire),
-                system_preferred: detail.is_system_preferred_authentication_method_enabled,
-                registered,
+                default_method: state.method,
+                system_preferred: state.system_preferred,
+                registered: state.registered,
             };
             readiness.add(&user);
             each(&user);

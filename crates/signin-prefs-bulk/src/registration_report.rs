@@ -9,7 +9,9 @@
 use std::collections::HashMap;
 
 use signin_prefs_client::{Client, Error as ClientError};
-use signin_prefs_model::{SignInPreferences, UserDefaultAuthenticationMethodType as Method};
+use signin_prefs_model::{
+    SignInPreferences, UserDefaultAuthenticationMethodType as Method, UserRegistrationDetails,
+};
 use signin_prefs_request::ListUserRegistrationDetail;
 
 use crate::key_digest::KeyDigest;
@@ -57,6 +59,30 @@ pub struct ReportedState {
 }
 
 impl ReportedState {
+    /// A row's state: its default (`""` or `none` where the preference is unset), flag and
+    /// registered methods.
+    pub(crate) fn of(detail: &UserRegistrationDetails) -> Self {
+        let method = detail
+            .user_preferred_method_for_secondary_authentication
+            .as_ref()
+            .map(|method| method.as_str())
+            .filter(|method| !means_no_default(method))
+            .map(Method::from_wire);
+        let mut registered: Vec<Registered> = detail
+            .methods_registered
+            .iter()
+            .flatten()
+            .map(|name| Registered::from_report_name(name))
+            .collect();
+        registered.sort();
+        registered.dedup();
+        Self {
+            method,
+            system_preferred: detail.is_system_preferred_authentication_method_enabled,
+            registered,
+        }
+    }
+
     /// The preferences as a read of `signInPreferences` would give them.
     pub fn preferences(&self) -> SignInPreferences {
         let mut preferences = SignInPreferences::default();
@@ -169,19 +195,13 @@ pub fn means_no_default(value: &str) -> bool {
     value.is_empty() || value == "none"
 }
 
-/// Reads the report, or the part of it `filter` selects, into `index`.
-async fn read_into(
-    client: &Client,
-    keys: ReportKeys,
-    filter: Option<String>,
-    index: &mut ReportIndex,
-    interned: &mut HashMap<ReportedState, u32>,
-) -> Result<(), ClientError> {
+/// The report's list, in pages of [`REPORT_PAGE_SIZE`], of the rows `filter` selects (all when
+/// `None`), asking for the five properties the tool reads of the report's two dozen: half the bytes
+/// to send and parse per page (the resource supports `$select`, per the spec).
+pub(crate) fn report_list(filter: Option<String>) -> ListUserRegistrationDetail {
     let mut list = ListUserRegistrationDetail::new();
     list.filter = filter;
     list.top = i64::try_from(REPORT_PAGE_SIZE).ok();
-    // The five properties the planner uses, of the report's two dozen: half the bytes to send and
-    // parse per page (the resource supports `$select`, per the spec).
     list.select = [
         "id",
         "userPrincipalName",
@@ -191,28 +211,20 @@ async fn read_into(
     ]
     .map(str::to_owned)
     .to_vec();
+    list
+}
+
+/// Reads the report, or the part of it `filter` selects, into `index`.
+async fn read_into(
+    client: &Client,
+    keys: ReportKeys,
+    filter: Option<String>,
+    index: &mut ReportIndex,
+    interned: &mut HashMap<ReportedState, u32>,
+) -> Result<(), ClientError> {
     client
-        .for_each_item(list, |detail| {
-            // The report says `""` or `none` where the preference itself is unset.
-            let method = detail
-                .user_preferred_method_for_secondary_authentication
-                .as_ref()
-                .map(|method| method.as_str())
-                .filter(|method| !means_no_default(method))
-                .map(Method::from_wire);
-            let mut registered: Vec<Registered> = detail
-                .methods_registered
-                .iter()
-                .flatten()
-                .map(|name| Registered::from_report_name(name))
-                .collect();
-            registered.sort();
-            registered.dedup();
-            let state = ReportedState {
-                method,
-                system_preferred: detail.is_system_preferred_authentication_method_enabled,
-                registered,
-            };
+        .for_each_item(report_list(filter), |detail| {
+            let state = ReportedState::of(&detail);
             let next = u32::try_from(index.states.len()).unwrap_or(u32::MAX);
             let at = *interned.entry(state).or_insert_with_key(|state| {
                 index.states.push(state.clone());
