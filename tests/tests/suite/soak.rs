@@ -127,12 +127,15 @@ async fn soak(users: usize, kills_wanted: usize, dir: &Path) -> Figures {
             20,
             Some(Duration::from_millis(600)),
         );
-        // A pseudo-random moment mid-run: once the journal has grown by 1 to 64 KiB (so the child is
+        // A pseudo-random moment mid-run: once the journal has grown by 1 KiB to at most 64 KiB (so the child is
         // past reading the plan and sending batches), or the child has finished.
         random ^= random << 13;
         random ^= random >> 7;
         random ^= random << 17;
-        let grow_by = 1_024 + random % (64 * 1_024);
+        // Within the run: a journal writes at least 100 bytes per change, so a kill point past half
+        // of that would let a small run finish untouched.
+        let within_run = u64::try_from(plan.summary.change).unwrap_or(u64::MAX) * 50;
+        let grow_by = 1_024 + random % (64 * 1_024).min(within_run.max(1));
         let start = std::fs::metadata(&journal_path).map_or(0, |meta| meta.len());
         let give_up = Instant::now() + Duration::from_secs(120);
         let mut exited = false;
