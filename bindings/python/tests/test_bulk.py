@@ -105,21 +105,24 @@ def test_resume_after_an_interrupted_run(emulator: Emulator, tmp_path: Path) -> 
     journal = tmp_path / "apply.journal"
     bulk.apply(client, tmp_path / "plan.json", journal, batch_size=10)
 
-    # Simulate a kill after the first batch: keep the header and batch 1's records, and put the
-    # users of the later batches back as they were (their PATCHes never happened).
+    # Simulate a kill after the first batch: keep the header and the first batch's records, and put
+    # the users of the later batches back as they were (their PATCHes never happened). The first
+    # batch holds up to 10 users: one whose read was throttled (the emulator is shared by the
+    # session) goes to a later batch.
     lines = journal.read_text().splitlines(keepends=True)
     records = [json.loads(line) for line in lines]
+    first = min(record["batch"] for record in records if "batch" in record)
     kept = [
         line
         for line, record in zip(lines, records)
-        if record["record"] == "header" or record.get("batch") == 1 or (
+        if record["record"] == "header" or record.get("batch") == first or (
             record["record"] == "outcome"
-            and any(r.get("batch") == 1 and r.get("user") == record["user"] for r in records)
+            and any(r.get("batch") == first and r.get("user") == record["user"] for r in records)
         )
     ]
     journal.write_text("".join(kept))
     first_batch = {json.loads(line)["user"] for line in kept[1:]}
-    assert len(first_batch) == 10
+    assert 1 <= len(first_batch) <= 10
     for key in keys:
         if key not in first_batch:
             emulator.set_user_state(key, preferred="sms", system_preferred=False)
