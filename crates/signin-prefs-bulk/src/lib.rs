@@ -18,6 +18,7 @@ mod key_digest;
 mod layout;
 pub mod plan;
 mod plan_file;
+mod plan_targets;
 mod plan_writer;
 pub mod policy;
 mod queue;

@@ -4,11 +4,10 @@
 //! for the change record, and apply exactly it. Loading a plan checks it again, so a plan edited by
 //! hand into inconsistency is refused before anything is sent.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 use std::path::Path;
-use std::pin::Pin;
 
-use futures_util::{Stream, StreamExt as _};
+use futures_util::Stream;
 
 use serde::{Deserialize, Serialize};
 use signin_prefs_client::Client;
@@ -16,12 +15,14 @@ use signin_prefs_model::{SignInPreferences, UserDefaultAuthenticationMethodType 
 
 use crate::Error;
 use crate::disabled::{DisabledUsers, read_disabled};
+use crate::key_digest::KeyDigest;
 pub use crate::plan_file::{PlanFile, PlanProblem, scan};
+use crate::plan_targets::Targets;
 use crate::plan_writer::PlanWriter;
 pub use crate::policy::decide_under_policy;
 use crate::policy::{MethodChoice, MethodsPolicy, PolicySetting, read_for_plan};
 use crate::read_path::{Listing, ReadPath, ReadPathDecision, ReadPathSetting, choose_for};
-use crate::registration_report::{ReportKeys, from_report_names, read_report};
+use crate::registration_report::{ReportKeys, ReportedState, from_report_names, read_report};
 use crate::state::{Registered, UserState, read_states_with_progress};
 use crate::targets::{Target, TargetList};
 
@@ -293,11 +294,7 @@ pub async fn write_plan_of_listed_users<'a>(
     progress: &'a mut (dyn FnMut(PlanProgress) + Send),
     on_entry: &'a mut (dyn FnMut(&PlanEntry) + Send),
 ) -> Result<Plan, Error> {
-    // A window that ends the list is followed by one more ask, which must find it still ended.
-    let streamed = Targets::Streamed {
-        keys: Box::pin(keys.fuse()),
-        ahead: VecDeque::new(),
-    };
+    let streamed = Targets::streamed(keys);
     write_plan(client, streamed, options, path, progress, on_entry).await
 }
 
@@ -320,70 +317,6 @@ async fn write_plan(
     Ok(head)
 }
 
-/// Targets read and decided at a time: what a plan holds in memory besides its targets, and long
-/// enough that the read window drains only once every few hundred `$batch`es.
-const PLAN_WINDOW: usize = 8_192;
-
-/// The targets of a plan: a list in hand, or user keys as a directory list pages them in.
-enum Targets<'a> {
-    /// Known in full, so the number of users to read is known from the start.
-    Listed(&'a TargetList),
-    /// Keys of users listed page by page (no per-user values), numbered from 1: only a window of
-    /// them is ever held, and those read ahead (`ahead`) while the registration report is read.
-    Streamed {
-        keys: Pin<Box<dyn Stream<Item = Result<String, Error>> + Send + 'a>>,
-        ahead: VecDeque<Result<String, Error>>,
-    },
-}
-
-/// Keys a listing reads ahead while the registration report is read, so that the two lists' pages
-/// are fetched side by side: about 66 pages of 999, a few megabytes.
-const READ_AHEAD: usize = 65_536;
-
-impl Targets<'_> {
-    /// The next window of targets, or an empty one at the end.
-    async fn next_window(&mut self, taken: usize) -> Result<Vec<Target>, Error> {
-        match self {
-            Targets::Listed(targets) => Ok((taken..(taken + PLAN_WINDOW).min(targets.len()))
-                .filter_map(|index| targets.get(index))
-                .collect()),
-            Targets::Streamed { keys, ahead } => {
-                let mut window = Vec::with_capacity(PLAN_WINDOW);
-                while window.len() < PLAN_WINDOW {
-                    let key = match ahead.pop_front() {
-                        Some(key) => key,
-                        None => match keys.next().await {
-                            Some(key) => key,
-                            None => break,
-                        },
-                    };
-                    window.push(Target {
-                        user: key?,
-                        line: taken + window.len() + 1,
-                        method: None,
-                        system_preferred: None,
-                    });
-                }
-                Ok(window)
-            }
-        }
-    }
-
-    /// Reads up to `count` keys of a listing ahead (a list in hand has nothing to read).
-    async fn read_ahead(&mut self, count: usize) {
-        if let Targets::Streamed { keys, ahead } = self {
-            while ahead.len() < count {
-                let Some(key) = keys.next().await else { break };
-                let failed = key.is_err();
-                ahead.push_back(key);
-                if failed {
-                    break;
-                }
-            }
-        }
-    }
-}
-
 /// Reads every target's state and hands `sink` each user's entry, in target order, a window of
 /// targets at a time; returns the counts, once the plan passes its guard rails.
 async fn plan_entries(
@@ -395,7 +328,7 @@ async fn plan_entries(
 ) -> Result<Summary, Error> {
     let per_user_values = match &targets {
         Targets::Listed(targets) => targets.has_overrides(),
-        Targets::Streamed { .. } => false,
+        Targets::Streamed(_) => false,
     };
     if options.methods.is_empty() && options.system_preferred.is_none() && !per_user_values {
         return Err(Error::Guard(
@@ -407,72 +340,84 @@ async fn plan_entries(
         .iter()
         .map(|user| user.to_lowercase())
         .collect();
-    let is_excluded = |user: &str| excluded.contains(&user.to_lowercase());
+    let is_excluded = |user: &str| !excluded.is_empty() && excluded.contains(&user.to_lowercase());
     // Streamed targets are not known until listed: the policy is read for them.
     let decides_someone = match &targets {
         Targets::Listed(listed) => listed.users().any(|user| !is_excluded(user)),
-        Targets::Streamed { .. } => true,
+        Targets::Streamed(_) => true,
     };
     let policy = read_for_plan(client, options, per_user_values, decides_someone).await?;
     let listed = match &targets {
         Targets::Listed(targets) => u64::try_from(targets.len()).ok(),
-        Targets::Streamed { .. } => None,
+        Targets::Streamed(_) => None,
     };
     // Without the listing (it needs User.Read.All, which plans did not need before), disabled
     // users are planned like the others, as an unavailable report means per-user reads: said, not
     // fatal.
-    let disabled = if options.include_disabled {
-        DisabledUsers::default()
-    } else {
+    // The disabled accounts are listed while the users' states are read: neither waits on the other.
+    let disabled = async {
+        if options.include_disabled {
+            return DisabledUsers::default();
+        }
         read_disabled(client).await.unwrap_or_else(|error| {
             tracing::warn!(%error, "cannot list disabled users; planning them like the others (--include-disabled says so)");
             DisabledUsers::default()
         })
     };
-    let decision = choose_for(client, options.read_path, listed, options.listing.as_ref()).await;
     // With --from, the report is read only for users who registered a method that a default of
     // --from needs: a user it does not list has no such default (`from_report_names`).
     let from_names = from_report_names(&options.only_from);
-    tracing::info!(path = decision.path.name(), "{decision}");
-    progress(PlanProgress::ReadPath(decision));
-    let report = if decision.path == ReadPath::Report {
+    let report = async {
+        let decision =
+            choose_for(client, options.read_path, listed, options.listing.as_ref()).await;
+        tracing::info!(path = decision.path.name(), "{decision}");
+        progress(PlanProgress::ReadPath(decision));
+        if decision.path != ReadPath::Report {
+            return None;
+        }
         progress(PlanProgress::ReadingReport);
         let keys = match &targets {
             Targets::Listed(targets) => ReportKeys::used_by(targets.users()),
             // A directory list gives each user's principal name, and an object id only for a
             // user without one: such a user is read on its own.
-            Targets::Streamed { .. } => ReportKeys {
+            Targets::Streamed(_) => ReportKeys {
                 object_ids: false,
                 user_principal_names: true,
             },
         };
-        let (report, ()) = futures_util::future::join(
-            read_report(client, keys, &from_names),
-            targets.read_ahead(READ_AHEAD),
-        )
-        .await;
-        match report {
-            Ok(report) => Some(report),
-            Err(error) => {
-                tracing::warn!(%error, "the registration report is not available; reading each user instead");
-                None
-            }
-        }
-    } else {
-        None
+        let report = targets
+            .read_beside(read_report(client, keys, &from_names))
+            .await;
+        report
+            .inspect_err(|error| tracing::warn!(%error, "the registration report is not available; reading each user instead"))
+            .ok()
     };
+    let (disabled, report) = futures_util::future::join(disabled, report).await;
     // A report read for --from alone answers for every user it does not list too.
     let filtered = report.is_some() && !from_names.is_empty();
     let report = report.unwrap_or_default();
-    let to_read = |user: &str| {
-        !is_excluded(user) && !disabled.contains(user) && !filtered && !report.contains(user)
+    // Where a user's entry comes from, found once per user: a lookup costs more than deciding.
+    let source_of = |user: &str| {
+        let digest = KeyDigest::of(user);
+        if is_excluded(user) {
+            Source::Excluded
+        } else if disabled.contains_digest(digest) {
+            Source::Disabled
+        } else if let Some(state) = report.get_digest(digest) {
+            Source::Reported(state)
+        } else if filtered {
+            Source::NotFrom
+        } else {
+            Source::Read
+        }
     };
+    let to_read = |user: &str| matches!(source_of(user), Source::Read);
     // Streamed targets are counted as they arrive: the total grows with each window.
     let mut total = match &targets {
         Targets::Listed(targets) => targets.users().filter(|user| to_read(user)).count(),
-        Targets::Streamed { .. } => 0,
+        Targets::Streamed(_) => 0,
     };
-    let streamed = matches!(targets, Targets::Streamed { .. });
+    let streamed = targets.is_streamed();
     progress(PlanProgress::Reading { done: 0, total });
 
     let mut summary = Summary::default();
@@ -484,10 +429,15 @@ async fn plan_entries(
             break;
         }
         taken += window.len();
+        let sources: Vec<Source<'_>> = window
+            .iter()
+            .map(|target| source_of(&target.user))
+            .collect();
         let missing: Vec<String> = window
             .iter()
-            .filter(|target| to_read(&target.user))
-            .map(|target| target.user.clone())
+            .zip(&sources)
+            .filter(|(_, source)| matches!(source, Source::Read))
+            .map(|(target, _)| target.user.clone())
             .collect();
         if streamed {
             total += missing.len();
@@ -512,35 +462,33 @@ async fn plan_entries(
         }
         .into_iter();
         read_before += missing.len();
-        for target in window.iter() {
-            let entry = if is_excluded(&target.user) {
-                unplanned(target, Action::Excluded, "on the exclude list".into())
-            } else if disabled.contains(&target.user) {
-                unplanned(
+        for (target, source) in window.iter().zip(sources) {
+            let entry = match source {
+                Source::Excluded => {
+                    unplanned(target, Action::Excluded, "on the exclude list".into())
+                }
+                Source::Disabled => unplanned(
                     target,
                     Action::Disabled,
                     "account disabled (accountEnabled false): left out; --include-disabled plans it"
                         .into(),
-                )
-            } else if let Some(state) = report.get(&target.user) {
-                decide_on(
+                ),
+                Source::Reported(state) => decide_on(
                     target,
                     &state.preferences(),
                     &state.registered,
                     options,
                     policy.as_ref(),
-                )
-            } else if filtered {
-                unplanned(
+                ),
+                Source::NotFrom => unplanned(
                     target,
                     Action::Excluded,
                     format!(
                         "the registration report lists none of {} for the user, which a default of --from needs",
                         from_names.join(", ")
                     ),
-                )
-            } else {
-                match read.next() {
+                ),
+                Source::Read => match read.next() {
                     Some(Ok(state)) => decide_on(
                         target,
                         &state.preferences,
@@ -559,7 +507,7 @@ async fn plan_entries(
                             target.user
                         )));
                     }
-                }
+                },
             };
             summary.count(entry.action);
             sink(entry)?;
@@ -574,6 +522,20 @@ async fn plan_entries(
         )));
     }
     Ok(summary)
+}
+
+/// Where a user's entry comes from.
+enum Source<'r> {
+    /// On the exclude list.
+    Excluded,
+    /// A disabled account, left out.
+    Disabled,
+    /// The registration report's row.
+    Reported(&'r ReportedState),
+    /// Not in a report read for `--from` alone, so without a default `--from` names.
+    NotFrom,
+    /// A read of the user's own state.
+    Read,
 }
 
 /// An entry for a user nothing is planned for: excluded, disabled, or unreadable.
