@@ -113,6 +113,7 @@ def plan(
     ignore_policy: bool = False,
     include_disabled: bool = False,
 ) -> str: ...
+def readiness(client: NativeClient, users_csv: str, *, ignore_policy: bool = False) -> str: ...
 def run_journaled(
     kind: Literal["apply", "rollback"],
     client: NativeClient,
