@@ -5,7 +5,6 @@ from push or OATH as ``bulk.plan`` decides, unless ignored."""
 from __future__ import annotations
 
 import gc
-import json
 import os
 import stat
 from collections import Counter
@@ -71,14 +70,9 @@ def test_the_users_csv_is_owner_only_and_never_replaced(emulator: Emulator, tmp_
 def test_the_policy_keeps_users_from_oath_as_plan_decides_unless_ignored(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    seeded = emulator.authentication_methods_policy()
     # Software OATH disabled (the seeded policy has hardware OATH disabled too): no one may use
     # OATH, and only Authenticator users can move.
-    no_oath = json.loads(json.dumps(seeded))
-    for configuration in no_oath["authenticationMethodConfigurations"]:
-        if configuration["id"] == "SoftwareOath":
-            configuration["state"] = "disabled"
-    emulator.set_authentication_methods_policy(no_oath)
+    seeded = emulator.set_method_state("SoftwareOath", "disabled")
     try:
         client = emulator.client()
         ready = bulk.readiness(client, tmp_path / "users.csv")

@@ -94,7 +94,7 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
         readiness.system_preferred
     );
     println!(
-        "  the policy keeps {} from push, {} from OATH, {} from both",
+        "  the authentication methods policy keeps {} from push, {} from OATH, {} from both",
         readiness.policy_keeps_from_push.unwrap_or_default(),
         readiness.policy_keeps_from_oath.unwrap_or_default(),
         readiness.policy_keeps_from_both.unwrap_or_default()
