@@ -20,6 +20,7 @@ __all__ = [
     "USER_DEFAULT_AUTHENTICATION_METHOD_TYPE_MEMBERS",
     "__version__",
     "plan",
+    "readiness",
     "run_journaled",
 ]
 
