@@ -171,7 +171,12 @@ async fn the_policy_keeps_users_from_push_or_oath_as_plan_decides() {
     for user in &users {
         let index = positions[user.id.as_deref().unwrap()];
         let policy = user.policy.as_ref().unwrap();
-        assert_eq!(policy.push.is_some(), !index.is_multiple_of(3), "{}", user.user);
+        assert_eq!(
+            policy.push.is_some(),
+            !index.is_multiple_of(3),
+            "{}",
+            user.user
+        );
         assert_eq!(policy.oath.is_some(), index % 5 == 1, "{}", user.user);
         if let Some(push) = &policy.push {
             assert_eq!(
