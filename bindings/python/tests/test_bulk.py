@@ -316,16 +316,16 @@ def test_plan_honours_the_authentication_methods_policy(emulator: Emulator, tmp_
         )
     targets = tmp_path / "targets.csv"
     targets.write_text("user\n" + "\n".join(keys) + "\n")
-    seeded = emulator.authentication_methods_policy()
-    ids = [configuration["id"] for configuration in seeded["authenticationMethodConfigurations"]]
-    assert "MicrosoftAuthenticator" in ids and "Sms" in ids
-    disabled = json.loads(json.dumps(seeded))
-    for configuration in disabled["authenticationMethodConfigurations"]:
-        if configuration["id"] == "MicrosoftAuthenticator":
-            configuration["state"] = "disabled"
-    emulator.set_authentication_methods_policy(disabled)
+    seeded = emulator.set_method_state("MicrosoftAuthenticator", "disabled")
     try:
-        assert emulator.authentication_methods_policy() == disabled
+        ids = [configuration["id"] for configuration in seeded["authenticationMethodConfigurations"]]
+        assert "MicrosoftAuthenticator" in ids and "Sms" in ids
+        # Only Authenticator's state changed.
+        served = emulator.authentication_methods_policy()["authenticationMethodConfigurations"]
+        assert {c["id"]: c["state"] for c in served} == {
+            c["id"]: "disabled" if c["id"] == "MicrosoftAuthenticator" else c["state"]
+            for c in seeded["authenticationMethodConfigurations"]
+        }
         client = emulator.client()
 
         honoured = bulk.plan(client, targets, tmp_path / "plan.json", methods=["push", "oath"])

@@ -24,6 +24,7 @@ pub mod policy;
 mod queue;
 pub mod read_path;
 pub mod readiness;
+pub mod readiness_csv;
 pub mod registration_report;
 pub mod report;
 pub mod report_stream;

@@ -108,6 +108,22 @@ pub struct NotAllowed {
     why: Vec<String>,
 }
 
+impl NotAllowed {
+    /// `method` kept from a user for `why`, as tests elsewhere in the crate need one.
+    #[cfg(test)]
+    pub(crate) fn new(method: &Method, why: &[&str]) -> Self {
+        Self {
+            method: method.as_str().to_owned(),
+            why: why.iter().map(|&reason| reason.to_owned()).collect(),
+        }
+    }
+
+    /// Why, per configuration that governs the method ("Microsoft Authenticator: disabled").
+    pub fn reasons(&self) -> &[String] {
+        &self.why
+    }
+}
+
 impl fmt::Display for NotAllowed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -123,6 +139,16 @@ impl MethodsPolicy {
     /// Reads the policy and the members of every group it targets, once. A 403 is an error naming
     /// the permission and `--ignore-policy`.
     pub async fn read(client: &Client) -> Result<Self, Error> {
+        Self::read_for(
+            client,
+            "plan with --ignore-policy to treat every registered method as allowed",
+        )
+        .await
+    }
+
+    /// [`read`](Self::read) for a command whose way around the policy is `remedy` (what a refusal
+    /// tells the operator to do instead, naming its `--ignore-policy`).
+    pub async fn read_for(client: &Client, remedy: &str) -> Result<Self, Error> {
         let policy = client
             .send(&GetAuthenticationMethodsPolicy::new())
             .await
@@ -130,8 +156,7 @@ impl MethodsPolicy {
                 if error.kind() == ErrorKind::Forbidden {
                     Error::Guard(format!(
                         "cannot read the tenant's authentication methods policy: the token lacks Policy.Read.All \
-                         (or Policy.Read.AuthenticationMethod); grant it, or plan with --ignore-policy to treat \
-                         every registered method as allowed ({error})"
+                         (or Policy.Read.AuthenticationMethod); grant it, or {remedy} ({error})"
                     ))
                 } else {
                     Error::Service {
@@ -140,7 +165,7 @@ impl MethodsPolicy {
                     }
                 }
             })?;
-        let mut compiled = Self::compile(&policy)?;
+        let mut compiled = Self::compile(&policy, remedy)?;
         let mut names: Vec<(String, usize)> = std::mem::take(&mut compiled.group_names)
             .into_iter()
             .collect();
@@ -155,7 +180,7 @@ impl MethodsPolicy {
     }
 
     /// The policy with its group targets numbered but not yet listed.
-    fn compile(policy: &AuthenticationMethodsPolicy) -> Result<Compiled, Error> {
+    fn compile(policy: &AuthenticationMethodsPolicy, remedy: &str) -> Result<Compiled, Error> {
         let mut group_names: BTreeMap<String, usize> = BTreeMap::new();
         let mut audience = |targets: TargetRefs| {
             let mut audience = Audience::default();
@@ -182,7 +207,7 @@ impl MethodsPolicy {
             let Some(id) = configuration.id.clone() else {
                 continue;
             };
-            let include = include_targets(configuration, &id)?;
+            let include = include_targets(configuration, &id, remedy)?;
             let exclude = configuration
                 .exclude_targets
                 .iter()
@@ -274,10 +299,11 @@ struct Compiled {
 fn include_targets(
     configuration: &AuthenticationMethodConfiguration,
     id: &str,
+    remedy: &str,
 ) -> Result<TargetRefs, Error> {
     let targets = configuration.include_targets().map_err(|error| {
         Error::Guard(format!(
-            "the authentication methods policy's {id} configuration has includeTargets this tool cannot read ({error}); plan with --ignore-policy to go on without the policy"
+            "the authentication methods policy's {id} configuration has includeTargets this tool cannot read ({error}); {remedy}"
         ))
     })?;
     Ok(targets
@@ -426,7 +452,7 @@ mod tests {
 
     fn policy(json: serde_json::Value) -> MethodsPolicy {
         let policy: AuthenticationMethodsPolicy = serde_json::from_value(json).expect("policy");
-        let mut compiled = MethodsPolicy::compile(&policy).expect("compiled");
+        let mut compiled = MethodsPolicy::compile(&policy, "remedy").expect("compiled");
         // Group "g1" holds adele, by object id and principal name.
         for _ in 0..compiled.group_names.len() {
             let mut members = vec![

@@ -20,6 +20,7 @@ __all__ = [
     "USER_DEFAULT_AUTHENTICATION_METHOD_TYPE_MEMBERS",
     "__version__",
     "plan",
+    "readiness",
     "run_journaled",
 ]
 
@@ -113,6 +114,7 @@ def plan(
     ignore_policy: bool = False,
     include_disabled: bool = False,
 ) -> str: ...
+def readiness(client: NativeClient, users_csv: str, *, ignore_policy: bool = False) -> str: ...
 def run_journaled(
     kind: Literal["apply", "rollback"],
     client: NativeClient,

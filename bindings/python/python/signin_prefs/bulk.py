@@ -1,5 +1,7 @@
-"""Bulk changes from Python: the CLI's engine (plan file, journal, resume, rollback, report).
+"""Bulk changes from Python: the CLI's engine (readiness, plan file, journal, resume, rollback,
+report).
 
+    ready = bulk.readiness(client, "users-now.csv")  # who the SMS/voice retirement concerns
     plan = bulk.plan(client, "targets.csv", "plan.json", methods=["oath", "push"])
     report = bulk.apply(client, "plan.json", "apply.journal")      # resume=True after a kill
     undo = bulk.rollback(client, "apply.journal", "rollback.journal")
@@ -27,6 +29,7 @@ from typing import (
 
 from . import _native
 from ._client import AsyncClient, Client
+from ._readiness import Readiness, ReadinessSummary, ReadinessUser, readiness
 
 if TYPE_CHECKING:
     # Only for type checkers, which all know both modules: nothing is imported at runtime.
@@ -39,8 +42,12 @@ __all__ = [
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_CONCURRENCY",
     "Plan",
+    "Readiness",
+    "ReadinessSummary",
+    "ReadinessUser",
     "Report",
     "RunSettings",
+    "readiness",
     "plan",
     "apply",
     "rollback",

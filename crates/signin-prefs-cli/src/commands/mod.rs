@@ -30,7 +30,8 @@ pub(crate) enum Command {
     Get(single::GetArgs),
     /// Set one user's default MFA method and/or system-preferred flag, showing before and after.
     Set(single::SetArgs),
-    /// Count the users the SMS and voice retirement concerns, and who must register first.
+    /// Count the users the SMS and voice retirement concerns, who must register first, and whom the
+    /// authentication methods policy keeps from push or OATH.
     Readiness(readiness::Args),
     /// Read the targeted users' state and write a plan of what to change (sends no change).
     Plan(bulk::PlanArgs),
