@@ -309,7 +309,7 @@ async fn write_plan(
     let mut writer = PlanWriter::create(path)?;
     let summary = plan_entries(client, targets, options, progress, &mut |entry| {
         on_entry(&entry);
-        writer.push(&entry)
+        writer.push(entry)
     })
     .await?;
     let head = plan_head(client, options, summary);
