@@ -26,6 +26,7 @@ use signin_prefs_model::{User, UserDefaultAuthenticationMethodType as Method};
 use signin_prefs_request::{GroupId, ListTransitiveMemberAsUser, ListUser};
 
 use super::output::{CommonArgs, Output, OutputArg, Switch, block_on};
+use super::system_preferred::FlagPrecedenceArg;
 use crate::error::Error;
 
 /// `signin-prefs plan`.
@@ -82,6 +83,12 @@ pub(crate) struct PlanArgs {
     /// their state: they cannot sign in, and the registration report does not list them.
     #[arg(long)]
     include_disabled: bool,
+    /// Where the policy is read, each change of the default method is also told apart: it takes
+    /// effect, or (system-preferred MFA applying to the user under the policy's
+    /// systemCredentialPreferences and the user's own flag) it matters only to the NPS extension
+    /// and the AD FS adapter. The entry's `defaultReach` says which, and the summary counts both.
+    #[command(flatten)]
+    precedence: FlagPrecedenceArg,
     /// Deprecated: the same as `--read-path report`.
     #[arg(long, hide = true, conflicts_with = "read_path")]
     from_report: bool,
@@ -274,6 +281,7 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
             PolicySetting::Apply
         },
         include_disabled: args.include_disabled,
+        flag_precedence: args.precedence.flag_precedence,
     };
     // A bar on a terminal; elsewhere (a log, CI) a line at the start, every ten seconds and at the end.
     let bar = progress_bar();
@@ -400,6 +408,15 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
                     s.disabled
                 ),
             );
+            if s.takes_effect + s.nps_adfs_only > 0 {
+                print(
+                    &mut out,
+                    format_args!(
+                        "of the new default methods, {} take effect and {} matter only to the NPS extension and the AD FS adapter (system-preferred MFA applies to those users; flag precedence {})",
+                        s.takes_effect, s.nps_adfs_only, args.precedence.flag_precedence
+                    ),
+                );
+            }
             if let Some(decision) = &read_path {
                 print(&mut out, format_args!("{decision}"));
             }

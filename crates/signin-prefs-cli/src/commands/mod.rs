@@ -11,6 +11,7 @@ mod explain;
 mod output;
 mod readiness;
 mod single;
+mod system_preferred;
 #[cfg(not(feature = "emulator"))]
 mod without_emulator;
 
