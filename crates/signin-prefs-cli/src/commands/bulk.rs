@@ -73,8 +73,12 @@ pub(crate) struct PlanArgs {
     /// group its targets name once: a method the policy disables, or whose include/exclude groups
     /// leave a user out (Microsoft Authenticator for push, software/hardware OATH for oath, SMS for
     /// sms, voice call for the voice methods), is not eligible for that user, the reason names the
-    /// policy, and --method push,oath falls through to the next allowed method. With this flag
-    /// every registered method is eligible, as if the policy allowed it.
+    /// policy, and --method push,oath falls through to the next allowed method. The policy also
+    /// tells where each new default counts: it takes effect, or, system-preferred MFA applying to
+    /// the user (the policy's systemCredentialPreferences and the user's own flag, see
+    /// --flag-precedence), it matters only to the NPS extension and the AD FS adapter; each entry's
+    /// `defaultReach` says which and the summary counts both. With this flag every registered
+    /// method is eligible, as if the policy allowed it, and nothing is said of where defaults count.
     #[arg(long)]
     ignore_policy: bool,
     /// Plan disabled users (accountEnabled false) like the others. By default one listing
@@ -83,10 +87,6 @@ pub(crate) struct PlanArgs {
     /// their state: they cannot sign in, and the registration report does not list them.
     #[arg(long)]
     include_disabled: bool,
-    /// Where the policy is read, each change of the default method is also told apart: it takes
-    /// effect, or (system-preferred MFA applying to the user under the policy's
-    /// systemCredentialPreferences and the user's own flag) it matters only to the NPS extension
-    /// and the AD FS adapter. The entry's `defaultReach` says which, and the summary counts both.
     #[command(flatten)]
     precedence: FlagPrecedenceArg,
     /// Deprecated: the same as `--read-path report`.

@@ -19,15 +19,7 @@ use super::output::{CommonArgs, Output, block_on};
 use super::system_preferred::{FlagPrecedenceArg, coverage, read_policy};
 use crate::error::Error;
 
-/// `signin-prefs explain USER`.
-///
-/// Reads the user's preferences and registered methods and the tenant's authentication methods
-/// policy (its system-preferred MFA setting and which methods it allows the user; without
-/// Policy.Read.All or Policy.Read.AuthenticationMethod the policy's side is reported as unknown).
-/// Where system-preferred MFA applies, the user is prompted for the most secure registered method
-/// the policy allows, in Learn's order (Temporary Access Pass, passkey/FIDO2, external methods,
-/// Authenticator notifications, TOTP, telephony, certificate), and the default method matters only
-/// to the NPS extension and the AD FS adapter; elsewhere the default method is what is prompted for.
+/// `signin-prefs explain USER` (its help is the subcommand's, in `mod.rs`).
 #[derive(Debug, ClapArgs)]
 pub(crate) struct Args {
     /// The user: object id or user principal name.

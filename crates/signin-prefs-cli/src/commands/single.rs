@@ -32,9 +32,6 @@ pub(crate) struct SetArgs {
     /// Whether system-preferred MFA applies to the user.
     #[arg(long, value_enum)]
     system_preferred: Option<Switch>,
-    /// With --method, `set` also reads the tenant's authentication methods policy and warns on
-    /// stderr when system-preferred MFA applies to the user, so the new default matters only to
-    /// the NPS extension and the AD FS adapter.
     #[command(flatten)]
     precedence: FlagPrecedenceArg,
     #[command(flatten)]
