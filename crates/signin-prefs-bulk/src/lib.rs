@@ -9,6 +9,7 @@
 //! restores what a journal changed; [`report::Report`] accounts for every user.
 
 pub mod apply;
+mod decide;
 pub mod disabled;
 mod error;
 pub mod files;
@@ -29,6 +30,7 @@ pub mod registration_report;
 pub mod report;
 pub mod report_stream;
 pub mod state;
+pub mod system_preferred;
 pub mod targets;
 mod work;
 

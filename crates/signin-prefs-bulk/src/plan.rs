@@ -14,16 +14,19 @@ use signin_prefs_client::Client;
 use signin_prefs_model::{SignInPreferences, UserDefaultAuthenticationMethodType as Method};
 
 use crate::Error;
+pub use crate::decide::decide;
+use crate::decide::decide_on;
 use crate::disabled::{DisabledUsers, read_disabled};
 use crate::key_digest::KeyDigest;
 pub use crate::plan_file::{PlanFile, PlanProblem, scan};
 use crate::plan_targets::Targets;
 use crate::plan_writer::PlanWriter;
 pub use crate::policy::decide_under_policy;
-use crate::policy::{MethodChoice, MethodsPolicy, PolicySetting, read_for_plan};
+use crate::policy::{PolicySetting, read_for_plan};
 use crate::read_path::{Listing, ReadPath, ReadPathDecision, ReadPathSetting, choose_for};
 use crate::registration_report::{ReportKeys, ReportedState, from_report_names, read_report};
-use crate::state::{Registered, UserState, read_states_with_progress};
+use crate::state::read_states_with_progress;
+use crate::system_preferred::{DefaultReach, FlagPrecedence};
 use crate::targets::{Target, TargetList};
 
 /// The plan file format this build writes and reads.
@@ -115,6 +118,11 @@ pub struct PlanEntry {
     pub action: Action,
     /// Why, in a sentence.
     pub reason: String,
+    /// For a change of the default method: whether it takes effect at sign-in or, system-preferred
+    /// MFA applying to the user, matters only to the NPS extension and the AD FS adapter. Absent
+    /// when the policy was not read (and in plans older than it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_reach: Option<DefaultReach>,
 }
 
 /// What the operator asked for.
@@ -138,6 +146,10 @@ pub struct PlanRequest {
     /// Whether disabled users were planned like the others (absent in older plans: `false`).
     #[serde(default, skip_serializing_if = "is_false")]
     pub include_disabled: bool,
+    /// How the user's system-preferred flag and the tenant's policy were taken to combine
+    /// (written only when not the default, so older plans read and write as before).
+    #[serde(default, skip_serializing_if = "FlagPrecedence::is_default")]
+    pub flag_precedence: FlagPrecedence,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -166,6 +178,14 @@ pub struct Summary {
     /// read and write as they did before the count existed.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub disabled: usize,
+    /// Changes of the default method that take effect at sign-in (system-preferred MFA does not
+    /// apply to the user). Written only when there are some, as are the next.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub takes_effect: usize,
+    /// Changes of the default method that matter only to the NPS extension and the AD FS adapter,
+    /// since system-preferred MFA applies to the user.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub nps_adfs_only: usize,
 }
 
 /// A plan, as written to and read from a plan file.
@@ -214,6 +234,10 @@ pub struct PlanOptions {
     /// Plan disabled users (`accountEnabled: false`) like the others; by default they are found
     /// by one listing and left out as [`Action::Disabled`], without reading their state.
     pub include_disabled: bool,
+    /// How a user's own system-preferred flag and the policy combine when the plan tells where
+    /// each new default counts ([`PlanEntry::default_reach`]): an assumption, Microsoft publishes
+    /// no rule.
+    pub flag_precedence: FlagPrecedence,
 }
 
 /// How far [`make_plan_with_progress`] has got, for bars and logs.
@@ -509,7 +533,7 @@ async fn plan_entries(
                     }
                 },
             };
-            summary.count(entry.action);
+            summary.tally(&entry);
             sink(entry)?;
         }
     }
@@ -548,6 +572,7 @@ fn unplanned(target: &Target, action: Action, reason: String) -> PlanEntry {
         registered: Vec::new(),
         action,
         reason,
+        default_reach: None,
     }
 }
 
@@ -575,118 +600,10 @@ fn plan_head(client: &Client, options: &PlanOptions, summary: Summary) -> Plan {
                 .collect(),
             max_changes: options.max_changes,
             include_disabled: options.include_disabled,
+            flag_precedence: options.flag_precedence,
         },
         summary,
         entries: Vec::new(),
-    }
-}
-
-/// What to do with one user whose state was read, the policy aside (as `--ignore-policy`).
-pub fn decide(target: &Target, state: &UserState, options: &PlanOptions) -> PlanEntry {
-    decide_on(target, &state.preferences, &state.registered, options, None)
-}
-
-/// [`decide`] for a user holding `preferences` with `registered_methods`.
-pub(crate) fn decide_on(
-    target: &Target,
-    preferences: &SignInPreferences,
-    registered_methods: &[Registered],
-    options: &PlanOptions,
-    policy: Option<&MethodsPolicy>,
-) -> PlanEntry {
-    let current = Preferences::of(preferences);
-    let registered: Vec<String> = registered_methods.iter().map(Registered::name).collect();
-    let methods: Vec<Method> = match &target.method {
-        Some(method) => vec![method.clone()],
-        None => options.methods.clone(),
-    };
-    let system_preferred = target.system_preferred.or(options.system_preferred);
-    let entry = |action, desired: Option<Preferences>, reason: String| PlanEntry {
-        user: target.user.clone(),
-        source_line: target.line,
-        current: current.clone(),
-        target: desired,
-        registered: registered.clone(),
-        action,
-        reason,
-    };
-
-    if !options.only_from.is_empty() {
-        let from_listed = current
-            .method
-            .as_deref()
-            .is_some_and(|method| options.only_from.iter().any(|from| from.as_str() == method));
-        if !from_listed {
-            let from = options
-                .only_from
-                .iter()
-                .map(Method::as_str)
-                .collect::<Vec<_>>()
-                .join(", ");
-            return entry(
-                Action::Excluded,
-                None,
-                format!(
-                    "current method {} is not one of --from {from}",
-                    current.method.as_deref().unwrap_or("(unset)")
-                ),
-            );
-        }
-    }
-    let choice = MethodChoice::make(&methods, registered_methods, &target.user, policy);
-    let method = match (methods.is_empty(), choice.chosen) {
-        (true, _) => current.method.clone(),
-        (false, Some(method)) => Some(method.as_str().to_owned()),
-        (false, None) => {
-            let wanted = methods
-                .iter()
-                .map(Method::as_str)
-                .collect::<Vec<_>>()
-                .join(", ");
-            let have = if registered.is_empty() {
-                "none".to_owned()
-            } else {
-                registered.join(", ")
-            };
-            let reason = choice.ineligible_reason(&wanted, &have);
-            return entry(Action::Ineligible, None, reason);
-        }
-    };
-    let desired = Preferences {
-        method,
-        system_preferred: system_preferred.or(current.system_preferred),
-    };
-    if desired == current {
-        return entry(
-            Action::AlreadyCompliant,
-            Some(desired),
-            "already as desired".into(),
-        );
-    }
-    let mut changes = Vec::new();
-    if desired.method != current.method {
-        let fallback = choice.fallback_note(methods.first());
-        changes.push(format!(
-            "method {} -> {}{fallback}",
-            current.method.as_deref().unwrap_or("(unset)"),
-            desired.method.as_deref().unwrap_or("(unset)")
-        ));
-    }
-    if desired.system_preferred != current.system_preferred {
-        changes.push(format!(
-            "system-preferred {} -> {}",
-            on_off(current.system_preferred),
-            on_off(desired.system_preferred)
-        ));
-    }
-    entry(Action::Change, Some(desired), changes.join("; "))
-}
-
-fn on_off(value: Option<bool>) -> &'static str {
-    match value {
-        Some(true) => "on",
-        Some(false) => "off",
-        None => "(unset)",
     }
 }
 
@@ -694,7 +611,7 @@ fn on_off(value: Option<bool>) -> &'static str {
 pub fn summarize(entries: &[PlanEntry]) -> Summary {
     let mut summary = Summary::default();
     for entry in entries {
-        summary.count(entry.action);
+        summary.tally(entry);
     }
     summary
 }
@@ -710,6 +627,26 @@ impl Summary {
             Action::Excluded => self.excluded += 1,
             Action::Disabled => self.disabled += 1,
         }
+    }
+
+    /// Counts one more entry: its action, and where its new default counts.
+    pub fn tally(&mut self, entry: &PlanEntry) {
+        self.count(entry.action);
+        match entry.default_reach {
+            Some(DefaultReach::TakesEffect) => self.takes_effect += 1,
+            Some(DefaultReach::NpsAdfsOnly) => self.nps_adfs_only += 1,
+            None => {}
+        }
+    }
+
+    /// The users it counts: one action each (the reach counts are among the changes).
+    pub fn users(&self) -> usize {
+        self.change
+            + self.already_compliant
+            + self.ineligible
+            + self.error
+            + self.excluded
+            + self.disabled
     }
 }
 
@@ -740,6 +677,7 @@ pub(crate) fn test_plan(entries: Vec<PlanEntry>, exclude: Vec<String>) -> Plan {
             only_from: Vec::new(),
             max_changes: None,
             include_disabled: false,
+            flag_precedence: FlagPrecedence::default(),
         },
         summary: summarize(&entries),
         entries,

@@ -203,6 +203,8 @@ mod tests {
                     Action::Ineligible
                 },
                 reason: format!("reason \"{index}\""),
+                default_reach: (index % 4 == 0)
+                    .then_some(crate::system_preferred::DefaultReach::TakesEffect),
             })
             .collect();
         test_plan(entries, vec!["a@contoso.com".into()])

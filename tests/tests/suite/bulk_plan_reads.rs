@@ -9,9 +9,10 @@
 use std::time::Duration;
 
 use signin_prefs_bulk::plan::{
-    Action, Plan, PlanOptions, PlanProgress, decide, make_plan, make_plan_with_progress,
-    write_plan_of_listed_users,
+    Action, Plan, PlanOptions, PlanProgress, decide_under_policy, make_plan,
+    make_plan_with_progress, write_plan_of_listed_users,
 };
+use signin_prefs_bulk::policy::MethodsPolicy;
 use signin_prefs_bulk::read_path::{ReadPath, ReadPathSetting};
 use signin_prefs_bulk::state::read_states;
 use signin_prefs_bulk::targets::{Target, TargetList};
@@ -73,6 +74,7 @@ fn options(exclude: Vec<String>) -> PlanOptions {
         listing: None,
         policy: signin_prefs_bulk::policy::PolicySetting::Apply,
         include_disabled: false,
+        flag_precedence: Default::default(),
     }
 }
 
@@ -198,7 +200,8 @@ async fn a_plan_read_in_flight_answers_each_target_in_order_with_unknown_users_a
     }
     assert_eq!(unknown, targets.len() - emulator.user_count());
 
-    // The same decisions as reading each user on its own, one at a time.
+    // The same decisions as reading each user on its own, one at a time, under the same policy.
+    let policy = MethodsPolicy::read(&client).await.unwrap();
     for (entry, target) in plan.entries.iter().zip(&targets).step_by(3) {
         if entry.action == Action::Excluded {
             continue;
@@ -208,7 +211,12 @@ async fn a_plan_read_in_flight_answers_each_target_in_order_with_unknown_users_a
             .pop()
             .unwrap();
         match alone {
-            Ok(state) => assert_eq!(*entry, decide(target, &state, &options), "{}", target.user),
+            Ok(state) => assert_eq!(
+                *entry,
+                decide_under_policy(target, &state, &options, &policy),
+                "{}",
+                target.user
+            ),
             Err(_) => assert_eq!(entry.action, Action::Error, "{}", target.user),
         }
     }

@@ -83,6 +83,7 @@ fn push_or_oath(policy: PolicySetting) -> PlanOptions {
         listing: None,
         policy,
         include_disabled: false,
+        flag_precedence: Default::default(),
     }
 }
 

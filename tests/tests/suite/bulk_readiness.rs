@@ -228,6 +228,7 @@ async fn the_policy_keeps_users_from_push_or_oath_as_plan_decides() {
         listing: None,
         policy: PolicySetting::Apply,
         include_disabled: false,
+        flag_precedence: Default::default(),
     };
     let plan = make_plan(&client, &targets, &options).await.unwrap();
     let mut kept_movable = 0;

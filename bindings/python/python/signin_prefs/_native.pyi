@@ -113,6 +113,7 @@ def plan(
     read_path: str = "auto",
     ignore_policy: bool = False,
     include_disabled: bool = False,
+    flag_precedence: str = "policy-and-user",
 ) -> str: ...
 def readiness(client: NativeClient, users_csv: str, *, ignore_policy: bool = False) -> str: ...
 def run_journaled(

@@ -86,6 +86,10 @@ class RunSettings(TypedDict, total=False):
     never overwrites a user changed since the apply."""
 
 
+#: The summary's counts of where new defaults count: among the changes, not actions of their own.
+_REACH_COUNTS = ("takesEffect", "npsAdfsOnly")
+
+
 class Plan:
     """A plan as written to its file: ``summary`` (counts per action) and ``entries`` (one dict
     per targeted user: ``user``, ``current``, ``target``, ``action``, ``reason``, ...).
@@ -99,7 +103,8 @@ class Plan:
         self.path = os.fspath(path)
         self._head = data
         summary: Dict[str, int] = data["summary"]
-        has_entries = len(data.get("entries", ())) == sum(summary.values())
+        users = sum(count for name, count in summary.items() if name not in _REACH_COUNTS)
+        has_entries = len(data.get("entries", ())) == users
         self._whole: Optional[Dict[str, Any]] = data if has_entries else None
 
     @property
@@ -113,7 +118,10 @@ class Plan:
     @property
     def summary(self) -> Dict[str, int]:
         """Counts per action: ``change``, ``alreadyCompliant``, ``ineligible``, ``error``,
-        ``excluded``, and ``disabled`` when the plan left any disabled user out."""
+        ``excluded``, and ``disabled`` when the plan left any disabled user out; and, among the
+        changes of the default method, ``takesEffect`` and ``npsAdfsOnly`` (where system-preferred
+        MFA applies, the new default matters only to the NPS extension and the AD FS adapter) when
+        there are some."""
         summary: Dict[str, int] = self._head["summary"]
         return summary
 
@@ -202,6 +210,7 @@ def plan(
     read_path: str = "auto",
     ignore_policy: bool = False,
     include_disabled: bool = False,
+    flag_precedence: str = "policy-and-user",
 ) -> Plan:
     """Reads the targets file (CSV or JSON), every target's state, decides per user, writes the
     plan to ``plan_path`` and returns it. Sends no write.
@@ -219,7 +228,15 @@ def plan(
 
     Disabled users (``accountEnabled`` false) are found by one listing and left out with the
     action ``"disabled"``, without reading their state; ``include_disabled=True`` plans them like
-    the others."""
+    the others.
+
+    Where the policy is read, each change of the default method says where it counts
+    (``defaultReach``: ``"takesEffect"``, or ``"npsAdfsOnly"`` when system-preferred MFA applies to
+    the user, so the default matters only to the NPS extension and the AD FS adapter), and the
+    summary counts both (``takesEffect``, ``npsAdfsOnly``). ``flag_precedence`` is how the user's
+    own system-preferred flag and the policy combine, which Microsoft does not publish:
+    ``"policy-and-user"`` (the default), ``"user-first"`` or ``"policy-only"``, as the CLI's
+    ``--flag-precedence``."""
     text = _native.plan(
         client._native,
         os.fspath(targets_path),
@@ -233,6 +250,7 @@ def plan(
         read_path=read_path,
         ignore_policy=ignore_policy,
         include_disabled=include_disabled,
+        flag_precedence=flag_precedence,
     )
     return Plan(plan_path, json.loads(text))
 

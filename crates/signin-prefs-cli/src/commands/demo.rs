@@ -13,6 +13,7 @@ use signin_prefs_bulk::policy::PolicySetting;
 use signin_prefs_bulk::read_path::{ReadPath, ReadPathSetting};
 use signin_prefs_bulk::readiness::read_readiness;
 use signin_prefs_bulk::report::Report;
+use signin_prefs_bulk::system_preferred::FlagPrecedence;
 use signin_prefs_bulk::targets::read_targets;
 use signin_prefs_client::{Client, Secret, StaticToken};
 use signin_prefs_emulator::{EmulatorBuilder, TokenRequest, permissions};
@@ -113,6 +114,7 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
         listing: None,
         policy: PolicySetting::Apply,
         include_disabled: false,
+        flag_precedence: FlagPrecedence::default(),
     };
     let plan = make_plan(&client, &targets, &options).await?;
     let plan_path = dir.join("plan.json");
@@ -121,6 +123,10 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
     println!(
         "  {} to change, {} already compliant, {} ineligible (no Authenticator or OATH), {} not on SMS, {} unreadable",
         s.change, s.already_compliant, s.ineligible, s.excluded, s.error
+    );
+    println!(
+        "  of the changes, {} take effect at sign-in and {} matter only to the NPS extension and AD FS adapter (system-preferred MFA applies to those users)",
+        s.takes_effect, s.nps_adfs_only
     );
 
     println!("apply, with verification:");
