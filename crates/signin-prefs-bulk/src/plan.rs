@@ -21,6 +21,7 @@ use crate::key_digest::KeyDigest;
 pub use crate::plan_file::{PlanFile, PlanProblem, scan};
 use crate::plan_targets::Targets;
 use crate::plan_writer::PlanWriter;
+pub use crate::plan_writer::check_new_plan;
 pub use crate::policy::decide_under_policy;
 use crate::policy::{PolicySetting, read_for_plan};
 use crate::read_path::{Listing, ReadPath, ReadPathDecision, ReadPathSetting, choose_for};

@@ -44,19 +44,19 @@ pub(crate) struct PlanWriter {
 impl PlanWriter {
     /// Starts the plan at `path`, refusing to overwrite a file there.
     pub(crate) fn create(path: &Path) -> Result<Self, Error> {
-        if path.exists() {
-            return Err(Error::Guard(format!(
-                "{} already exists; plans are never overwritten",
-                path.display()
-            )));
-        }
+        check_new_plan(path)?;
         let name = path
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_default();
         let spool_path = path.with_file_name(format!(".{name}.entries-{}", std::process::id()));
         let _ = std::fs::remove_file(&spool_path);
-        let spool = BufWriter::with_capacity(1 << 16, create_private_scratch(&spool_path)?);
+        // Its folder exists: what can still go wrong here (permissions, a full disk) is the plan's.
+        let spool = create_private_scratch(&spool_path).map_err(|error| match error {
+            Error::Io { source, .. } => Error::io(path, source),
+            other => other,
+        })?;
+        let spool = BufWriter::with_capacity(1 << 16, spool);
         let (to_spool, batches) = sync_channel::<Vec<PlanEntry>>(BATCHES_QUEUED);
         let thread_path = spool_path.clone();
         let spooling = std::thread::Builder::new()
@@ -146,6 +146,29 @@ impl PlanWriter {
         }
         file.sync_all().map_err(io)
     }
+}
+
+/// Whether a plan can be written at `path`, checked before anything is read from Graph: its
+/// folder must exist, and nothing may be there yet (plans are never overwritten).
+pub fn check_new_plan(path: &Path) -> Result<(), Error> {
+    if path.exists() {
+        return Err(Error::Guard(format!(
+            "{} already exists; plans are never overwritten",
+            path.display()
+        )));
+    }
+    let folder = match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder,
+        _ => Path::new("."),
+    };
+    if !folder.is_dir() {
+        return Err(Error::Guard(format!(
+            "{}: the folder {} does not exist; create it or write the plan elsewhere",
+            path.display(),
+            folder.display()
+        )));
+    }
+    Ok(())
 }
 
 /// The spooling thread: writes each entry of `batches` on a line of its own, comma-separated,

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use serde::{Deserialize, Serialize};
-use signin_prefs_client::{Charge, Client, Error as ClientError, MAX_BATCH_SIZE};
+use signin_prefs_client::{Charge, Client, Error as ClientError, ErrorKind, MAX_BATCH_SIZE};
 use signin_prefs_core::CollectionPage;
 use signin_prefs_model::{
     AnyAuthenticationMethod, AuthenticationMethodCollectionResponse, AuthenticationPhoneType,
@@ -219,7 +219,9 @@ pub async fn read_states(client: &Client, users: &[String]) -> Vec<Result<UserSt
 /// imposes is spent there rather than against the client's deadline. The operations are built
 /// one group at a time, so memory beyond the results does not grow with the number of users. A
 /// user whose read the service still throttled when the client stopped waiting goes back in the
-/// queue, first in the next group: throttling never fails a user.
+/// queue, first in the next group: throttling never fails a user. A read whose answer was lost or
+/// garbled (a `$batch` answer that does not decode, a connection cut, a timeout) is sent again up
+/// to [`REREADS`] times: a read changes nothing, so repeating it is always safe.
 pub async fn read_states_with_progress(
     client: &Client,
     users: &[String],
@@ -229,6 +231,7 @@ pub async fn read_states_with_progress(
         std::iter::repeat_with(|| None).take(users.len()).collect();
     let mut fresh = users.iter().map(String::as_str).enumerate();
     let mut requeued: VecDeque<(usize, &str)> = VecDeque::new();
+    let mut rereads = vec![0_u8; users.len()];
     let mut in_flight = FuturesUnordered::new();
     let mut settled = 0;
     progress(settled);
@@ -246,6 +249,15 @@ pub async fn read_states_with_progress(
         for (index, user, state) in read {
             match state {
                 Err(error) if error.was_throttled() => requeued.push_back((index, user)),
+                Err(error)
+                    if answer_was_lost(&error)
+                        && rereads.get(index).is_some_and(|count| *count < REREADS) =>
+                {
+                    if let Some(count) = rereads.get_mut(index) {
+                        *count += 1;
+                    }
+                    requeued.push_back((index, user));
+                }
                 state => {
                     if let Some(slot) = states.get_mut(index) {
                         *slot = Some(state);
@@ -259,6 +271,17 @@ pub async fn read_states_with_progress(
     // Every user is settled once the queue is empty and nothing is in flight; were one not, the
     // answers stop before it rather than shift onto the wrong users.
     states.into_iter().map_while(|state| state).collect()
+}
+
+/// Times a user's read is sent again after its answer was lost or garbled.
+const REREADS: u8 = 3;
+
+/// Whether a read failed for want of a readable answer, not because the service refused it.
+fn answer_was_lost(error: &ClientError) -> bool {
+    matches!(
+        error.kind(),
+        ErrorKind::Decode | ErrorKind::Transport | ErrorKind::Timeout
+    )
 }
 
 /// One group's states: a `$batch` of preferences and one of methods, side by side, then any

@@ -191,6 +191,22 @@ async fn bad_input_is_refused_before_anything_is_sent() {
     }
     let good = dir.join("good.csv");
     std::fs::write(&good, "\u{feff}user\r\nadele@contoso.com\r\n").unwrap();
+    // A plan in a folder that does not exist: said of the plan, before anything is sent.
+    let nowhere = dir.join("no-such-folder").join("plan.json");
+    let output = cli(base, "token")
+        .args(["plan", "--targets"])
+        .arg(&good)
+        .args(["--method", "push", "--out"])
+        .arg(&nowhere)
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&nowhere.display().to_string()) && stderr.contains("does not exist"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(".entries-"), "{stderr}");
     let output = cli(base, "token")
         .args(["plan", "--targets"])
         .arg(&good)
@@ -633,5 +649,52 @@ async fn plan_honours_the_policy_ignores_it_when_told_and_stops_without_the_perm
     let output = plan_with(&unprivileged, &["--ignore-policy"], "unprivileged.json");
     assert_eq!(output.status.code(), Some(0), "{:?}", text(&output));
     assert_eq!(entry("unprivileged.json")["target"]["method"], "push");
+    emulator.shutdown().await;
+}
+
+/// `plan` exits 0 when every user planned for was read, 3 when some could not be, 1 when none
+/// could; a garbled answer to a read is read again rather than left unreadable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_says_by_its_exit_code_whether_users_could_not_be_read() {
+    let (emulator, token) = emulator().await;
+    let dir = scratch("plan-unreadable");
+    let plan = |name: &str, users: &[&str]| {
+        let targets = dir.join(format!("{name}.csv"));
+        std::fs::write(&targets, format!("user\n{}\n", users.join("\n"))).unwrap();
+        cli(&emulator.base_url(), &token)
+            .args(["plan", "--targets"])
+            .arg(&targets)
+            .args(["--method", "push", "--read-path", "per-user", "--out"])
+            .arg(dir.join(format!("{name}.json")))
+            .output()
+            .unwrap()
+    };
+    let output = plan("some", &["adele@contoso.com", "nobody@contoso.com"]);
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("1 of the users planned for could not be read"),
+        "{stderr}"
+    );
+    assert!(
+        dir.join("some.json").exists(),
+        "the plan is written all the same"
+    );
+    let output = plan("none", &["nobody@contoso.com", "nobody.else@contoso.com"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output).1);
+
+    // The next three `$batch` answers garbled (both reads of the first round, one of the
+    // second): each read is sent again, and every user is read.
+    emulator.add_fault(
+        signin_prefs_emulator::FaultRule::always(
+            signin_prefs_emulator::FaultRoute::Batch,
+            signin_prefs_emulator::FaultKind::MalformedBody,
+        )
+        .times(3),
+    );
+    let output = plan("garbled", &["adele@contoso.com", "o'brien@contoso.com"]);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("0 unreadable"), "{stdout}");
     emulator.shutdown().await;
 }

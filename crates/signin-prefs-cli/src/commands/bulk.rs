@@ -10,8 +10,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use signin_prefs_bulk::apply::{MAX_BATCH, MAX_IN_FLIGHT, Progress, RunOptions};
 use signin_prefs_bulk::journal::{self, JournalKind, JournalState};
 use signin_prefs_bulk::plan::{
-    Action, PlanEntry, PlanOptions, PlanProgress, write_plan_of_listed_users,
-    write_plan_with_progress,
+    Action, PlanEntry, PlanOptions, PlanProgress, Summary, check_new_plan,
+    write_plan_of_listed_users, write_plan_with_progress,
 };
 use signin_prefs_bulk::policy::PolicySetting;
 use signin_prefs_bulk::read_path::{Listing, ReadPath, ReadPathSetting};
@@ -230,12 +230,7 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
         Some(path) => read_targets(path)?.users().map(str::to_owned).collect(),
         None => Vec::new(),
     };
-    if args.out.exists() {
-        return Err(Error::Input(format!(
-            "{} already exists; plans are never overwritten",
-            args.out.display()
-        )));
-    }
+    check_new_plan(&args.out).map_err(|error| Error::Input(error.to_string()))?;
     let client = args.common.settings()?.client()?;
     // A file is read whole (it was checked whole); a group's or a filter's users are planned as
     // their listing pages in, so that a million of them are never held at once.
@@ -435,7 +430,25 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
             args.out.display()
         ))
     })?;
-    Ok(0)
+    let code = plan_exit_code(&summary);
+    if code != 0 {
+        eprintln!(
+            "{} of the users planned for could not be read (action \"error\" in the plan): they are left out of the apply; plan them again once the cause is fixed",
+            summary.error
+        );
+    }
+    Ok(code)
+}
+
+/// A plan's exit code: 0 when every user planned for was read, 3 (partial) when some could not
+/// be, 1 (failure) when none could. Excluded and disabled users are not read, so not counted.
+fn plan_exit_code(summary: &Summary) -> i32 {
+    let read_for = summary.change + summary.already_compliant + summary.ineligible + summary.error;
+    match summary.error {
+        0 => 0,
+        unreadable if unreadable == read_for => 1,
+        _ => 3,
+    }
 }
 
 /// The most a directory list returns per page (Graph's `$top` limit for users and members).
