@@ -662,6 +662,7 @@ async fn plan_says_by_its_exit_code_whether_users_could_not_be_read() {
         let targets = dir.join(format!("{name}.csv"));
         std::fs::write(&targets, format!("user\n{}\n", users.join("\n"))).unwrap();
         cli(&emulator.base_url(), &token)
+            .env("SIGNIN_PREFS_LOG", "info")
             .args(["plan", "--targets"])
             .arg(&targets)
             .args(["--method", "push", "--read-path", "per-user", "--out"])
@@ -680,8 +681,20 @@ async fn plan_says_by_its_exit_code_whether_users_could_not_be_read() {
         dir.join("some.json").exists(),
         "the plan is written all the same"
     );
-    let output = plan("none", &["nobody@contoso.com", "nobody.else@contoso.com"]);
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output).1);
+    // None read: 25 unknown users, 20 named and the rest counted; logs to a pipe are plain.
+    let nobody: Vec<String> = (0..25)
+        .map(|at| format!("nobody{at}@contoso.com"))
+        .collect();
+    let nobody: Vec<&str> = nobody.iter().map(String::as_str).collect();
+    let output = plan("none", &nobody);
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stdout.contains("… and 5 more"), "{stdout}");
+    assert!(
+        stderr.contains("WARN") || stderr.contains("INFO"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\u{1b}'), "colour codes in {stderr}");
 
     // The next three `$batch` answers garbled (both reads of the first round, one of the
     // second): each read is sent again, and every user is read.

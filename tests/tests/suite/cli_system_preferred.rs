@@ -55,6 +55,28 @@ async fn explain_says_where_the_default_counts_and_what_is_prompted() {
     assert!(reasons.contains(&order.join(", ")), "{reasons}");
     assert!(reasons.contains("NPS extension"), "{reasons}");
 
+    // As CSV: a header of the JSON's properties and one row of the same values.
+    let output = cli(&emulator.base_url(), &token)
+        .args(["explain", &user_principal_name(2), "--output", "csv"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{:?}", text(&output));
+    let mut rows = csv::Reader::from_reader(output.stdout.as_slice());
+    let header: Vec<String> = rows.headers().unwrap().iter().map(str::to_owned).collect();
+    let records: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 1);
+    let fields = covered.as_object().unwrap();
+    assert_eq!(header.len(), fields.len(), "{header:?}");
+    for (name, value) in header.iter().zip(records[0].iter()) {
+        match &fields[name] {
+            Value::String(expected) => assert_eq!(value, expected, "{name}"),
+            Value::Null => assert_eq!(value, "", "{name}"),
+            Value::Bool(expected) => assert_eq!(value, expected.to_string(), "{name}"),
+            Value::Array(items) => assert_eq!(value.split("; ").count(), items.len(), "{name}"),
+            other => assert_eq!(value, other.to_string(), "{name}"),
+        }
+    }
+
     // Excluded, flag on: the default is what the user is prompted for.
     let output = cli(&emulator.base_url(), &token)
         .args(["explain", &user_principal_name(0)])

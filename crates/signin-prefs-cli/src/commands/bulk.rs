@@ -299,6 +299,7 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
     }
     // Entries go to the file as they are decided; what is printed of them is printed on the way.
     let mut attention: Vec<String> = Vec::new();
+    let mut attention_more = 0_usize;
     let output = args.common.output();
     let mut on_entry = |entry: &PlanEntry| match output {
         Output::Csv => print(
@@ -316,14 +317,15 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
                 entry.reason.replace('"', "\"\"")
             ),
         ),
-        Output::Table
-            if attention.len() < 20
-                && matches!(entry.action, Action::Ineligible | Action::Error) =>
-        {
-            attention.push(format!(
-                "  {:<40} {:?}: {}",
-                entry.user, entry.action, entry.reason
-            ));
+        Output::Table if matches!(entry.action, Action::Ineligible | Action::Error) => {
+            if attention.len() < ATTENTION_SHOWN {
+                attention.push(format!(
+                    "  {:<40} {:?}: {}",
+                    entry.user, entry.action, entry.reason
+                ));
+            } else {
+                attention_more += 1;
+            }
         }
         _ => {}
     };
@@ -418,6 +420,15 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
             for line in &attention {
                 print(&mut out, format_args!("{line}"));
             }
+            if attention_more > 0 {
+                print(
+                    &mut out,
+                    format_args!(
+                        "  … and {attention_more} more ineligible or unreadable (every user is in {})",
+                        args.out.display()
+                    ),
+                );
+            }
             print(
                 &mut out,
                 format_args!("review it, then: signin-prefs apply {}", args.out.display()),
@@ -439,6 +450,9 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
     }
     Ok(code)
 }
+
+/// Ineligible or unreadable users a plan's table shows by name; the rest are counted.
+const ATTENTION_SHOWN: usize = 20;
 
 /// A plan's exit code: 0 when every user planned for was read, 3 (partial) when some could not
 /// be, 1 (failure) when none could. Excluded and disabled users are not read, so not counted.

@@ -105,23 +105,22 @@ pub(crate) fn run(args: Args) -> Result<i32, Error> {
 
     let registered: Vec<String> = state.registered.iter().map(Registered::name).collect();
     let reach = coverage.default_reach();
+    let explained = serde_json::json!({
+        "user": args.user,
+        "prompt": prompt,
+        "reasons": reasons,
+        "defaultMethod": current.method,
+        "defaultReach": reach,
+        "systemPreferredEnabled": current.system_preferred,
+        "systemPreferredApplies": coverage.applies(),
+        "flagPrecedence": coverage.precedence.name(),
+        "systemPreferredMethod": system_choice,
+        "policyNotRead": policy_note,
+        "registered": registered,
+    });
     match args.common.output() {
-        Output::Json | Output::Csv => println!(
-            "{}",
-            serde_json::json!({
-                "user": args.user,
-                "prompt": prompt,
-                "reasons": reasons,
-                "defaultMethod": current.method,
-                "defaultReach": reach,
-                "systemPreferredEnabled": current.system_preferred,
-                "systemPreferredApplies": coverage.applies(),
-                "flagPrecedence": coverage.precedence.name(),
-                "systemPreferredMethod": system_choice,
-                "policyNotRead": policy_note,
-                "registered": registered,
-            })
-        ),
+        Output::Json => println!("{explained}"),
+        Output::Csv => print!("{}", csv_of(&explained)?),
         Output::Table => {
             println!("{} will be prompted for: {prompt}", args.user);
             for reason in &reasons {
@@ -223,4 +222,41 @@ fn default_prompt(
             method.to_string()
         }
     }
+}
+
+/// `explained` as a CSV header and one row, its properties by name; lists joined by "; ".
+fn csv_of(explained: &serde_json::Value) -> Result<String, Error> {
+    let fields = explained
+        .as_object()
+        .map(|object| object.iter())
+        .into_iter()
+        .flatten();
+    let (header, row): (Vec<&str>, Vec<String>) = fields
+        .map(|(name, value)| {
+            let text = match value {
+                serde_json::Value::Null => String::new(),
+                serde_json::Value::String(text) => text.clone(),
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .map(|item| {
+                        item.as_str()
+                            .map_or_else(|| item.to_string(), str::to_owned)
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                other => other.to_string(),
+            };
+            (name.as_str(), text)
+        })
+        .unzip();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let written = writer
+        .write_record(&header)
+        .and_then(|()| writer.write_record(&row))
+        .map_err(|error| Error::Runtime(error.into()));
+    written?;
+    let bytes = writer
+        .into_inner()
+        .map_err(|error| Error::Runtime(error.into_error()))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
