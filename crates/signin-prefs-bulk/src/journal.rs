@@ -280,6 +280,26 @@ impl JournalState {
         self.users.get(user)
     }
 
+    /// Where the file the journal executes is, for the journal at `journal`: the journal records
+    /// the path it was given (relative to where the run was started), so a relative one is looked
+    /// for there, then beside the journal, then by its name beside the journal. The first that
+    /// exists is taken; the report's hash check then says whether it is the right file.
+    pub fn source_path(&self, journal: &Path) -> std::path::PathBuf {
+        let recorded = Path::new(&self.source);
+        let beside = journal.parent().unwrap_or(Path::new(""));
+        let candidates = [
+            Some(recorded.to_path_buf()),
+            (!recorded.is_absolute()).then(|| beside.join(recorded)),
+            recorded.file_name().map(|name| beside.join(name)),
+        ];
+        candidates
+            .iter()
+            .flatten()
+            .find(|candidate| candidate.is_file())
+            .cloned()
+            .unwrap_or_else(|| recorded.to_path_buf())
+    }
+
     /// Every user the journal mentions, in first-seen order, with its folded entry.
     pub fn users(&self) -> impl Iterator<Item = (&str, UserEntry)> {
         self.users.iter()
@@ -317,8 +337,17 @@ pub fn read(path: &Path) -> Result<JournalState, Error> {
             }
             break;
         };
-        let record: Record = serde_json::from_slice(record_bytes)
-            .map_err(|error| damaged(line_number, format!("not a journal record: {error}")))?;
+        let record: Record = serde_json::from_slice(record_bytes).map_err(|error| {
+            // A plan's layout opens with a line of its own: the likeliest wrong file to be given.
+            if line_number == 1 && record_bytes.trim_ascii() == b"{" {
+                damaged(
+                    line_number,
+                    "this is not a journal but, by its layout, a plan: give the journal its apply wrote (by default the plan's name with .journal.jsonl added)".into(),
+                )
+            } else {
+                damaged(line_number, format!("not a journal record: {error}"))
+            }
+        })?;
         match &mut state {
             None => {
                 state = Some(

@@ -37,11 +37,18 @@ impl Error {
     pub(crate) fn exit_code(&self) -> ExitCode {
         match self {
             Error::Input(_) | Error::Key(_) => ExitCode::from(2),
+            // A file named on the command line that is not there, or not what it must be.
             Error::Bulk(
                 signin_prefs_bulk::Error::Input(_)
                 | signin_prefs_bulk::Error::Plan { .. }
+                | signin_prefs_bulk::Error::Journal { .. }
                 | signin_prefs_bulk::Error::Guard(_),
             ) => ExitCode::from(2),
+            Error::Bulk(signin_prefs_bulk::Error::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                ExitCode::from(2)
+            }
             _ => ExitCode::FAILURE,
         }
     }

@@ -375,6 +375,65 @@ async fn plan_apply_report_through_the_binary() {
             .as_str(),
         "sms"
     );
+
+    // A journal records its plan as it was given: a run started in the plan's folder with
+    // relative paths is reported on from anywhere, the plan found beside the journal.
+    let in_dir = |args: &[&str]| {
+        cli(&base, &token)
+            .current_dir(&dir)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let output = in_dir(&[
+        "plan",
+        "--targets",
+        "targets.json",
+        "--method",
+        "push",
+        "--out",
+        "relative.json",
+    ]);
+    assert!(output.status.success(), "{:?}", text(&output));
+    let output = in_dir(&["apply", "relative.json"]);
+    assert!(output.status.success(), "{:?}", text(&output));
+    let output = cli(&base, &token)
+        .current_dir(std::env::temp_dir())
+        .arg("report")
+        .arg(dir.join("relative.json.journal.jsonl"))
+        .args(["--output", "csv"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains("adele@contoso.com,change"), "{stdout}");
+
+    // A plan where a journal is expected, a damaged journal, a missing one: bad input (exit 2),
+    // each said as what it is.
+    let damaged = dir.join("damaged.jsonl");
+    std::fs::write(&damaged, "{\"record\":\n").unwrap();
+    let cases = [
+        (plan.clone(), "a plan"),
+        (damaged, "not a journal record"),
+        (dir.join("missing.jsonl"), "missing.jsonl"),
+    ];
+    for (given, said) in cases {
+        for command in ["rollback", "report"] {
+            let output = cli(&base, &token)
+                .arg(command)
+                .arg(&given)
+                .output()
+                .unwrap();
+            let (_, stderr) = text(&output);
+            assert_eq!(
+                output.status.code(),
+                Some(2),
+                "{command} {}: {stderr}",
+                given.display()
+            );
+            assert!(stderr.contains(said), "{command}: {stderr}");
+        }
+    }
 }
 
 #[test]

@@ -607,7 +607,7 @@ pub(crate) fn report(args: ReportArgs) -> Result<i32, Error> {
             let plan_path = args
                 .plan
                 .clone()
-                .unwrap_or_else(|| PathBuf::from(&state.source));
+                .unwrap_or_else(|| state.source_path(&args.journal));
             emit(
                 &|format, out| write_apply_report(&plan_path, &state, format, out),
                 args.output.output,
