@@ -231,33 +231,42 @@ pub async fn choose_for(
             None
         }
     };
-    let tenant_users = counted(
-        "the tenant's users",
-        client.count_items(&ListUser::new()).await,
-    );
-    let (targets, listing_pages) = match (targets, listing) {
-        (Some(targets), _) => (Some(targets), 0),
-        (None, Some(listing)) => {
-            let count = match listing {
-                Listing::Group(group) => {
-                    client
-                        .count_items(&ListTransitiveMemberAsUser::new(group.clone()))
-                        .await
-                }
-                Listing::Filter(filter) => {
-                    let mut list = ListUser::new();
-                    list.filter = Some(filter.clone());
-                    client.count_items(&list).await
-                }
-            };
-            let targets = counted("the listed users", count);
-            (
-                targets,
-                targets.map_or(0, |count| count.div_ceil(LISTING_PAGE_SIZE)),
-            )
+    let listed = async {
+        match (targets, listing) {
+            (Some(targets), _) => (Some(targets), 0),
+            (None, Some(listing)) => {
+                let count = match listing {
+                    Listing::Group(group) => {
+                        client
+                            .count_items(&ListTransitiveMemberAsUser::new(group.clone()))
+                            .await
+                    }
+                    Listing::Filter(filter) => {
+                        let mut list = ListUser::new();
+                        list.filter = Some(filter.clone());
+                        client.count_items(&list).await
+                    }
+                };
+                let targets = counted("the listed users", count);
+                (
+                    targets,
+                    targets.map_or(0, |count| count.div_ceil(LISTING_PAGE_SIZE)),
+                )
+            }
+            (None, None) => (None, 0),
         }
-        (None, None) => (None, 0),
     };
+    // The two counts side by side: each is a round trip before the first user is read.
+    let (tenant_users, (targets, listing_pages)) = futures_util::future::join(
+        async {
+            counted(
+                "the tenant's users",
+                client.count_items(&ListUser::new()).await,
+            )
+        },
+        listed,
+    )
+    .await;
     let job = ReadJob {
         tenant_users,
         targets,
