@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args as ClapArgs;
 use signin_prefs_bulk::readiness::{Readiness, read_readiness, read_readiness_to_csv};
 
-use super::output::{CommonArgs, Output, block_on};
+use super::output::{CommonArgs, Output, PriorityArg, block_on};
 use crate::error::Error;
 
 /// `signin-prefs readiness`.
@@ -22,6 +22,8 @@ pub(crate) struct Args {
     #[arg(long, value_name = "FILE")]
     users_csv: Option<PathBuf>,
     #[command(flatten)]
+    priority: PriorityArg,
+    #[command(flatten)]
     common: CommonArgs,
 }
 
@@ -34,7 +36,7 @@ pub(crate) fn run(args: Args) -> Result<i32, Error> {
             path.display()
         )));
     }
-    let client = args.common.settings()?.client()?;
+    let client = args.priority.apply_to(&args.common.settings()?.client()?);
     let readiness = match &args.users_csv {
         Some(path) => block_on(read_readiness_to_csv(&client, path))??,
         None => block_on(read_readiness(&client, &mut |_| {}))?.map_err(|error| {
