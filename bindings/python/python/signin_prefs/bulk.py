@@ -39,6 +39,7 @@ __all__ = [
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_CONCURRENCY",
     "Plan",
+    "Priority",
     "Report",
     "RunSettings",
     "plan",
@@ -53,6 +54,8 @@ DEFAULT_CONCURRENCY: int = _native.DEFAULT_CONCURRENCY
 """``$batch``es in flight when ``concurrency`` is left at ``None`` (the engine's default)."""
 
 PathLike = Union[str, "os.PathLike[str]"]
+Priority = Literal["low", "normal", "high"]
+"""An ``x-ms-throttle-priority`` value (checked in any letter case by the native parser)."""
 AnyClient = Union[Client, AsyncClient]
 
 
@@ -77,6 +80,10 @@ class RunSettings(TypedDict, total=False):
     ``before``, the plan's values, and ``now``, those read); with it such a user is written and
     the journal records the values read, so a rollback restores them. A rollback refuses it: it
     never overwrites a user changed since the apply."""
+    priority: Priority
+    """The ``x-ms-throttle-priority`` every request carries: ``"low"`` (the default: Graph
+    throttles low-priority requests first when it must shed load, and a bulk run can wait),
+    ``"normal"`` or ``"high"`` (for requests a person waits on). It changes no limit."""
 
 
 class Plan:
@@ -195,6 +202,7 @@ def plan(
     read_path: str = "auto",
     ignore_policy: bool = False,
     include_disabled: bool = False,
+    priority: Priority = "low",
 ) -> Plan:
     """Reads the targets file (CSV or JSON), every target's state, decides per user, writes the
     plan to ``plan_path`` and returns it. Sends no write.
@@ -212,7 +220,10 @@ def plan(
 
     Disabled users (``accountEnabled`` false) are found by one listing and left out with the
     action ``"disabled"``, without reading their state; ``include_disabled=True`` plans them like
-    the others."""
+    the others.
+
+    Every request carries ``x-ms-throttle-priority: low`` unless ``priority`` says otherwise
+    (``"normal"``, ``"high"``), as the CLI's ``--priority``."""
     text = _native.plan(
         client._native,
         os.fspath(targets_path),
@@ -226,6 +237,7 @@ def plan(
         read_path=read_path,
         ignore_policy=ignore_policy,
         include_disabled=include_disabled,
+        priority=priority,
     )
     return Plan(plan_path, json.loads(text))
 
