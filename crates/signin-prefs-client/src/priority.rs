@@ -84,7 +84,10 @@ mod tests {
         for priority in Priority::ALL {
             assert_eq!(priority.as_str().parse::<Priority>().unwrap(), priority);
             let shouted = priority.as_str().to_ascii_uppercase();
-            assert_eq!(format!(" {shouted} ").parse::<Priority>().unwrap(), priority);
+            assert_eq!(
+                format!(" {shouted} ").parse::<Priority>().unwrap(),
+                priority
+            );
             assert_eq!(priority.header_value(), priority.as_str());
         }
         for text in ["", "urgent", "lo", "low,high"] {

@@ -389,7 +389,8 @@ impl Throttle {
         } = &mut *buckets;
         // Each bucket the request draws on, with what a refusal by it is called (reads first, so
         // that a write refused by its own buckets as long as by the resource units names them).
-        let mut drawn: Vec<(&mut Bucket, Limit, &'static str, &'static str)> = Vec::with_capacity(3);
+        let mut drawn: Vec<(&mut Bucket, Limit, &'static str, &'static str)> =
+            Vec::with_capacity(3);
         let read = reads
             .entry(pair.clone())
             .or_insert_with(|| Bucket::full(config.reads_per_app_tenant, now));
@@ -422,7 +423,9 @@ impl Throttle {
                 "Tenant/Write",
             ));
         }
-        let refused = drawn.iter().any(|(bucket, limit, ..)| bucket.wait(*limit) > 0.0);
+        let refused = drawn
+            .iter()
+            .any(|(bucket, limit, ..)| bucket.wait(*limit) > 0.0);
         if !refused || config.refused_requests_count {
             for (bucket, limit, ..) in &mut drawn {
                 bucket.take(*limit, refused);
@@ -438,7 +441,11 @@ impl Throttle {
                 longest = Some((wait, information, scope));
             }
         }
-        let (wait, information, scope) = longest.unwrap_or((0.0, "ResourceUnitLimitExceeded", "Tenant_Application/ReadWrite"));
+        let (wait, information, scope) = longest.unwrap_or((
+            0.0,
+            "ResourceUnitLimitExceeded",
+            "Tenant_Application/ReadWrite",
+        ));
         Err(Throttled {
             retry_after_seconds: clock.to_real(wait),
             scope: format!("{scope}/{app_id}/{tenant_id}"),
@@ -515,11 +522,17 @@ mod tests {
         }
         // The refusal costs a write too: the bucket owes one, so the wait is two intervals.
         let first = throttle.charge(&clock, "app", "t", true).unwrap_err();
-        assert!((first.retry_after_seconds - 2.0 * interval).abs() < 1e-6, "{first:?}");
+        assert!(
+            (first.retry_after_seconds - 2.0 * interval).abs() < 1e-6,
+            "{first:?}"
+        );
         // Each early retry owes one more interval.
         clock.advance(Duration::from_secs_f64(interval));
         let early = throttle.charge(&clock, "app", "t", true).unwrap_err();
-        assert!((early.retry_after_seconds - 2.0 * interval).abs() < 1e-6, "{early:?}");
+        assert!(
+            (early.retry_after_seconds - 2.0 * interval).abs() < 1e-6,
+            "{early:?}"
+        );
         // Waiting out the last Retry-After is enough.
         clock.advance(Duration::from_secs_f64(early.retry_after_seconds));
         assert!(throttle.charge(&clock, "app", "t", true).is_ok());

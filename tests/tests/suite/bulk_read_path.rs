@@ -3,7 +3,6 @@
 //! the floors the client's budgets give and said on stderr.
 
 use std::path::Path;
-use std::time::Duration;
 
 use signin_prefs_bulk::read_path::{
     LISTING_PAGE_SIZE, ReadJob, ReadPath, ReadPathSetting, choose, per_user_floor, report_floor,

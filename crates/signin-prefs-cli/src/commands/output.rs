@@ -71,7 +71,8 @@ impl PriorityArg {
 }
 
 fn parse_priority(text: &str) -> Result<Priority, String> {
-    text.parse().map_err(|error: signin_prefs_client::Error| error.to_string())
+    text.parse()
+        .map_err(|error: signin_prefs_client::Error| error.to_string())
 }
 
 /// How results are printed.
