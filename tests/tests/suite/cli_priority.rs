@@ -4,7 +4,7 @@
 
 use signin_prefs_emulator::{EmulatorHandle, PriorityCounts};
 
-use crate::cli_scenarios::{cli, emulator, scratch, text};
+use crate::cli_scenarios::{emulator, plan_adele_to_push, run_cli};
 
 /// What the emulator counted since `before`, by priority.
 fn since(emulator: &EmulatorHandle, before: PriorityCounts) -> [(&'static str, u64); 4] {
@@ -32,27 +32,15 @@ fn only(counts: [(&'static str, u64); 4], wanted: &str) {
 async fn bulk_commands_send_low_priority_and_priority_changes_it() {
     let (emulator, token) = emulator().await;
     let base = emulator.base_url();
-    let dir = scratch("priority");
-    let targets = dir.join("targets.json");
-    std::fs::write(&targets, r#"["adele@contoso.com"]"#).unwrap();
-    let plan = dir.join("plan.json");
-    let plan_text = plan.to_str().unwrap();
     let run = |args: &[&str]| {
-        let output = cli(&base, &token).args(args).output().unwrap();
-        let (_, stderr) = text(&output);
-        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        let (code, _, stderr) = run_cli(&base, &token, args);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
     };
 
     let before = emulator.priorities();
-    run(&[
-        "plan",
-        "--targets",
-        targets.to_str().unwrap(),
-        "--method",
-        "push",
-        "--out",
-        plan_text,
-    ]);
+    let plan = plan_adele_to_push(&base, &token, "priority");
+    let dir = plan.parent().unwrap();
+    let plan_text = plan.to_str().unwrap();
     run(&["apply", plan_text]);
     run(&["readiness"]);
     only(since(&emulator, before), "low");
@@ -68,12 +56,12 @@ async fn bulk_commands_send_low_priority_and_priority_changes_it() {
 
     // A value Graph would silently take as normal is the operator's mistake: exit 2, nothing sent.
     let before = emulator.priorities();
-    let output = cli(&base, &token)
-        .args(["apply", plan_text, "--resume", "--priority", "urgent"])
-        .output()
-        .unwrap();
-    let (_, stderr) = text(&output);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let (code, _, stderr) = run_cli(
+        &base,
+        &token,
+        &["apply", plan_text, "--resume", "--priority", "urgent"],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("low, normal or high"), "{stderr}");
     assert_eq!(since(&emulator, before).map(|(_, count)| count), [0; 4]);
 }
