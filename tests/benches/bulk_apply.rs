@@ -126,6 +126,7 @@ async fn run(
         listing: None,
         policy: signin_prefs_bulk::policy::PolicySetting::Apply,
         include_disabled: false,
+        flag_precedence: Default::default(),
     };
     let plan = make_plan(client, targets, &options).await.unwrap();
     let plan_path = dir.join("plan.json");

@@ -18,6 +18,7 @@ use signin_prefs_bulk::report::{Tally, Verdict};
 use signin_prefs_bulk::report_stream::{
     ReportFormat, tally_apply, write_apply_report, write_rollback_report,
 };
+use signin_prefs_bulk::system_preferred::FlagPrecedence;
 use signin_prefs_bulk::targets::read_targets;
 use signin_prefs_model::UserDefaultAuthenticationMethodType;
 use signin_prefs_request::UserKey;
@@ -27,7 +28,7 @@ use crate::errors;
 
 /// The client sending `priority` (`low`, `normal` or `high`) as `x-ms-throttle-priority`, parsed by
 /// the client crate's one parser, as the CLI's `--priority` is.
-fn with_priority(
+pub(crate) fn with_priority(
     py: Python<'_>,
     client: &NativeClient,
     priority: &str,
@@ -195,10 +196,11 @@ fn run_options(
 /// `per-user`; `from_report` is the older spelling of `report`), decides, and writes the plan to
 /// `plan_path` entry by entry; disabled users are left out as `disabled` unless `include_disabled`.
 /// `ignore_policy` skips the tenant's authentication methods policy (the CLI's `--ignore-policy`);
-/// every request carries `x-ms-throttle-priority: priority` (`low` by default, as the CLI's).
+/// `flag_precedence` is the CLI's `--flag-precedence`, parsed by the same rule; every request
+/// carries `x-ms-throttle-priority: priority` (`low` by default, as the CLI's).
 /// Returns the plan's head (everything but its entries) as JSON text. Sends no write.
 #[pyfunction]
-#[pyo3(signature = (client, targets_path, plan_path, *, methods=Vec::new(), system_preferred=None, exclude=Vec::new(), only_from=Vec::new(), max_changes=None, from_report=false, read_path="auto", ignore_policy=false, include_disabled=false, priority="low"))]
+#[pyo3(signature = (client, targets_path, plan_path, *, methods=Vec::new(), system_preferred=None, exclude=Vec::new(), only_from=Vec::new(), max_changes=None, from_report=false, read_path="auto", ignore_policy=false, include_disabled=false, flag_precedence="policy-and-user", priority="low"))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn plan(
     py: Python<'_>,
@@ -214,6 +216,7 @@ pub(crate) fn plan(
     read_path: &str,
     ignore_policy: bool,
     include_disabled: bool,
+    flag_precedence: &str,
     priority: &str,
 ) -> PyResult<String> {
     let client = with_priority(py, client, priority)?;
@@ -225,6 +228,9 @@ pub(crate) fn plan(
             .parse::<ReadPathSetting>()
             .map_err(|problem| errors::validation(py, &format!("read_path: {problem}")))?
     };
+    let flag_precedence = flag_precedence
+        .parse::<FlagPrecedence>()
+        .map_err(|problem| errors::validation(py, &format!("flag_precedence: {problem}")))?;
     let options = PlanOptions {
         methods: self::methods(py, &methods)?,
         system_preferred,
@@ -240,6 +246,7 @@ pub(crate) fn plan(
             PolicySetting::Apply
         },
         include_disabled,
+        flag_precedence,
     };
     let outcome = py.detach(|| {
         let targets = read_targets(&targets_path).map_err(signin_prefs_bulk::Error::from)?;

@@ -7,6 +7,7 @@ mod client;
 mod credential;
 mod emulator;
 mod errors;
+mod readiness;
 
 use pyo3::prelude::*;
 
@@ -19,6 +20,8 @@ mod _native {
     use crate::client::NativeClient;
     #[pymodule_export]
     use crate::emulator::NativeEmulator;
+    #[pymodule_export]
+    use crate::readiness::readiness;
 
     use pyo3::prelude::*;
 

@@ -286,6 +286,8 @@ def test_plan_from_the_registration_report(emulator: Emulator, tmp_path: Path) -
         "ineligible": 2,
         "error": 0,
         "excluded": 0,
+        # `_prepare` turns system-preferred MFA off for every user: each new default counts.
+        "takesEffect": 8,
     }
     assert [entry["action"] for entry in from_report.entries] == [
         entry["action"] for entry in per_user.entries
@@ -316,16 +318,16 @@ def test_plan_honours_the_authentication_methods_policy(emulator: Emulator, tmp_
         )
     targets = tmp_path / "targets.csv"
     targets.write_text("user\n" + "\n".join(keys) + "\n")
-    seeded = emulator.authentication_methods_policy()
-    ids = [configuration["id"] for configuration in seeded["authenticationMethodConfigurations"]]
-    assert "MicrosoftAuthenticator" in ids and "Sms" in ids
-    disabled = json.loads(json.dumps(seeded))
-    for configuration in disabled["authenticationMethodConfigurations"]:
-        if configuration["id"] == "MicrosoftAuthenticator":
-            configuration["state"] = "disabled"
-    emulator.set_authentication_methods_policy(disabled)
+    seeded = emulator.set_method_state("MicrosoftAuthenticator", "disabled")
     try:
-        assert emulator.authentication_methods_policy() == disabled
+        ids = [configuration["id"] for configuration in seeded["authenticationMethodConfigurations"]]
+        assert "MicrosoftAuthenticator" in ids and "Sms" in ids
+        # Only Authenticator's state changed.
+        served = emulator.authentication_methods_policy()["authenticationMethodConfigurations"]
+        assert {c["id"]: c["state"] for c in served} == {
+            c["id"]: "disabled" if c["id"] == "MicrosoftAuthenticator" else c["state"]
+            for c in seeded["authenticationMethodConfigurations"]
+        }
         client = emulator.client()
 
         honoured = bulk.plan(client, targets, tmp_path / "plan.json", methods=["push", "oath"])
@@ -374,6 +376,57 @@ def test_disabled_users_are_left_out_unless_included(tmp_path: Path) -> None:
         )
         assert "disabled" not in included.summary
         assert all(entry["action"] != "disabled" for entry in included.entries)
+
+
+EVEN_POSITIONS = "0a11c0de-0000-4000-8000-000000000002"  # the emulator's seeded group of users 0, 2, 4, …
+
+
+def test_plan_counts_where_each_new_default_counts(tmp_path: Path) -> None:
+    with Emulator(users=8, seed=5) as tenant:
+        keys: List[str] = []
+        for index in range(8):
+            record = tenant.user_at(index)
+            assert record is not None
+            keys.append(record["id"])
+            # Users 3 and 7 have turned system-preferred MFA off for themselves.
+            tenant.set_user_state(
+                record["id"],
+                methods=["mobilePhone", "microsoftAuthenticator"],
+                preferred="sms",
+                system_preferred=index % 4 != 3,
+            )
+        targets = tmp_path / "targets.csv"
+        targets.write_text("user\n" + "\n".join(keys) + "\n")
+        policy = tenant.authentication_methods_policy()
+        policy["systemCredentialPreferences"] = {
+            "state": "enabled",
+            "includeTargets": [{"targetType": "group", "id": "all_users"}],
+            "excludeTargets": [{"targetType": "group", "id": EVEN_POSITIONS}],
+        }
+        tenant.set_authentication_methods_policy(policy)
+
+        def counts(flag_precedence: str) -> Tuple[int, int]:
+            plan = bulk.plan(
+                tenant.client(),
+                targets,
+                tmp_path / f"{flag_precedence}.json",
+                methods=["push"],
+                flag_precedence=flag_precedence,
+            )
+            assert plan.summary["change"] == 8
+            reach = [entry["defaultReach"] for entry in plan.entries]
+            assert reach.count("takesEffect") == plan.summary.get("takesEffect", 0)
+            assert reach.count("npsAdfsOnly") == plan.summary.get("npsAdfsOnly", 0)
+            return plan.summary.get("takesEffect", 0), plan.summary.get("npsAdfsOnly", 0)
+
+        # The policy covers users 1, 3, 5, 7; users 3 and 7 opt out.
+        assert counts("policy-and-user") == (6, 2)
+        # The policy alone: its four users' defaults matter only to NPS and AD FS.
+        assert counts("policy-only") == (4, 4)
+        # The flag first: every user whose flag is on.
+        assert counts("user-first") == (2, 6)
+        with pytest.raises(signin_prefs.ValidationError, match="policy-and-user"):
+            bulk.plan(tenant.client(), targets, tmp_path / "bad.json", methods=["push"], flag_precedence="both")
 
 
 def _priorities_since(emulator: Emulator, before: Dict[str, int]) -> Dict[str, int]:

@@ -4,6 +4,7 @@ the case table in `tests/input_cases.json` (the CLI in `tests/tests/suite/cli_in
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -30,6 +31,19 @@ def _attempt(emulator: Emulator, kind: str, value: str) -> None:
         emulator.client().update(
             record["id"], user_preferred_method_for_secondary_authentication=value
         )
+    elif kind == "flag precedence":
+        record = emulator.user_at(0)
+        assert record is not None
+        with tempfile.TemporaryDirectory() as scratch:
+            targets = Path(scratch) / "targets.csv"
+            targets.write_text(f"user\n{record['id']}\n")
+            bulk.plan(
+                emulator.client(),
+                targets,
+                Path(scratch) / "plan.json",
+                methods=["oath"],
+                flag_precedence=value,
+            )
     elif kind == "cloud":
         signin_prefs.Client(token="t", cloud=value)
     else:

@@ -27,7 +27,12 @@ pub struct DisabledUsers {
 impl DisabledUsers {
     /// Whether the user `key` (object id or UPN, any letter case) is disabled.
     pub fn contains(&self, key: &str) -> bool {
-        self.keys.binary_search(&KeyDigest::of(key)).is_ok()
+        self.contains_digest(KeyDigest::of(key))
+    }
+
+    /// [`DisabledUsers::contains`] of a key already digested.
+    pub(crate) fn contains_digest(&self, key: KeyDigest) -> bool {
+        self.keys.binary_search(&key).is_ok()
     }
 
     /// How many keys it holds (two per user with both).

@@ -14,7 +14,22 @@ pub(crate) struct KeyDigest(u64, u64);
 impl KeyDigest {
     /// The digest of `key`, in any letter case.
     pub(crate) fn of(key: &str) -> Self {
-        let key = key.to_lowercase();
+        // Keys are nearly always ASCII and short: lower-cased on the stack, the digest of a plan's
+        // every target costs no allocation (a plan digests each of a million users).
+        let mut ascii = [0_u8; 128];
+        if key.is_ascii()
+            && let Some(lowered) = ascii.get_mut(..key.len())
+        {
+            lowered.copy_from_slice(key.as_bytes());
+            lowered.make_ascii_lowercase();
+            if let Ok(lowered) = std::str::from_utf8(lowered) {
+                return Self::of_lowered(lowered);
+            }
+        }
+        Self::of_lowered(&key.to_lowercase())
+    }
+
+    fn of_lowered(key: &str) -> Self {
         let half = |salt: u8| {
             let mut hasher = std::hash::DefaultHasher::new();
             salt.hash(&mut hasher);
@@ -23,11 +38,28 @@ impl KeyDigest {
         };
         Self(half(0), half(1))
     }
+
+    /// The digest's leading `bits` bits (at most 63), as a number: digests are spread evenly, so
+    /// these split a sorted list of them into runs of about equal length.
+    pub(crate) fn leading_bits(self, bits: u32) -> u64 {
+        self.0.checked_shr(64 - bits.min(63)).unwrap_or(0)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::KeyDigest;
+
+    #[test]
+    fn ascii_and_other_keys_are_lowered_alike() {
+        for key in ["Adele@Contoso.com", "ÅSA@Contoso.com", &"A".repeat(200)] {
+            assert_eq!(
+                KeyDigest::of(key),
+                KeyDigest::of_lowered(&key.to_lowercase()),
+                "{key}"
+            );
+        }
+    }
 
     #[test]
     fn a_key_has_one_digest_in_any_letter_case_and_other_keys_have_others() {

@@ -9,6 +9,7 @@
 //! restores what a journal changed; [`report::Report`] accounts for every user.
 
 pub mod apply;
+mod decide;
 pub mod disabled;
 mod error;
 pub mod files;
@@ -18,15 +19,18 @@ mod key_digest;
 mod layout;
 pub mod plan;
 mod plan_file;
+mod plan_targets;
 mod plan_writer;
 pub mod policy;
 mod queue;
 pub mod read_path;
 pub mod readiness;
+pub mod readiness_csv;
 pub mod registration_report;
 pub mod report;
 pub mod report_stream;
 pub mod state;
+pub mod system_preferred;
 pub mod targets;
 mod work;
 

@@ -4,25 +4,29 @@
 //! for the change record, and apply exactly it. Loading a plan checks it again, so a plan edited by
 //! hand into inconsistency is refused before anything is sent.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 use std::path::Path;
-use std::pin::Pin;
 
-use futures_util::{Stream, StreamExt as _};
+use futures_util::Stream;
 
 use serde::{Deserialize, Serialize};
 use signin_prefs_client::Client;
 use signin_prefs_model::{SignInPreferences, UserDefaultAuthenticationMethodType as Method};
 
 use crate::Error;
+pub use crate::decide::decide;
+use crate::decide::decide_on;
 use crate::disabled::{DisabledUsers, read_disabled};
+use crate::key_digest::KeyDigest;
 pub use crate::plan_file::{PlanFile, PlanProblem, scan};
+use crate::plan_targets::Targets;
 use crate::plan_writer::PlanWriter;
 pub use crate::policy::decide_under_policy;
-use crate::policy::{MethodChoice, MethodsPolicy, PolicySetting, read_for_plan};
+use crate::policy::{PolicySetting, read_for_plan};
 use crate::read_path::{Listing, ReadPath, ReadPathDecision, ReadPathSetting, choose_for};
-use crate::registration_report::{ReportKeys, from_report_names, read_report};
-use crate::state::{Registered, UserState, read_states_with_progress};
+use crate::registration_report::{ReportKeys, ReportedState, from_report_names, read_report};
+use crate::state::read_states_with_progress;
+use crate::system_preferred::{DefaultReach, FlagPrecedence};
 use crate::targets::{Target, TargetList};
 
 /// The plan file format this build writes and reads.
@@ -114,6 +118,11 @@ pub struct PlanEntry {
     pub action: Action,
     /// Why, in a sentence.
     pub reason: String,
+    /// For a change of the default method: whether it takes effect at sign-in or, system-preferred
+    /// MFA applying to the user, matters only to the NPS extension and the AD FS adapter. Absent
+    /// when the policy was not read (and in plans older than it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_reach: Option<DefaultReach>,
 }
 
 /// What the operator asked for.
@@ -137,6 +146,10 @@ pub struct PlanRequest {
     /// Whether disabled users were planned like the others (absent in older plans: `false`).
     #[serde(default, skip_serializing_if = "is_false")]
     pub include_disabled: bool,
+    /// How the user's system-preferred flag and the tenant's policy were taken to combine
+    /// (written only when not the default, so older plans read and write as before).
+    #[serde(default, skip_serializing_if = "FlagPrecedence::is_default")]
+    pub flag_precedence: FlagPrecedence,
 }
 
 fn is_false(value: &bool) -> bool {
@@ -165,6 +178,14 @@ pub struct Summary {
     /// read and write as they did before the count existed.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub disabled: usize,
+    /// Changes of the default method that take effect at sign-in (system-preferred MFA does not
+    /// apply to the user). Written only when there are some, as are the next.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub takes_effect: usize,
+    /// Changes of the default method that matter only to the NPS extension and the AD FS adapter,
+    /// since system-preferred MFA applies to the user.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub nps_adfs_only: usize,
 }
 
 /// A plan, as written to and read from a plan file.
@@ -213,6 +234,10 @@ pub struct PlanOptions {
     /// Plan disabled users (`accountEnabled: false`) like the others; by default they are found
     /// by one listing and left out as [`Action::Disabled`], without reading their state.
     pub include_disabled: bool,
+    /// How a user's own system-preferred flag and the policy combine when the plan tells where
+    /// each new default counts ([`PlanEntry::default_reach`]): an assumption, Microsoft publishes
+    /// no rule.
+    pub flag_precedence: FlagPrecedence,
 }
 
 /// How far [`make_plan_with_progress`] has got, for bars and logs.
@@ -293,11 +318,7 @@ pub async fn write_plan_of_listed_users<'a>(
     progress: &'a mut (dyn FnMut(PlanProgress) + Send),
     on_entry: &'a mut (dyn FnMut(&PlanEntry) + Send),
 ) -> Result<Plan, Error> {
-    // A window that ends the list is followed by one more ask, which must find it still ended.
-    let streamed = Targets::Streamed {
-        keys: Box::pin(keys.fuse()),
-        ahead: VecDeque::new(),
-    };
+    let streamed = Targets::streamed(keys);
     write_plan(client, streamed, options, path, progress, on_entry).await
 }
 
@@ -312,76 +333,12 @@ async fn write_plan(
     let mut writer = PlanWriter::create(path)?;
     let summary = plan_entries(client, targets, options, progress, &mut |entry| {
         on_entry(&entry);
-        writer.push(&entry)
+        writer.push(entry)
     })
     .await?;
     let head = plan_head(client, options, summary);
     writer.finish(&head)?;
     Ok(head)
-}
-
-/// Targets read and decided at a time: what a plan holds in memory besides its targets, and long
-/// enough that the read window drains only once every few hundred `$batch`es.
-const PLAN_WINDOW: usize = 8_192;
-
-/// The targets of a plan: a list in hand, or user keys as a directory list pages them in.
-enum Targets<'a> {
-    /// Known in full, so the number of users to read is known from the start.
-    Listed(&'a TargetList),
-    /// Keys of users listed page by page (no per-user values), numbered from 1: only a window of
-    /// them is ever held, and those read ahead (`ahead`) while the registration report is read.
-    Streamed {
-        keys: Pin<Box<dyn Stream<Item = Result<String, Error>> + Send + 'a>>,
-        ahead: VecDeque<Result<String, Error>>,
-    },
-}
-
-/// Keys a listing reads ahead while the registration report is read, so that the two lists' pages
-/// are fetched side by side: about 66 pages of 999, a few megabytes.
-const READ_AHEAD: usize = 65_536;
-
-impl Targets<'_> {
-    /// The next window of targets, or an empty one at the end.
-    async fn next_window(&mut self, taken: usize) -> Result<Vec<Target>, Error> {
-        match self {
-            Targets::Listed(targets) => Ok((taken..(taken + PLAN_WINDOW).min(targets.len()))
-                .filter_map(|index| targets.get(index))
-                .collect()),
-            Targets::Streamed { keys, ahead } => {
-                let mut window = Vec::with_capacity(PLAN_WINDOW);
-                while window.len() < PLAN_WINDOW {
-                    let key = match ahead.pop_front() {
-                        Some(key) => key,
-                        None => match keys.next().await {
-                            Some(key) => key,
-                            None => break,
-                        },
-                    };
-                    window.push(Target {
-                        user: key?,
-                        line: taken + window.len() + 1,
-                        method: None,
-                        system_preferred: None,
-                    });
-                }
-                Ok(window)
-            }
-        }
-    }
-
-    /// Reads up to `count` keys of a listing ahead (a list in hand has nothing to read).
-    async fn read_ahead(&mut self, count: usize) {
-        if let Targets::Streamed { keys, ahead } = self {
-            while ahead.len() < count {
-                let Some(key) = keys.next().await else { break };
-                let failed = key.is_err();
-                ahead.push_back(key);
-                if failed {
-                    break;
-                }
-            }
-        }
-    }
 }
 
 /// Reads every target's state and hands `sink` each user's entry, in target order, a window of
@@ -395,7 +352,7 @@ async fn plan_entries(
 ) -> Result<Summary, Error> {
     let per_user_values = match &targets {
         Targets::Listed(targets) => targets.has_overrides(),
-        Targets::Streamed { .. } => false,
+        Targets::Streamed(_) => false,
     };
     if options.methods.is_empty() && options.system_preferred.is_none() && !per_user_values {
         return Err(Error::Guard(
@@ -407,72 +364,84 @@ async fn plan_entries(
         .iter()
         .map(|user| user.to_lowercase())
         .collect();
-    let is_excluded = |user: &str| excluded.contains(&user.to_lowercase());
+    let is_excluded = |user: &str| !excluded.is_empty() && excluded.contains(&user.to_lowercase());
     // Streamed targets are not known until listed: the policy is read for them.
     let decides_someone = match &targets {
         Targets::Listed(listed) => listed.users().any(|user| !is_excluded(user)),
-        Targets::Streamed { .. } => true,
+        Targets::Streamed(_) => true,
     };
     let policy = read_for_plan(client, options, per_user_values, decides_someone).await?;
     let listed = match &targets {
         Targets::Listed(targets) => u64::try_from(targets.len()).ok(),
-        Targets::Streamed { .. } => None,
+        Targets::Streamed(_) => None,
     };
     // Without the listing (it needs User.Read.All, which plans did not need before), disabled
     // users are planned like the others, as an unavailable report means per-user reads: said, not
     // fatal.
-    let disabled = if options.include_disabled {
-        DisabledUsers::default()
-    } else {
+    // The disabled accounts are listed while the users' states are read: neither waits on the other.
+    let disabled = async {
+        if options.include_disabled {
+            return DisabledUsers::default();
+        }
         read_disabled(client).await.unwrap_or_else(|error| {
             tracing::warn!(%error, "cannot list disabled users; planning them like the others (--include-disabled says so)");
             DisabledUsers::default()
         })
     };
-    let decision = choose_for(client, options.read_path, listed, options.listing.as_ref()).await;
     // With --from, the report is read only for users who registered a method that a default of
     // --from needs: a user it does not list has no such default (`from_report_names`).
     let from_names = from_report_names(&options.only_from);
-    tracing::info!(path = decision.path.name(), "{decision}");
-    progress(PlanProgress::ReadPath(decision));
-    let report = if decision.path == ReadPath::Report {
+    let report = async {
+        let decision =
+            choose_for(client, options.read_path, listed, options.listing.as_ref()).await;
+        tracing::info!(path = decision.path.name(), "{decision}");
+        progress(PlanProgress::ReadPath(decision));
+        if decision.path != ReadPath::Report {
+            return None;
+        }
         progress(PlanProgress::ReadingReport);
         let keys = match &targets {
             Targets::Listed(targets) => ReportKeys::used_by(targets.users()),
             // A directory list gives each user's principal name, and an object id only for a
             // user without one: such a user is read on its own.
-            Targets::Streamed { .. } => ReportKeys {
+            Targets::Streamed(_) => ReportKeys {
                 object_ids: false,
                 user_principal_names: true,
             },
         };
-        let (report, ()) = futures_util::future::join(
-            read_report(client, keys, &from_names),
-            targets.read_ahead(READ_AHEAD),
-        )
-        .await;
-        match report {
-            Ok(report) => Some(report),
-            Err(error) => {
-                tracing::warn!(%error, "the registration report is not available; reading each user instead");
-                None
-            }
-        }
-    } else {
-        None
+        let report = targets
+            .read_beside(read_report(client, keys, &from_names))
+            .await;
+        report
+            .inspect_err(|error| tracing::warn!(%error, "the registration report is not available; reading each user instead"))
+            .ok()
     };
+    let (disabled, report) = futures_util::future::join(disabled, report).await;
     // A report read for --from alone answers for every user it does not list too.
     let filtered = report.is_some() && !from_names.is_empty();
     let report = report.unwrap_or_default();
-    let to_read = |user: &str| {
-        !is_excluded(user) && !disabled.contains(user) && !filtered && !report.contains(user)
+    // Where a user's entry comes from, found once per user: a lookup costs more than deciding.
+    let source_of = |user: &str| {
+        let digest = KeyDigest::of(user);
+        if is_excluded(user) {
+            Source::Excluded
+        } else if disabled.contains_digest(digest) {
+            Source::Disabled
+        } else if let Some(state) = report.get_digest(digest) {
+            Source::Reported(state)
+        } else if filtered {
+            Source::NotFrom
+        } else {
+            Source::Read
+        }
     };
+    let to_read = |user: &str| matches!(source_of(user), Source::Read);
     // Streamed targets are counted as they arrive: the total grows with each window.
     let mut total = match &targets {
         Targets::Listed(targets) => targets.users().filter(|user| to_read(user)).count(),
-        Targets::Streamed { .. } => 0,
+        Targets::Streamed(_) => 0,
     };
-    let streamed = matches!(targets, Targets::Streamed { .. });
+    let streamed = targets.is_streamed();
     progress(PlanProgress::Reading { done: 0, total });
 
     let mut summary = Summary::default();
@@ -484,10 +453,15 @@ async fn plan_entries(
             break;
         }
         taken += window.len();
+        let sources: Vec<Source<'_>> = window
+            .iter()
+            .map(|target| source_of(&target.user))
+            .collect();
         let missing: Vec<String> = window
             .iter()
-            .filter(|target| to_read(&target.user))
-            .map(|target| target.user.clone())
+            .zip(&sources)
+            .filter(|(_, source)| matches!(source, Source::Read))
+            .map(|(target, _)| target.user.clone())
             .collect();
         if streamed {
             total += missing.len();
@@ -512,35 +486,33 @@ async fn plan_entries(
         }
         .into_iter();
         read_before += missing.len();
-        for target in window.iter() {
-            let entry = if is_excluded(&target.user) {
-                unplanned(target, Action::Excluded, "on the exclude list".into())
-            } else if disabled.contains(&target.user) {
-                unplanned(
+        for (target, source) in window.iter().zip(sources) {
+            let entry = match source {
+                Source::Excluded => {
+                    unplanned(target, Action::Excluded, "on the exclude list".into())
+                }
+                Source::Disabled => unplanned(
                     target,
                     Action::Disabled,
                     "account disabled (accountEnabled false): left out; --include-disabled plans it"
                         .into(),
-                )
-            } else if let Some(state) = report.get(&target.user) {
-                decide_on(
+                ),
+                Source::Reported(state) => decide_on(
                     target,
                     &state.preferences(),
                     &state.registered,
                     options,
                     policy.as_ref(),
-                )
-            } else if filtered {
-                unplanned(
+                ),
+                Source::NotFrom => unplanned(
                     target,
                     Action::Excluded,
                     format!(
                         "the registration report lists none of {} for the user, which a default of --from needs",
                         from_names.join(", ")
                     ),
-                )
-            } else {
-                match read.next() {
+                ),
+                Source::Read => match read.next() {
                     Some(Ok(state)) => decide_on(
                         target,
                         &state.preferences,
@@ -559,9 +531,9 @@ async fn plan_entries(
                             target.user
                         )));
                     }
-                }
+                },
             };
-            summary.count(entry.action);
+            summary.tally(&entry);
             sink(entry)?;
         }
     }
@@ -576,6 +548,20 @@ async fn plan_entries(
     Ok(summary)
 }
 
+/// Where a user's entry comes from.
+enum Source<'r> {
+    /// On the exclude list.
+    Excluded,
+    /// A disabled account, left out.
+    Disabled,
+    /// The registration report's row.
+    Reported(&'r ReportedState),
+    /// Not in a report read for `--from` alone, so without a default `--from` names.
+    NotFrom,
+    /// A read of the user's own state.
+    Read,
+}
+
 /// An entry for a user nothing is planned for: excluded, disabled, or unreadable.
 fn unplanned(target: &Target, action: Action, reason: String) -> PlanEntry {
     PlanEntry {
@@ -586,6 +572,7 @@ fn unplanned(target: &Target, action: Action, reason: String) -> PlanEntry {
         registered: Vec::new(),
         action,
         reason,
+        default_reach: None,
     }
 }
 
@@ -613,118 +600,10 @@ fn plan_head(client: &Client, options: &PlanOptions, summary: Summary) -> Plan {
                 .collect(),
             max_changes: options.max_changes,
             include_disabled: options.include_disabled,
+            flag_precedence: options.flag_precedence,
         },
         summary,
         entries: Vec::new(),
-    }
-}
-
-/// What to do with one user whose state was read, the policy aside (as `--ignore-policy`).
-pub fn decide(target: &Target, state: &UserState, options: &PlanOptions) -> PlanEntry {
-    decide_on(target, &state.preferences, &state.registered, options, None)
-}
-
-/// [`decide`] for a user holding `preferences` with `registered_methods`.
-pub(crate) fn decide_on(
-    target: &Target,
-    preferences: &SignInPreferences,
-    registered_methods: &[Registered],
-    options: &PlanOptions,
-    policy: Option<&MethodsPolicy>,
-) -> PlanEntry {
-    let current = Preferences::of(preferences);
-    let registered: Vec<String> = registered_methods.iter().map(Registered::name).collect();
-    let methods: Vec<Method> = match &target.method {
-        Some(method) => vec![method.clone()],
-        None => options.methods.clone(),
-    };
-    let system_preferred = target.system_preferred.or(options.system_preferred);
-    let entry = |action, desired: Option<Preferences>, reason: String| PlanEntry {
-        user: target.user.clone(),
-        source_line: target.line,
-        current: current.clone(),
-        target: desired,
-        registered: registered.clone(),
-        action,
-        reason,
-    };
-
-    if !options.only_from.is_empty() {
-        let from_listed = current
-            .method
-            .as_deref()
-            .is_some_and(|method| options.only_from.iter().any(|from| from.as_str() == method));
-        if !from_listed {
-            let from = options
-                .only_from
-                .iter()
-                .map(Method::as_str)
-                .collect::<Vec<_>>()
-                .join(", ");
-            return entry(
-                Action::Excluded,
-                None,
-                format!(
-                    "current method {} is not one of --from {from}",
-                    current.method.as_deref().unwrap_or("(unset)")
-                ),
-            );
-        }
-    }
-    let choice = MethodChoice::make(&methods, registered_methods, &target.user, policy);
-    let method = match (methods.is_empty(), choice.chosen) {
-        (true, _) => current.method.clone(),
-        (false, Some(method)) => Some(method.as_str().to_owned()),
-        (false, None) => {
-            let wanted = methods
-                .iter()
-                .map(Method::as_str)
-                .collect::<Vec<_>>()
-                .join(", ");
-            let have = if registered.is_empty() {
-                "none".to_owned()
-            } else {
-                registered.join(", ")
-            };
-            let reason = choice.ineligible_reason(&wanted, &have);
-            return entry(Action::Ineligible, None, reason);
-        }
-    };
-    let desired = Preferences {
-        method,
-        system_preferred: system_preferred.or(current.system_preferred),
-    };
-    if desired == current {
-        return entry(
-            Action::AlreadyCompliant,
-            Some(desired),
-            "already as desired".into(),
-        );
-    }
-    let mut changes = Vec::new();
-    if desired.method != current.method {
-        let fallback = choice.fallback_note(methods.first());
-        changes.push(format!(
-            "method {} -> {}{fallback}",
-            current.method.as_deref().unwrap_or("(unset)"),
-            desired.method.as_deref().unwrap_or("(unset)")
-        ));
-    }
-    if desired.system_preferred != current.system_preferred {
-        changes.push(format!(
-            "system-preferred {} -> {}",
-            on_off(current.system_preferred),
-            on_off(desired.system_preferred)
-        ));
-    }
-    entry(Action::Change, Some(desired), changes.join("; "))
-}
-
-fn on_off(value: Option<bool>) -> &'static str {
-    match value {
-        Some(true) => "on",
-        Some(false) => "off",
-        None => "(unset)",
     }
 }
 
@@ -732,7 +611,7 @@ fn on_off(value: Option<bool>) -> &'static str {
 pub fn summarize(entries: &[PlanEntry]) -> Summary {
     let mut summary = Summary::default();
     for entry in entries {
-        summary.count(entry.action);
+        summary.tally(entry);
     }
     summary
 }
@@ -748,6 +627,26 @@ impl Summary {
             Action::Excluded => self.excluded += 1,
             Action::Disabled => self.disabled += 1,
         }
+    }
+
+    /// Counts one more entry: its action, and where its new default counts.
+    pub fn tally(&mut self, entry: &PlanEntry) {
+        self.count(entry.action);
+        match entry.default_reach {
+            Some(DefaultReach::TakesEffect) => self.takes_effect += 1,
+            Some(DefaultReach::NpsAdfsOnly) => self.nps_adfs_only += 1,
+            None => {}
+        }
+    }
+
+    /// The users it counts: one action each (the reach counts are among the changes).
+    pub fn users(&self) -> usize {
+        self.change
+            + self.already_compliant
+            + self.ineligible
+            + self.error
+            + self.excluded
+            + self.disabled
     }
 }
 
@@ -778,6 +677,7 @@ pub(crate) fn test_plan(entries: Vec<PlanEntry>, exclude: Vec<String>) -> Plan {
             only_from: Vec::new(),
             max_changes: None,
             include_disabled: false,
+            flag_precedence: FlagPrecedence::default(),
         },
         summary: summarize(&entries),
         entries,

@@ -391,7 +391,7 @@ impl Checker {
                 ));
             }
         }
-        self.summary.count(entry.action);
+        self.summary.tally(entry);
         Ok(())
     }
 
@@ -628,6 +628,9 @@ mod tests {
                 registered: vec!["softwareOath".into()],
                 action: Action::Change,
                 reason: "method sms -> oath".into(),
+                // Where the new default counts, as a plan that read the policy says it.
+                default_reach: (index % 2 == 1)
+                    .then_some(crate::system_preferred::DefaultReach::NpsAdfsOnly),
             })
             .collect();
         test_plan(entries, vec!["someone@contoso.com".into()])

@@ -3,12 +3,15 @@
 //! The file must read as [`crate::layout`] lays a whole [`Plan`] out, with its summary above its
 //! entries, yet the summary is known only after the last entry. So entries go to a hidden,
 //! owner-only spool beside the plan as they are decided; at the end the plan file is written once:
-//! the head with the summary, the spooled entries (copied by the kernel), and the tail. A plan that
+//! the head with the summary, the spooled entries (copied by the kernel), and the tail. Entries are
+//! serialized on a thread of their own, beside the planner deciding the next ones. A plan that
 //! is refused (`--max-changes`) or cut short leaves no plan file, and its spool is removed.
 
 use std::fs::File;
 use std::io::{BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use crate::Error;
 use crate::files::{create_private_scratch, open_private};
@@ -17,12 +20,25 @@ use crate::plan::{Plan, PlanEntry};
 /// How the layout ends a plan without entries; the streamed file replaces the empty list.
 const EMPTY_ENTRIES_TAIL: &str = "\"entries\": []\n}\n";
 
+/// Entries handed to the spooling thread at a time.
+const BATCH: usize = 4_096;
+
+/// Batches waiting for the spooling thread: enough to keep it busy, few enough to hold little.
+const BATCHES_QUEUED: usize = 4;
+
+/// The spool once its thread is done with it: the file and the number of entries written.
+type Spooled = Result<(BufWriter<File>, usize), Error>;
+
 /// A plan file being written: entries first (spooled), head and summary at [`PlanWriter::finish`].
+///
+/// Entries are serialized on a thread of their own while the planner decides the next ones: for
+/// a plan of half a million users, writing is half the work left once the last state is read.
 pub(crate) struct PlanWriter {
     path: PathBuf,
     spool_path: PathBuf,
-    spool: Option<BufWriter<File>>,
-    entries: usize,
+    batch: Vec<PlanEntry>,
+    to_spool: Option<SyncSender<Vec<PlanEntry>>>,
+    spooling: Option<JoinHandle<Spooled>>,
 }
 
 impl PlanWriter {
@@ -40,40 +56,71 @@ impl PlanWriter {
             .unwrap_or_default();
         let spool_path = path.with_file_name(format!(".{name}.entries-{}", std::process::id()));
         let _ = std::fs::remove_file(&spool_path);
-        let spool = create_private_scratch(&spool_path)?;
+        let spool = BufWriter::with_capacity(1 << 16, create_private_scratch(&spool_path)?);
+        let (to_spool, batches) = sync_channel::<Vec<PlanEntry>>(BATCHES_QUEUED);
+        let thread_path = spool_path.clone();
+        let spooling = std::thread::Builder::new()
+            .name("plan-spool".into())
+            .spawn(move || spool_entries(&thread_path, spool, batches.iter()))
+            .map_err(|source| Error::io(&spool_path, source))?;
         Ok(Self {
             path: path.to_owned(),
             spool_path,
-            spool: Some(BufWriter::with_capacity(1 << 16, spool)),
-            entries: 0,
+            batch: Vec::with_capacity(BATCH),
+            to_spool: Some(to_spool),
+            spooling: Some(spooling),
         })
     }
 
     /// Adds the next entry.
-    pub(crate) fn push(&mut self, entry: &PlanEntry) -> Result<(), Error> {
-        let spool_path = &self.spool_path;
-        let Some(spool) = self.spool.as_mut() else {
-            return Err(Error::io(
-                spool_path,
-                std::io::Error::other("already finished"),
-            ));
-        };
-        let io = |source| Error::io(spool_path, source);
-        spool
-            .write_all(if self.entries == 0 {
-                b"    "
-            } else {
-                b",\n    "
-            })
-            .map_err(io)?;
-        serde_json::to_writer(&mut *spool, entry).map_err(|error| io(error.into()))?;
-        self.entries += 1;
+    pub(crate) fn push(&mut self, entry: PlanEntry) -> Result<(), Error> {
+        self.batch.push(entry);
+        if self.batch.len() >= BATCH {
+            self.hand_on()?;
+        }
         Ok(())
     }
 
-    /// Writes the plan file: `head` (a plan without entries, with the summary of those pushed)
-    /// followed by the entries. Returns nothing until every byte is on disk.
+    /// Hands the entries gathered to the spooling thread; if it has stopped, its error.
+    fn hand_on(&mut self) -> Result<(), Error> {
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        let handed = self
+            .to_spool
+            .as_ref()
+            .is_some_and(|to_spool| to_spool.send(batch).is_ok());
+        if handed {
+            return Ok(());
+        }
+        // The thread stops early only on an error, which joining it gives.
+        self.spooled().and_then(|_| {
+            Err(Error::io(
+                &self.spool_path,
+                std::io::Error::other("the plan's spool stopped"),
+            ))
+        })
+    }
+
+    /// Waits for the spooling thread to write what it was handed, and takes back the spool.
+    fn spooled(&mut self) -> Spooled {
+        self.to_spool = None;
+        let stopped = || {
+            Error::io(
+                &self.spool_path,
+                std::io::Error::other("the plan's spool stopped"),
+            )
+        };
+        let Some(spooling) = self.spooling.take() else {
+            return Err(stopped());
+        };
+        spooling.join().map_err(|_| stopped())?
+    }
+
+    /// Writes the plan file: `head` (with the summary), then the entries, in the layout.
     pub(crate) fn finish(mut self, head: &Plan) -> Result<(), Error> {
+        if !self.batch.is_empty() {
+            self.hand_on()?;
+        }
+        let (spool, entries) = self.spooled()?;
         let path = self.path.clone();
         let io = |source| Error::io(&path, source);
         let head_text = crate::layout::to_text(head).map_err(|error| io(error.into()))?;
@@ -81,9 +128,6 @@ impl PlanWriter {
             return Err(io(std::io::Error::other(
                 "internal: the plan's layout does not end with its entries",
             )));
-        };
-        let Some(spool) = self.spool.take() else {
-            return Err(io(std::io::Error::other("already finished")));
         };
         let mut spool = spool
             .into_inner()
@@ -93,7 +137,7 @@ impl PlanWriter {
             .map_err(|source| Error::io(&self.spool_path, source))?;
         let mut file = open_private(&path, true)?;
         file.write_all(head_text.as_bytes()).map_err(io)?;
-        if self.entries == 0 {
+        if entries == 0 {
             file.write_all(EMPTY_ENTRIES_TAIL.as_bytes()).map_err(io)?;
         } else {
             file.write_all(b"\"entries\": [\n").map_err(io)?;
@@ -104,10 +148,32 @@ impl PlanWriter {
     }
 }
 
+/// The spooling thread: writes each entry of `batches` on a line of its own, comma-separated,
+/// until the writer hangs up.
+fn spool_entries(
+    spool_path: &Path,
+    mut spool: BufWriter<File>,
+    batches: impl Iterator<Item = Vec<PlanEntry>>,
+) -> Spooled {
+    let io = |source| Error::io(spool_path, source);
+    let mut entries = 0_usize;
+    for batch in batches {
+        for entry in batch {
+            spool
+                .write_all(if entries == 0 { b"    " } else { b",\n    " })
+                .map_err(io)?;
+            serde_json::to_writer(&mut spool, &entry).map_err(|error| io(error.into()))?;
+            entries += 1;
+        }
+    }
+    Ok((spool, entries))
+}
+
 impl Drop for PlanWriter {
     fn drop(&mut self) {
         // The spool holds users' MFA setup: it never outlives the writer, finished or not.
-        self.spool = None;
+        self.batch.clear();
+        let _ = self.spooled();
         let _ = std::fs::remove_file(&self.spool_path);
     }
 }
@@ -137,6 +203,8 @@ mod tests {
                     Action::Ineligible
                 },
                 reason: format!("reason \"{index}\""),
+                default_reach: (index % 4 == 0)
+                    .then_some(crate::system_preferred::DefaultReach::TakesEffect),
             })
             .collect();
         test_plan(entries, vec!["a@contoso.com".into()])
@@ -147,13 +215,13 @@ mod tests {
         let dir =
             std::env::temp_dir().join(format!("signin-prefs-plan-writer-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        for users in [0, 1, 5] {
+        for users in [0, 1, 5, 3 * BATCH + 1] {
             let whole = plan(users);
             let path = dir.join(format!("plan-{users}.json"));
             let _ = std::fs::remove_file(&path);
             let mut writer = PlanWriter::create(&path).unwrap();
             for entry in &whole.entries {
-                writer.push(entry).unwrap();
+                writer.push(entry.clone()).unwrap();
             }
             let head = Plan {
                 entries: Vec::new(),

@@ -37,9 +37,11 @@ use signin_prefs_model::{
 use signin_prefs_request::{GetAuthenticationMethodsPolicy, ListTransitiveMemberAsUser};
 
 use crate::Error;
+use crate::decide::decide_on;
 use crate::key_digest::KeyDigest;
-use crate::plan::{PlanEntry, PlanOptions, decide_on};
+use crate::plan::{PlanEntry, PlanOptions};
 use crate::state::{Registered, UserState, supports};
+use crate::system_preferred::{PolicyScope, TenantState};
 use crate::targets::Target;
 
 /// Whether a plan honours the tenant's authentication methods policy.
@@ -92,11 +94,42 @@ struct Rule {
     exclude: Audience,
 }
 
-/// The policy, compiled: per configuration its state and targets, and each referenced group's
-/// members as sorted digests.
+/// The policy's `systemCredentialPreferences`, compiled; what it means for a user is
+/// [`PolicyScope::from_parts`]'s to say.
+#[derive(Debug)]
+struct SystemPreferredRule {
+    state: TenantState,
+    include: Audience,
+    exclude: Audience,
+    /// Targets of a kind whose members this tool cannot list (a role, an administrative unit:
+    /// Learn's `featureTargetType`), included and excluded.
+    unresolved_include: bool,
+    unresolved_exclude: bool,
+}
+
+impl Default for SystemPreferredRule {
+    /// A policy that sends no `systemCredentialPreferences`: Microsoft-managed for all users (see
+    /// [`crate::system_preferred`]'s assumptions).
+    fn default() -> Self {
+        Self {
+            state: TenantState::MicrosoftManaged,
+            include: Audience {
+                all_users: true,
+                ..Audience::default()
+            },
+            exclude: Audience::default(),
+            unresolved_include: false,
+            unresolved_exclude: false,
+        }
+    }
+}
+
+/// The policy, compiled: per configuration its state and targets, the system-preferred MFA
+/// setting, and each referenced group's members as sorted digests.
 #[derive(Debug, Default)]
 pub struct MethodsPolicy {
     rules: Vec<Rule>,
+    system_preferred: SystemPreferredRule,
     /// Each referenced group's members, digests of object ids and principal names, sorted.
     groups: Vec<Vec<KeyDigest>>,
 }
@@ -106,6 +139,22 @@ pub struct MethodsPolicy {
 pub struct NotAllowed {
     method: String,
     why: Vec<String>,
+}
+
+impl NotAllowed {
+    /// `method` kept from a user for `why`, as tests elsewhere in the crate need one.
+    #[cfg(test)]
+    pub(crate) fn new(method: &Method, why: &[&str]) -> Self {
+        Self {
+            method: method.as_str().to_owned(),
+            why: why.iter().map(|&reason| reason.to_owned()).collect(),
+        }
+    }
+
+    /// Why, per configuration that governs the method ("Microsoft Authenticator: disabled").
+    pub fn reasons(&self) -> &[String] {
+        &self.why
+    }
 }
 
 impl fmt::Display for NotAllowed {
@@ -123,6 +172,16 @@ impl MethodsPolicy {
     /// Reads the policy and the members of every group it targets, once. A 403 is an error naming
     /// the permission and `--ignore-policy`.
     pub async fn read(client: &Client) -> Result<Self, Error> {
+        Self::read_for(
+            client,
+            "plan with --ignore-policy to treat every registered method as allowed",
+        )
+        .await
+    }
+
+    /// [`read`](Self::read) for a command whose way around the policy is `remedy` (what a refusal
+    /// tells the operator to do instead, naming its `--ignore-policy`).
+    pub async fn read_for(client: &Client, remedy: &str) -> Result<Self, Error> {
         let policy = client
             .send(&GetAuthenticationMethodsPolicy::new())
             .await
@@ -130,8 +189,7 @@ impl MethodsPolicy {
                 if error.kind() == ErrorKind::Forbidden {
                     Error::Guard(format!(
                         "cannot read the tenant's authentication methods policy: the token lacks Policy.Read.All \
-                         (or Policy.Read.AuthenticationMethod); grant it, or plan with --ignore-policy to treat \
-                         every registered method as allowed ({error})"
+                         (or Policy.Read.AuthenticationMethod); grant it, or {remedy} ({error})"
                     ))
                 } else {
                     Error::Service {
@@ -140,7 +198,7 @@ impl MethodsPolicy {
                     }
                 }
             })?;
-        let mut compiled = Self::compile(&policy)?;
+        let mut compiled = Self::compile(&policy, remedy)?;
         let mut names: Vec<(String, usize)> = std::mem::take(&mut compiled.group_names)
             .into_iter()
             .collect();
@@ -155,7 +213,7 @@ impl MethodsPolicy {
     }
 
     /// The policy with its group targets numbered but not yet listed.
-    fn compile(policy: &AuthenticationMethodsPolicy) -> Result<Compiled, Error> {
+    fn compile(policy: &AuthenticationMethodsPolicy, remedy: &str) -> Result<Compiled, Error> {
         let mut group_names: BTreeMap<String, usize> = BTreeMap::new();
         let mut audience = |targets: TargetRefs| {
             let mut audience = Audience::default();
@@ -182,7 +240,7 @@ impl MethodsPolicy {
             let Some(id) = configuration.id.clone() else {
                 continue;
             };
-            let include = include_targets(configuration, &id)?;
+            let include = include_targets(configuration, &id, remedy)?;
             let exclude = configuration
                 .exclude_targets
                 .iter()
@@ -196,13 +254,87 @@ impl MethodsPolicy {
                 id,
             });
         }
+        let system_preferred = match &policy.system_credential_preferences {
+            None => SystemPreferredRule::default(),
+            Some(preferences) => {
+                let (include, unresolved_include) = resolvable(
+                    preferences
+                        .include_targets
+                        .iter()
+                        .flatten()
+                        .map(|target| (target.id.clone(), target.target_type.clone())),
+                );
+                let (exclude, unresolved_exclude) = resolvable(
+                    preferences
+                        .exclude_targets
+                        .iter()
+                        .flatten()
+                        .map(|target| (target.id.clone(), target.target_type.clone())),
+                );
+                SystemPreferredRule {
+                    state: TenantState::of(preferences.state.as_ref()),
+                    include: audience(include),
+                    exclude: audience(exclude),
+                    unresolved_include,
+                    unresolved_exclude,
+                }
+            }
+        };
         Ok(Compiled {
             policy: MethodsPolicy {
                 rules,
+                system_preferred,
                 groups: Vec::new(),
             },
             group_names,
         })
+    }
+
+    /// What the policy's system-preferred MFA setting says for `user` (an object id or principal
+    /// name).
+    pub fn system_preferred_scope(&self, user: &str) -> PolicyScope {
+        let rule = &self.system_preferred;
+        let digest = KeyDigest::of(user);
+        let membership = |audience: &Audience, unresolved: bool| {
+            if self.names(audience, digest) {
+                Some(true)
+            } else if unresolved {
+                None
+            } else {
+                Some(false)
+            }
+        };
+        PolicyScope::from_parts(
+            rule.state,
+            membership(&rule.exclude, rule.unresolved_exclude),
+            membership(&rule.include, rule.unresolved_include),
+        )
+    }
+
+    /// Whether the configuration `id` (`Fido2`, `TemporaryAccessPass`, `Sms`, …) lets `user` use
+    /// its method: enabled, the user included and not excluded; a configuration the policy does
+    /// not hold does not restrict (see the module's assumptions).
+    pub fn allows_configuration(&self, user: &str, id: &str) -> bool {
+        self.rules
+            .iter()
+            .find(|rule| rule.id.eq_ignore_ascii_case(id))
+            .is_none_or(|rule| self.why_not(rule, "", KeyDigest::of(user)).is_none())
+    }
+
+    /// Why `rule` (the configuration an administrator knows as `name`) keeps `user` from its
+    /// method, or `None` when it does not.
+    fn why_not(&self, rule: &Rule, name: &str, user: KeyDigest) -> Option<String> {
+        if !rule.enabled {
+            Some(format!("{name}: disabled"))
+        } else if self.names(&rule.exclude, user) {
+            Some(format!("{name}: the user is in an excluded group"))
+        } else if !self.names(&rule.include, user) {
+            Some(format!(
+                "{name}: the user is in none of its included groups"
+            ))
+        } else {
+            None
+        }
     }
 
     /// Whether the policy lets `user` (an object id or principal name) use `method` as a default.
@@ -225,16 +357,9 @@ impl MethodsPolicy {
         let digest = KeyDigest::of(user);
         let mut why = Vec::new();
         for (rule, name) in rules {
-            if !rule.enabled {
-                why.push(format!("{name}: disabled"));
-            } else if self.names(&rule.exclude, digest) {
-                why.push(format!("{name}: the user is in an excluded group"));
-            } else if !self.names(&rule.include, digest) {
-                why.push(format!(
-                    "{name}: the user is in none of its included groups"
-                ));
-            } else {
-                return Ok(());
+            match self.why_not(rule, name, digest) {
+                Some(reason) => why.push(reason),
+                None => return Ok(()),
             }
         }
         Err(NotAllowed {
@@ -262,6 +387,29 @@ impl MethodsPolicy {
 /// Targets as read from the policy: an id and its type, either possibly missing.
 type TargetRefs = Vec<(Option<String>, Option<AuthenticationMethodTargetType>)>;
 
+/// The system-preferred setting's targets this tool can resolve (users and groups), and whether
+/// any other kind was left out: Learn's `featureTargetType` also names roles and administrative
+/// units (<https://learn.microsoft.com/en-us/entra/identity/authentication/concept-system-preferred-multifactor-authentication>),
+/// whose members the slice has no read for.
+fn resolvable(
+    targets: impl Iterator<Item = (Option<String>, Option<AuthenticationMethodTargetType>)>,
+) -> (TargetRefs, bool) {
+    let mut unresolved = false;
+    let kept = targets
+        .filter(|(_, kind)| {
+            let known = matches!(
+                kind,
+                None | Some(
+                    AuthenticationMethodTargetType::User | AuthenticationMethodTargetType::Group
+                )
+            );
+            unresolved |= !known;
+            known
+        })
+        .collect();
+    (kept, unresolved)
+}
+
 struct Compiled {
     policy: MethodsPolicy,
     /// Lower-cased group id -> index into `policy.groups`.
@@ -274,10 +422,11 @@ struct Compiled {
 fn include_targets(
     configuration: &AuthenticationMethodConfiguration,
     id: &str,
+    remedy: &str,
 ) -> Result<TargetRefs, Error> {
     let targets = configuration.include_targets().map_err(|error| {
         Error::Guard(format!(
-            "the authentication methods policy's {id} configuration has includeTargets this tool cannot read ({error}); plan with --ignore-policy to go on without the policy"
+            "the authentication methods policy's {id} configuration has includeTargets this tool cannot read ({error}); {remedy}"
         ))
     })?;
     Ok(targets
@@ -426,7 +575,7 @@ mod tests {
 
     fn policy(json: serde_json::Value) -> MethodsPolicy {
         let policy: AuthenticationMethodsPolicy = serde_json::from_value(json).expect("policy");
-        let mut compiled = MethodsPolicy::compile(&policy).expect("compiled");
+        let mut compiled = MethodsPolicy::compile(&policy, "remedy").expect("compiled");
         // Group "g1" holds adele, by object id and principal name.
         for _ in 0..compiled.group_names.len() {
             let mut members = vec![
@@ -488,5 +637,69 @@ mod tests {
             1,
             "g1 and G1 are one group, listed once"
         );
+    }
+
+    #[test]
+    fn the_system_preferred_setting_decides_per_user() {
+        use crate::system_preferred::PolicyScope;
+        let with = |preferences: serde_json::Value| {
+            policy(serde_json::json!({
+                "authenticationMethodConfigurations": [configuration("Fido2", "disabled", "all_users", &[])],
+                "systemCredentialPreferences": preferences,
+            }))
+        };
+        // Enabled for all but group g1 (adele): exclusion wins.
+        let excluding = with(serde_json::json!({"state": "enabled",
+            "includeTargets": [{"targetType": "group", "id": "all_users"}],
+            "excludeTargets": [{"targetType": "group", "id": "g1"}]}));
+        assert_eq!(
+            excluding.system_preferred_scope("id-adele"),
+            PolicyScope::Excluded
+        );
+        assert_eq!(
+            excluding.system_preferred_scope("alex@contoso.com"),
+            PolicyScope::Applies {
+                microsoft_managed: false
+            }
+        );
+        // Microsoft-managed for g1 only.
+        let managed = with(serde_json::json!({"state": "default",
+            "includeTargets": [{"targetType": "group", "id": "g1"}], "excludeTargets": []}));
+        assert_eq!(
+            managed.system_preferred_scope("adele@contoso.com"),
+            PolicyScope::Applies {
+                microsoft_managed: true
+            }
+        );
+        assert_eq!(
+            managed.system_preferred_scope("alex@contoso.com"),
+            PolicyScope::NotIncluded
+        );
+        // Disabled: the targets do not matter.
+        let disabled = with(serde_json::json!({"state": "disabled",
+            "includeTargets": [{"targetType": "group", "id": "all_users"}]}));
+        assert_eq!(
+            disabled.system_preferred_scope("adele@contoso.com"),
+            PolicyScope::Disabled
+        );
+        // A role target cannot be resolved: who it might name is unknown, not guessed.
+        let role = with(serde_json::json!({"state": "enabled",
+            "includeTargets": [{"targetType": "group", "id": "g1"}],
+            "excludeTargets": [{"targetType": "role", "id": "62e90394-69f5-4237-9190-012177145e10"}]}));
+        assert_eq!(
+            role.system_preferred_scope("adele@contoso.com"),
+            PolicyScope::Unknown
+        );
+        // No setting at all: Microsoft-managed for everyone.
+        let unset = policy(serde_json::json!({"authenticationMethodConfigurations": []}));
+        assert_eq!(
+            unset.system_preferred_scope("anyone@contoso.com"),
+            PolicyScope::Applies {
+                microsoft_managed: true
+            }
+        );
+        // Configurations by id: disabled, or absent (unrestricted).
+        assert!(!excluding.allows_configuration("alex@contoso.com", "fido2"));
+        assert!(excluding.allows_configuration("alex@contoso.com", "TemporaryAccessPass"));
     }
 }

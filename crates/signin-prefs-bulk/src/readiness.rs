@@ -7,18 +7,30 @@
 //! how many users it concerns and how many cannot be moved yet. One paged read of the report
 //! answers it for the whole tenant; each user is classified as its page arrives and only counts are
 //! kept, so a tenant of a million users costs the same memory as one of ten.
+//!
+//! A user can be moved only to a method the tenant's authentication methods policy lets them use,
+//! so readiness reads the policy first, as `plan` does and through the same [`MethodsPolicy`]
+//! (its groups listed once, through their transitive members), and says per user whether it keeps
+//! them from Authenticator push or from OATH: the same verdict `plan` would reach.
+//! [`PolicySetting::Ignore`] (`--ignore-policy`) skips it, and those counts are then absent.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
-use std::path::Path;
 
 use serde::Serialize;
-use signin_prefs_client::{Client, Error as ClientError};
+use signin_prefs_client::Client;
 use signin_prefs_model::UserDefaultAuthenticationMethodType as Method;
 
 use crate::Error;
+use crate::policy::{MethodsPolicy, NotAllowed, PolicySetting};
 use crate::registration_report::{ReportedState, report_list};
 use crate::state::Registered;
+
+/// What a refusal to read the policy tells the operator to do instead.
+const WITHOUT_THE_POLICY: &str = "run readiness with --ignore-policy (Python: ignore_policy=True) \
+     to count without it";
+
+/// The methods users are moved to, off SMS and voice.
+pub(crate) const MOVE_TARGETS: [Method; 2] = [Method::Push, Method::Oath];
 
 /// Methods a user can hold that are not second factors: the password is the first factor, and
 /// Learn's "authentication methods" page says email and security questions serve self-service
@@ -38,6 +50,39 @@ pub struct UserReadiness {
     pub system_preferred: Option<bool>,
     /// The registered methods, sorted, without repeats.
     pub registered: Vec<Registered>,
+    /// What the authentication methods policy says of the methods users move to; `None` when it
+    /// was not read (`--ignore-policy`).
+    pub policy: Option<PolicyVerdict>,
+}
+
+/// Whether the tenant's authentication methods policy keeps a user from each method users are
+/// moved to, and why ([`MethodsPolicy::allows`], as `plan` decides).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicyVerdict {
+    /// Why the policy keeps the user from Authenticator push, if it does.
+    pub push: Option<NotAllowed>,
+    /// Why the policy keeps the user from OATH (software and hardware tokens alike), if it does.
+    pub oath: Option<NotAllowed>,
+}
+
+impl PolicyVerdict {
+    /// The policy's verdict on `user` (an object id, or a principal name when the report gives
+    /// none: group members are known by both, users named directly by their object id).
+    pub fn of(policy: &MethodsPolicy, user: &str) -> Self {
+        Self {
+            push: policy.allows(user, &Method::Push).err(),
+            oath: policy.allows(user, &Method::Oath).err(),
+        }
+    }
+
+    /// Why the policy keeps the user from `method` (push or OATH), if it does.
+    pub fn keeps_from(&self, method: &Method) -> Option<&NotAllowed> {
+        match method {
+            Method::Push => self.push.as_ref(),
+            Method::Oath => self.oath.as_ref(),
+            _ => None,
+        }
+    }
 }
 
 impl UserReadiness {
@@ -47,12 +92,31 @@ impl UserReadiness {
     }
 
     /// No registered method makes Authenticator push or OATH possible: the user must register one
-    /// before a default can be moved off the phone.
+    /// before a default can be moved off the phone. (Whether the policy then allows it is
+    /// [`policy_keeps_from`](Self::policy_keeps_from)'s answer.)
     pub fn must_register(&self) -> bool {
         !self
             .registered
             .iter()
-            .any(|method| method.enables(&Method::Push) || method.enables(&Method::Oath))
+            .any(|method| MOVE_TARGETS.iter().any(|target| method.enables(target)))
+    }
+
+    /// The user's default could be moved now: it is SMS or voice, and push or OATH is both
+    /// registered and allowed by the policy (when it was read). These are the users `plan
+    /// --method push,oath` would change.
+    pub fn movable(&self) -> bool {
+        self.phone_default()
+            && MOVE_TARGETS.iter().any(|target| {
+                self.registered.iter().any(|method| method.enables(target))
+                    && !self.policy_keeps_from(target)
+            })
+    }
+
+    /// The policy keeps the user from `method`: `false` when the policy was not read.
+    pub fn policy_keeps_from(&self, method: &Method) -> bool {
+        self.policy
+            .as_ref()
+            .is_some_and(|verdict| verdict.keeps_from(method).is_some())
     }
 
     /// The user's second factors are phone numbers and nothing else.
@@ -103,7 +167,8 @@ pub struct Readiness {
     pub by_default_method: BTreeMap<String, u64>,
     /// Users whose default is SMS or a voice call.
     pub phone_default: u64,
-    /// Of those, users who could be moved now (Authenticator or OATH is registered).
+    /// Of those, users who could be moved now (Authenticator or OATH is registered and, when the
+    /// policy was read, allowed).
     pub phone_default_movable: u64,
     /// Users with no method that allows Authenticator push or OATH: they must register first.
     pub must_register: u64,
@@ -111,9 +176,32 @@ pub struct Readiness {
     pub only_phone_methods: u64,
     /// Users with system-preferred MFA on.
     pub system_preferred: u64,
+    /// Whether the authentication methods policy was read (not with `--ignore-policy`); the
+    /// counts below are `None` when it was not.
+    pub policy_read: bool,
+    /// Users the policy keeps from Authenticator push (it disables the method, excludes them, or
+    /// includes only others).
+    pub policy_keeps_from_push: Option<u64>,
+    /// Users the policy keeps from OATH (software and hardware tokens).
+    pub policy_keeps_from_oath: Option<u64>,
+    /// Users the policy keeps from both: whatever they register, they cannot be moved off SMS or
+    /// voice until the policy changes.
+    pub policy_keeps_from_both: Option<u64>,
 }
 
 impl Readiness {
+    /// No users yet; `policy_read` says whether the policy's counts are kept.
+    pub fn new(policy_read: bool) -> Self {
+        let start = policy_read.then_some(0);
+        Self {
+            policy_read,
+            policy_keeps_from_push: start,
+            policy_keeps_from_oath: start,
+            policy_keeps_from_both: start,
+            ..Self::default()
+        }
+    }
+
     /// Counts `user` in.
     pub fn add(&mut self, user: &UserReadiness) {
         self.users += 1;
@@ -124,24 +212,73 @@ impl Readiness {
         *self.by_default_method.entry(method.to_owned()).or_default() += 1;
         let count = |yes: bool| u64::from(yes);
         self.phone_default += count(user.phone_default());
-        self.phone_default_movable += count(user.phone_default() && !user.must_register());
+        self.phone_default_movable += count(user.movable());
         self.must_register += count(user.must_register());
         self.only_phone_methods += count(user.only_phone_methods());
         self.system_preferred += count(user.system_preferred());
+        let push = user.policy_keeps_from(&Method::Push);
+        let oath = user.policy_keeps_from(&Method::Oath);
+        for (total, kept) in [
+            (&mut self.policy_keeps_from_push, push),
+            (&mut self.policy_keeps_from_oath, oath),
+            (&mut self.policy_keeps_from_both, push && oath),
+        ] {
+            if let Some(total) = total {
+                *total += count(kept);
+            }
+        }
     }
 }
 
-/// Reads the registration report page by page, handing each user to `each` as it is classified,
-/// and returns the tenant's counts. Needs the report (Entra ID P1 or P2) and `AuditLog.Read.All`.
+/// Reads the tenant's authentication methods policy (unless `policy` says to ignore it: a token
+/// that may not read it is refused, naming the permission and `--ignore-policy`, before the report
+/// is read), then the registration report page by page, handing each user to `each` as it is
+/// classified, and returns the tenant's counts. The report needs Entra ID P1 or P2 and
+/// `AuditLog.Read.All`.
 pub async fn read_readiness(
     client: &Client,
+    policy: PolicySetting,
     each: &mut (dyn FnMut(&UserReadiness) + Send),
-) -> Result<Readiness, ClientError> {
-    let mut readiness = Readiness::default();
+) -> Result<Readiness, Error> {
+    let policy = read_policy(client, policy).await?;
+    read_report(client, policy.as_ref(), each).await
+}
+
+/// The policy readiness decides under, read once; `None` when it is ignored.
+pub(crate) async fn read_policy(
+    client: &Client,
+    setting: PolicySetting,
+) -> Result<Option<MethodsPolicy>, Error> {
+    match setting {
+        PolicySetting::Ignore => Ok(None),
+        PolicySetting::Apply => {
+            let policy = MethodsPolicy::read_for(client, WITHOUT_THE_POLICY).await?;
+            tracing::info!(
+                group_members = policy.member_digests(),
+                "read the authentication methods policy"
+            );
+            Ok(Some(policy))
+        }
+    }
+}
+
+/// The report's users, classified under `policy` as their pages arrive.
+pub(crate) async fn read_report(
+    client: &Client,
+    policy: Option<&MethodsPolicy>,
+    each: &mut (dyn FnMut(&UserReadiness) + Send),
+) -> Result<Readiness, Error> {
+    let mut readiness = Readiness::new(policy.is_some());
     client
         .for_each_item(report_list(None), |detail| {
             let state = ReportedState::of(&detail);
+            let key = detail
+                .id
+                .as_deref()
+                .or(detail.user_principal_name.as_deref())
+                .unwrap_or_default();
             let user = UserReadiness {
+                policy: policy.map(|policy| PolicyVerdict::of(policy, key)),
                 user: detail
                     .user_principal_name
                     .clone()
@@ -155,74 +292,12 @@ pub async fn read_readiness(
             readiness.add(&user);
             each(&user);
         })
-        .await?;
-    Ok(readiness)
-}
-
-/// The columns of the per-user CSV.
-pub const USERS_CSV_HEADER: [&str; 8] = [
-    "user",
-    "id",
-    "defaultMethod",
-    "systemPreferred",
-    "methodsRegistered",
-    "phoneDefault",
-    "mustRegister",
-    "onlyPhoneMethods",
-];
-
-/// [`read_readiness`], also writing one row per user to a new owner-only CSV file at `users_csv`
-/// (never replacing a file there) as the report's pages arrive. A read that fails leaves no file.
-pub async fn read_readiness_to_csv(client: &Client, users_csv: &Path) -> Result<Readiness, Error> {
-    let file = crate::files::open_private(users_csv, true)?;
-    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(file));
-    let mut failed = writer.write_record(USERS_CSV_HEADER).err();
-    let read = read_readiness(client, &mut |user| {
-        if failed.is_none() {
-            failed = writer.write_record(users_csv_row(user)).err();
-        }
-    })
-    .await;
-    let written = match (read, failed) {
-        (Err(error), _) => Err(Error::Service {
+        .await
+        .map_err(|error| Error::Service {
             context: "cannot read the registration report".into(),
             source: Box::new(error),
-        }),
-        (Ok(_), Some(error)) => Err(Error::io(users_csv, std::io::Error::other(error))),
-        (Ok(readiness), None) => writer
-            .into_inner()
-            .map_err(|error| error.into_error())
-            .and_then(|mut file| file.flush().map(|()| file))
-            .and_then(|file| file.get_ref().sync_all())
-            .map(|()| readiness)
-            .map_err(|error| Error::io(users_csv, error)),
-    };
-    if written.is_err() {
-        // Half a list of users would read as the whole tenant.
-        let _ = std::fs::remove_file(users_csv);
-    }
-    written
-}
-
-/// A user's row of the per-user CSV, in [`USERS_CSV_HEADER`]'s order.
-fn users_csv_row(user: &UserReadiness) -> [String; 8] {
-    let flag = |yes: bool| if yes { "yes" } else { "no" }.to_owned();
-    [
-        user.user.clone(),
-        user.id.clone().unwrap_or_default(),
-        user.default_method
-            .as_ref()
-            .map_or_else(String::new, |method| method.as_str().to_owned()),
-        user.system_preferred.map_or_else(String::new, &flag),
-        user.registered
-            .iter()
-            .map(Registered::name)
-            .collect::<Vec<_>>()
-            .join(";"),
-        flag(user.phone_default()),
-        flag(user.must_register()),
-        flag(user.only_phone_methods()),
-    ]
+        })?;
+    Ok(readiness)
 }
 
 #[cfg(test)]
@@ -246,6 +321,17 @@ mod tests {
         ]
     }
 
+    fn verdict() -> impl Strategy<Value = PolicyVerdict> {
+        let kept = |method: Method| {
+            proptest::option::of(Just(NotAllowed::new(
+                &method,
+                &["Some configuration: disabled"],
+            )))
+        };
+        (kept(Method::Push), kept(Method::Oath))
+            .prop_map(|(push, oath)| PolicyVerdict { push, oath })
+    }
+
     fn user() -> impl Strategy<Value = UserReadiness> {
         let methods: Vec<Method> = Method::MEMBERS
             .iter()
@@ -255,24 +341,39 @@ mod tests {
             proptest::option::of(prop::sample::select(methods)),
             proptest::option::of(any::<bool>()),
             prop::collection::vec(registered(), 0..5),
+            verdict(),
         )
-            .prop_map(
-                |(default_method, system_preferred, registered)| UserReadiness {
+            .prop_map(|(default_method, system_preferred, registered, policy)| {
+                UserReadiness {
                     user: "a@contoso.com".into(),
                     id: None,
                     default_method,
                     system_preferred,
                     registered,
-                },
-            )
+                    policy: Some(policy),
+                }
+            })
+    }
+
+    /// A tenant's users, read with the policy or (`--ignore-policy`) without it.
+    fn tenant() -> impl Strategy<Value = (bool, Vec<UserReadiness>)> {
+        (any::<bool>(), prop::collection::vec(user(), 0..40)).prop_map(
+            |(policy_read, mut users)| {
+                if !policy_read {
+                    users.iter_mut().for_each(|user| user.policy = None);
+                }
+                (policy_read, users)
+            },
+        )
     }
 
     proptest! {
         /// Every user is counted once by default method; each other count is the users with that
-        /// property, and the movable phone defaults are the phone defaults that need nothing new.
+        /// property; the movable phone defaults are those with push or OATH registered and allowed,
+        /// which without the policy are the phone defaults that need nothing new.
         #[test]
-        fn the_counts_are_the_users_with_each_property(users in prop::collection::vec(user(), 0..40)) {
-            let mut readiness = Readiness::default();
+        fn the_counts_are_the_users_with_each_property((policy_read, users) in tenant()) {
+            let mut readiness = Readiness::new(policy_read);
             users.iter().for_each(|user| readiness.add(user));
             let count = |test: &dyn Fn(&UserReadiness) -> bool| {
                 u64::try_from(users.iter().filter(|user| test(user)).count()).unwrap_or(u64::MAX)
@@ -283,12 +384,33 @@ mod tests {
             prop_assert_eq!(readiness.must_register, count(&UserReadiness::must_register));
             prop_assert_eq!(readiness.only_phone_methods, count(&UserReadiness::only_phone_methods));
             prop_assert_eq!(readiness.system_preferred, count(&UserReadiness::system_preferred));
-            prop_assert_eq!(
-                readiness.phone_default_movable,
-                readiness.phone_default - count(&|user| user.phone_default() && user.must_register())
-            );
+            prop_assert_eq!(readiness.phone_default_movable, count(&UserReadiness::movable));
+            prop_assert!(users.iter().all(|user| !user.movable() || !user.must_register()));
             // Only phones registered means nothing allows push or OATH.
             prop_assert!(users.iter().all(|user| !user.only_phone_methods() || user.must_register()));
+
+            let kept = |method: Method| move |user: &UserReadiness| user.policy_keeps_from(&method);
+            prop_assert_eq!(readiness.policy_read, policy_read);
+            if policy_read {
+                prop_assert_eq!(readiness.policy_keeps_from_push, Some(count(&kept(Method::Push))));
+                prop_assert_eq!(readiness.policy_keeps_from_oath, Some(count(&kept(Method::Oath))));
+                prop_assert_eq!(
+                    readiness.policy_keeps_from_both,
+                    Some(count(&|user| kept(Method::Push)(user) && kept(Method::Oath)(user)))
+                );
+                // Kept from both, a user cannot be moved whatever they registered.
+                let kept_from_both = |user: &UserReadiness| kept(Method::Push)(user) && kept(Method::Oath)(user);
+                prop_assert!(users.iter().all(|user| !kept_from_both(user) || !user.movable()));
+            } else {
+                prop_assert_eq!(
+                    (readiness.policy_keeps_from_push, readiness.policy_keeps_from_oath, readiness.policy_keeps_from_both),
+                    (None, None, None)
+                );
+                prop_assert_eq!(
+                    readiness.phone_default_movable,
+                    readiness.phone_default - count(&|user| user.phone_default() && user.must_register())
+                );
+            }
         }
     }
 
@@ -313,6 +435,7 @@ mod tests {
                 Registered::Other("email".into()),
                 Registered::Other("securityQuestion".into()),
             ],
+            policy: None,
         };
         assert!(user.only_phone_methods() && user.must_register() && user.phone_default());
         let with_passkey = UserReadiness {

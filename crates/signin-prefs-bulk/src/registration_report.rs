@@ -99,19 +99,55 @@ pub struct ReportIndex {
     /// list takes half the memory of a hash table of the same keys, and never two copies of
     /// itself at once when it grows.
     by_key: Vec<(KeyDigest, u32)>,
+    /// Where each run of digests sharing their leading `bucket_bits` bits starts in `by_key`, and
+    /// where the last ends: a lookup searches a run of a few keys instead of the whole list, whose
+    /// binary search would miss the cache at nearly every step (a plan looks up every target).
+    buckets: Vec<u32>,
+    bucket_bits: u32,
     states: Vec<ReportedState>,
 }
 
 impl ReportIndex {
     /// The state of the user `key` names (either key, any letter case), if the report lists it.
     pub fn get(&self, key: &str) -> Option<&ReportedState> {
-        let digest = KeyDigest::of(key);
-        let at = self
-            .by_key
-            .binary_search_by(|(probe, _)| probe.cmp(&digest))
-            .ok()?;
-        let (_, state) = self.by_key.get(at)?;
+        self.get_digest(KeyDigest::of(key))
+    }
+
+    /// [`ReportIndex::get`] of a key already digested.
+    pub(crate) fn get_digest(&self, digest: KeyDigest) -> Option<&ReportedState> {
+        let bucket = usize::try_from(digest.leading_bits(self.bucket_bits)).ok()?;
+        let start = usize::try_from(*self.buckets.get(bucket)?).ok()?;
+        let end = usize::try_from(*self.buckets.get(bucket + 1)?).ok()?;
+        let run = self.by_key.get(start..end)?;
+        let at = run.binary_search_by(|(probe, _)| probe.cmp(&digest)).ok()?;
+        let (_, state) = run.get(at)?;
         self.states.get(usize::try_from(*state).ok()?)
+    }
+
+    /// Sorts the keys by digest (a key listed twice keeps its last state, as a later row would
+    /// overwrite an earlier one) and builds the buckets lookups start from.
+    fn seal(&mut self) {
+        self.by_key.sort_by_key(|(digest, _)| *digest);
+        self.by_key.reverse();
+        self.by_key.dedup_by_key(|(digest, _)| *digest);
+        self.by_key.reverse();
+        self.by_key.shrink_to_fit();
+        // About four keys a bucket: a bucket costs 4 bytes, a key 24.
+        let wanted = (self.by_key.len() / 4).max(1);
+        self.bucket_bits = wanted.ilog2().min(28);
+        let count = 1_usize << self.bucket_bits;
+        let mut buckets = Vec::with_capacity(count + 1);
+        let mut at = 0;
+        for bucket in 0..count {
+            while self.by_key.get(at).is_some_and(|(digest, _)| {
+                usize::try_from(digest.leading_bits(self.bucket_bits)).is_ok_and(|of| of < bucket)
+            }) {
+                at += 1;
+            }
+            buckets.push(u32::try_from(at).unwrap_or(u32::MAX));
+        }
+        buckets.push(u32::try_from(self.by_key.len()).unwrap_or(u32::MAX));
+        self.buckets = buckets;
     }
 
     /// Whether the report lists the user `key` names.
@@ -161,12 +197,7 @@ pub async fn read_report(
         let filter = format!("methodsRegistered/any(x:x eq '{name}')");
         read_into(client, keys, Some(filter), &mut index, &mut interned).await?;
     }
-    // A key listed twice keeps its last state, as a later row would overwrite an earlier one.
-    index.by_key.sort_by_key(|(digest, _)| *digest);
-    index.by_key.reverse();
-    index.by_key.dedup_by_key(|(digest, _)| *digest);
-    index.by_key.reverse();
-    index.by_key.shrink_to_fit();
+    index.seal();
     Ok(index)
 }
 
@@ -246,6 +277,38 @@ async fn read_into(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the number of keys (so however many buckets), every key listed is found with
+        /// its last state, in any letter case, and a key not listed is not found.
+        #[test]
+        fn the_index_finds_exactly_the_keys_listed_with_their_last_state(
+            rows in prop::collection::vec(("[a-z]{1,6}@[a-z]{1,4}\\.com", 0_u32..3), 0..600),
+            absent in "[a-z]{7,9}@absent\\.com",
+        ) {
+            let mut index = ReportIndex::default();
+            let mut expected = HashMap::new();
+            index.states = (0..3)
+                .map(|flag| ReportedState {
+                    method: None,
+                    system_preferred: Some(flag == 1),
+                    registered: Vec::new(),
+                })
+                .collect();
+            for (key, state) in &rows {
+                index.by_key.push((KeyDigest::of(key), *state));
+                expected.insert(key.clone(), *state);
+            }
+            index.seal();
+            prop_assert_eq!(index.len(), expected.len());
+            for (key, state) in &expected {
+                let found = index.get(&key.to_uppercase());
+                prop_assert_eq!(found, index.states.get(usize::try_from(*state).unwrap_or(9)));
+            }
+            prop_assert!(index.get(&absent).is_none());
+        }
+    }
 
     #[test]
     fn kinds_of_key_are_told_by_the_at_sign() {

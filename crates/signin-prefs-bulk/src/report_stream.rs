@@ -263,6 +263,7 @@ mod tests {
                         registered: vec!["softwareOath".into(), "mobilePhone".into()],
                         action,
                         reason: format!("reason {index}"),
+                        default_reach: None,
                     }
                 })
                 .collect();

@@ -9,9 +9,10 @@
 use std::time::Duration;
 
 use signin_prefs_bulk::plan::{
-    Action, Plan, PlanOptions, PlanProgress, decide, make_plan, make_plan_with_progress,
-    write_plan_of_listed_users,
+    Action, Plan, PlanOptions, PlanProgress, decide_under_policy, make_plan,
+    make_plan_with_progress, write_plan_of_listed_users,
 };
+use signin_prefs_bulk::policy::MethodsPolicy;
 use signin_prefs_bulk::read_path::{ReadPath, ReadPathSetting};
 use signin_prefs_bulk::state::read_states;
 use signin_prefs_bulk::targets::{Target, TargetList};
@@ -73,6 +74,7 @@ fn options(exclude: Vec<String>) -> PlanOptions {
         listing: None,
         policy: signin_prefs_bulk::policy::PolicySetting::Apply,
         include_disabled: false,
+        flag_precedence: Default::default(),
     }
 }
 
@@ -198,7 +200,8 @@ async fn a_plan_read_in_flight_answers_each_target_in_order_with_unknown_users_a
     }
     assert_eq!(unknown, targets.len() - emulator.user_count());
 
-    // The same decisions as reading each user on its own, one at a time.
+    // The same decisions as reading each user on its own, one at a time, under the same policy.
+    let policy = MethodsPolicy::read(&client).await.unwrap();
     for (entry, target) in plan.entries.iter().zip(&targets).step_by(3) {
         if entry.action == Action::Excluded {
             continue;
@@ -208,7 +211,12 @@ async fn a_plan_read_in_flight_answers_each_target_in_order_with_unknown_users_a
             .pop()
             .unwrap();
         match alone {
-            Ok(state) => assert_eq!(*entry, decide(target, &state, &options), "{}", target.user),
+            Ok(state) => assert_eq!(
+                *entry,
+                decide_under_policy(target, &state, &options, &policy),
+                "{}",
+                target.user
+            ),
             Err(_) => assert_eq!(entry.action, Action::Error, "{}", target.user),
         }
     }
@@ -316,6 +324,7 @@ async fn a_read_the_client_stopped_waiting_on_goes_again_rather_than_failing_the
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plan_of_listed_users_streamed_window_by_window_is_the_plan_of_the_same_list() {
+    use futures_util::StreamExt as _;
     // More users than one window of the planner holds, most found in the registration report,
     // some read one by one (unknown to it), some excluded: window boundaries change nothing.
     let emulator = EmulatorBuilder::new()
@@ -354,6 +363,54 @@ async fn a_plan_of_listed_users_streamed_window_by_window_is_the_plan_of_the_sam
 
     let dir = std::env::temp_dir().join(format!("signin-prefs-listed-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    // The listing is read while the report is. Listed at once, it is all read ahead; listed
+    // slower than the report (its later keys held back until every report page is served), the
+    // reading ahead stops with the report, mid-list, and the rest arrives window by window.
+    let report_pages = (emulator.user_count() as u64).div_ceil(999);
+    let report_read = || emulator.traffic().report_reads >= report_pages;
+    let held_back = keys
+        .clone()
+        .into_iter()
+        .enumerate()
+        .map(|(index, key)| (index, Ok(key)));
+    let slow_listing = futures_util::stream::iter(held_back).then(|(index, key)| async move {
+        if index == 2_500 {
+            while !report_read() {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        key
+    });
+    let path = dir.join("slow.json");
+    let _ = std::fs::remove_file(&path);
+    write_plan_of_listed_users(
+        &client,
+        slow_listing,
+        &options,
+        &path,
+        &mut |_| {},
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    let (slow, _) = Plan::read(&path).unwrap();
+
+    // A listing that fails midway, read ahead or not, fails the plan, which leaves no file.
+    for failing_at in [3_000, keys.len()] {
+        let failing = futures_util::stream::iter(keys.clone().into_iter().map(Ok))
+            .take(failing_at)
+            .chain(futures_util::stream::once(async {
+                Err(signin_prefs_bulk::Error::Guard("the listing broke".into()))
+            }));
+        let path = dir.join(format!("failing-{failing_at}.json"));
+        let error =
+            write_plan_of_listed_users(&client, failing, &options, &path, &mut |_| {}, &mut |_| {})
+                .await
+                .unwrap_err();
+        assert!(error.to_string().contains("the listing broke"), "{error}");
+        assert!(!path.exists());
+    }
+
     let path = dir.join("plan.json");
     let _ = std::fs::remove_file(&path);
     let mut events = Vec::new();
@@ -371,6 +428,18 @@ async fn a_plan_of_listed_users_streamed_window_by_window_is_the_plan_of_the_sam
     .summary;
 
     let (streamed, _) = Plan::read(&path).unwrap();
+    assert_eq!(slow.summary, whole.summary);
+    assert_eq!(
+        slow.entries
+            .iter()
+            .map(|entry| (&entry.user, entry.source_line, entry.action))
+            .collect::<Vec<_>>(),
+        whole
+            .entries
+            .iter()
+            .map(|entry| (&entry.user, entry.source_line, entry.action))
+            .collect::<Vec<_>>(),
+    );
     assert_eq!(summary, whole.summary);
     assert_eq!(streamed.entries.len(), whole.entries.len());
     // An unreadable user's reason carries the request's ids, which differ between the two reads.

@@ -124,6 +124,7 @@ pub(crate) fn sms_to_push(exclude: Vec<String>) -> PlanOptions {
         listing: None,
         policy: signin_prefs_bulk::policy::PolicySetting::Apply,
         include_disabled: false,
+        flag_precedence: Default::default(),
     }
 }
 
@@ -177,6 +178,7 @@ pub(crate) fn push_or_oath_system_preferred(source: &str) -> PlanOptions {
         listing: None,
         policy: signin_prefs_bulk::policy::PolicySetting::Apply,
         include_disabled: false,
+        flag_precedence: Default::default(),
     }
 }
 

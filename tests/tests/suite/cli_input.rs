@@ -35,6 +35,9 @@ async fn the_cli_refuses_exactly_the_shared_input_cases() {
         match kind.as_str() {
             "user" => command.args(["get", &value]),
             "method" => command.args(["set", "adele@contoso.com", "--method", &value]),
+            "flag precedence" => {
+                command.args(["explain", "adele@contoso.com", "--flag-precedence", &value])
+            }
             "cloud" => command
                 .env("SIGNIN_PREFS_CLOUD", &value)
                 .args(["get", "adele@contoso.com"]),

@@ -233,6 +233,7 @@ async fn planning_from_the_registration_report_matches_per_user_reads() {
         listing: None,
         policy: signin_prefs_bulk::policy::PolicySetting::Apply,
         include_disabled: false,
+        flag_precedence: Default::default(),
     };
     let per_user = make_plan(&client, &targets, &options(ReadPath::PerUser))
         .await

@@ -109,6 +109,7 @@ fn options(read_path: ReadPath, only_from: Vec<Method>, include_disabled: bool) 
         listing: None,
         policy: signin_prefs_bulk::policy::PolicySetting::Apply,
         include_disabled,
+        flag_precedence: Default::default(),
     }
 }
 

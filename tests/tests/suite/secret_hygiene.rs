@@ -78,6 +78,7 @@ async fn no_secret_in_logs_journals_reports_or_errors() {
         listing: None,
         policy: signin_prefs_bulk::policy::PolicySetting::Apply,
         include_disabled: false,
+        flag_precedence: Default::default(),
     };
     let plan = make_plan(&client, &targets.try_into().unwrap(), &options)
         .await

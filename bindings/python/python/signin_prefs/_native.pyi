@@ -20,6 +20,7 @@ __all__ = [
     "USER_DEFAULT_AUTHENTICATION_METHOD_TYPE_MEMBERS",
     "__version__",
     "plan",
+    "readiness",
     "run_journaled",
 ]
 
@@ -113,7 +114,11 @@ def plan(
     read_path: str = "auto",
     ignore_policy: bool = False,
     include_disabled: bool = False,
+    flag_precedence: str = "policy-and-user",
     priority: str = "low",
+) -> str: ...
+def readiness(
+    client: NativeClient, users_csv: str, *, ignore_policy: bool = False, priority: str = "low"
 ) -> str: ...
 def run_journaled(
     kind: Literal["apply", "rollback"],

@@ -1,5 +1,7 @@
-"""Bulk changes from Python: the CLI's engine (plan file, journal, resume, rollback, report).
+"""Bulk changes from Python: the CLI's engine (readiness, plan file, journal, resume, rollback,
+report).
 
+    ready = bulk.readiness(client, "users-now.csv")  # who the SMS/voice retirement concerns
     plan = bulk.plan(client, "targets.csv", "plan.json", methods=["oath", "push"])
     report = bulk.apply(client, "plan.json", "apply.journal")      # resume=True after a kill
     undo = bulk.rollback(client, "apply.journal", "rollback.journal")
@@ -27,6 +29,7 @@ from typing import (
 
 from . import _native
 from ._client import AsyncClient, Client
+from ._readiness import Priority, Readiness, ReadinessSummary, ReadinessUser, readiness
 
 if TYPE_CHECKING:
     # Only for type checkers, which all know both modules: nothing is imported at runtime.
@@ -40,8 +43,12 @@ __all__ = [
     "DEFAULT_CONCURRENCY",
     "Plan",
     "Priority",
+    "Readiness",
+    "ReadinessSummary",
+    "ReadinessUser",
     "Report",
     "RunSettings",
+    "readiness",
     "plan",
     "apply",
     "rollback",
@@ -54,8 +61,6 @@ DEFAULT_CONCURRENCY: int = _native.DEFAULT_CONCURRENCY
 """``$batch``es in flight when ``concurrency`` is left at ``None`` (the engine's default)."""
 
 PathLike = Union[str, "os.PathLike[str]"]
-Priority = Literal["low", "normal", "high"]
-"""An ``x-ms-throttle-priority`` value (checked in any letter case by the native parser)."""
 AnyClient = Union[Client, AsyncClient]
 
 
@@ -86,6 +91,10 @@ class RunSettings(TypedDict, total=False):
     ``"normal"`` or ``"high"`` (for requests a person waits on). It changes no limit."""
 
 
+#: The summary's counts of where new defaults count: among the changes, not actions of their own.
+_REACH_COUNTS = ("takesEffect", "npsAdfsOnly")
+
+
 class Plan:
     """A plan as written to its file: ``summary`` (counts per action) and ``entries`` (one dict
     per targeted user: ``user``, ``current``, ``target``, ``action``, ``reason``, ...).
@@ -99,7 +108,8 @@ class Plan:
         self.path = os.fspath(path)
         self._head = data
         summary: Dict[str, int] = data["summary"]
-        has_entries = len(data.get("entries", ())) == sum(summary.values())
+        users = sum(count for name, count in summary.items() if name not in _REACH_COUNTS)
+        has_entries = len(data.get("entries", ())) == users
         self._whole: Optional[Dict[str, Any]] = data if has_entries else None
 
     @property
@@ -113,7 +123,10 @@ class Plan:
     @property
     def summary(self) -> Dict[str, int]:
         """Counts per action: ``change``, ``alreadyCompliant``, ``ineligible``, ``error``,
-        ``excluded``, and ``disabled`` when the plan left any disabled user out."""
+        ``excluded``, and ``disabled`` when the plan left any disabled user out; and, among the
+        changes of the default method, ``takesEffect`` and ``npsAdfsOnly`` (where system-preferred
+        MFA applies, the new default matters only to the NPS extension and the AD FS adapter) when
+        there are some."""
         summary: Dict[str, int] = self._head["summary"]
         return summary
 
@@ -202,6 +215,7 @@ def plan(
     read_path: str = "auto",
     ignore_policy: bool = False,
     include_disabled: bool = False,
+    flag_precedence: str = "policy-and-user",
     priority: Priority = "low",
 ) -> Plan:
     """Reads the targets file (CSV or JSON), every target's state, decides per user, writes the
@@ -222,6 +236,14 @@ def plan(
     action ``"disabled"``, without reading their state; ``include_disabled=True`` plans them like
     the others.
 
+    Where the policy is read, each change of the default method says where it counts
+    (``defaultReach``: ``"takesEffect"``, or ``"npsAdfsOnly"`` when system-preferred MFA applies to
+    the user, so the default matters only to the NPS extension and the AD FS adapter), and the
+    summary counts both (``takesEffect``, ``npsAdfsOnly``). ``flag_precedence`` is how the user's
+    own system-preferred flag and the policy combine, which Microsoft does not publish:
+    ``"policy-and-user"`` (the default), ``"user-first"`` or ``"policy-only"``, as the CLI's
+    ``--flag-precedence``.
+
     Every request carries ``x-ms-throttle-priority: low`` unless ``priority`` says otherwise
     (``"normal"``, ``"high"``), as the CLI's ``--priority``."""
     text = _native.plan(
@@ -237,6 +259,7 @@ def plan(
         read_path=read_path,
         ignore_policy=ignore_policy,
         include_disabled=include_disabled,
+        flag_precedence=flag_precedence,
         priority=priority,
     )
     return Plan(plan_path, json.loads(text))

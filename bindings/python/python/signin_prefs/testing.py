@@ -177,6 +177,22 @@ class Emulator:
         user out, keeps that method from the user."""
         self._native.set_authentication_methods_policy(json.dumps(policy))
 
+    def set_method_state(self, configuration_id: str, state: str) -> Dict[str, Any]:
+        """Sets the ``state`` (``"enabled"`` or ``"disabled"``) of the policy's method
+        configuration ``configuration_id`` (``"MicrosoftAuthenticator"``, ``"SoftwareOath"``, …),
+        leaving the rest of the policy as it is, and returns the policy as it was, for
+        :meth:`set_authentication_methods_policy` to restore."""
+        before = self.authentication_methods_policy()
+        changed = json.loads(json.dumps(before))
+        configurations = changed["authenticationMethodConfigurations"]
+        found = [c for c in configurations if c["id"].lower() == configuration_id.lower()]
+        if not found:
+            raise KeyError(f"the policy has no method configuration {configuration_id!r}")
+        for configuration in found:
+            configuration["state"] = state
+        self.set_authentication_methods_policy(changed)
+        return before
+
     def throttle_priorities(self) -> Dict[str, int]:
         """How many Graph requests carried each ``x-ms-throttle-priority`` so far: ``absent``,
         ``low``, ``normal`` (also any unknown value, as the service reads it) and ``high``."""

@@ -26,6 +26,7 @@ use signin_prefs_model::{User, UserDefaultAuthenticationMethodType as Method};
 use signin_prefs_request::{GroupId, ListTransitiveMemberAsUser, ListUser};
 
 use super::output::{CommonArgs, Output, OutputArg, PriorityArg, Switch, block_on};
+use super::system_preferred::FlagPrecedenceArg;
 use crate::error::Error;
 
 /// `signin-prefs plan`.
@@ -72,8 +73,12 @@ pub(crate) struct PlanArgs {
     /// group its targets name once: a method the policy disables, or whose include/exclude groups
     /// leave a user out (Microsoft Authenticator for push, software/hardware OATH for oath, SMS for
     /// sms, voice call for the voice methods), is not eligible for that user, the reason names the
-    /// policy, and --method push,oath falls through to the next allowed method. With this flag
-    /// every registered method is eligible, as if the policy allowed it.
+    /// policy, and --method push,oath falls through to the next allowed method. The policy also
+    /// tells where each new default counts: it takes effect, or, system-preferred MFA applying to
+    /// the user (the policy's systemCredentialPreferences and the user's own flag, see
+    /// --flag-precedence), it matters only to the NPS extension and the AD FS adapter; each entry's
+    /// `defaultReach` says which and the summary counts both. With this flag every registered
+    /// method is eligible, as if the policy allowed it, and nothing is said of where defaults count.
     #[arg(long)]
     ignore_policy: bool,
     /// Plan disabled users (accountEnabled false) like the others. By default one listing
@@ -82,6 +87,8 @@ pub(crate) struct PlanArgs {
     /// their state: they cannot sign in, and the registration report does not list them.
     #[arg(long)]
     include_disabled: bool,
+    #[command(flatten)]
+    precedence: FlagPrecedenceArg,
     /// Deprecated: the same as `--read-path report`.
     #[arg(long, hide = true, conflicts_with = "read_path")]
     from_report: bool,
@@ -278,6 +285,7 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
             PolicySetting::Apply
         },
         include_disabled: args.include_disabled,
+        flag_precedence: args.precedence.flag_precedence,
     };
     // A bar on a terminal; elsewhere (a log, CI) a line at the start, every ten seconds and at the end.
     let bar = progress_bar();
@@ -404,6 +412,15 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
                     s.disabled
                 ),
             );
+            if s.takes_effect + s.nps_adfs_only > 0 {
+                print(
+                    &mut out,
+                    format_args!(
+                        "of the new default methods, {} take effect and {} matter only to the NPS extension and the AD FS adapter (system-preferred MFA applies to those users; flag precedence {})",
+                        s.takes_effect, s.nps_adfs_only, args.precedence.flag_precedence
+                    ),
+                );
+            }
             if let Some(decision) = &read_path {
                 print(&mut out, format_args!("{decision}"));
             }

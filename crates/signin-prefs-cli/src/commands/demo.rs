@@ -9,9 +9,11 @@ use std::path::PathBuf;
 use clap::Args as ClapArgs;
 use signin_prefs_bulk::apply::{Progress, RunOptions, apply};
 use signin_prefs_bulk::plan::{PlanOptions, make_plan};
+use signin_prefs_bulk::policy::PolicySetting;
 use signin_prefs_bulk::read_path::{ReadPath, ReadPathSetting};
 use signin_prefs_bulk::readiness::read_readiness;
 use signin_prefs_bulk::report::Report;
+use signin_prefs_bulk::system_preferred::FlagPrecedence;
 use signin_prefs_bulk::targets::read_targets;
 use signin_prefs_client::{Client, Priority, Secret, StaticToken};
 use signin_prefs_emulator::{EmulatorBuilder, TokenRequest, permissions};
@@ -81,8 +83,10 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
     signin_prefs_bulk::files::write_private(&targets_path, csv.as_bytes())?;
     let targets = read_targets(&targets_path)?;
 
-    println!("readiness: who the SMS and voice retirement concerns (from the registration report)");
-    let readiness = read_readiness(&client, &mut |_| {}).await?;
+    println!(
+        "readiness: who the SMS and voice retirement concerns (from the authentication methods policy and the registration report)"
+    );
+    let readiness = read_readiness(&client, PolicySetting::Apply, &mut |_| {}).await?;
     println!(
         "  {} users: {} default to SMS or voice ({} movable now), {} must register Authenticator or OATH first ({} have only phone methods), {} have system-preferred MFA on",
         readiness.users,
@@ -91,6 +95,12 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
         readiness.must_register,
         readiness.only_phone_methods,
         readiness.system_preferred
+    );
+    println!(
+        "  the authentication methods policy keeps {} from push, {} from OATH, {} from both",
+        readiness.policy_keeps_from_push.unwrap_or_default(),
+        readiness.policy_keeps_from_oath.unwrap_or_default(),
+        readiness.policy_keeps_from_both.unwrap_or_default()
     );
 
     println!("plan: move every SMS user to push, falling back to oath");
@@ -104,8 +114,9 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
         // The demo's tenant is small: per-user reads, as it has always shown.
         read_path: ReadPathSetting::Fixed(ReadPath::PerUser),
         listing: None,
-        policy: signin_prefs_bulk::policy::PolicySetting::Apply,
+        policy: PolicySetting::Apply,
         include_disabled: false,
+        flag_precedence: FlagPrecedence::default(),
     };
     let plan = make_plan(&client, &targets, &options).await?;
     let plan_path = dir.join("plan.json");
@@ -114,6 +125,10 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
     println!(
         "  {} to change, {} already compliant, {} ineligible (no Authenticator or OATH), {} not on SMS, {} unreadable",
         s.change, s.already_compliant, s.ineligible, s.excluded, s.error
+    );
+    println!(
+        "  of the changes, {} take effect at sign-in and {} matter only to the NPS extension and AD FS adapter (system-preferred MFA applies to those users)",
+        s.takes_effect, s.nps_adfs_only
     );
 
     println!("apply, with verification:");

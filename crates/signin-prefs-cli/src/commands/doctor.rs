@@ -70,7 +70,7 @@ pub(crate) fn run(args: Args) -> Result<i32, Error> {
             if error.kind() == signin_prefs_client::ErrorKind::Forbidden {
                 println!(
                     "policy:      PROBLEM: cannot read the authentication methods policy; grant Policy.Read.All \
-                     (or Policy.Read.AuthenticationMethod), or plan with --ignore-policy ({error})"
+                     (or Policy.Read.AuthenticationMethod), or run plan and readiness with --ignore-policy ({error})"
                 );
             } else {
                 println!("policy:      FAILED: {error}");
@@ -142,8 +142,8 @@ fn check_claims(claims: &serde_json::Value) -> usize {
         println!("permissions: ok: the token may read the authentication methods policy");
     } else {
         println!(
-            "permissions: missing Policy.Read.All (or Policy.Read.AuthenticationMethod): plan reads the \
-             authentication methods policy and stops without it, unless --ignore-policy"
+            "permissions: missing Policy.Read.All (or Policy.Read.AuthenticationMethod): plan and readiness \
+             read the authentication methods policy and stop without it, unless --ignore-policy"
         );
     }
     if scopes.is_empty() {

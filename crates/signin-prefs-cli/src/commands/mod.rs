@@ -11,6 +11,7 @@ mod explain;
 mod output;
 mod readiness;
 mod single;
+mod system_preferred;
 #[cfg(not(feature = "emulator"))]
 mod without_emulator;
 
@@ -29,8 +30,13 @@ pub(crate) enum Command {
     /// Show one user's sign-in preferences.
     Get(single::GetArgs),
     /// Set one user's default MFA method and/or system-preferred flag, showing before and after.
+    ///
+    /// With --method, `set` also reads the tenant's authentication methods policy and warns on
+    /// stderr when system-preferred MFA applies to the user (see --flag-precedence), so that the
+    /// new default matters only to the NPS extension and the AD FS adapter.
     Set(single::SetArgs),
-    /// Count the users the SMS and voice retirement concerns, and who must register first.
+    /// Count the users the SMS and voice retirement concerns, who must register first, and whom the
+    /// authentication methods policy keeps from push or OATH.
     Readiness(readiness::Args),
     /// Read the targeted users' state and write a plan of what to change (sends no change).
     Plan(bulk::PlanArgs),
@@ -42,6 +48,16 @@ pub(crate) enum Command {
     /// Report on a journal: every user accounted for.
     Report(bulk::ReportArgs),
     /// Explain what a user will be prompted for at sign-in, and why.
+    ///
+    /// Reads the user's preferences and registered methods and the tenant's authentication
+    /// methods policy: its system-preferred MFA setting (systemCredentialPreferences) and which
+    /// methods it allows the user. Where system-preferred MFA applies, the user is prompted for
+    /// the most secure registered method the policy allows, in the order of Learn's
+    /// "System-preferred multifactor authentication" (Temporary Access Pass, passkey/FIDO2,
+    /// external methods, Authenticator notifications, TOTP, telephony, certificate), and the
+    /// default method matters only to the NPS extension and the AD FS adapter; elsewhere the
+    /// default method is what is prompted for. Without Policy.Read.All (or
+    /// Policy.Read.AuthenticationMethod) the policy's side is reported as unknown.
     Explain(explain::Args),
     /// Check that the configured credential can do what a run needs.
     Doctor(doctor::Args),

@@ -1,10 +1,13 @@
-//! `readiness`: how many users the SMS and voice retirement concerns, and who must register
-//! something before they can be moved, from one read of the tenant's registration report.
+//! `readiness`: how many users the SMS and voice retirement concerns, who must register
+//! something before they can be moved, and whom the authentication methods policy keeps from push
+//! or OATH, from one read of the policy and of the tenant's registration report.
 
 use std::path::PathBuf;
 
 use clap::Args as ClapArgs;
-use signin_prefs_bulk::readiness::{Readiness, read_readiness, read_readiness_to_csv};
+use signin_prefs_bulk::policy::PolicySetting;
+use signin_prefs_bulk::readiness::{Readiness, read_readiness};
+use signin_prefs_bulk::readiness_csv::read_readiness_to_csv;
 
 use super::output::{CommonArgs, Output, PriorityArg, block_on};
 use crate::error::Error;
@@ -12,15 +15,29 @@ use crate::error::Error;
 /// `signin-prefs readiness`.
 #[derive(Debug, ClapArgs)]
 #[command(
-    after_help = "Reads /reports/authenticationMethods/userRegistrationDetails (Entra ID P1 or P2, AuditLog.Read.All) \
-page by page; sends no change. \"Must register\": no registered method allows Authenticator push or OATH, \
-so the user cannot be moved off SMS or voice until they register one."
+    after_help = "Reads the tenant's authentication methods policy (GET /policies/authenticationMethodsPolicy: \
+Policy.Read.All or Policy.Read.AuthenticationMethod), each group its targets name (transitive members, once), \
+then /reports/authenticationMethods/userRegistrationDetails (Entra ID P1 or P2, AuditLog.Read.All) page by page; \
+sends no change.\n\n\"Must register\": no registered method allows Authenticator push or OATH, so the user \
+cannot be moved off SMS or voice until they register one. \"Policy keeps from push\" (or OATH): the policy \
+disables Microsoft Authenticator (or both OATH token methods), excludes the user, or includes only others; \
+\"from both\": the user cannot be moved whatever they register until the policy changes. \"Movable now\": push \
+or OATH is registered and allowed, the users `plan --method push,oath` would change.\n\n\
+The per-user CSV (--users-csv) has the columns user, id, defaultMethod, systemPreferred, methodsRegistered \
+(;-separated), phoneDefault, mustRegister, onlyPhoneMethods (yes/no), policyKeepsFromPush and \
+policyKeepsFromOath (yes/no; empty with --ignore-policy) and policyReason (the configuration and why)."
 )]
 pub(crate) struct Args {
     /// Also write one row per user to this new CSV file (owner-only; an existing file is never
-    /// replaced).
+    /// replaced, and nothing is read then).
     #[arg(long, value_name = "FILE")]
     users_csv: Option<PathBuf>,
+    /// Count without the tenant's authentication methods policy. By default readiness reads it,
+    /// as `plan` does, and stops with a message naming Policy.Read.All (or
+    /// Policy.Read.AuthenticationMethod) when the token may not; with this flag the policy's
+    /// counts and CSV columns are left out and "movable now" counts registered methods only.
+    #[arg(long)]
+    ignore_policy: bool,
     #[command(flatten)]
     priority: PriorityArg,
     #[command(flatten)]
@@ -28,23 +45,15 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> Result<i32, Error> {
-    if let Some(path) = &args.users_csv
-        && path.exists()
-    {
-        return Err(Error::Input(format!(
-            "{} already exists; readiness never replaces a file",
-            path.display()
-        )));
-    }
     let client = args.priority.apply_to(&args.common.settings()?.client()?);
+    let policy = if args.ignore_policy {
+        PolicySetting::Ignore
+    } else {
+        PolicySetting::Apply
+    };
     let readiness = match &args.users_csv {
-        Some(path) => block_on(read_readiness_to_csv(&client, path))??,
-        None => block_on(read_readiness(&client, &mut |_| {}))?.map_err(|error| {
-            signin_prefs_bulk::Error::Service {
-                context: "cannot read the registration report".into(),
-                source: Box::new(error),
-            }
-        })?,
+        Some(path) => block_on(read_readiness_to_csv(&client, policy, path))??,
+        None => block_on(read_readiness(&client, policy, &mut |_| {}))??,
     };
     let text = match args.common.output() {
         Output::Table => table(&readiness),
@@ -96,6 +105,28 @@ fn measures(readiness: &Readiness) -> Vec<(String, String, u64)> {
             readiness.system_preferred,
         ),
     ]);
+    // Left out, rather than shown as 0, when the policy was not read.
+    for (label, name, count) in [
+        (
+            "policy keeps from push",
+            "policyKeepsFromPush",
+            readiness.policy_keeps_from_push,
+        ),
+        (
+            "policy keeps from OATH",
+            "policyKeepsFromOath",
+            readiness.policy_keeps_from_oath,
+        ),
+        (
+            "  from both",
+            "policyKeepsFromBoth",
+            readiness.policy_keeps_from_both,
+        ),
+    ] {
+        if let Some(count) = count {
+            rows.push((label.to_owned(), name.to_owned(), count));
+        }
+    }
     rows
 }
 
@@ -106,9 +137,14 @@ fn table(readiness: &Readiness) -> String {
         .map(|(label, _, _)| label.len())
         .max()
         .unwrap_or(0);
-    rows.iter()
+    let mut text: String = rows
+        .iter()
         .map(|(label, _, count)| format!("{label:<width$}  {count:>9}\n"))
-        .collect()
+        .collect();
+    if !readiness.policy_read {
+        text.push_str("(authentication methods policy not read: --ignore-policy)\n");
+    }
+    text
 }
 
 fn csv(readiness: &Readiness) -> String {

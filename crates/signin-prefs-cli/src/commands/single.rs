@@ -8,6 +8,7 @@ use signin_prefs_model::{SignInPreferencesPatch, UserDefaultAuthenticationMethod
 use signin_prefs_request::UserKey;
 
 use super::output::{CommonArgs, Output, Switch, block_on};
+use super::system_preferred::{FlagPrecedenceArg, coverage, read_policy};
 use crate::error::Error;
 
 /// `signin-prefs get USER`.
@@ -31,6 +32,8 @@ pub(crate) struct SetArgs {
     /// Whether system-preferred MFA applies to the user.
     #[arg(long, value_enum)]
     system_preferred: Option<Switch>,
+    #[command(flatten)]
+    precedence: FlagPrecedenceArg,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -97,15 +100,44 @@ pub(crate) fn set(args: SetArgs) -> Result<(), Error> {
         ));
     }
     let client = args.common.settings()?.client()?;
-    let (before, after) = block_on(async {
+    let (before, after, policy) = block_on(async {
         let before = client.get_sign_in_preferences(&args.user).await?;
         client
             .update_sign_in_preferences(&args.user, patch.clone())
             .await?;
         let after = client.get_sign_in_preferences(&args.user).await?;
-        Ok::<_, signin_prefs_client::Error>((before, after))
+        // Only a new default method can fail to take effect.
+        let policy = match &args.method {
+            Some(_) => Some(read_policy(&client).await),
+            None => None,
+        };
+        Ok::<_, signin_prefs_client::Error>((before, after, policy))
     })??;
     let (before, after) = (Preferences::of(&before), Preferences::of(&after));
+    if let (Some(policy), Some(method)) = (&policy, &after.method) {
+        let coverage = coverage(
+            policy,
+            &args.user,
+            after.system_preferred,
+            args.precedence.flag_precedence,
+        );
+        match coverage.applies() {
+            Some(true) => eprintln!(
+                "warning: {}'s default method {method} will not take effect at sign-in, where system-preferred MFA prompts for the most secure registered method; it matters only to the NPS extension and the AD FS adapter ({coverage})",
+                args.user
+            ),
+            None => eprintln!(
+                "note: whether {}'s default method {method} takes effect cannot be told ({coverage}{})",
+                args.user,
+                policy
+                    .as_ref()
+                    .err()
+                    .map(|why| format!("; {why}"))
+                    .unwrap_or_default()
+            ),
+            Some(false) => {}
+        }
+    }
     match args.common.output() {
         Output::Json => println!(
             "{}",
