@@ -441,6 +441,7 @@ def test_bulk_runs_send_low_priority_unless_told_otherwise(emulator: Emulator, t
     before = emulator.throttle_priorities()
     bulk.plan(client, targets, tmp_path / "plan.json", methods=["oath"])
     bulk.apply(client, tmp_path / "plan.json", tmp_path / "apply.journal")
+    bulk.readiness(client)
     sent = _priorities_since(emulator, before)
     assert set(sent) == {"low"} and sent["low"] > 0, sent
 

@@ -12,19 +12,20 @@ import shutil
 import tempfile
 import weakref
 from dataclasses import dataclass
-from typing import Dict, Iterator, Literal, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Dict, Iterator, Optional, Tuple, Union
 
 from . import _native
 from ._client import AsyncClient, Client
 from ._models import UserDefaultAuthenticationMethodType
 
+if TYPE_CHECKING:
+    # Only for annotations (postponed): `bulk` imports this module.
+    from .bulk import Priority
+
 __all__ = ["Readiness", "ReadinessSummary", "ReadinessUser", "readiness"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 AnyClient = Union[Client, AsyncClient]
-Priority = Literal["low", "normal", "high"]
-"""An ``x-ms-throttle-priority`` value, which every bulk function takes (checked in any letter case
-by the native parser, the client crate's one)."""
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from typing import (
 
 from . import _native
 from ._client import AsyncClient, Client
-from ._readiness import Priority, Readiness, ReadinessSummary, ReadinessUser, readiness
+from ._readiness import Readiness, ReadinessSummary, ReadinessUser, readiness
 
 if TYPE_CHECKING:
     # Only for type checkers, which all know both modules: nothing is imported at runtime.
@@ -61,6 +61,11 @@ DEFAULT_CONCURRENCY: int = _native.DEFAULT_CONCURRENCY
 """``$batch``es in flight when ``concurrency`` is left at ``None`` (the engine's default)."""
 
 PathLike = Union[str, "os.PathLike[str]"]
+# A union of single literals, not `Literal["low", "normal", "high"]`: the same type to mypy, but a
+# `Union` at runtime too, which is what stubtest compares the alias with.
+Priority = Union[Literal["low"], Literal["normal"], Literal["high"]]
+"""An ``x-ms-throttle-priority`` value, which every bulk function takes (checked in any letter case
+by the native parser, the client crate's one)."""
 AnyClient = Union[Client, AsyncClient]
 
 
