@@ -26,6 +26,19 @@ use signin_prefs_request::UserKey;
 use crate::client::NativeClient;
 use crate::errors;
 
+/// The client sending `priority` (`low`, `normal` or `high`) as `x-ms-throttle-priority`, parsed by
+/// the client crate's one parser, as the CLI's `--priority` is.
+pub(crate) fn with_priority(
+    py: Python<'_>,
+    client: &NativeClient,
+    priority: &str,
+) -> PyResult<signin_prefs_client::Client> {
+    let priority = priority
+        .parse::<signin_prefs_client::Priority>()
+        .map_err(|error| errors::validation(py, &format!("priority: {error}")))?;
+    Ok(client.client.with_priority(Some(priority)))
+}
+
 fn methods(py: Python<'_>, names: &[String]) -> PyResult<Vec<UserDefaultAuthenticationMethodType>> {
     names
         .iter()
@@ -183,10 +196,11 @@ fn run_options(
 /// `per-user`; `from_report` is the older spelling of `report`), decides, and writes the plan to
 /// `plan_path` entry by entry; disabled users are left out as `disabled` unless `include_disabled`.
 /// `ignore_policy` skips the tenant's authentication methods policy (the CLI's `--ignore-policy`);
-/// `flag_precedence` is the CLI's `--flag-precedence`, parsed by the same rule.
+/// `flag_precedence` is the CLI's `--flag-precedence`, parsed by the same rule; every request
+/// carries `x-ms-throttle-priority: priority` (`low` by default, as the CLI's).
 /// Returns the plan's head (everything but its entries) as JSON text. Sends no write.
 #[pyfunction]
-#[pyo3(signature = (client, targets_path, plan_path, *, methods=Vec::new(), system_preferred=None, exclude=Vec::new(), only_from=Vec::new(), max_changes=None, from_report=false, read_path="auto", ignore_policy=false, include_disabled=false, flag_precedence="policy-and-user"))]
+#[pyo3(signature = (client, targets_path, plan_path, *, methods=Vec::new(), system_preferred=None, exclude=Vec::new(), only_from=Vec::new(), max_changes=None, from_report=false, read_path="auto", ignore_policy=false, include_disabled=false, flag_precedence="policy-and-user", priority="low"))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn plan(
     py: Python<'_>,
@@ -203,7 +217,9 @@ pub(crate) fn plan(
     ignore_policy: bool,
     include_disabled: bool,
     flag_precedence: &str,
+    priority: &str,
 ) -> PyResult<String> {
+    let client = with_priority(py, client, priority)?;
     // The same parser as the CLI's `--read-path`.
     let read_path = if from_report {
         ReadPathSetting::Fixed(ReadPath::Report)
@@ -236,7 +252,7 @@ pub(crate) fn plan(
         let targets = read_targets(&targets_path).map_err(signin_prefs_bulk::Error::from)?;
         // Written entry by entry, as the CLI does: a million users' plan is never held.
         pyo3_async_runtimes::tokio::get_runtime().block_on(write_plan_with_progress(
-            &client.client,
+            &client,
             &targets,
             &options,
             &plan_path,
@@ -252,10 +268,10 @@ pub(crate) fn plan(
 
 /// Applies the plan at `input_path` (`kind` "apply") or restores what the apply journal at
 /// `input_path` changed ("rollback"), journaling to `journal_path` (with `resume`, continues the run
-/// that journal records). Returns the report. The package's `apply` and `rollback` both come here:
+/// that journal records), every request with `x-ms-throttle-priority: priority`. Returns the report. The package's `apply` and `rollback` both come here:
 /// they differ only in the engine's entry point and the report it leads to.
 #[pyfunction]
-#[pyo3(signature = (kind, client, input_path, journal_path, *, resume=false, verify=false, batch_size=None, concurrency=None, max_duration=None, allow_drift=false))]
+#[pyo3(signature = (kind, client, input_path, journal_path, *, resume=false, verify=false, batch_size=None, concurrency=None, max_duration=None, allow_drift=false, priority="low"))]
 #[allow(clippy::too_many_arguments)] // one per Python keyword argument
 pub(crate) fn run_journaled(
     py: Python<'_>,
@@ -269,6 +285,7 @@ pub(crate) fn run_journaled(
     concurrency: Option<usize>,
     max_duration: Option<f64>,
     allow_drift: bool,
+    priority: &str,
 ) -> PyResult<NativeReport> {
     let options = run_options(
         py,
@@ -295,7 +312,7 @@ pub(crate) fn run_journaled(
             "allow_drift is for apply only: a rollback never overwrites a user changed since the apply",
         ));
     }
-    let client = client.client.clone();
+    let client = with_priority(py, client, priority)?;
     run_on_worker(py, async move {
         let progress: &mut (dyn FnMut(engine::Progress) + Send) = &mut |_| {};
         let (input, journal) = (&input_path, &journal_path);

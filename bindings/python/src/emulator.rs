@@ -1,6 +1,7 @@
 //! `NativeEmulator`: the local Graph of `signin-prefs-emulator`, started from Python so users can
 //! test their own automation against it (wrapped by `signin_prefs.testing.Emulator`).
 
+use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -322,6 +323,20 @@ impl NativeEmulator {
             handle
                 .set_authentication_methods_policy(policy)
                 .map_err(|error| value_error(error.to_string()))
+        })
+    }
+
+    /// How many Graph requests carried each `x-ms-throttle-priority` so far: `absent`, `low`,
+    /// `normal` (also any unknown value, as the service reads it) and `high`.
+    fn throttle_priorities(&self) -> PyResult<BTreeMap<&'static str, u64>> {
+        self.with(|handle| {
+            let counts = handle.priorities();
+            Ok(BTreeMap::from([
+                ("absent", counts.absent),
+                ("low", counts.low),
+                ("normal", counts.normal),
+                ("high", counts.high),
+            ]))
         })
     }
 

@@ -427,3 +427,33 @@ def test_plan_counts_where_each_new_default_counts(tmp_path: Path) -> None:
         assert counts("user-first") == (2, 6)
         with pytest.raises(signin_prefs.ValidationError, match="policy-and-user"):
             bulk.plan(tenant.client(), targets, tmp_path / "bad.json", methods=["push"], flag_precedence="both")
+
+
+def _priorities_since(emulator: Emulator, before: Dict[str, int]) -> Dict[str, int]:
+    now = emulator.throttle_priorities()
+    return {name: count - before[name] for name, count in now.items() if count != before[name]}
+
+
+def test_bulk_runs_send_low_priority_unless_told_otherwise(emulator: Emulator, tmp_path: Path) -> None:
+    keys, targets = _prepare(emulator, tmp_path, count=5)
+    client = emulator.client()
+
+    before = emulator.throttle_priorities()
+    bulk.plan(client, targets, tmp_path / "plan.json", methods=["oath"])
+    bulk.apply(client, tmp_path / "plan.json", tmp_path / "apply.journal")
+    bulk.readiness(client)
+    sent = _priorities_since(emulator, before)
+    assert set(sent) == {"low"} and sent["low"] > 0, sent
+
+    before = emulator.throttle_priorities()
+    bulk.rollback(client, tmp_path / "apply.journal", tmp_path / "rollback.journal", priority="High")
+    sent = _priorities_since(emulator, before)
+    assert set(sent) == {"high"}, sent
+
+    # A single read is not bulk work: no header at all.
+    before = emulator.throttle_priorities()
+    client.get(keys[0])
+    assert _priorities_since(emulator, before) == {"absent": 1}
+
+    with pytest.raises(signin_prefs.ValidationError, match="low, normal or high"):
+        bulk.plan(client, targets, tmp_path / "again.json", priority="urgent")  # type: ignore[arg-type]

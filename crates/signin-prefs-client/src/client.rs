@@ -15,6 +15,7 @@ use crate::budget::{Charge, Quota};
 use crate::cloud::{Endpoints, checked_origin, is_loopback_origin};
 use crate::error::ServiceResponse;
 use crate::pacing::{Pacer, PacingConfig};
+use crate::priority::{Priority, THROTTLE_PRIORITY};
 use crate::response::{RawResponse, read_headers};
 use crate::retry::{Attempt, RetryHistory, RetryPolicy, RetryReason, is_throttle};
 use crate::{Cloud, Error, ErrorKind};
@@ -217,6 +218,7 @@ impl ClientBuilder {
                 overall_deadline: self.overall_deadline,
                 include_unknown_enum_members: self.include_unknown_enum_members,
             }),
+            priority: None,
         })
     }
 }
@@ -226,6 +228,8 @@ impl ClientBuilder {
 #[derive(Clone, Debug)]
 pub struct Client {
     inner: Arc<ClientInner>,
+    /// Sent as `x-ms-throttle-priority` on every request (a `$batch` carries it once).
+    priority: Option<Priority>,
 }
 
 #[derive(Debug)]
@@ -278,6 +282,22 @@ impl Client {
     /// The limit on one call, retries included.
     pub fn overall_deadline(&self) -> Option<Duration> {
         self.inner.overall_deadline
+    }
+
+    /// This client sending `x-ms-throttle-priority: priority` on every request (`None`: no
+    /// header, which the service takes as normal). The clone shares everything else: connections,
+    /// tokens and the pacer, since a priority changes no limit.
+    #[must_use]
+    pub fn with_priority(&self, priority: Option<Priority>) -> Client {
+        Client {
+            inner: Arc::clone(&self.inner),
+            priority,
+        }
+    }
+
+    /// The priority this client sends, if any.
+    pub fn priority(&self) -> Option<Priority> {
+        self.priority
     }
 
     /// The pacer this client (and its clones) share.
@@ -547,6 +567,9 @@ impl Client {
         }
         if attempt > 1 {
             headers.insert(RETRY_ATTEMPT, HeaderValue::from(attempt - 1));
+        }
+        if let Some(priority) = self.priority {
+            headers.insert(THROTTLE_PRIORITY, priority.header_value());
         }
         let mut builder = self
             .inner

@@ -15,6 +15,8 @@
 //! - **Budgets**: a [`Pacer`] shared by every clone of the client books each request's cost
 //!   ([`Charge`]) against a token bucket per Graph quota ([`Quota`], [`Budgets`]), so what is sent
 //!   is what the budget accepts; a 429 pauses and corrects its own quota only (AIMD).
+//! - **Priority**: [`Client::with_priority`] sends `x-ms-throttle-priority` ([`Priority`]) on
+//!   every request of a clone; none by default.
 //! - **`$batch`**: [`Client::batch`] packs 20 operations per request and retries only failed items.
 //! - **Errors**: one [`Error`] with an [`ErrorKind`], Graph's code and message, correlation ids and
 //!   the [`RetryHistory`]. Tokens and secrets ([`Secret`]) never appear in Debug, Display, logs or
@@ -49,6 +51,7 @@ mod cloud;
 mod error;
 mod pacing;
 mod paging;
+mod priority;
 mod response;
 mod retry;
 mod secret;
@@ -65,6 +68,7 @@ pub use client::{Client, ClientBuilder};
 pub use cloud::{Cloud, Endpoints};
 pub use error::{Error, ErrorKind, ServiceResponse};
 pub use pacing::{Pacer, PacingConfig, PacingSnapshot};
+pub use priority::Priority;
 pub use response::RawResponse;
 pub use retry::{Attempt, RetryHistory, RetryPolicy, RetryReason, parse_retry_after};
 pub use secret::Secret;

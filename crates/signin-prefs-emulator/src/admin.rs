@@ -1,5 +1,5 @@
 //! The admin API (`/_emulator/...`): user state read and write, users added, tokens minted, the
-//! emulated clock advanced, traffic counted and the authentication methods policy read and replaced, for tests that run the emulator out of process.
+//! emulated clock advanced, traffic and throttle priorities counted and the authentication methods policy read and replaced, for tests that run the emulator out of process.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +31,7 @@ pub(crate) fn router(tenant: Arc<Tenant>, gates: Arc<Gates>) -> Router {
         .route("/_emulator/tokens", post(mint_token))
         .route("/_emulator/clock/advance", post(advance_clock))
         .route("/_emulator/stats", get(stats))
+        .route("/_emulator/priorities", get(priorities))
         .route(
             "/_emulator/policies/authenticationMethodsPolicy",
             get(get_policy).put(put_policy),
@@ -214,6 +215,10 @@ async fn advance_clock(
 
 async fn stats(State(admin): State<Arc<Admin>>) -> Response {
     axum::Json(admin.gates.throttle.stats()).into_response()
+}
+
+async fn priorities(State(admin): State<Arc<Admin>>) -> Response {
+    axum::Json(admin.gates.priorities.counts()).into_response()
 }
 
 async fn get_policy(State(admin): State<Arc<Admin>>) -> Response {

@@ -16,7 +16,7 @@ use crate::login;
 use crate::policy::MethodConfiguration;
 use crate::server;
 use crate::tenant::Tenant;
-use crate::throttle::{Limit, ThrottleConfig};
+use crate::throttle::{Limit, RetryAfterFormat, ThrottleConfig};
 use crate::users::UserSpec;
 use crate::wire;
 
@@ -109,6 +109,23 @@ impl EmulatorBuilder {
     /// which replaces it.
     pub fn reports_budget(mut self, limit: Option<Limit>) -> Self {
         self.config.throttle.reports_per_app_tenant = limit;
+        self
+    }
+
+    /// Whether a refused (429) request is charged to the budgets it draws on (default `true`:
+    /// Graph's throttling guidance says all requests accrue against the limits; how much a refusal
+    /// costs is the emulator's assumption, see [`ThrottleConfig::refused_requests_count`]). Set
+    /// after [`throttle`](Self::throttle), which replaces it.
+    pub fn refused_requests_count(mut self, count: bool) -> Self {
+        self.config.throttle.refused_requests_count = count;
+        self
+    }
+
+    /// How `Retry-After` is written: whole seconds (the default, as documented) or with decimals
+    /// (as an older revision of Graph's throttling page showed). Set after
+    /// [`throttle`](Self::throttle), which replaces it.
+    pub fn retry_after_format(mut self, format: RetryAfterFormat) -> Self {
+        self.config.throttle.retry_after = format;
         self
     }
 

@@ -11,6 +11,7 @@ use crate::auth::{TokenClaims, TokenRejection, TokenRequest, TokenStore, now_uni
 use crate::config::EmulatorConfig;
 use crate::error::Error;
 use crate::faults::{FaultKind, FaultTarget, Faults};
+use crate::priority::PriorityLog;
 use crate::tenant::Tenant;
 use crate::throttle::{Clock, Throttle, ThrottleConfig, Throttled};
 
@@ -28,6 +29,8 @@ pub(crate) struct Gates {
     pub(crate) throttle: Throttle,
     pub(crate) clock: Clock,
     pub(crate) faults: Faults,
+    /// The `x-ms-throttle-priority` of each request the Graph host received.
+    pub(crate) priorities: PriorityLog,
 }
 
 impl Gates {
@@ -43,6 +46,7 @@ impl Gates {
             throttle: Throttle::new(config.throttle.clone()),
             clock: Clock::new(config.time_scale),
             faults: Faults::new(config.seed, config.faults.clone()),
+            priorities: PriorityLog::default(),
         }
     }
 

@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::faults::FaultRule;
 use crate::gates::Gates;
 use crate::policy::MethodConfiguration;
+use crate::priority::PriorityCounts;
 use crate::server::Running;
 use crate::tenant::Tenant;
 use crate::throttle::{ThrottleConfig, TrafficStats};
@@ -175,6 +176,12 @@ impl EmulatorHandle {
     /// What the throttling model let through and refused so far (`GET /_emulator/stats`).
     pub fn traffic(&self) -> TrafficStats {
         self.gates.throttle.stats()
+    }
+
+    /// How many Graph requests asked for each `x-ms-throttle-priority` so far
+    /// (`GET /_emulator/priorities`).
+    pub fn priorities(&self) -> PriorityCounts {
+        self.gates.priorities.counts()
     }
 
     /// Moves the emulated clock forward.

@@ -10,6 +10,16 @@
 //! not `userRegistrationDetails` by name, so that the registration report is covered is an
 //! assumption, switched by [`ThrottleConfig::reports_per_app_tenant`] (`--reports-per-10s`). The clock runs `time_scale` times faster than
 //! real time and can be advanced by hand, so tests see a 150 s window pass without waiting for it.
+//!
+//! A refused request is charged too: Graph's throttling guidance says "all requests accrue against
+//! your usage limits" and that Graph "continues to log resource usage while a client is being
+//! throttled" (https://learn.microsoft.com/graph/throttling, best practices). It does not say by
+//! how much, so the emulator's reading is an assumption, switched by
+//! [`ThrottleConfig::refused_requests_count`] (`--refused-requests-count false`): each refused
+//! request takes its cost from every bucket it draws on, a bucket may owe up to one window, and
+//! `Retry-After` is the wait after that charge, so a client that honours it gets through while one
+//! that retries early only owes more. No limit is published for per-user authentication-method
+//! reads (Learn's throttling-limits page has no such section), so none is modelled.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -65,6 +75,10 @@ pub struct ThrottleConfig {
     pub reports_per_app_tenant: Option<Limit>,
     /// How `Retry-After` is written.
     pub retry_after: RetryAfterFormat,
+    /// Whether a refused (429) request is charged to the buckets it draws on, as Graph's guidance
+    /// says all requests accrue against the limits (default `true`; see the module's
+    /// documentation). `false`: a refusal takes nothing, as a plain token bucket does.
+    pub refused_requests_count: bool,
 }
 
 impl Default for ThrottleConfig {
@@ -76,6 +90,7 @@ impl Default for ThrottleConfig {
             writes_per_tenant: Limit::new(18_000, 300),
             reports_per_app_tenant: Some(Limit::new(5, 10)),
             retry_after: RetryAfterFormat::Integer,
+            refused_requests_count: true,
         }
     }
 }
@@ -162,6 +177,18 @@ impl Bucket {
         self.tokens =
             (self.tokens + (now - self.updated).max(0.0) * rate).min(f64::from(limit.requests));
         self.updated = now;
+    }
+
+    /// Takes one token. A refused request's charge (`owing`) may leave the bucket in debt, down to
+    /// one whole window, so that hammering a throttled quota keeps it throttled; an admitted one
+    /// never takes it below zero.
+    fn take(&mut self, limit: Limit, owing: bool) {
+        let floor = if owing {
+            -f64::from(limit.requests)
+        } else {
+            0.0
+        };
+        self.tokens = (self.tokens - 1.0).max(floor);
     }
 
     /// Emulated seconds until one token is available (0 when one is).
@@ -289,17 +316,14 @@ impl Throttle {
             .entry(pair)
             .or_insert_with(|| Bucket::full(limit, now));
         bucket.refill(limit, now);
-        let wait = bucket.wait(limit);
-        if wait > 0.0 {
-            // The identity reports publish no throttle-scope value; this one follows the shape of
-            // the identity service's (`Tenant_Application/<limit>/<app>/<tenant>`).
-            return Err(Throttled {
-                retry_after_seconds: clock.to_real(wait),
-                scope: format!("Tenant_Application/Reports/{app_id}/{tenant_id}"),
-                information: "ReportsLimitExceeded",
-            });
+        let refused = bucket.wait(limit) > 0.0;
+        if refused && !config.refused_requests_count {
+            return Err(report_refusal(clock, bucket.wait(limit), app_id, tenant_id));
         }
-        bucket.tokens = (bucket.tokens - 1.0).max(0.0);
+        bucket.take(limit, refused);
+        if refused {
+            return Err(report_refusal(clock, bucket.wait(limit), app_id, tenant_id));
+        }
         Ok(())
     }
 
@@ -338,8 +362,9 @@ impl Throttle {
         }
     }
 
-    /// Charges one request (a write also costs one resource unit); all-or-nothing, so a refused
-    /// request takes no token from any bucket.
+    /// Charges one request (a write also costs one resource unit). An admitted request takes a
+    /// token from each bucket it draws on; a refused one takes them too, into debt, unless
+    /// [`ThrottleConfig::refused_requests_count`] is off, and is told the longest wait among them.
     fn decide(
         &self,
         clock: &Clock,
@@ -356,62 +381,87 @@ impl Throttle {
         let Ok(mut buckets) = self.buckets.lock() else {
             return Ok(());
         };
-        let buckets = &mut *buckets;
-        let read = buckets
-            .reads
+        let Buckets {
+            reads,
+            writes,
+            tenant_writes,
+            ..
+        } = &mut *buckets;
+        // Each bucket the request draws on, with what a refusal by it is called (reads first, so
+        // that a write refused by its own buckets as long as by the resource units names them).
+        let mut drawn: Vec<(&mut Bucket, Limit, &'static str, &'static str)> =
+            Vec::with_capacity(3);
+        let read = reads
             .entry(pair.clone())
             .or_insert_with(|| Bucket::full(config.reads_per_app_tenant, now));
         read.refill(config.reads_per_app_tenant, now);
-        let mut refusal: Option<(f64, &'static str, &'static str)> = None;
-        let read_wait = read.wait(config.reads_per_app_tenant);
-        if read_wait > 0.0 {
-            refusal = Some((
-                read_wait,
-                "ResourceUnitLimitExceeded",
-                "Tenant_Application/ReadWrite",
-            ));
-        }
+        drawn.push((
+            read,
+            config.reads_per_app_tenant,
+            "ResourceUnitLimitExceeded",
+            "Tenant_Application/ReadWrite",
+        ));
         if is_write {
-            let write = buckets
-                .writes
-                .entry(pair.clone())
+            let write = writes
+                .entry(pair)
                 .or_insert_with(|| Bucket::full(config.writes_per_app_tenant, now));
             write.refill(config.writes_per_app_tenant, now);
-            let write_wait = write.wait(config.writes_per_app_tenant);
-            let tenant = buckets
-                .tenant_writes
+            drawn.push((
+                write,
+                config.writes_per_app_tenant,
+                "WriteLimitExceeded",
+                "Tenant_Application/Write",
+            ));
+            let tenant = tenant_writes
                 .entry(tenant_id.to_owned())
                 .or_insert_with(|| Bucket::full(config.writes_per_tenant, now));
             tenant.refill(config.writes_per_tenant, now);
-            let tenant_wait = tenant.wait(config.writes_per_tenant);
-            for (wait, scope) in [
-                (write_wait, "Tenant_Application/Write"),
-                (tenant_wait, "Tenant/Write"),
-            ] {
-                if wait > refusal.map_or(0.0, |(longest, _, _)| longest) {
-                    refusal = Some((wait, "WriteLimitExceeded", scope));
-                }
+            drawn.push((
+                tenant,
+                config.writes_per_tenant,
+                "WriteLimitExceeded",
+                "Tenant/Write",
+            ));
+        }
+        let refused = drawn
+            .iter()
+            .any(|(bucket, limit, ..)| bucket.wait(*limit) > 0.0);
+        if !refused || config.refused_requests_count {
+            for (bucket, limit, ..) in &mut drawn {
+                bucket.take(*limit, refused);
             }
         }
-        if let Some((wait, information, scope)) = refusal {
-            return Err(Throttled {
-                retry_after_seconds: clock.to_real(wait),
-                scope: format!("{scope}/{app_id}/{tenant_id}"),
-                information,
-            });
+        if !refused {
+            return Ok(());
         }
-        if let Some(bucket) = buckets.reads.get_mut(&pair) {
-            bucket.tokens = (bucket.tokens - 1.0).max(0.0);
-        }
-        if is_write {
-            if let Some(bucket) = buckets.writes.get_mut(&pair) {
-                bucket.tokens = (bucket.tokens - 1.0).max(0.0);
-            }
-            if let Some(bucket) = buckets.tenant_writes.get_mut(tenant_id) {
-                bucket.tokens = (bucket.tokens - 1.0).max(0.0);
+        let mut longest: Option<(f64, &'static str, &'static str)> = None;
+        for (bucket, limit, information, scope) in &drawn {
+            let wait = bucket.wait(*limit);
+            if wait > longest.map_or(0.0, |(longest, _, _)| longest) {
+                longest = Some((wait, information, scope));
             }
         }
-        Ok(())
+        let (wait, information, scope) = longest.unwrap_or((
+            0.0,
+            "ResourceUnitLimitExceeded",
+            "Tenant_Application/ReadWrite",
+        ));
+        Err(Throttled {
+            retry_after_seconds: clock.to_real(wait),
+            scope: format!("{scope}/{app_id}/{tenant_id}"),
+            information,
+        })
+    }
+}
+
+/// A report page's refusal, waiting `wait` emulated seconds. The identity reports publish no
+/// throttle-scope value; this one follows the shape of the identity service's
+/// (`Tenant_Application/<limit>/<app>/<tenant>`).
+fn report_refusal(clock: &Clock, wait: f64, app_id: &str, tenant_id: &str) -> Throttled {
+    Throttled {
+        retry_after_seconds: clock.to_real(wait),
+        scope: format!("Tenant_Application/Reports/{app_id}/{tenant_id}"),
+        information: "ReportsLimitExceeded",
     }
 }
 
@@ -427,19 +477,29 @@ pub(crate) fn format_retry_after(seconds: f64, format: RetryAfterFormat) -> Stri
 mod tests {
     use super::*;
 
+    /// A throttle whose refusals take nothing, as a plain token bucket's.
+    fn free_refusals(config: ThrottleConfig) -> Throttle {
+        Throttle::new(ThrottleConfig {
+            refused_requests_count: false,
+            ..config
+        })
+    }
+
     #[test]
     fn bucket_refuses_then_refills_on_the_emulated_clock() {
         let clock = Clock::new(0.0);
-        let throttle = Throttle::new(ThrottleConfig {
-            writes_per_app_tenant: Limit::new(2, 150),
+        let limit = Limit::new(2, 150);
+        let interval = limit.per.as_secs_f64() / f64::from(limit.requests);
+        let throttle = free_refusals(ThrottleConfig {
+            writes_per_app_tenant: limit,
             ..ThrottleConfig::default()
         });
         assert!(throttle.charge(&clock, "app", "t", true).is_ok());
         assert!(throttle.charge(&clock, "app", "t", true).is_ok());
         let refused = throttle.charge(&clock, "app", "t", true).unwrap_err();
-        assert!((refused.retry_after_seconds - 75.0).abs() < 1e-6);
+        assert!((refused.retry_after_seconds - interval).abs() < 1e-6);
         assert_eq!(refused.information, "WriteLimitExceeded");
-        clock.advance(Duration::from_secs(75));
+        clock.advance(Duration::from_secs_f64(interval));
         assert!(throttle.charge(&clock, "app", "t", true).is_ok());
         assert_eq!(format_retry_after(75.0, RetryAfterFormat::Integer), "75");
         assert_eq!(
@@ -449,19 +509,58 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_request_is_charged_and_honouring_its_retry_after_is_enough() {
+        let clock = Clock::new(0.0);
+        let limit = Limit::new(2, 150);
+        let interval = limit.per.as_secs_f64() / f64::from(limit.requests);
+        let throttle = Throttle::new(ThrottleConfig {
+            writes_per_app_tenant: limit,
+            ..ThrottleConfig::default()
+        });
+        for _ in 0..limit.requests {
+            assert!(throttle.charge(&clock, "app", "t", true).is_ok());
+        }
+        // The refusal costs a write too: the bucket owes one, so the wait is two intervals.
+        let first = throttle.charge(&clock, "app", "t", true).unwrap_err();
+        assert!(
+            (first.retry_after_seconds - 2.0 * interval).abs() < 1e-6,
+            "{first:?}"
+        );
+        // Each early retry owes one more interval.
+        clock.advance(Duration::from_secs_f64(interval));
+        let early = throttle.charge(&clock, "app", "t", true).unwrap_err();
+        assert!(
+            (early.retry_after_seconds - 2.0 * interval).abs() < 1e-6,
+            "{early:?}"
+        );
+        // Waiting out the last Retry-After is enough.
+        clock.advance(Duration::from_secs_f64(early.retry_after_seconds));
+        assert!(throttle.charge(&clock, "app", "t", true).is_ok());
+        // The debt is bounded by one window: however long the hammering, a window's wait clears it.
+        for _ in 0..1_000 {
+            let _ = throttle.charge(&clock, "app", "t", true);
+        }
+        clock.advance(limit.per + Duration::from_secs_f64(interval));
+        assert!(throttle.charge(&clock, "app", "t", true).is_ok());
+    }
+
+    #[test]
     fn report_pages_draw_on_their_own_bucket_and_not_on_resource_units() {
         let clock = Clock::new(0.0);
-        let throttle = Throttle::new(ThrottleConfig {
+        let pages = Limit::new(5, 10);
+        let interval = pages.per.as_secs_f64() / f64::from(pages.requests);
+        let throttle = free_refusals(ThrottleConfig {
             reads_per_app_tenant: Limit::new(1, 10),
+            reports_per_app_tenant: Some(pages),
             ..ThrottleConfig::default()
         });
         // Five pages per 10 s, whatever the resource units do.
-        for _ in 0..5 {
+        for _ in 0..pages.requests {
             assert!(throttle.charge_report(&clock, "app", "t").is_ok());
         }
         let refused = throttle.charge_report(&clock, "app", "t").unwrap_err();
         assert!(
-            (refused.retry_after_seconds - 2.0).abs() < 1e-6,
+            (refused.retry_after_seconds - interval).abs() < 1e-6,
             "{refused:?}"
         );
         assert!(refused.scope.starts_with("Tenant_Application/Reports/"));
@@ -470,11 +569,29 @@ mod tests {
         assert!(throttle.charge(&clock, "app", "t", false).is_err());
         // Another app has a bucket of its own.
         assert!(throttle.charge_report(&clock, "other", "t").is_ok());
-        clock.advance(Duration::from_secs(2));
+        clock.advance(Duration::from_secs_f64(interval));
         assert!(throttle.charge_report(&clock, "app", "t").is_ok());
         let stats = throttle.stats();
         assert_eq!((stats.report_reads, stats.throttled_report_reads), (7, 1));
         assert_eq!((stats.reads, stats.throttled_reads), (8, 2));
+    }
+
+    #[test]
+    fn a_refused_report_page_is_charged_to_the_reports_budget() {
+        let clock = Clock::new(0.0);
+        let pages = Limit::new(5, 10);
+        let interval = pages.per.as_secs_f64() / f64::from(pages.requests);
+        let throttle = Throttle::new(ThrottleConfig {
+            reports_per_app_tenant: Some(pages),
+            ..ThrottleConfig::default()
+        });
+        for _ in 0..pages.requests {
+            assert!(throttle.charge_report(&clock, "app", "t").is_ok());
+        }
+        let refused = throttle.charge_report(&clock, "app", "t").unwrap_err();
+        assert!((refused.retry_after_seconds - 2.0 * interval).abs() < 1e-6);
+        clock.advance(Duration::from_secs_f64(refused.retry_after_seconds));
+        assert!(throttle.charge_report(&clock, "app", "t").is_ok());
     }
 
     #[test]

@@ -26,6 +26,12 @@ pub(crate) fn router(graph: Arc<Graph>) -> Router {
 async fn graph_endpoint(State(graph): State<Arc<Graph>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let correlation = Correlation::from_headers(&parts.headers);
+    graph.gates.priorities.record(
+        parts
+            .headers
+            .get(crate::priority::HEADER)
+            .map(HeaderValue::as_bytes),
+    );
     let control = parts.extensions.get::<Arc<ConnectionControl>>().cloned();
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(body) => body,

@@ -38,6 +38,37 @@ pub(crate) fn text(output: &Output) -> (String, String) {
     )
 }
 
+/// Runs the binary against `base_url` with `token`: its exit code, stdout and stderr.
+pub(crate) fn run_cli(base_url: &str, token: &str, args: &[&str]) -> (Option<i32>, String, String) {
+    let output = cli(base_url, token).args(args).output().unwrap();
+    let (stdout, stderr) = text(&output);
+    (output.status.code(), stdout, stderr)
+}
+
+/// `plan` of adele (of [`emulator`]'s users) to push through the binary, into a fresh scratch
+/// directory `name`: the plan's path.
+pub(crate) fn plan_adele_to_push(base_url: &str, token: &str, name: &str) -> PathBuf {
+    let dir = scratch(name);
+    let targets = dir.join("targets.json");
+    std::fs::write(&targets, r#"["adele@contoso.com"]"#).unwrap();
+    let plan = dir.join("plan.json");
+    let (code, _, stderr) = run_cli(
+        base_url,
+        token,
+        &[
+            "plan",
+            "--targets",
+            targets.to_str().unwrap(),
+            "--method",
+            "push",
+            "--out",
+            plan.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    plan
+}
+
 pub(crate) async fn emulator() -> (EmulatorHandle, String) {
     let users = vec![
         UserSpec {
@@ -229,26 +260,10 @@ async fn bad_input_is_refused_before_anything_is_sent() {
 async fn a_user_edited_after_planning_is_drifted_and_rollback_restores_the_edit() {
     let (emulator, token) = emulator().await;
     let base = emulator.base_url();
-    let dir = scratch("drift");
-    let targets = dir.join("targets.json");
-    std::fs::write(&targets, r#"["adele@contoso.com"]"#).unwrap();
-    let plan = dir.join("plan.json");
-    let run = |args: &[&str]| {
-        let output = cli(&base, &token).args(args).output().unwrap();
-        let (stdout, stderr) = text(&output);
-        (output.status.code(), stdout, stderr)
-    };
+    let plan = plan_adele_to_push(&base, &token, "drift");
+    let dir = plan.parent().unwrap();
+    let run = |args: &[&str]| run_cli(&base, &token, args);
     let plan_text = plan.to_str().unwrap();
-    let (code, _, stderr) = run(&[
-        "plan",
-        "--targets",
-        targets.to_str().unwrap(),
-        "--method",
-        "push",
-        "--out",
-        plan_text,
-    ]);
-    assert_eq!(code, Some(0), "{stderr}");
     let (code, _, stderr) = run(&["set", "adele@contoso.com", "--method", "voiceMobile"]);
     assert_eq!(code, Some(0), "{stderr}");
 

@@ -1,5 +1,6 @@
-//! Emulator throttling: token buckets on the emulated clock, `Retry-After` forms, and per-item
-//! 429s inside a `$batch` that itself succeeds. No assertion depends on how long anything took.
+//! Emulator throttling: token buckets on the emulated clock, refused requests charged as Graph's
+//! guidance says (and not, with the switch off), `Retry-After` forms, and per-item 429s inside a
+//! `$batch` that itself succeeds. No assertion depends on how long anything took.
 
 use std::time::Duration;
 
@@ -16,23 +17,26 @@ fn limited(reads: u32, writes: u32, retry_after: RetryAfterFormat) -> ThrottleCo
         writes_per_tenant: Limit::new(1_000_000, 300),
         reports_per_app_tenant: None,
         retry_after,
+        refused_requests_count: true,
     }
+}
+
+/// Emulated seconds between two tokens of `limit`.
+fn interval(limit: Limit) -> f64 {
+    limit.per.as_secs_f64() / f64::from(limit.requests)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn writes_are_limited_per_app_and_tenant_on_the_emulated_clock() {
     // Scale 0: time moves only when the test advances it.
-    let emulator = start(quiet().time_scale(0.0).throttle(limited(
-        1000,
-        3,
-        RetryAfterFormat::Integer,
-    )))
-    .await;
+    let throttle = limited(1000, 3, RetryAfterFormat::Integer);
+    let step = interval(throttle.writes_per_app_tenant);
+    let emulator = start(quiet().time_scale(0.0).throttle(throttle.clone())).await;
     let token = admin_token(&emulator);
     let user = emulator.user_at(0).unwrap();
     let url = prefs_url(&emulator, &user.id);
     let body = r#"{"isSystemPreferredAuthenticationMethodEnabled":true}"#;
-    for _ in 0..3 {
+    for _ in 0..throttle.writes_per_app_tenant.requests {
         assert_eq!(patch(&url, &token, body).await.status, 204);
     }
     let throttled = patch(&url, &token, body).await;
@@ -40,8 +44,12 @@ async fn writes_are_limited_per_app_and_tenant_on_the_emulated_clock() {
     assert_eq!(throttled.error_code(), "TooManyRequests");
     assert_eq!(throttled.json()["error"]["innerError"]["status"], "429");
     throttled.assert_correlated();
-    // 3 writes per 150 s refill one every 50 s.
-    assert_eq!(throttled.header("retry-after").as_deref(), Some("50"));
+    // The refused write is charged too: the bucket owes one, so the wait is two refills.
+    let retry_after = 2.0 * step;
+    assert_eq!(
+        throttled.header("retry-after"),
+        Some(format!("{retry_after}"))
+    );
     assert!(
         throttled
             .header("x-ms-throttle-scope")
@@ -65,29 +73,59 @@ async fn writes_are_limited_per_app_and_tenant_on_the_emulated_clock() {
         .unwrap();
     assert_eq!(patch(&url, &other_app, body).await.status, 204);
 
-    emulator.advance_time(Duration::from_secs(49));
+    emulator.advance_time(Duration::from_secs_f64(retry_after - 1.0));
     assert_eq!(
         patch(&url, &token, body).await.status,
         429,
         "not yet refilled"
     );
+    // That early retry was charged as well: honouring the first Retry-After is no longer enough,
+    // the one it was given is.
     emulator.advance_time(Duration::from_secs(1));
+    let again = patch(&url, &token, body).await;
+    assert_eq!(again.status, 429, "an early retry owes a write of its own");
+    let wait: f64 = again.header("retry-after").unwrap().parse().unwrap();
+    emulator.advance_time(Duration::from_secs_f64(wait));
     assert_eq!(
         patch(&url, &token, body).await.status,
         204,
-        "refilled after Retry-After"
+        "refilled after the Retry-After it was given"
     );
     assert_eq!(patch(&url, &token, body).await.status, 429);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reads_are_limited_and_retry_after_can_be_fractional() {
-    let emulator = start(quiet().time_scale(0.0).throttle(limited(
-        4,
-        100,
-        RetryAfterFormat::Fractional,
-    )))
+async fn with_the_switch_off_a_refused_request_costs_nothing() {
+    let throttle = limited(1000, 3, RetryAfterFormat::Integer);
+    let step = interval(throttle.writes_per_app_tenant);
+    let emulator = start(
+        quiet()
+            .time_scale(0.0)
+            .throttle(throttle.clone())
+            .refused_requests_count(false),
+    )
     .await;
+    let token = admin_token(&emulator);
+    let url = prefs_url(&emulator, &emulator.user_at(0).unwrap().id);
+    let body = r#"{"isSystemPreferredAuthenticationMethodEnabled":true}"#;
+    for _ in 0..throttle.writes_per_app_tenant.requests {
+        assert_eq!(patch(&url, &token, body).await.status, 204);
+    }
+    // However often the client hammers, the wait is one refill, counted from the last success.
+    for _ in 0..5 {
+        let throttled = patch(&url, &token, body).await;
+        assert_eq!(throttled.status, 429);
+        assert_eq!(throttled.header("retry-after"), Some(format!("{step}")));
+    }
+    emulator.advance_time(Duration::from_secs_f64(step));
+    assert_eq!(patch(&url, &token, body).await.status, 204);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_are_limited_and_retry_after_can_be_fractional() {
+    let throttle = limited(4, 100, RetryAfterFormat::Fractional);
+    let step = interval(throttle.reads_per_app_tenant);
+    let emulator = start(quiet().time_scale(0.0).throttle(throttle)).await;
     let token = admin_token(&emulator);
     let url = prefs_url(&emulator, &emulator.user_at(0).unwrap().id);
     let statuses: Vec<u16> = {
@@ -98,10 +136,11 @@ async fn reads_are_limited_and_retry_after_can_be_fractional() {
         statuses
     };
     assert_eq!(statuses, [200, 200, 200, 200, 429, 429]);
+    // Two refusals owed, and this third one: four refills away.
     let throttled = get(&url, &token).await;
     assert_eq!(
-        throttled.header("retry-after").as_deref(),
-        Some("2.500"),
+        throttled.header("retry-after"),
+        Some(format!("{:.3}", 4.0 * step)),
         "4 per 10 s: one every 2.5 s"
     );
     assert_eq!(
@@ -135,8 +174,9 @@ async fn time_scale_shrinks_the_real_wait() {
     }
     let throttled = throttled.expect("a 429 within 50 immediate writes");
     let retry_after: f64 = throttled.header("retry-after").unwrap().parse().unwrap();
+    // At most two refills (the refusal is charged): 300 emulated seconds, 3 real ones.
     assert!(
-        retry_after > 0.0 && retry_after <= 1.5 + 1e-9,
+        retry_after > 0.0 && retry_after <= 3.0 + 1e-9,
         "Retry-After is in real seconds: {retry_after}"
     );
     tokio::time::sleep(Duration::from_secs_f64(retry_after)).await;
@@ -149,12 +189,9 @@ async fn time_scale_shrinks_the_real_wait() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batch_items_are_throttled_individually_while_the_batch_succeeds() {
-    let emulator = start(quiet().time_scale(0.0).throttle(limited(
-        1000,
-        5,
-        RetryAfterFormat::Integer,
-    )))
-    .await;
+    let throttle = limited(1000, 5, RetryAfterFormat::Integer);
+    let step = interval(throttle.writes_per_app_tenant);
+    let emulator = start(quiet().time_scale(0.0).throttle(throttle)).await;
     let token = admin_token(&emulator);
     let users: Vec<_> = (0..8)
         .map(|index| emulator.user_at(index).unwrap())
@@ -179,11 +216,13 @@ async fn batch_items_are_throttled_individually_while_the_batch_succeeds() {
         .map(|index| item(&body, &index.to_string())["status"].as_u64().unwrap())
         .collect();
     assert_eq!(statuses, [204, 204, 204, 204, 204, 429, 429, 429]);
-    for index in 5..8 {
+    // 5 per 150 s, one every 30 s; each refused item is charged in turn, so each waits one refill
+    // longer than the one before it.
+    for (owed, index) in (1..).zip(5..8) {
         let throttled = item(&body, &index.to_string());
         assert_eq!(
-            throttled["headers"]["Retry-After"], "30",
-            "5 per 150 s: one every 30 s"
+            throttled["headers"]["Retry-After"],
+            format!("{}", f64::from(owed + 1) * step),
         );
         assert_eq!(throttled["body"]["error"]["code"], "TooManyRequests");
     }

@@ -12,11 +12,15 @@ import shutil
 import tempfile
 import weakref
 from dataclasses import dataclass
-from typing import Dict, Iterator, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Dict, Iterator, Optional, Tuple, Union
 
 from . import _native
 from ._client import AsyncClient, Client
 from ._models import UserDefaultAuthenticationMethodType
+
+if TYPE_CHECKING:
+    # Only for annotations (postponed): `bulk` imports this module.
+    from .bulk import Priority
 
 __all__ = ["Readiness", "ReadinessSummary", "ReadinessUser", "readiness"]
 
@@ -138,7 +142,11 @@ class Readiness:
 
 
 def readiness(
-    client: AnyClient, users_csv: Optional[PathLike] = None, *, ignore_policy: bool = False
+    client: AnyClient,
+    users_csv: Optional[PathLike] = None,
+    *,
+    ignore_policy: bool = False,
+    priority: Priority = "low",
 ) -> Readiness:
     """Counts who the SMS and voice retirement (1 February 2027) concerns, from one read of the
     tenant's authentication methods policy and of its registration report, as ``signin-prefs
@@ -152,7 +160,10 @@ def readiness(
 
     ``users_csv``: also keep one row per user in this new CSV file, written owner-only; a file
     already there is refused (``BulkError``) before anything is sent, and never replaced. A read
-    that fails leaves no file."""
+    that fails leaves no file.
+
+    Every request carries ``x-ms-throttle-priority: low`` unless ``priority`` says otherwise
+    (``"normal"``, ``"high"``), as the CLI's ``--priority``."""
     own_dir: Optional[str] = None
     if users_csv is None:
         own_dir = tempfile.mkdtemp(prefix="signin-prefs-readiness-")
@@ -160,7 +171,9 @@ def readiness(
     else:
         rows_path = os.fspath(users_csv)
     try:
-        text = _native.readiness(client._native, rows_path, ignore_policy=ignore_policy)
+        text = _native.readiness(
+            client._native, rows_path, ignore_policy=ignore_policy, priority=priority
+        )
     except BaseException:
         if own_dir is not None:
             shutil.rmtree(own_dir, ignore_errors=True)

@@ -42,6 +42,7 @@ __all__ = [
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_CONCURRENCY",
     "Plan",
+    "Priority",
     "Readiness",
     "ReadinessSummary",
     "ReadinessUser",
@@ -60,6 +61,11 @@ DEFAULT_CONCURRENCY: int = _native.DEFAULT_CONCURRENCY
 """``$batch``es in flight when ``concurrency`` is left at ``None`` (the engine's default)."""
 
 PathLike = Union[str, "os.PathLike[str]"]
+# A union of single literals, not `Literal["low", "normal", "high"]`: the same type to mypy, but a
+# `Union` at runtime too, which is what stubtest compares the alias with.
+Priority = Union[Literal["low"], Literal["normal"], Literal["high"]]
+"""An ``x-ms-throttle-priority`` value, which every bulk function takes (checked in any letter case
+by the native parser, the client crate's one)."""
 AnyClient = Union[Client, AsyncClient]
 
 
@@ -84,6 +90,10 @@ class RunSettings(TypedDict, total=False):
     ``before``, the plan's values, and ``now``, those read); with it such a user is written and
     the journal records the values read, so a rollback restores them. A rollback refuses it: it
     never overwrites a user changed since the apply."""
+    priority: Priority
+    """The ``x-ms-throttle-priority`` every request carries: ``"low"`` (the default: Graph
+    throttles low-priority requests first when it must shed load, and a bulk run can wait),
+    ``"normal"`` or ``"high"`` (for requests a person waits on). It changes no limit."""
 
 
 #: The summary's counts of where new defaults count: among the changes, not actions of their own.
@@ -211,6 +221,7 @@ def plan(
     ignore_policy: bool = False,
     include_disabled: bool = False,
     flag_precedence: str = "policy-and-user",
+    priority: Priority = "low",
 ) -> Plan:
     """Reads the targets file (CSV or JSON), every target's state, decides per user, writes the
     plan to ``plan_path`` and returns it. Sends no write.
@@ -236,7 +247,10 @@ def plan(
     summary counts both (``takesEffect``, ``npsAdfsOnly``). ``flag_precedence`` is how the user's
     own system-preferred flag and the policy combine, which Microsoft does not publish:
     ``"policy-and-user"`` (the default), ``"user-first"`` or ``"policy-only"``, as the CLI's
-    ``--flag-precedence``."""
+    ``--flag-precedence``.
+
+    Every request carries ``x-ms-throttle-priority: low`` unless ``priority`` says otherwise
+    (``"normal"``, ``"high"``), as the CLI's ``--priority``."""
     text = _native.plan(
         client._native,
         os.fspath(targets_path),
@@ -251,6 +265,7 @@ def plan(
         ignore_policy=ignore_policy,
         include_disabled=include_disabled,
         flag_precedence=flag_precedence,
+        priority=priority,
     )
     return Plan(plan_path, json.loads(text))
 

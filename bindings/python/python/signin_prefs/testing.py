@@ -193,6 +193,11 @@ class Emulator:
         self.set_authentication_methods_policy(changed)
         return before
 
+    def throttle_priorities(self) -> Dict[str, int]:
+        """How many Graph requests carried each ``x-ms-throttle-priority`` so far: ``absent``,
+        ``low``, ``normal`` (also any unknown value, as the service reads it) and ``high``."""
+        return self._native.throttle_priorities()
+
     def shutdown(self) -> None:
         """Stops the server (idempotent)."""
         self._native.shutdown()

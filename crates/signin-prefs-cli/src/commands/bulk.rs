@@ -25,7 +25,7 @@ use signin_prefs_core::CollectionPage as _;
 use signin_prefs_model::{User, UserDefaultAuthenticationMethodType as Method};
 use signin_prefs_request::{GroupId, ListTransitiveMemberAsUser, ListUser};
 
-use super::output::{CommonArgs, Output, OutputArg, Switch, block_on};
+use super::output::{CommonArgs, Output, OutputArg, PriorityArg, Switch, block_on};
 use super::system_preferred::FlagPrecedenceArg;
 use crate::error::Error;
 
@@ -95,6 +95,8 @@ pub(crate) struct PlanArgs {
     /// Where to write the plan.
     #[arg(long, short)]
     out: PathBuf,
+    #[command(flatten)]
+    priority: PriorityArg,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -168,6 +170,8 @@ pub(crate) struct RunArgs {
     /// throttled by Graph goes on at the pace Graph's budget allows, however long that takes.
     #[arg(long, value_parser = humantime::parse_duration)]
     max_duration: Option<std::time::Duration>,
+    #[command(flatten)]
+    priority: PriorityArg,
 }
 
 impl RunArgs {
@@ -231,7 +235,7 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
         None => Vec::new(),
     };
     check_new_plan(&args.out).map_err(|error| Error::Input(error.to_string()))?;
-    let client = args.common.settings()?.client()?;
+    let client = args.priority.apply_to(&args.common.settings()?.client()?);
     // A file is read whole (it was checked whole); a group's or a filter's users are planned as
     // their listing pages in, so that a million of them are never held at once.
     let (source, keys, listing) = match (&file_targets, &group, &args.filter) {
@@ -524,7 +528,7 @@ pub(crate) fn apply(args: ApplyArgs) -> Result<i32, Error> {
         Journaled::Apply,
         (&args.plan, args.journal.as_deref(), args.resume),
         &args.run.options(args.verify, args.allow_drift),
-        &args.common,
+        (&args.common, &args.run.priority),
         (args.report.as_deref(), &|state, format, out| {
             write_apply_report(&args.plan, state, format, out)
         }),
@@ -537,7 +541,7 @@ pub(crate) fn rollback(args: RollbackArgs) -> Result<i32, Error> {
         (&args.applied, args.journal.as_deref(), args.resume),
         // A rollback always reads first and never overwrites a user changed since the apply.
         &args.run.options(args.verify, false),
-        &args.common,
+        (&args.common, &args.run.priority),
         (None, &write_rollback_report),
     )
 }
@@ -572,12 +576,13 @@ fn run_journaled(
     kind: Journaled,
     (input, journal, resume): (&Path, Option<&Path>, bool),
     options: &RunOptions,
-    common: &CommonArgs,
+    (common, priority): (&CommonArgs, &PriorityArg),
     (file, write): (Option<&Path>, &RunReportWriter<'_>),
 ) -> Result<i32, Error> {
     let (journal_name, suffix) = kind.journal();
     let journal_path = journal.map_or_else(|| with_suffix(input, suffix), Path::to_path_buf);
-    let (client, bar) = (common.settings()?.client()?, progress_bar());
+    let client = priority.apply_to(&common.settings()?.client()?);
+    let bar = progress_bar();
     let progress = &mut |event| show(&bar, event);
     let journal = journal_path.as_path();
     let state = match kind {

@@ -15,7 +15,7 @@ use signin_prefs_bulk::readiness::read_readiness;
 use signin_prefs_bulk::report::Report;
 use signin_prefs_bulk::system_preferred::FlagPrecedence;
 use signin_prefs_bulk::targets::read_targets;
-use signin_prefs_client::{Client, Secret, StaticToken};
+use signin_prefs_client::{Client, Priority, Secret, StaticToken};
 use signin_prefs_emulator::{EmulatorBuilder, TokenRequest, permissions};
 use signin_prefs_model::UserDefaultAuthenticationMethodType as Method;
 
@@ -61,10 +61,12 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
         permissions::READ_WRITE_ALL,
         permissions::POLICY_READ_ALL,
     ]))?;
+    // The whole job is bulk work: low priority, as the bulk commands send by default.
     let client = Client::builder()
         .base_url(&emulator.base_url())
         .credential(StaticToken::new(Secret::new(token)))
-        .build()?;
+        .build()?
+        .with_priority(Some(Priority::Low));
 
     // The targets file an administrator would export: every user, by UPN.
     let targets_path = dir.join("targets.csv");

@@ -56,6 +56,11 @@ pub(crate) struct Args {
     /// Write `Retry-After` with decimals (e.g. 2.128) instead of whole seconds.
     #[arg(long)]
     fractional_retry_after: bool,
+    /// Whether a refused (429) request is charged to the budgets it draws on, into debt of up to
+    /// one window, as Graph's throttling guidance says all requests accrue against the limits
+    /// (how much a refusal costs is an assumption; `false`: refusals cost nothing).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    refused_requests_count: bool,
     /// Fault rules, `KIND[:ARG]@ROUTE[/USER][%PROBABILITY]`, e.g. `503:2@patch%0.1`,
     /// `reset@get/adele@contoso.com`, `delay:250@any`, `truncate@batch`, `malformed@get%0.05`.
     /// KIND: 503, 504, reset, delay:MS, truncate, malformed. ROUTE: any, get, patch, methods, batch,
@@ -224,13 +229,14 @@ pub(crate) fn run(args: Args) -> Result<(), Error> {
                     .map_or(by_size.reads_per_app_tenant, |reads| Limit::new(reads, 10)),
                 writes_per_app_tenant: Limit::new(args.writes_per_150s, 150),
                 reports_per_app_tenant: args.reports_per_10s.0.map(|pages| Limit::new(pages, 10)),
-                retry_after: if args.fractional_retry_after {
-                    RetryAfterFormat::Fractional
-                } else {
-                    RetryAfterFormat::Integer
-                },
                 ..by_size
             }
+        })
+        .refused_requests_count(args.refused_requests_count)
+        .retry_after_format(if args.fractional_retry_after {
+            RetryAfterFormat::Fractional
+        } else {
+            RetryAfterFormat::Integer
         });
     let throttle = builder.config().throttle.clone();
     let defaults = builder.config().clone();

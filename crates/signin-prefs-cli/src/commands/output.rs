@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+use signin_prefs_client::{Client, Priority};
 
 use super::connection::Settings;
 use crate::error::Error;
@@ -49,6 +50,29 @@ impl CommonArgs {
     pub(crate) fn settings(&self) -> Result<Settings, Error> {
         self.config.settings()
     }
+}
+
+/// `--priority`, declared once for the bulk commands (plan, apply, rollback, readiness).
+#[derive(Debug, Args)]
+pub(crate) struct PriorityArg {
+    /// The `x-ms-throttle-priority` every request carries: `low` (the default: Graph throttles
+    /// low-priority requests first when it must shed load, and a bulk run can wait), `normal` or
+    /// `high` (Microsoft recommends it only for requests a person is waiting on). It changes no
+    /// limit.
+    #[arg(long, default_value = "low", value_parser = parse_priority)]
+    priority: Priority,
+}
+
+impl PriorityArg {
+    /// `client`, sending this priority.
+    pub(crate) fn apply_to(&self, client: &Client) -> Client {
+        client.with_priority(Some(self.priority))
+    }
+}
+
+fn parse_priority(text: &str) -> Result<Priority, String> {
+    text.parse()
+        .map_err(|error: signin_prefs_client::Error| error.to_string())
 }
 
 /// How results are printed.

@@ -9,7 +9,7 @@ use signin_prefs_bulk::policy::PolicySetting;
 use signin_prefs_bulk::readiness::{Readiness, read_readiness};
 use signin_prefs_bulk::readiness_csv::read_readiness_to_csv;
 
-use super::output::{CommonArgs, Output, block_on};
+use super::output::{CommonArgs, Output, PriorityArg, block_on};
 use crate::error::Error;
 
 /// `signin-prefs readiness`.
@@ -39,11 +39,13 @@ pub(crate) struct Args {
     #[arg(long)]
     ignore_policy: bool,
     #[command(flatten)]
+    priority: PriorityArg,
+    #[command(flatten)]
     common: CommonArgs,
 }
 
 pub(crate) fn run(args: Args) -> Result<i32, Error> {
-    let client = args.common.settings()?.client()?;
+    let client = args.priority.apply_to(&args.common.settings()?.client()?);
     let policy = if args.ignore_policy {
         PolicySetting::Ignore
     } else {
