@@ -513,7 +513,7 @@ async fn execute(
                         Ok(_) => {
                             unwritten.push(item.outcome(ready.number, Status::Applied, None, None));
                             if options.verify {
-                                read_backs.verify(*item);
+                                read_backs.verify(item);
                             }
                         }
                         Err(error) if error.was_throttled() => {
@@ -523,7 +523,7 @@ async fn execute(
                         }
                         // The PATCH may have landed: read back before anything is decided.
                         Err(error) if outcome_unknown(&error) => {
-                            read_backs.unreadable(*item);
+                            read_backs.unreadable(item);
                             continue;
                         }
                         Err(error) => unwritten.push(item.failed(ready.number, &error)),

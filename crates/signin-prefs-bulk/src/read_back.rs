@@ -26,13 +26,15 @@ const UNREADABLE_ANSWERS: u32 = 3;
 /// carried out, but no answer that says so, or says otherwise, could be read. The answer was
 /// garbled or cut short (`Decode`: a body that is not a batch response, or one without this
 /// item's answer), the connection failed after sending (`Transport`: reset, truncated), or no
-/// answer came in time (`Timeout`). A status the service did answer (a refusal, a 5xx) is taken
-/// at its word.
+/// answer came in time (`Timeout`), or a gateway answered 504 for want of the backend's answer
+/// ("did not receive a timely response from an upstream server", RFC 9110 §15.6.5: the backend
+/// may have done it). Any other status the service answered (a refusal, a 500, a 503) is taken
+/// at its word: nothing was changed. Read-backs settle either way; this only decides who is read.
 pub(crate) fn outcome_unknown(error: &ClientError) -> bool {
     matches!(
         error.kind(),
         ErrorKind::Decode | ErrorKind::Transport | ErrorKind::Timeout
-    )
+    ) || error.status() == Some(504)
 }
 
 /// What a batch of read-backs was for.

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use proptest::prelude::*;
-use signin_prefs_bulk::apply::{RunOptions, apply, rollback};
+use signin_prefs_bulk::apply::{RunOptions, apply};
 use signin_prefs_bulk::plan::Preferences;
 use signin_prefs_bulk::report::Verdict;
 use signin_prefs_emulator::{
@@ -16,8 +16,8 @@ use signin_prefs_emulator::{
 
 use crate::bulk_drift::{live, set};
 use crate::bulk_scenarios::{
-    kill_when_grown, planned, push_or_oath_system_preferred, quiet, rollback_report, setup,
-    spawn_child_apply, spawn_child_rollback,
+    kill_when_grown, planned, push_or_oath_system_preferred, quiet, rollback_report,
+    rollback_until_done, setup, spawn_child_apply, spawn_child_rollback,
 };
 
 /// A fault on `$batch` answers: garbled (unreadable, cut short, reset after processing) or
@@ -166,31 +166,7 @@ async fn rollback_law(
         kill_when_grown(child, &rollback_path, 200 + (round * 173) % 600).await;
     }
     // As the operator would: `rollback`, then `rollback --resume` until it stops.
-    let mut rolled = rollback(
-        &setup.client,
-        &journal_path,
-        &rollback_path,
-        rollback_path.exists(),
-        &options,
-        &mut |_| {},
-    )
-    .await
-    .unwrap();
-    for _ in 0..10 {
-        if rollback_report(&rolled).verdict() == Verdict::Success {
-            break;
-        }
-        rolled = rollback(
-            &setup.client,
-            &journal_path,
-            &rollback_path,
-            true,
-            &options,
-            &mut |_| {},
-        )
-        .await
-        .unwrap();
-    }
+    let rolled = rollback_until_done(&setup.client, &journal_path, &rollback_path, &options).await;
     let report = rollback_report(&rolled);
     assert_eq!(report.verdict(), Verdict::Success, "{:?}", report.counts);
 

@@ -856,6 +856,35 @@ pub(crate) fn apply_report(plan: &Plan, state: &JournalState) -> Report {
     report
 }
 
+/// Rolls back the apply journal `applied` into `journal` (resuming it if it exists), then resumes
+/// it until it succeeds, as an operator would, at most ten times; returns the last state.
+pub(crate) async fn rollback_until_done(
+    client: &Client,
+    applied: &Path,
+    journal: &Path,
+    options: &RunOptions,
+) -> JournalState {
+    let mut rolled = rollback(
+        client,
+        applied,
+        journal,
+        journal.exists(),
+        options,
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    for _ in 0..10 {
+        if rollback_report(&rolled).verdict() == Verdict::Success {
+            break;
+        }
+        rolled = rollback(client, applied, journal, true, options, &mut |_| {})
+            .await
+            .unwrap();
+    }
+    rolled
+}
+
 /// The report of a rollback, checked against the tally that is built without rows.
 pub(crate) fn rollback_report(state: &JournalState) -> Report {
     let report = Report::for_rollback(state);

@@ -2,23 +2,29 @@
 //! any read, and one that still fails is an outcome of its own, `unverified`, counted in the
 //! report and making the run partial, never a silent gap.
 
+use std::path::{Path, PathBuf};
+
 use signin_prefs_bulk::apply::{RunOptions, apply};
-use signin_prefs_bulk::journal;
+use signin_prefs_bulk::journal::{self, JournalState};
 use signin_prefs_bulk::plan::{Action, Plan};
 use signin_prefs_bulk::report::Verdict;
 use signin_prefs_emulator::{FaultKind, FaultRoute, FaultRule};
 
 use crate::bulk_scenarios::{Setup, apply_report, planned, quiet, setup, sms_to_push};
 
-fn verify() -> RunOptions {
-    RunOptions {
+/// `apply --resume --verify`.
+async fn resume_verified(setup: &Setup, plan: &Path, journal: &Path) -> JournalState {
+    let options = RunOptions {
         verify: true,
         ..RunOptions::default()
-    }
+    };
+    apply(&setup.client, plan, journal, true, &options, &mut |_| {})
+        .await
+        .unwrap()
 }
 
 /// A plan applied without verification, for a resume to verify.
-async fn applied(setup: &Setup) -> (Plan, std::path::PathBuf, std::path::PathBuf) {
+async fn applied(setup: &Setup) -> (Plan, PathBuf, PathBuf) {
     let (plan, plan_path) = planned(setup, &sms_to_push(Vec::new())).await;
     let journal_path = setup.dir.join("journal.jsonl");
     let state = apply(
@@ -43,16 +49,7 @@ async fn a_garbled_read_back_is_read_again() {
     setup
         .emulator
         .add_fault(FaultRule::always(FaultRoute::Batch, FaultKind::MalformedBody).times(1));
-    let state = apply(
-        &setup.client,
-        &plan_path,
-        &journal_path,
-        true,
-        &verify(),
-        &mut |_| {},
-    )
-    .await
-    .unwrap();
+    let state = resume_verified(&setup, &plan_path, &journal_path).await;
     let report = apply_report(&plan, &state);
     let changed = plan
         .entries
@@ -96,16 +93,7 @@ async fn a_read_back_that_keeps_failing_is_unverified() {
         )
         .for_user(&unreadable),
     );
-    let state = apply(
-        &setup.client,
-        &plan_path,
-        &journal_path,
-        true,
-        &verify(),
-        &mut |_| {},
-    )
-    .await
-    .unwrap();
+    let state = resume_verified(&setup, &plan_path, &journal_path).await;
     assert_eq!(state, journal::read(&journal_path).unwrap());
     let report = apply_report(&plan, &state);
     let changed = plan.summary.change;
@@ -133,16 +121,7 @@ async fn a_read_back_that_keeps_failing_is_unverified() {
 
     // Once the user can be read, a resume with verification settles it.
     setup.emulator.clear_faults();
-    let state = apply(
-        &setup.client,
-        &plan_path,
-        &journal_path,
-        true,
-        &verify(),
-        &mut |_| {},
-    )
-    .await
-    .unwrap();
+    let state = resume_verified(&setup, &plan_path, &journal_path).await;
     let report = apply_report(&plan, &state);
     assert_eq!(report.counts.get("applied"), Some(&changed));
     assert_eq!(report.verdict(), Verdict::Success);
