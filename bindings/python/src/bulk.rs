@@ -189,6 +189,7 @@ fn run_options(
         concurrency,
         max_duration,
         allow_drift,
+        ..defaults
     })
 }
 

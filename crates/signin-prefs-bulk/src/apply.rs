@@ -18,7 +18,7 @@
 
 use std::collections::{BTreeSet, VecDeque};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
@@ -31,6 +31,7 @@ pub use crate::prepare::describe;
 use crate::prepare::{Check, Checked, ReadyBatch, prepare};
 use crate::queue::next_chunk;
 use crate::read_back::{ReadBacks, outcome_unknown};
+pub use crate::run_options::{Progress, RunOptions};
 use crate::state::read_preferences;
 use crate::work::{WorkItem, WorkList};
 
@@ -43,69 +44,6 @@ pub const MAX_IN_FLIGHT: usize = 32;
 /// `$batch`es of read-backs in flight beside the writes: reads have a budget hundreds of times the
 /// writes', so two keep up with any write rate Graph allows.
 const VERIFY_IN_FLIGHT: usize = 2;
-
-/// How a run behaves.
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    /// Read every changed user back afterwards and record whether it holds the new values.
-    pub verify: bool,
-    /// PATCHes per `$batch`, 1 to 20.
-    pub batch_size: usize,
-    /// `$batch`es in flight at once (1 to [`MAX_IN_FLIGHT`]). As one answers, the next is sent.
-    /// Intents are journaled twice this many batches at a time, ahead and in the background, with
-    /// the outcomes that came back meanwhile: one fsync per two windows, not per batch. The
-    /// client's shared pacing still holds the overall rate.
-    pub concurrency: usize,
-    /// Stop sending new batches after this long; the batches in flight settle, and the users not
-    /// sent are recorded as not reached, for a resume to continue. `None`: no limit (a throttled
-    /// run goes on at the pace the service allows for as long as it takes).
-    pub max_duration: Option<Duration>,
-    /// Apply: write users whose live values differ from those the plan was made from. Without it
-    /// (the default), a user someone changed since planning is recorded as drifted, not written;
-    /// a resume with it takes drifted users again. Either way each window of users is read just
-    /// before its PATCHes, so that the journal records the values really overwritten and a
-    /// rollback restores them. A rollback ignores it: it never overwrites a later change.
-    pub allow_drift: bool,
-}
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        Self {
-            verify: false,
-            batch_size: MAX_BATCH,
-            concurrency: 8,
-            max_duration: None,
-            allow_drift: false,
-        }
-    }
-}
-
-/// Progress of a run, for bars and logs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Progress {
-    /// The run starts: this many users to change, this many already done by an earlier run.
-    Started {
-        /// Users this run will send PATCHes for (at most).
-        pending: usize,
-        /// Users an earlier run finished.
-        already_done: usize,
-    },
-    /// A batch came back.
-    Batch {
-        /// Users finished so far in this run.
-        done: usize,
-        /// Of how many.
-        pending: usize,
-        /// Users the service throttled so far, each put back in the queue to go again (counted
-        /// once per time).
-        requeued: usize,
-    },
-    /// Reading back changed users.
-    Verifying {
-        /// How many.
-        users: usize,
-    },
-}
 
 /// Applies the plan at `plan_path`, journaling to `journal_path`; with `resume`, continues the run
 /// that journal records instead of starting a new one.
@@ -393,8 +331,18 @@ async fn execute(
     let mut writing: Option<(JournalWrite, Vec<ReadyBatch<'_>>)> = None;
     let mut in_flight = FuturesUnordered::new();
     let mut finished = 0;
+    // Reads dropped on a stop: their users are left for a resume, so the run has not finished.
+    let mut abandoned = false;
     loop {
-        let time_is_up = stop_at.is_some_and(|stop_at| Instant::now() >= stop_at);
+        let interrupted = options.stop.is_stopped();
+        if interrupted && !(reading.is_empty() && checks.is_empty() && read_backs.len() == 0) {
+            // Nothing more is written, so the reads still to come serve nothing: a resume reads
+            // the users in doubt back, and verifies, again.
+            reading.clear();
+            checks.clear();
+            abandoned = true;
+        }
+        let time_is_up = interrupted || stop_at.is_some_and(|stop_at| Instant::now() >= stop_at);
         let writing_batches = writing.as_ref().map_or(0, |(_, batches)| batches.len());
         let mut staged = reading.len() + checked.len() + journaled.len() + writing_batches;
         while !time_is_up && staged < ahead {
@@ -463,19 +411,24 @@ async fn execute(
                 });
                 continue;
             }
+            let stop = &options.stop;
             in_flight.push(async move {
                 // However long the service asked the write quotas to wait, the wait is spent
-                // here rather than against the client's deadline for the batch.
+                // here rather than against the client's deadline for the batch; a stop that
+                // comes meanwhile keeps the batch unsent.
                 let writes = u64::try_from(ready.operations.len()).unwrap_or(u64::MAX);
-                client
-                    .pacer()
-                    .ready(&Charge::reads_and_writes(0, writes))
-                    .await;
-                let results = client.batch(&ready.operations).await;
+                let charge = Charge::reads_and_writes(0, writes);
+                let paced = client.pacer().ready(&charge);
+                let results = tokio::select! {
+                    biased;
+                    () = stop.stopped() => None,
+                    () = paced => Some(client.batch(&ready.operations).await),
+                };
                 (ready, results)
             });
         }
-        while checks.len() < VERIFY_IN_FLIGHT
+        while !interrupted
+            && checks.len() < VERIFY_IN_FLIGHT
             && let Some(batch) = read_backs.next_batch()
         {
             checks.push(async move {
@@ -505,8 +458,15 @@ async fn execute(
         }
         // With time up, nothing more is sent: what is in flight settles, the journal catches up.
         // (Every answer and every journal write comes back here, so the limit is seen in time.)
+        let busy =
+            !(in_flight.is_empty() && reading.is_empty() && checks.is_empty() && writing.is_none());
         tokio::select! {
             Some((ready, results)) = in_flight.next(), if !in_flight.is_empty() => {
+                let Some(results) = results else {
+                    // Stopped before it was sent: its users are not reached.
+                    journaled.push_back(ready);
+                    continue;
+                };
                 let mut settled = ready.users - ready.sent.len();
                 for (item, result) in ready.sent.iter().zip(results) {
                     match result.result {
@@ -567,25 +527,28 @@ async fn execute(
                     journaled.extend(batches);
                 }
             }
+            // Wakes the loop to stop while it waits on the others; alone, it must not hold the
+            // loop from its end.
+            () = options.stop.stopped(), if !interrupted && busy => {}
             else => break,
         }
     }
-    // Stopped by the time limit: users whose intents are on disk but who were never sent (or were
-    // put back after a throttled attempt) are recorded as not reached, so a report says so and a
-    // resume takes them without reading them back first.
-    let limit = options.max_duration.unwrap_or_default();
-    let not_reached = |item: &WorkItem<'_>, batch: u64| {
-        item.outcome(
-            batch,
-            Status::NotReached,
-            Some(format!(
-                "not sent within --max-duration {}s: resume to continue",
-                limit.as_secs_f64()
-            )),
-            None,
+    // Stopped by the time limit or the stop signal: users whose intents are on disk but who were
+    // never sent (or were put back after a throttled attempt) are recorded as not reached, so a
+    // report says so and a resume takes them without reading them back first.
+    let why = if options.stop.is_stopped() {
+        "not sent: the run was interrupted; resume to continue".to_owned()
+    } else {
+        format!(
+            "not sent within --max-duration {}s: resume to continue",
+            options.max_duration.unwrap_or_default().as_secs_f64()
         )
     };
-    let cut_short = !journaled.is_empty()
+    let not_reached = |item: &WorkItem<'_>, batch: u64| {
+        item.outcome(batch, Status::NotReached, Some(why.clone()), None)
+    };
+    let cut_short = abandoned
+        || !journaled.is_empty()
         || !requeued.is_empty()
         || !checked.is_empty()
         || !reading.is_empty()

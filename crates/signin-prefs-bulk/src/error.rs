@@ -51,6 +51,10 @@ pub enum Error {
         /// The client's error, with status, code and request-id.
         source: Box<signin_prefs_client::Error>,
     },
+    /// The operation was stopped from outside ([`crate::stop::Stop`]) before its end: a plan
+    /// left no file; an apply or rollback returns its journal instead, ready for a resume.
+    #[error("interrupted: {0} stopped before its end")]
+    Interrupted(String),
 }
 
 impl Error {

@@ -32,7 +32,8 @@ pub(crate) enum Error {
 }
 
 impl Error {
-    /// 2 for bad input (as for usage errors; nothing was sent), 1 for everything else, a report
+    /// 2 for bad input (as for usage errors; nothing was sent), 130 for a plan stopped by Ctrl-C
+    /// or SIGTERM, 1 for everything else, a report
     /// that could not be written after a run included.
     pub(crate) fn exit_code(&self) -> ExitCode {
         match self {
@@ -48,6 +49,9 @@ impl Error {
                 if source.kind() == std::io::ErrorKind::NotFound =>
             {
                 ExitCode::from(2)
+            }
+            Error::Bulk(signin_prefs_bulk::Error::Interrupted(_)) => {
+                u8::try_from(crate::commands::INTERRUPTED).map_or(ExitCode::FAILURE, ExitCode::from)
             }
             _ => ExitCode::FAILURE,
         }

@@ -5,7 +5,9 @@
 //! 2 bad input or usage, nothing sent; 3 partial (some users failed, were not reached, drifted
 //! since planning and were left as they are, or with --verify read back differing or could not be
 //! read back, `unverified`: see the report);
-//! 4 nothing done (changes were planned and none was made).
+//! 4 nothing done (changes were planned and none was made); 130 interrupted by Ctrl-C or SIGTERM
+//! (`plan` left no file; `apply` and `rollback` journaled what they sent and print the command
+//! that resumes).
 
 mod commands;
 mod error;

@@ -814,8 +814,7 @@ fn child_apply() {
                 .and_then(|size| size.parse().ok())
                 .unwrap_or(2),
             concurrency: 2,
-            max_duration: None,
-            allow_drift: false,
+            ..RunOptions::default()
         };
         let _ = if var("CHILD_ROLLBACK") == "1" {
             rollback(&client, &source, &journal, resume, &options, &mut |_| {}).await

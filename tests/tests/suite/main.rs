@@ -9,6 +9,7 @@
 )]
 
 mod bulk_drift;
+mod bulk_interrupt;
 mod bulk_plan_reads;
 mod bulk_policy;
 mod bulk_read_path;
@@ -20,6 +21,7 @@ mod bulk_throttled;
 mod bulk_verify;
 mod cli_binary;
 mod cli_input;
+mod cli_interrupt;
 mod cli_priority;
 mod cli_scenarios;
 mod cli_sources;

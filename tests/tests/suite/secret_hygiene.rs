@@ -108,8 +108,7 @@ async fn no_secret_in_logs_journals_reports_or_errors() {
             verify: true,
             batch_size: 7,
             concurrency: 3,
-            max_duration: None,
-            allow_drift: false,
+            ..RunOptions::default()
         },
         &mut |_| {},
     )

@@ -19,13 +19,16 @@ use signin_prefs_bulk::report::{Tally, Verdict};
 use signin_prefs_bulk::report_stream::{
     ReportFormat, write_apply_report, write_report_file, write_rollback_report,
 };
+use signin_prefs_bulk::stop::Stop;
 use signin_prefs_bulk::targets::read_targets;
 use signin_prefs_client::Client;
 use signin_prefs_core::CollectionPage as _;
 use signin_prefs_model::{User, UserDefaultAuthenticationMethodType as Method};
 use signin_prefs_request::{GroupId, ListTransitiveMemberAsUser, ListUser};
 
+use super::interrupt::{INTERRUPTED, on_signals, resume_command};
 use super::output::{CommonArgs, Output, OutputArg, PriorityArg, Switch, block_on};
+use super::stdout::UntilClosed;
 use super::system_preferred::FlagPrecedenceArg;
 use crate::error::Error;
 
@@ -183,6 +186,7 @@ impl RunArgs {
             concurrency: self.concurrency,
             max_duration: self.max_duration,
             allow_drift,
+            stop: Stop::new(),
         }
     }
 }
@@ -365,27 +369,45 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
             }
         }
     };
+    // Ctrl-C or SIGTERM drops the plan where it is: it has only read, and leaves no file.
+    let stop = Stop::new();
+    let interrupted = "the plan stopped before its end; no plan file was written (nothing is sent while planning)";
     let planned = match (file_targets, keys) {
-        (Some(targets), _) => block_on(write_plan_with_progress(
-            &client,
-            &targets,
-            &options,
-            &args.out,
-            &mut show_progress,
-            &mut on_entry,
+        (Some(targets), _) => block_on(on_signals(
+            &stop,
+            &bar,
+            stop.or_stopped(
+                interrupted,
+                write_plan_with_progress(
+                    &client,
+                    &targets,
+                    &options,
+                    &args.out,
+                    &mut show_progress,
+                    &mut on_entry,
+                ),
+            ),
         )),
-        (None, Some(keys)) => block_on(write_plan_of_listed_users(
-            &client,
-            keys,
-            &options,
-            &args.out,
-            &mut show_progress,
-            &mut on_entry,
+        (None, Some(keys)) => block_on(on_signals(
+            &stop,
+            &bar,
+            stop.or_stopped(
+                interrupted,
+                write_plan_of_listed_users(
+                    &client,
+                    keys,
+                    &options,
+                    &args.out,
+                    &mut show_progress,
+                    &mut on_entry,
+                ),
+            ),
         )),
         (None, None) => return Err(Error::Input("give --targets, --group or --filter".into())),
     };
-    let summary = planned??.summary;
+    // Whatever the outcome, no bar is left on the terminal.
     bar.finish_and_clear();
+    let summary = planned??.summary;
     match args.common.output() {
         Output::Json => print(
             &mut out,
@@ -586,15 +608,26 @@ fn run_journaled(
     let bar = progress_bar();
     let progress = &mut |event| show(&bar, event);
     let journal = journal_path.as_path();
-    let state = match kind {
-        Journaled::Apply => block_on(signin_prefs_bulk::apply::apply(
-            &client, input, journal, resume, options, progress,
-        )),
-        Journaled::Rollback => block_on(signin_prefs_bulk::apply::rollback(
-            &client, input, journal, resume, options, progress,
-        )),
-    }??;
+    // Ctrl-C or SIGTERM stops the run cleanly (the batches on the wire settle into the journal).
+    let stop = options.stop.clone();
+    let run = async {
+        match kind {
+            Journaled::Apply => {
+                signin_prefs_bulk::apply::apply(&client, input, journal, resume, options, progress)
+                    .await
+            }
+            Journaled::Rollback => {
+                signin_prefs_bulk::apply::rollback(
+                    &client, input, journal, resume, options, progress,
+                )
+                .await
+            }
+        }
+    };
+    let state = block_on(on_signals(&stop, &bar, run));
+    // Whatever the outcome, no bar is left on the terminal.
     bar.finish_and_clear();
+    let state = state??;
     let tally = emit(
         &|format, out| write(&state, format, out),
         common.output(),
@@ -603,6 +636,13 @@ fn run_journaled(
     )
     .map_err(|error| after_run(error, journal))?;
     eprintln!("{journal_name}: {}", journal.display());
+    if stop.interrupted(&state) {
+        eprintln!(
+            "interrupted: the batches sent were answered and journaled; the users not sent are not reached. Resume with:\n  {}",
+            resume_command(journal)
+        );
+        return Ok(INTERRUPTED);
+    }
     Ok(exit_code(&tally))
 }
 
@@ -661,49 +701,6 @@ fn emit(
         write_report_file(path, |out| write(format(true), out))?;
     }
     Ok(tally)
-}
-
-/// Standard output that a reader may close early: from then on, writes are dropped.
-struct UntilClosed<W> {
-    inner: W,
-    closed: bool,
-}
-
-impl UntilClosed<std::io::BufWriter<std::io::Stdout>> {
-    fn stdout() -> Self {
-        Self {
-            inner: std::io::BufWriter::new(std::io::stdout()),
-            closed: false,
-        }
-    }
-}
-
-impl<W: Write> Write for UntilClosed<W> {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        if self.closed {
-            return Ok(bytes.len());
-        }
-        match self.inner.write(bytes) {
-            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {
-                self.closed = true;
-                Ok(bytes.len())
-            }
-            written => written,
-        }
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        if self.closed {
-            return Ok(());
-        }
-        match self.inner.flush() {
-            Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => {
-                self.closed = true;
-                Ok(())
-            }
-            flushed => flushed,
-        }
-    }
 }
 
 /// A report that could not be printed or written after a run sent its changes: exit 1, never 2

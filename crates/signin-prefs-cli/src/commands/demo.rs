@@ -20,6 +20,7 @@ use signin_prefs_emulator::{EmulatorBuilder, TokenRequest, permissions};
 use signin_prefs_model::UserDefaultAuthenticationMethodType as Method;
 
 use super::output::block_on;
+use super::stdout::{print, say};
 use crate::error::Error;
 
 /// `signin-prefs demo`.
@@ -72,7 +73,7 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
         .seed(args.seed)
         .start()
         .await?;
-    println!(
+    say!(
         "emulated tenant: {} users at {}",
         emulator.user_count(),
         emulator.graph_url()
@@ -104,11 +105,11 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
     signin_prefs_bulk::files::write_private(&targets_path, csv.as_bytes())?;
     let targets = read_targets(&targets_path)?;
 
-    println!(
+    say!(
         "readiness: who the SMS and voice retirement concerns (from the authentication methods policy and the registration report)"
     );
     let readiness = read_readiness(&client, PolicySetting::Apply, &mut |_| {}).await?;
-    println!(
+    say!(
         "  {} users: {} default to SMS or voice ({} movable now), {} must register Authenticator or OATH first ({} have only phone methods), {} have system-preferred MFA on",
         readiness.users,
         readiness.phone_default,
@@ -117,14 +118,14 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
         readiness.only_phone_methods,
         readiness.system_preferred
     );
-    println!(
+    say!(
         "  the authentication methods policy keeps {} from push, {} from OATH, {} from both",
         readiness.policy_keeps_from_push.unwrap_or_default(),
         readiness.policy_keeps_from_oath.unwrap_or_default(),
         readiness.policy_keeps_from_both.unwrap_or_default()
     );
 
-    println!("plan: move every SMS user to push, falling back to oath");
+    say!("plan: move every SMS user to push, falling back to oath");
     let options = PlanOptions {
         methods: vec![Method::Push, Method::Oath],
         system_preferred: None,
@@ -143,16 +144,21 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
     let plan_path = dir.join("plan.json");
     plan.write(&plan_path)?;
     let s = &plan.summary;
-    println!(
+    say!(
         "  {} to change, {} already compliant, {} ineligible (no Authenticator or OATH), {} not on SMS, {} unreadable",
-        s.change, s.already_compliant, s.ineligible, s.excluded, s.error
+        s.change,
+        s.already_compliant,
+        s.ineligible,
+        s.excluded,
+        s.error
     );
-    println!(
+    say!(
         "  of the changes, {} take effect at sign-in and {} matter only to the NPS extension and AD FS adapter (system-preferred MFA applies to those users)",
-        s.takes_effect, s.nps_adfs_only
+        s.takes_effect,
+        s.nps_adfs_only
     );
 
-    println!("apply, with verification:");
+    say!("apply, with verification:");
     let journal_path = dir.join("plan.json.journal.jsonl");
     let state = apply(
         &client,
@@ -167,16 +173,16 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
             if let Progress::Batch { done, pending, .. } = event
                 && (done == pending || done % 200 == 0)
             {
-                println!("  {done}/{pending} users");
+                say!("  {done}/{pending} users");
             }
         },
     )
     .await?;
     let report = Report::for_apply(&plan, &state);
-    print!("{}", report.to_table(false));
+    print(&report.to_table(false));
     let report_path = dir.join("report.csv");
     report.write(&report_path, "csv")?;
-    println!("files: {} ({})", dir.display(), DEMO_FILES.join(", "));
+    say!("files: {} ({})", dir.display(), DEMO_FILES.join(", "));
     emulator.shutdown().await;
     Ok(super::bulk::exit_code(&report.tally()))
 }

@@ -6,6 +6,7 @@ use signin_prefs_model::SignInPreferencesPatch;
 use signin_prefs_request::{GetAuthenticationMethodsPolicy, UserKey};
 
 use super::output::{ConfigArg, block_on};
+use super::stdout::say;
 use crate::error::Error;
 
 /// Entra role template ids that may manage other users' authentication methods.
@@ -43,19 +44,19 @@ pub(crate) fn run(args: Args) -> Result<i32, Error> {
     let (_, credential) = settings.credential()?;
     let client = settings.client()?;
     let mut problems = 0;
-    println!("service:     {}", client.endpoints().graph_origin);
+    say!("service:     {}", client.endpoints().graph_origin);
 
     let scopes: Vec<&str> = client.scopes().iter().map(String::as_str).collect();
     match block_on(credential.get_token(&scopes))? {
         Err(error) => {
-            println!("token:       FAILED: {error}");
+            say!("token:       FAILED: {error}");
             return Ok(1);
         }
         Ok(token) => {
-            println!("token:       obtained");
+            say!("token:       obtained");
             match claims(token.secret().expose()) {
                 Some(claims) => problems += check_claims(&claims),
-                None => println!(
+                None => say!(
                     "permissions: the token is not a JWT, so its claims cannot be read; use --user to probe"
                 ),
             }
@@ -64,16 +65,16 @@ pub(crate) fn run(args: Args) -> Result<i32, Error> {
 
     // Whatever the token's claims say, one read of the policy is the proof `plan` needs.
     match block_on(client.send(&GetAuthenticationMethodsPolicy::new()))? {
-        Ok(_) => println!("policy:      ok: the authentication methods policy can be read"),
+        Ok(_) => say!("policy:      ok: the authentication methods policy can be read"),
         Err(error) => {
             problems += 1;
             if error.kind() == signin_prefs_client::ErrorKind::Forbidden {
-                println!(
+                say!(
                     "policy:      PROBLEM: cannot read the authentication methods policy; grant Policy.Read.All \
                      (or Policy.Read.AuthenticationMethod), or run plan and readiness with --ignore-policy ({error})"
                 );
             } else {
-                println!("policy:      FAILED: {error}");
+                say!("policy:      FAILED: {error}");
             }
         }
     }
@@ -87,25 +88,25 @@ pub(crate) fn run(args: Args) -> Result<i32, Error> {
             (read, write)
         })?;
         match read {
-            Ok(_) => println!("read probe:  ok ({user})"),
+            Ok(_) => say!("read probe:  ok ({user})"),
             Err(error) => {
                 problems += 1;
-                println!("read probe:  FAILED: {error}");
+                say!("read probe:  FAILED: {error}");
             }
         }
         match write {
-            Ok(()) => println!("write probe: ok (an empty PATCH, which changes nothing)"),
+            Ok(()) => say!("write probe: ok (an empty PATCH, which changes nothing)"),
             Err(error) => {
                 problems += 1;
-                println!("write probe: FAILED: {error}");
+                say!("write probe: FAILED: {error}");
             }
         }
     }
     if problems == 0 {
-        println!("ready");
+        say!("ready");
         Ok(0)
     } else {
-        println!("{problems} problem(s): fix them before a run");
+        say!("{problems} problem(s): fix them before a run");
         Ok(1)
     }
 }
@@ -139,15 +140,15 @@ fn check_claims(claims: &serde_json::Value) -> usize {
     let granted = if scopes.is_empty() { &roles } else { &scopes };
     // Said here, counted once by the policy probe that follows.
     if POLICY_READERS.iter().any(|wanted| has(granted, wanted)) {
-        println!("permissions: ok: the token may read the authentication methods policy");
+        say!("permissions: ok: the token may read the authentication methods policy");
     } else {
-        println!(
+        say!(
             "permissions: missing Policy.Read.All (or Policy.Read.AuthenticationMethod): plan and readiness \
              read the authentication methods policy and stop without it, unless --ignore-policy"
         );
     }
     if scopes.is_empty() {
-        println!(
+        say!(
             "identity:    app-only, roles: {}",
             if roles.is_empty() {
                 "none".into()
@@ -156,34 +157,34 @@ fn check_claims(claims: &serde_json::Value) -> usize {
             }
         );
         if has(&roles, READ_WRITE_ALL) {
-            println!(
+            say!(
                 "permissions: ok: {READ_WRITE_ALL} allows reading and setting any user's preferences"
             );
             0
         } else if has(&roles, READ_ALL) {
-            println!(
+            say!(
                 "permissions: PROBLEM: {READ_ALL} reads but cannot write; grant {READ_WRITE_ALL} (application) and admin consent"
             );
             1
         } else {
-            println!(
+            say!(
                 "permissions: PROBLEM: missing the application permission {READ_WRITE_ALL}; grant it and admin consent"
             );
             1
         }
     } else {
-        println!("identity:    delegated, scopes: {}", scopes.join(", "));
+        say!("identity:    delegated, scopes: {}", scopes.join(", "));
         let mut problems = 0;
         if !has(&scopes, READ_WRITE_ALL) {
-            println!("permissions: PROBLEM: missing the delegated permission {READ_WRITE_ALL}");
+            say!("permissions: PROBLEM: missing the delegated permission {READ_WRITE_ALL}");
             problems += 1;
         }
         if has(&directory_roles, AUTHENTICATION_ADMINISTRATOR)
             || has(&directory_roles, PRIVILEGED_AUTHENTICATION_ADMINISTRATOR)
         {
-            println!("role:        ok: an authentication administrator role is active");
+            say!("role:        ok: an authentication administrator role is active");
         } else {
-            println!(
+            say!(
                 "role:        PROBLEM: acting on other users needs the Authentication Administrator or \
                  Privileged Authentication Administrator role (none active in the token)"
             );

@@ -8,9 +8,11 @@ mod doctor;
 #[cfg(feature = "emulator")]
 mod emulator;
 mod explain;
+mod interrupt;
 mod output;
 mod readiness;
 mod single;
+mod stdout;
 mod system_preferred;
 #[cfg(not(feature = "emulator"))]
 mod without_emulator;
@@ -21,6 +23,8 @@ use clap::Subcommand;
 use without_emulator::{Args as DemoArgs, Args as EmulatorArgs, UNAVAILABLE};
 #[cfg(feature = "emulator")]
 use {demo::Args as DemoArgs, emulator::Args as EmulatorArgs};
+
+pub(crate) use interrupt::INTERRUPTED;
 
 use crate::error::Error;
 

@@ -2,6 +2,7 @@
 //! something before they can be moved, and whom the authentication methods policy keeps from push
 //! or OATH, from one read of the policy and of the tenant's registration report.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::Args as ClapArgs;
@@ -10,6 +11,7 @@ use signin_prefs_bulk::readiness::{Readiness, read_readiness};
 use signin_prefs_bulk::readiness_csv::read_readiness_to_csv;
 
 use super::output::{CommonArgs, Output, PriorityArg, block_on};
+use super::stdout::UntilClosed;
 use crate::error::Error;
 
 /// `signin-prefs readiness`.
@@ -63,7 +65,9 @@ pub(crate) fn run(args: Args) -> Result<i32, Error> {
         Output::Json => serde_json::to_string_pretty(&readiness).unwrap_or_default() + "\n",
         Output::Csv => csv(&readiness),
     };
-    print!("{text}");
+    // A reader that stops early (`| head`) is not an error.
+    let mut out = UntilClosed::stdout();
+    out.write_all(text.as_bytes()).and_then(|()| out.flush())?;
     if let Some(path) = &args.users_csv {
         eprintln!("one row per user: {}", path.display());
     }
