@@ -1,11 +1,12 @@
 //! Bulk plan, apply and rollback from Python: the same engine, plan file, journal, resume and
-//! report as the CLI, with the GIL released for the whole run.
+//! report as the CLI. Each starts a [`NativeTask`] on the runtime's workers, which the package
+//! waits for blocking (with the GIL released; Ctrl-C stops it) or from a coroutine.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::time::Duration;
 
@@ -25,6 +26,7 @@ use signin_prefs_request::UserKey;
 
 use crate::client::NativeClient;
 use crate::errors;
+use crate::task::{Finished, NativeStop, NativeTask, stop_of};
 
 /// The client sending `priority` (`low`, `normal` or `high`) as `x-ms-throttle-priority`, parsed by
 /// the client crate's one parser, as the CLI's `--priority` is.
@@ -199,15 +201,17 @@ fn run_options(
 /// `ignore_policy` skips the tenant's authentication methods policy (the CLI's `--ignore-policy`);
 /// `flag_precedence` is the CLI's `--flag-precedence`, parsed by the same rule; every request
 /// carries `x-ms-throttle-priority: priority` (`low` by default, as the CLI's).
-/// Returns the plan's head (everything but its entries) as JSON text. Sends no write.
+/// Starts the plan as a task ending with the plan's head (everything but its entries) as JSON
+/// text; `stop` drops it where it is, leaving no plan file. Sends no write.
 #[pyfunction]
-#[pyo3(signature = (client, targets_path, plan_path, *, methods=Vec::new(), system_preferred=None, exclude=Vec::new(), only_from=Vec::new(), max_changes=None, from_report=false, read_path="auto", ignore_policy=false, include_disabled=false, flag_precedence="policy-and-user", priority="low"))]
+#[pyo3(signature = (client, targets_path, plan_path, *, stop=None, methods=Vec::new(), system_preferred=None, exclude=Vec::new(), only_from=Vec::new(), max_changes=None, from_report=false, read_path="auto", ignore_policy=false, include_disabled=false, flag_precedence="policy-and-user", priority="low"))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn plan(
     py: Python<'_>,
     client: &NativeClient,
     targets_path: PathBuf,
     plan_path: PathBuf,
+    stop: Option<&Bound<'_, NativeStop>>,
     methods: Vec<String>,
     system_preferred: Option<bool>,
     exclude: Vec<String>,
@@ -219,7 +223,7 @@ pub(crate) fn plan(
     include_disabled: bool,
     flag_precedence: &str,
     priority: &str,
-) -> PyResult<String> {
+) -> PyResult<NativeTask> {
     let client = with_priority(py, client, priority)?;
     // The same parser as the CLI's `--read-path`.
     let read_path = if from_report {
@@ -249,30 +253,35 @@ pub(crate) fn plan(
         include_disabled,
         flag_precedence,
     };
-    let outcome = py.detach(|| {
-        let targets = read_targets(&targets_path).map_err(signin_prefs_bulk::Error::from)?;
-        // Written entry by entry, as the CLI does: a million users' plan is never held.
-        pyo3_async_runtimes::tokio::get_runtime().block_on(write_plan_with_progress(
-            &client,
-            &targets,
-            &options,
-            &plan_path,
-            &mut |_| {},
-            &mut |_| {},
-        ))
-    });
-    match outcome {
-        Ok(plan) => Ok(plan.to_json()),
-        Err(error) => Err(errors::bulk_error(py, &error)),
-    }
+    // A bad targets file is refused here, before any task starts.
+    let targets = py
+        .detach(|| read_targets(&targets_path))
+        .map_err(|errors| errors::bulk_error(py, &errors.into()))?;
+    let stop = stop_of(stop);
+    let plan = {
+        let stop = stop.clone();
+        async move {
+            let (progress, on_entry) = (&mut |_| {}, &mut |_: &_| {});
+            // Written entry by entry, as the CLI does: a million users' plan is never held.
+            let written = write_plan_with_progress(
+                &client, &targets, &options, &plan_path, progress, on_entry,
+            );
+            let interrupted = "the plan stopped before its end; no plan file was written";
+            let head = stop.or_stopped(interrupted, written).await?;
+            Ok(Finished::Plan(head.to_json()))
+        }
+    };
+    Ok(NativeTask::start(stop, plan))
 }
 
-/// Applies the plan at `input_path` (`kind` "apply") or restores what the apply journal at
-/// `input_path` changed ("rollback"), journaling to `journal_path` (with `resume`, continues the run
-/// that journal records), every request with `x-ms-throttle-priority: priority`. Returns the report. The package's `apply` and `rollback` both come here:
-/// they differ only in the engine's entry point and the report it leads to.
+/// Starts applying the plan at `input_path` (`kind` "apply") or restoring what the apply journal
+/// at `input_path` changed ("rollback"), journaling to `journal_path` (with `resume`, continues
+/// the run that journal records), every request with `x-ms-throttle-priority: priority`, as a
+/// task ending with the report; `stop` stops it cleanly. The
+/// package's `apply` and `rollback` both come here: they differ only in the engine's entry point
+/// and the report it leads to.
 #[pyfunction]
-#[pyo3(signature = (kind, client, input_path, journal_path, *, resume=false, verify=false, batch_size=None, concurrency=None, max_duration=None, allow_drift=false, priority="low"))]
+#[pyo3(signature = (kind, client, input_path, journal_path, *, stop=None, resume=false, verify=false, batch_size=None, concurrency=None, max_duration=None, allow_drift=false, priority="low"))]
 #[allow(clippy::too_many_arguments)] // one per Python keyword argument
 pub(crate) fn run_journaled(
     py: Python<'_>,
@@ -280,6 +289,7 @@ pub(crate) fn run_journaled(
     client: &NativeClient,
     input_path: PathBuf,
     journal_path: PathBuf,
+    stop: Option<&Bound<'_, NativeStop>>,
     resume: bool,
     verify: bool,
     batch_size: Option<usize>,
@@ -287,7 +297,7 @@ pub(crate) fn run_journaled(
     max_duration: Option<f64>,
     allow_drift: bool,
     priority: &str,
-) -> PyResult<NativeReport> {
+) -> PyResult<NativeTask> {
     let options = run_options(
         py,
         verify,
@@ -314,35 +324,24 @@ pub(crate) fn run_journaled(
         ));
     }
     let client = with_priority(py, client, priority)?;
-    run_on_worker(py, async move {
+    let options = RunOptions {
+        stop: stop_of(stop),
+        ..options
+    };
+    // The whole run is one task on the runtime's workers: its many request and answer wake-ups
+    // stay among them, instead of each crossing to the waiting Python thread (a fifth less client
+    // CPU per user, measured from Python).
+    let stop = options.stop.clone();
+    Ok(NativeTask::start(stop, async move {
         let progress: &mut (dyn FnMut(engine::Progress) + Send) = &mut |_| {};
         let (input, journal) = (&input_path, &journal_path);
-        Ok(if rollback {
+        let run = if rollback {
             let state = engine::rollback(&client, input, journal, resume, &options, progress);
             FinishedRun::Rollback(state.await?)
         } else {
             let state = engine::apply(&client, input, journal, resume, &options, progress).await?;
             FinishedRun::Apply(input_path, state)
-        })
-    })
-}
-
-/// Runs a whole apply or rollback as one task on the runtime's workers, with the GIL released. The
-/// run's many request and answer wake-ups then stay among the workers, instead of each crossing to
-/// the waiting Python thread (a fifth less client CPU per user, measured from Python).
-fn run_on_worker(
-    py: Python<'_>,
-    run: impl Future<Output = Result<FinishedRun, signin_prefs_bulk::Error>> + Send + 'static,
-) -> PyResult<NativeReport> {
-    let outcome = py.detach(|| {
-        let runtime = pyo3_async_runtimes::tokio::get_runtime();
-        runtime.block_on(runtime.spawn(async move { run.await?.into_report() }))
-    });
-    match outcome {
-        Ok(Ok(report)) => Ok(report),
-        Ok(Err(error)) => Err(errors::bulk_error(py, &error)),
-        Err(stopped) => Err(PyRuntimeError::new_err(format!(
-            "the bulk run stopped unexpectedly: {stopped}"
-        ))),
-    }
+        };
+        Ok(Finished::Run(Box::new(run.into_report()?)))
+    }))
 }

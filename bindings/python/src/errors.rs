@@ -97,7 +97,8 @@ fn client_error_in(
 }
 
 /// The Python exception for a bulk error: the client's class when Graph refused the run,
-/// `ValidationError` for a bad targets file, else `BulkError`.
+/// `ValidationError` for a bad targets file, `BulkInterrupted` for a plan stopped by Ctrl-C or a
+/// cancelled task, else `BulkError`.
 pub(crate) fn bulk_error(py: Python<'_>, error: &signin_prefs_bulk::Error) -> PyErr {
     match error {
         signin_prefs_bulk::Error::Service { context, source } => {
@@ -105,6 +106,9 @@ pub(crate) fn bulk_error(py: Python<'_>, error: &signin_prefs_bulk::Error) -> Py
         }
         signin_prefs_bulk::Error::Input(_) => {
             new_error(py, "ValidationError", &error.to_string(), &[])
+        }
+        signin_prefs_bulk::Error::Interrupted(_) => {
+            new_error(py, "BulkInterrupted", &error.to_string(), &[])
         }
         _ => new_error(py, "BulkError", &error.to_string(), &[]),
     }

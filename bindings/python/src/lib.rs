@@ -8,6 +8,7 @@ mod credential;
 mod emulator;
 mod errors;
 mod readiness;
+mod task;
 
 use pyo3::prelude::*;
 
@@ -22,6 +23,8 @@ mod _native {
     use crate::emulator::NativeEmulator;
     #[pymodule_export]
     use crate::readiness::readiness;
+    #[pymodule_export]
+    use crate::task::{NativeStop, NativeTask};
 
     use pyo3::prelude::*;
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
-from typing import Iterator
+from typing import Iterator, Optional
 
 import pytest
 
@@ -60,3 +61,31 @@ def closed_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
     return port
+
+
+class Heartbeat:
+    """A coroutine that ticks every 5 ms on the running loop once started: it counts only while
+    the loop is free, so a call that blocked the loop would stop it."""
+
+    def __init__(self) -> None:
+        self.ticks = 0
+        self._task: Optional[asyncio.Future[None]] = None
+
+    def start(self) -> None:
+        self._task = asyncio.ensure_future(self._beat())
+
+    async def _beat(self) -> None:
+        while True:
+            self.ticks += 1
+            await asyncio.sleep(0.005)
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+
+@pytest.fixture()
+def heartbeat() -> Iterator[Heartbeat]:
+    beating = Heartbeat()
+    yield beating
+    beating.stop()

@@ -13,6 +13,8 @@ import signin_prefs
 from signin_prefs import bulk
 from signin_prefs.testing import Emulator
 
+from conftest import Heartbeat
+
 
 def _ticks_while(call: "threading.Thread", started: threading.Event) -> int:
     """How many times this thread ran Python code while `call` was blocked in the client."""
@@ -107,25 +109,17 @@ def test_other_threads_run_during_bulk_apply(emulator: Emulator, tmp_path: Path)
 
 @pytest.mark.asyncio
 async def test_async_calls_run_concurrently_and_leave_the_loop_free(
-    emulator: Emulator, user: str
+    emulator: Emulator, user: str, heartbeat: Heartbeat
 ) -> None:
     emulator.add_fault("get", "delay", user=user, seconds=1.0)
     client = emulator.async_client()
-    ticks = 0
-
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await asyncio.sleep(0.01)
-
-    ticking = asyncio.ensure_future(ticker())
+    heartbeat.start()
     others = [emulator.user_at(index)["id"] for index in range(100, 132)]  # type: ignore[index]
     slow, *fast = await asyncio.gather(client.get(user), *(client.get(key) for key in others))
-    ticking.cancel()
+    heartbeat.stop()
     assert slow.user_preferred_method_for_secondary_authentication == "sms"
     assert len(fast) == 32
-    assert ticks >= 10
+    assert heartbeat.ticks >= 10
 
 
 @pytest.mark.asyncio

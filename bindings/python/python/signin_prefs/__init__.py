@@ -9,6 +9,7 @@ from ._native import __version__
 from ._errors import (
     AuthenticationError,
     BulkError,
+    BulkInterrupted,
     ConfigurationError,
     NotFoundError,
     PermissionDeniedError,
@@ -41,4 +42,5 @@ __all__ = [
     "ServiceError",
     "ConfigurationError",
     "BulkError",
+    "BulkInterrupted",
 ]

@@ -10,6 +10,8 @@ TYPE_CHECKING = False  # `typing` is not imported at runtime: `import signin_pre
 if TYPE_CHECKING:
     from typing import Optional, Union
 
+    from .bulk import Report
+
 
 class SignInPreferencesError(Exception):
     """Base class of every error this package raises.
@@ -88,3 +90,32 @@ class ConfigurationError(SignInPreferencesError, ValueError):
 
 class BulkError(SignInPreferencesError):
     """A bulk operation could not start or go on (a damaged plan or journal, a guard rail)."""
+
+
+class BulkInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a bulk call (``bulk.plan``, ``bulk.apply``, ``bulk.rollback``).
+
+    A `KeyboardInterrupt`, so that code letting Ctrl-C through lets this through too, and not a
+    `SignInPreferencesError`: ``except Exception`` does not swallow it. It is raised once the run
+    has settled: nothing more was sent, the batches already on the wire were answered and
+    journaled, and the users not sent are reported ``notReached``. The same call with
+    ``resume=True`` (and the same paths) finishes the job. A plan leaves no file: run it again.
+
+    Attributes:
+        report: the run's partial `bulk.Report` (``None`` for a plan).
+        journal_path: the journal a resume continues (``None`` for a plan).
+    """
+
+    report: Optional[Report]
+    journal_path: Optional[str]
+
+    def __init__(
+        self,
+        text: str,
+        *,
+        report: Optional[Report] = None,
+        journal_path: Optional[str] = None,
+    ) -> None:
+        super().__init__(text)
+        self.report = report
+        self.journal_path = journal_path

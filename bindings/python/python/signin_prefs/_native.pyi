@@ -1,10 +1,10 @@
 """The native module (Rust, pyo3). Private: use the `signin_prefs` package."""
 
 import sys
-from typing import Any, Dict, List, Literal, Optional, Tuple, final
+from typing import Any, Awaitable, Dict, List, Literal, Optional, Tuple, final
 
 from ._client import _ClientSettings
-from .bulk import RunSettings
+from .bulk import PlanSettings, RunSettings
 
 if sys.version_info >= (3, 11):
     from typing import Unpack
@@ -17,6 +17,8 @@ __all__ = [
     "NativeClient",
     "NativeEmulator",
     "NativeReport",
+    "NativeStop",
+    "NativeTask",
     "USER_DEFAULT_AUTHENTICATION_METHOD_TYPE_MEMBERS",
     "__version__",
     "plan",
@@ -50,6 +52,18 @@ class NativeReport:
     @property
     def finished(self) -> bool: ...
     def to_json(self) -> str: ...
+
+@final
+class NativeStop:
+    def __new__(cls) -> NativeStop: ...
+    def stop(self) -> None: ...
+    @property
+    def stopped(self) -> bool: ...
+
+@final
+class NativeTask:
+    def wait(self) -> Any: ...
+    def wait_async(self) -> Awaitable[Any]: ...
 
 @final
 class NativeEmulator:
@@ -105,18 +119,9 @@ def plan(
     targets_path: str,
     plan_path: str,
     *,
-    methods: List[str] = ...,
-    system_preferred: Optional[bool] = None,
-    exclude: List[str] = ...,
-    only_from: List[str] = ...,
-    max_changes: Optional[int] = None,
-    from_report: bool = False,
-    read_path: str = "auto",
-    ignore_policy: bool = False,
-    include_disabled: bool = False,
-    flag_precedence: str = "policy-and-user",
-    priority: str = "low",
-) -> str: ...
+    stop: Optional[NativeStop] = None,
+    **settings: Unpack[PlanSettings],
+) -> NativeTask: ...
 def readiness(
     client: NativeClient, users_csv: str, *, ignore_policy: bool = False, priority: str = "low"
 ) -> str: ...
@@ -125,5 +130,7 @@ def run_journaled(
     client: NativeClient,
     input_path: str,
     journal_path: str,
+    *,
+    stop: Optional[NativeStop] = None,
     **settings: Unpack[RunSettings],
-) -> NativeReport: ...
+) -> NativeTask: ...

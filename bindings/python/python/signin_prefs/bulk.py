@@ -5,8 +5,14 @@ report).
     plan = bulk.plan(client, "targets.csv", "plan.json", methods=["oath", "push"])
     report = bulk.apply(client, "plan.json", "apply.journal")      # resume=True after a kill
     undo = bulk.rollback(client, "apply.journal", "rollback.journal")
+    report = await bulk.apply_async(client, "plan.json", "apply.journal")  # in a coroutine
 
 Every call blocks with the GIL released (other threads run) and raises the package's exceptions.
+Ctrl-C stops a call within a tenth of a second: nothing more is sent, the batches on the wire are
+answered and journaled, and it raises `BulkInterrupted` (a `KeyboardInterrupt` carrying the
+partial report); ``resume=True`` finishes the job. The ``*_async`` forms are coroutines that leave
+the event loop free while the run goes on; cancelling one stops the run the same way, and the
+task ends (``CancelledError``) once the run has settled.
 """
 
 from __future__ import annotations
@@ -18,17 +24,22 @@ from typing import (
     TYPE_CHECKING,
     Any,
     Dict,
+    Generic,
     Iterator,
     List,
     Literal,
+    Mapping,
     Optional,
     Sequence,
     TypedDict,
+    TypeVar,
     Union,
+    cast,
 )
 
 from . import _native
 from ._client import AsyncClient, Client
+from ._errors import BulkInterrupted
 from ._readiness import Readiness, ReadinessSummary, ReadinessUser, readiness
 
 if TYPE_CHECKING:
@@ -48,10 +59,15 @@ __all__ = [
     "ReadinessUser",
     "Report",
     "RunSettings",
+    "PlanSettings",
+    "BulkInterrupted",
     "readiness",
     "plan",
     "apply",
     "rollback",
+    "plan_async",
+    "apply_async",
+    "rollback_async",
 ]
 
 DEFAULT_BATCH_SIZE: int = _native.DEFAULT_BATCH_SIZE
@@ -96,6 +112,35 @@ class RunSettings(TypedDict, total=False):
     """The ``x-ms-throttle-priority`` every request carries: ``"low"`` (the default: Graph
     throttles low-priority requests first when it must shed load, and a bulk run can wait),
     ``"normal"`` or ``"high"`` (for requests a person waits on). It changes no limit."""
+
+
+class PlanSettings(TypedDict, total=False):
+    """The keyword arguments :func:`plan` and :func:`plan_async` take; each may be left out."""
+
+    methods: Sequence[str]
+    """The default methods to set, in order of preference: the first one a user has registered
+    (and the policy allows) wins; default none."""
+    system_preferred: Optional[bool]
+    """Also set whether system-preferred MFA applies; ``None`` (the default): left as it is."""
+    exclude: Sequence[str]
+    """Users never to touch (object ids or UPNs); default none."""
+    only_from: Sequence[str]
+    """Only change users whose current method is one of these; default: any."""
+    max_changes: Optional[int]
+    """Refuse a plan with more changes than this; ``None`` (the default): no cap."""
+    from_report: bool
+    """The older spelling of ``read_path="report"``; default ``False``."""
+    read_path: str
+    """``"auto"`` (the default), ``"report"`` or ``"per-user"``: see :func:`plan`."""
+    ignore_policy: bool
+    """Plan without the tenant's authentication methods policy; default ``False``."""
+    include_disabled: bool
+    """Plan disabled users like the others; default ``False``."""
+    flag_precedence: str
+    """``"policy-and-user"`` (the default), ``"user-first"`` or ``"policy-only"``: see
+    :func:`plan`."""
+    priority: Priority
+    """The ``x-ms-throttle-priority`` every request carries; default ``"low"``."""
 
 
 #: The summary's counts of where new defaults count: among the changes, not actions of their own.
@@ -212,18 +257,7 @@ def plan(
     client: AnyClient,
     targets_path: PathLike,
     plan_path: PathLike,
-    *,
-    methods: Sequence[str] = (),
-    system_preferred: Optional[bool] = None,
-    exclude: Sequence[str] = (),
-    only_from: Sequence[str] = (),
-    max_changes: Optional[int] = None,
-    from_report: bool = False,
-    read_path: str = "auto",
-    ignore_policy: bool = False,
-    include_disabled: bool = False,
-    flag_precedence: str = "policy-and-user",
-    priority: Priority = "low",
+    **settings: Unpack[PlanSettings],
 ) -> Plan:
     """Reads the targets file (CSV or JSON), every target's state, decides per user, writes the
     plan to ``plan_path`` and returns it. Sends no write.
@@ -252,24 +286,38 @@ def plan(
     ``--flag-precedence``.
 
     Every request carries ``x-ms-throttle-priority: low`` unless ``priority`` says otherwise
-    (``"normal"``, ``"high"``), as the CLI's ``--priority``."""
-    text = _native.plan(
-        client._native,
-        os.fspath(targets_path),
-        os.fspath(plan_path),
-        methods=[str(method) for method in methods],
-        system_preferred=system_preferred,
-        exclude=list(exclude),
-        only_from=[str(method) for method in only_from],
-        max_changes=max_changes,
-        from_report=from_report,
-        read_path=read_path,
-        ignore_policy=ignore_policy,
-        include_disabled=include_disabled,
-        flag_precedence=flag_precedence,
-        priority=priority,
-    )
+    (``"normal"``, ``"high"``), as the CLI's ``--priority``.
+
+    Ctrl-C stops the reading where it is, leaves no plan file and raises `BulkInterrupted`."""
+    task = _start_plan(client, targets_path, plan_path, settings)
+    written = Plan(plan_path, json.loads(task.wait()))
+    if task.stop.stopped:
+        # Ctrl-C came as the plan was being written: it is whole, but the caller asked to stop.
+        raise BulkInterrupted(f"plan interrupted; it was written whole to {written.path}")
+    return written
+
+
+async def plan_async(
+    client: AnyClient,
+    targets_path: PathLike,
+    plan_path: PathLike,
+    **settings: Unpack[PlanSettings],
+) -> Plan:
+    """:func:`plan` as a coroutine: the reading goes on without holding the event loop, and
+    cancelling the task stops it, leaving no plan file."""
+    text = await _settled(_start_plan(client, targets_path, plan_path, settings))
     return Plan(plan_path, json.loads(text))
+
+
+def _start_plan(
+    client: AnyClient, targets_path: PathLike, plan_path: PathLike, settings: PlanSettings
+) -> _Task[str]:
+    _refuse_unknown("plan", settings, PlanSettings)
+    stop = _native.NativeStop()
+    native = _native.plan(
+        client._native, os.fspath(targets_path), os.fspath(plan_path), stop=stop, **settings
+    )
+    return _Task(native, stop)
 
 
 def apply(
@@ -282,7 +330,8 @@ def apply(
     ``resume=True`` continues the run the journal records after a crash or a kill). The client's
     pacing holds the batches to Graph's budget, and a user Graph throttles waits and goes again,
     never failed for it. A user changed since the plan was made is left as it is (``drifted``)
-    unless ``allow_drift=True``."""
+    unless ``allow_drift=True``. Ctrl-C stops the run cleanly and raises `BulkInterrupted`, with
+    the partial report; ``resume=True`` then finishes it."""
     return _run_journaled("apply", client, plan_path, journal_path, settings)
 
 
@@ -293,8 +342,33 @@ def rollback(
     **settings: Unpack[RunSettings],
 ) -> Report:
     """Restores what the apply journal changed; users changed since are skipped and reported.
-    The settings (`RunSettings`) as for :func:`apply`."""
+    The settings (`RunSettings`), and Ctrl-C, as for :func:`apply`."""
     return _run_journaled("rollback", client, applied_journal_path, journal_path, settings)
+
+
+async def apply_async(
+    client: AnyClient,
+    plan_path: PathLike,
+    journal_path: PathLike,
+    **settings: Unpack[RunSettings],
+) -> Report:
+    """:func:`apply` as a coroutine: the run goes on without holding the event loop. Cancelling
+    the task stops the run as Ctrl-C does (nothing more is sent, the batches on the wire are
+    answered and journaled); the task ends cancelled once the run has settled, and
+    ``resume=True`` finishes the job."""
+    task = _start_run("apply", client, plan_path, journal_path, settings)
+    return Report(await _settled(task))
+
+
+async def rollback_async(
+    client: AnyClient,
+    applied_journal_path: PathLike,
+    journal_path: PathLike,
+    **settings: Unpack[RunSettings],
+) -> Report:
+    """:func:`rollback` as a coroutine, cancelled as :func:`apply_async` is."""
+    task = _start_run("rollback", client, applied_journal_path, journal_path, settings)
+    return Report(await _settled(task))
 
 
 def _run_journaled(
@@ -304,13 +378,73 @@ def _run_journaled(
     journal_path: PathLike,
     settings: RunSettings,
 ) -> Report:
-    """What `apply` and `rollback` share: the native run, told which one it is; the settings left
-    out take the native run's defaults, which are those `RunSettings` documents."""
-    unknown = sorted(set(settings) - set(RunSettings.__annotations__))
+    """What `apply` and `rollback` share: the native run, told which one it is, waited for."""
+    task = _start_run(kind, client, input_path, journal_path, settings)
+    report = Report(task.wait())
+    if task.stop.stopped:
+        raise BulkInterrupted(
+            f"{kind} interrupted: nothing more was sent, the batches sent were answered and "
+            f"journaled in {os.fspath(journal_path)}; the same call with resume=True finishes it",
+            report=report,
+            journal_path=os.fspath(journal_path),
+        )
+    return report
+
+
+def _start_run(
+    kind: Literal["apply", "rollback"],
+    client: AnyClient,
+    input_path: PathLike,
+    journal_path: PathLike,
+    settings: RunSettings,
+) -> _Task[_native.NativeReport]:
+    """Starts the native run; the settings left out take the native run's defaults, which are
+    those `RunSettings` documents."""
+    _refuse_unknown(kind, settings, RunSettings)
+    stop = _native.NativeStop()
+    native = _native.run_journaled(
+        kind, client._native, os.fspath(input_path), os.fspath(journal_path), stop=stop, **settings
+    )
+    return _Task(native, stop)
+
+
+def _refuse_unknown(name: str, settings: Mapping[str, object], allowed: type) -> None:
+    unknown = sorted(set(settings) - set(allowed.__annotations__))
     if unknown:
         # Named as the caller wrote it, as Python names any unexpected keyword.
-        raise TypeError(f"{kind}() got an unexpected keyword argument {unknown[0]!r}")
-    report = _native.run_journaled(
-        kind, client._native, os.fspath(input_path), os.fspath(journal_path), **settings
-    )
-    return Report(report)
+        raise TypeError(f"{name}() got an unexpected keyword argument {unknown[0]!r}")
+
+
+_T = TypeVar("_T")
+
+
+class _Task(Generic[_T]):
+    """A native bulk operation under way on the engine's runtime, and the signal that stops it."""
+
+    def __init__(self, native: _native.NativeTask, stop: _native.NativeStop) -> None:
+        self.native = native
+        self.stop = stop
+
+    def wait(self) -> _T:
+        """Blocks (GIL released) until the operation ends; the native wait stops it on Ctrl-C."""
+        return cast(_T, self.native.wait())
+
+
+async def _settled(task: _Task[_T]) -> _T:
+    """Awaits `task` without holding the event loop. Cancelled, it stops the operation and waits
+    for it to settle (an apply's batches on the wire answered and journaled; a plan dropped with
+    its spool) before the cancellation goes on."""
+    import asyncio  # here, not atop: `import signin_prefs` stays fast for blocking callers
+
+    future = asyncio.ensure_future(task.native.wait_async())
+    try:
+        return cast(_T, await asyncio.shield(future))
+    except asyncio.CancelledError:
+        task.stop.stop()
+        try:
+            await future
+        except BaseException:
+            # A stopped plan's own interruption, or a second cancellation while settling: the
+            # first cancellation is what the caller asked for, and the operation still settles.
+            pass
+        raise
