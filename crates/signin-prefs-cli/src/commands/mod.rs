@@ -43,11 +43,19 @@ pub(crate) enum Command {
     /// authentication methods policy keeps from push or OATH.
     Readiness(readiness::Args),
     /// Read the targeted users' state and write a plan of what to change (sends no change).
+    ///
+    /// Ctrl-C or SIGTERM stops it where it is, leaving no plan file (exit 130).
     Plan(bulk::PlanArgs),
     /// Apply a plan, journaling every batch; resumable after any interruption. Users changed since
     /// the plan was made are left as they are (`drifted`) unless --allow-drift.
+    ///
+    /// Ctrl-C or SIGTERM stops it cleanly: nothing more is sent, the batches on the wire are
+    /// answered and journaled, and it prints the command that resumes and exits 130. A second
+    /// Ctrl-C quits at once; --resume then reads back the users whose answers were not journaled.
     Apply(bulk::ApplyArgs),
     /// Restore what an apply journal changed.
+    ///
+    /// Ctrl-C or SIGTERM stops it as it stops `apply`, printing the command that resumes.
     Rollback(bulk::RollbackArgs),
     /// Report on a journal: every user accounted for.
     Report(bulk::ReportArgs),
