@@ -78,6 +78,7 @@ mod login;
 mod policy;
 mod priority;
 mod report_filter;
+mod request_log;
 mod server;
 mod tenant;
 mod throttle;

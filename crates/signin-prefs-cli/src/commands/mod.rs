@@ -7,6 +7,8 @@ mod demo;
 mod doctor;
 #[cfg(feature = "emulator")]
 mod emulator;
+#[cfg(feature = "emulator")]
+mod emulator_banner;
 mod explain;
 mod output;
 mod readiness;
