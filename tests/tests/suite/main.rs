@@ -48,6 +48,7 @@ mod generality;
 mod graph_examples;
 mod graph_reads;
 mod merge_laws;
+mod readme_examples;
 mod report_fidelity;
 mod request_laws;
 mod secret_hygiene;
