@@ -33,10 +33,13 @@ pub(crate) fn export_pair(line: &str) -> Option<(String, String)> {
 
 /// Starts `signin-prefs emulator --print-env ARGS` and reads its export lines (up to the last,
 /// `AZURE_AUTHORITY_HOST`) and its banner's `user:`/`guest:` lines from standard error.
-fn print_env(args: &[&str], env: &[(&str, &str)]) -> (EmulatorProcess, Vec<String>, Vec<String>) {
+pub(crate) fn print_env(
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (EmulatorProcess, Vec<String>, Vec<String>) {
     let mut command = Command::new(crate::cli_binary::binary());
     command
-        .args(["emulator", "--print-env", "--users", "40"])
+        .args(["emulator", "--print-env"])
         .args(args)
         .env_remove("SIGNIN_PREFS_EMULATOR_CLIENT_SECRET")
         .stdout(Stdio::piped())
@@ -70,7 +73,7 @@ fn print_env(args: &[&str], env: &[(&str, &str)]) -> (EmulatorProcess, Vec<Strin
 
 #[test]
 fn print_env_prints_export_lines_alone_and_they_configure_the_cli() {
-    let (_emulator, exports, banner) = print_env(&[], &[]);
+    let (_emulator, exports, banner) = print_env(&["--users", "40"], &[]);
     let pairs: Vec<(String, String)> = exports
         .iter()
         .map(|line| export_pair(line).unwrap_or_else(|| panic!("not an export line: {line}")))
@@ -134,8 +137,10 @@ fn print_env_prints_export_lines_alone_and_they_configure_the_cli() {
 #[test]
 fn a_given_secret_is_referred_to_never_printed() {
     let secret = "given-secret-with-'quote";
-    let (_emulator, exports, banner) =
-        print_env(&[], &[("SIGNIN_PREFS_EMULATOR_CLIENT_SECRET", secret)]);
+    let (_emulator, exports, banner) = print_env(
+        &["--users", "5"],
+        &[("SIGNIN_PREFS_EMULATOR_CLIENT_SECRET", secret)],
+    );
     let everything = format!("{exports:?}{banner:?}");
     assert!(!everything.contains("given-secret"), "{everything}");
     // Sourced by a shell, the reference gives the secret to both families of variables.
