@@ -60,6 +60,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! [`EmulatorBuilder::log_requests`] appends one JSON line per request to a file (owner-only;
+//! never a body, a token or a secret), and [`RetryAfterFormat`] picks the shape of a 429's
+//! `Retry-After` (seconds, fractional, an HTTP-date, or none), so a client can be tested against
+//! each.
+//!
 //! The server binds 127.0.0.1 only.
 
 mod admin;
