@@ -74,7 +74,11 @@ pub(crate) fn print_env(
 #[test]
 fn print_env_prints_export_lines_alone_and_they_configure_the_cli() {
     let (_emulator, exports, banner) = print_env(&["--users", "40"], &[]);
-    let pairs: Vec<(String, String)> = exports
+    // First what would override the lines, then the lines.
+    let unset = exports[0]
+        .strip_prefix("unset ")
+        .expect("an unset line first");
+    let pairs: Vec<(String, String)> = exports[1..]
         .iter()
         .map(|line| export_pair(line).unwrap_or_else(|| panic!("not an export line: {line}")))
         .collect();
@@ -129,6 +133,23 @@ fn print_env_prints_export_lines_alone_and_they_configure_the_cli() {
             .envs(pairs.iter().map(|(name, value)| (name, value)))
             .output()
             .unwrap();
+        assert!(output.status.success(), "{output:?}");
+    }
+
+    // Sourced over a shell an earlier tenant left settings in, they still reach this emulator.
+    #[cfg(unix)]
+    {
+        let binary = crate::cli_binary::binary();
+        let script = format!("{}\n\"$0\" get \"$1\"", exports.join("\n"));
+        let mut command = Command::new("sh");
+        command
+            .args(["-e", "-c", &script])
+            .arg(&binary)
+            .arg(&plain[0]);
+        for stale in unset.split_whitespace() {
+            command.env(stale, "/stale/setting/of/another/tenant");
+        }
+        let output = command.output().unwrap();
         assert!(output.status.success(), "{output:?}");
     }
 }

@@ -53,12 +53,23 @@ pub(crate) fn budgets(throttle: &ThrottleConfig, time_scale: f64) -> Vec<(&'stat
     budgets
 }
 
+/// Settings the export lines unset before setting their own.
+const STALE: [&str; 6] = [
+    "SIGNIN_PREFS_TOKEN",
+    "SIGNIN_PREFS_TOKEN_FILE",
+    "SIGNIN_PREFS_CLIENT_SECRET",
+    "SIGNIN_PREFS_CLIENT_SECRET_FILE",
+    "SIGNIN_PREFS_CONFIG",
+    "SIGNIN_PREFS_CLOUD",
+];
+
 /// Single-quotes `text` for a POSIX shell.
 fn quoted(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-/// The `export` lines for this emulator: the CLI's own settings and the Azure SDKs' ones.
+/// The lines for this emulator: an `unset` of what would override them, then `export` lines for
+/// the CLI's own settings and the Azure SDKs' ones.
 pub(crate) fn export_lines(
     emulator: &EmulatorHandle,
     secret: &SecretSource,
@@ -82,6 +93,9 @@ pub(crate) fn export_lines(
         SecretSource::File(path) => format!("\"$(cat {})\"", quoted(&absolute(path))),
     };
     let mut lines = vec![
+        // What an earlier tenant or run left in the shell would win over the lines below (a token
+        // over a secret, a config file's token file, a secret over a secret file, another cloud).
+        format!("unset {}", STALE.join(" ")),
         // The Graph origin without `/beta`: the client adds the version to every path.
         format!("export SIGNIN_PREFS_BASE_URL={origin}"),
         format!("export SIGNIN_PREFS_LOGIN_AUTHORITY={origin}"),
