@@ -158,26 +158,42 @@ fn print_env_prints_export_lines_alone_and_they_configure_the_cli() {
 #[test]
 fn a_given_secret_is_referred_to_never_printed() {
     let secret = "given-secret-with-'quote";
-    let (_emulator, exports, banner) = print_env(
-        &["--users", "5"],
-        &[("SIGNIN_PREFS_EMULATOR_CLIENT_SECRET", secret)],
-    );
-    let everything = format!("{exports:?}{banner:?}");
-    assert!(!everything.contains("given-secret"), "{everything}");
-    // Sourced by a shell, the reference gives the secret to both families of variables.
-    let script = format!(
-        "{}\nprintf '%s\\n%s' \"$SIGNIN_PREFS_CLIENT_SECRET\" \"$AZURE_CLIENT_SECRET\"",
-        exports.join("\n")
-    );
-    let output = Command::new("sh")
-        .args(["-c", &script])
-        .env("SIGNIN_PREFS_EMULATOR_CLIENT_SECRET", secret)
-        .output()
-        .unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout),
-        format!("{secret}\n{secret}")
-    );
+    let folder =
+        std::env::temp_dir().join(format!("signin-prefs-secret-file-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).unwrap();
+    let file = folder.join("secret");
+    std::fs::write(&file, format!("{secret}\n")).unwrap();
+    let file_argument = file.display().to_string();
+    for (args, env) in [
+        (
+            vec!["--users", "5"],
+            vec![("SIGNIN_PREFS_EMULATOR_CLIENT_SECRET", secret)],
+        ),
+        (
+            vec!["--users", "5", "--client-secret-file", &file_argument],
+            vec![],
+        ),
+    ] {
+        let (_emulator, exports, banner) = print_env(&args, &env);
+        let everything = format!("{exports:?}{banner:?}");
+        assert!(!everything.contains("given-secret"), "{everything}");
+        // Sourced by a shell, the reference gives the secret to both families of settings.
+        let script = format!(
+            "{}\nprintf '%s\\n%s' \"${{SIGNIN_PREFS_CLIENT_SECRET:-$(cat \"$SIGNIN_PREFS_CLIENT_SECRET_FILE\")}}\" \"$AZURE_CLIENT_SECRET\"",
+            exports.join("\n")
+        );
+        let output = Command::new("sh")
+            .args(["-e", "-c", &script])
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout),
+            format!("{secret}\n{secret}"),
+            "{args:?} {output:?}"
+        );
+    }
+    std::fs::remove_dir_all(&folder).unwrap();
 }
 
 #[tokio::test]
