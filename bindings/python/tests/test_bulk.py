@@ -142,6 +142,24 @@ def test_resume_after_an_interrupted_run(emulator: Emulator, tmp_path: Path) -> 
     assert before != states
 
 
+def test_a_read_back_that_keeps_failing_is_unverified(emulator: Emulator, tmp_path: Path) -> None:
+    keys, targets = _prepare(emulator, tmp_path, count=3)
+    client = emulator.client()
+    bulk.plan(client, targets, tmp_path / "plan.json", system_preferred=True)
+    journal = tmp_path / "journal"
+    assert bulk.apply(client, tmp_path / "plan.json", journal).verdict == "success"
+
+    # Every read of one user fails: its read-back is tried again, then reported, not skipped.
+    emulator.add_fault("get", "gateway_timeout", user=keys[1])
+    once = emulator.client(max_attempts=1)
+    report = bulk.apply(once, tmp_path / "plan.json", journal, resume=True, verify=True)
+    assert report.verdict == "partial"
+    assert report.counts == {"applied": 2, "unverified": 1}
+    row = next(row for row in report.rows if row["user"] == keys[1])
+    assert row["verified"] is None
+    assert "could not be read back" in row["detail"]
+
+
 def test_a_user_changed_after_planning_is_drifted_unless_drift_is_allowed(
     emulator: Emulator, tmp_path: Path
 ) -> None:

@@ -23,16 +23,14 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt as _;
 use futures_util::stream::FuturesUnordered;
 use signin_prefs_client::{Charge, Client};
-use signin_prefs_core::{NonNullPatch, Patch};
-use signin_prefs_model::{
-    SignInPreferences, SignInPreferencesPatch, UserDefaultAuthenticationMethodType as Method,
-};
-use signin_prefs_request::UpdateSignInPreference;
 
 use crate::Error;
 use crate::journal::{self, JournalKind, JournalState, JournalWriter, Record, Status, now};
 use crate::plan::{PlanFile, Preferences};
+pub use crate::prepare::describe;
+use crate::prepare::{Check, Checked, ReadyBatch, prepare};
 use crate::queue::next_chunk;
+use crate::read_back::{ReadBacks, outcome_unknown};
 use crate::state::read_preferences;
 use crate::work::{WorkItem, WorkList};
 
@@ -244,24 +242,6 @@ struct Job<'a> {
     work: Vec<WorkItem<'a>>,
 }
 
-/// What is read before a user is written, and what a user who no longer holds the work's
-/// `before` values is recorded as.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Check {
-    /// Apply with `allow_drift`: such a user is written all the same, from the values read.
-    AllowDrift,
-    /// Apply: such a user drifted since planning, and is not written.
-    Drift,
-    /// Rollback: such a user changed since the apply.
-    Changed,
-}
-
-/// A chunk of users to become one batch, with their live values, read just before.
-struct Checked<'a> {
-    chunk: Vec<&'a WorkItem<'a>>,
-    live: Vec<Result<SignInPreferences, signin_prefs_client::Error>>,
-}
-
 /// The one executor behind apply and rollback. Each window of users is read just before it is
 /// written: a user no longer holding the work's `before` values is never overwritten unless an
 /// apply allows drift.
@@ -368,16 +348,20 @@ async fn execute(
     // With verification, each user a batch changes is read back as soon as the batch answers, on
     // the read quota, while the writes wait on theirs: the read-back adds no time to a run the
     // write budget binds. Users an earlier run (or the check above) settled as changed are read
-    // back too.
-    let mut to_verify: VecDeque<&WorkItem<'_>> = VecDeque::new();
+    // back too. Users whose answer could not be read are read back, first, to learn their outcome.
+    let mut read_backs = ReadBacks::new(options.verify);
     if options.verify {
         let state = writer.state();
-        to_verify.extend(work.iter().filter(|item| {
-            state
-                .user(item.user())
-                .and_then(|entry| entry.outcome)
-                .is_some_and(|(status, _, _)| matches!(status, Status::Applied | Status::Recovered))
-        }));
+        work.iter()
+            .filter(|item| {
+                state
+                    .user(item.user())
+                    .and_then(|entry| entry.outcome)
+                    .is_some_and(|(status, _, _)| {
+                        matches!(status, Status::Applied | Status::Recovered)
+                    })
+            })
+            .for_each(|item| read_backs.verify(item));
     }
     let mut checks = FuturesUnordered::new();
     let mut verifying_announced = false;
@@ -444,7 +428,13 @@ async fn execute(
                     break;
                 };
                 batch_number += 1;
-                let ready = prepare(batch_number, next, check, &mut records, &mut requeued);
+                let ready = prepare(
+                    batch_number,
+                    next,
+                    (check, idle.state()),
+                    &mut records,
+                    &mut requeued,
+                );
                 requeued_total += ready.read_throttled;
                 batches.push(ready);
             }
@@ -485,13 +475,17 @@ async fn execute(
                 (ready, results)
             });
         }
-        while checks.len() < VERIFY_IN_FLIGHT && !to_verify.is_empty() {
-            let items: Vec<&WorkItem<'_>> =
-                to_verify.drain(..to_verify.len().min(MAX_BATCH)).collect();
+        while checks.len() < VERIFY_IN_FLIGHT
+            && let Some(batch) = read_backs.next_batch()
+        {
             checks.push(async move {
-                let users: Vec<String> = items.iter().map(|item| item.user().to_owned()).collect();
+                let users: Vec<String> = batch
+                    .1
+                    .iter()
+                    .map(|(item, _)| item.user().to_owned())
+                    .collect();
                 let reads = read_preferences(client, &users).await;
-                (items, reads)
+                (batch, reads)
             });
         }
         if !verifying_announced
@@ -506,7 +500,7 @@ async fn execute(
             // Only read-backs are left.
             verifying_announced = true;
             progress(Progress::Verifying {
-                users: to_verify.len() + checks.len() * MAX_BATCH,
+                users: read_backs.len() + checks.len() * MAX_BATCH,
             });
         }
         // With time up, nothing more is sent: what is in flight settles, the journal catches up.
@@ -519,12 +513,17 @@ async fn execute(
                         Ok(_) => {
                             unwritten.push(item.outcome(ready.number, Status::Applied, None, None));
                             if options.verify {
-                                to_verify.push_back(*item);
+                                read_backs.verify(item);
                             }
                         }
                         Err(error) if error.was_throttled() => {
                             requeued.push_back(*item);
                             requeued_total += 1;
+                            continue;
+                        }
+                        // The PATCH may have landed: read back before anything is decided.
+                        Err(error) if outcome_unknown(&error) => {
+                            read_backs.unreadable(item);
                             continue;
                         }
                         Err(error) => unwritten.push(item.failed(ready.number, &error)),
@@ -539,16 +538,18 @@ async fn execute(
                 });
             }
             Some(read) = reading.next(), if !reading.is_empty() => checked.push_back(read),
-            Some((items, reads)) = checks.next(), if !checks.is_empty() => {
-                for (item, read) in items.iter().zip(reads) {
-                    if let Ok(read) = read {
-                        let observed = Preferences::of(&read);
-                        unwritten.push(Record::Verified {
-                            user: item.user().to_owned(),
-                            ok: observed == *item.after(),
-                            observed,
-                        });
-                    }
+            Some((batch, reads)) = checks.next(), if !checks.is_empty() => {
+                let absorbed = read_backs.absorb(batch, reads, batch_number);
+                unwritten.extend(absorbed.records);
+                // Users found without the change go again, from the values just read.
+                checked.extend(absorbed.resend);
+                if absorbed.settled > 0 {
+                    finished += absorbed.settled;
+                    progress(Progress::Batch {
+                        done: finished,
+                        pending: total,
+                        requeued: requeued_total,
+                    });
                 }
             }
             joined = async {
@@ -588,7 +589,9 @@ async fn execute(
         || !requeued.is_empty()
         || !checked.is_empty()
         || !reading.is_empty()
-        || fresh.next().is_some();
+        || fresh.next().is_some()
+        // Users whose answer and read-back both failed are in doubt: a resume settles them.
+        || read_backs.left_in_doubt() > 0;
     for ready in journaled.drain(..) {
         for item in &ready.sent {
             unwritten.push(not_reached(item, ready.number));
@@ -611,6 +614,20 @@ async fn execute(
             unwritten.push(not_reached(item, batch_number));
         }
     }
+    // Users read back after an unreadable answer, without the change, and not sent again in
+    // time are not reached; any other user still in doubt stays so, for a resume to read back.
+    for Checked { chunk, live } in checked.drain(..) {
+        for (item, read) in chunk.into_iter().zip(live) {
+            let unchanged = read.is_ok_and(|read| Preferences::of(&read) != *item.after());
+            let in_doubt = writer
+                .state()
+                .user(item.user())
+                .is_some_and(|entry| entry.in_doubt());
+            if unchanged && in_doubt {
+                unwritten.push(not_reached(item, batch_number));
+            }
+        }
+    }
     // The last outcomes and read-backs go with the `finished` record, in one fsync.
     let mut last = unwritten;
     // A run cut short by its time limit has not finished: its report says so, and so does its
@@ -624,158 +641,3 @@ async fn execute(
 
 /// A journal append under way on the blocking pool; it hands the writer back.
 type JournalWrite = tokio::task::JoinHandle<(JournalWriter, Result<(), Error>)>;
-
-/// A batch whose intents are journaled: what to send, and for whom.
-struct ReadyBatch<'a> {
-    number: u64,
-    /// Users of the batch with a record in it, those not sent included.
-    users: usize,
-    /// Users put back in the queue because their read was throttled: no record, read again.
-    read_throttled: usize,
-    /// The users whose PATCH is sent, in the order of `operations`.
-    sent: Vec<&'a WorkItem<'a>>,
-    operations: Vec<UpdateSignInPreference>,
-}
-
-/// Builds batch `number` from a checked chunk, adding its records to `records`: an attempt for
-/// each user (from the values read, when read), and an outcome for each not sent. A user is not
-/// sent when its read failed (failed, retryable as the error is: never written blind), when it
-/// already holds the target (recovered), when it holds neither the work's `before` nor its target
-/// (drifted, or skipped for a rollback), or when its change cannot be expressed as a PATCH
-/// (skipped); with `allow_drift`, a drifted user is written from the values read. A user whose
-/// read the service throttled goes back in `requeued` with no record.
-fn prepare<'a>(
-    number: u64,
-    Checked { chunk, live }: Checked<'a>,
-    check: Check,
-    records: &mut Vec<Record>,
-    requeued: &mut VecDeque<&'a WorkItem<'a>>,
-) -> ReadyBatch<'a> {
-    let mut sent = Vec::with_capacity(chunk.len());
-    let mut operations = Vec::with_capacity(chunk.len());
-    let mut live = live.into_iter();
-    let mut read_throttled = 0;
-    let chunk_len = chunk.len();
-    for item in chunk {
-        let now = match live.next() {
-            Some(Ok(read)) => Preferences::of(&read),
-            Some(Err(error)) if error.was_throttled() => {
-                requeued.push_back(item);
-                read_throttled += 1;
-                continue;
-            }
-            Some(Err(error)) => {
-                records.push(item.attempt(number));
-                records.push(item.failed(number, &error));
-                continue;
-            }
-            // The client answers every item; were one missing, the user is not written blind.
-            None => {
-                records.push(item.attempt(number));
-                records.push(item.outcome(
-                    number,
-                    Status::Failed,
-                    Some("its values could not be read before the write".into()),
-                    None,
-                ));
-                continue;
-            }
-        };
-        let before = &now;
-        if before == item.after() {
-            // Whoever set it, nothing is left to write, and a rollback restores nothing.
-            records.push(item.attempt_from(number, before));
-            records.push(item.outcome(
-                number,
-                Status::Recovered,
-                Some("already held the target values".into()),
-                None,
-            ));
-            continue;
-        }
-        if before != item.before() && check != Check::AllowDrift {
-            let (status, detail) = match check {
-                Check::Changed => (
-                    Status::Skipped,
-                    format!(
-                        "changed since: holds {}, expected {}; left as it is",
-                        describe(before),
-                        describe(item.before())
-                    ),
-                ),
-                Check::Drift | Check::AllowDrift => (
-                    Status::Drifted,
-                    format!(
-                        "changed since planning: now {}, planned from {}; left as it is (--allow-drift writes anyway)",
-                        describe(before),
-                        describe(item.before())
-                    ),
-                ),
-            };
-            // A rollback's attempt keeps the apply's values, as its report always showed; an
-            // apply's carries the values read, the report's "now".
-            records.push(match check {
-                Check::Changed => item.attempt(number),
-                Check::Drift | Check::AllowDrift => item.attempt_from(number, before),
-            });
-            records.push(item.outcome(number, status, Some(detail), None));
-            continue;
-        }
-        records.push(item.attempt_from(number, before));
-        match patch_between(before, item.after()) {
-            Ok(patch) => {
-                operations.push(UpdateSignInPreference::new(item.user(), patch));
-                sent.push(item);
-            }
-            Err(reason) => records.push(item.outcome(number, Status::Skipped, Some(reason), None)),
-        }
-    }
-    ReadyBatch {
-        number,
-        users: chunk_len - read_throttled,
-        read_throttled,
-        sent,
-        operations,
-    }
-}
-
-/// The smallest PATCH from `before` to `after`.
-pub(crate) fn patch_between(
-    before: &Preferences,
-    after: &Preferences,
-) -> Result<SignInPreferencesPatch, String> {
-    let mut patch = SignInPreferencesPatch::default();
-    if after.method != before.method {
-        match &after.method {
-            Some(method) => {
-                let method: Method = method.parse().map_err(|error| format!("{error}"))?;
-                patch.user_preferred_method_for_secondary_authentication =
-                    NonNullPatch::Value(method);
-            }
-            None => {
-                return Err(format!(
-                    "the method was unset before ({} now); Graph cannot unset it, so it is left as it is",
-                    before.method.as_deref().unwrap_or("(unset)")
-                ));
-            }
-        }
-    }
-    if after.system_preferred != before.system_preferred {
-        patch.is_system_preferred_authentication_method_enabled =
-            Patch::set(after.system_preferred);
-    }
-    Ok(patch)
-}
-
-/// `method push, system-preferred on`.
-pub fn describe(preferences: &Preferences) -> String {
-    format!(
-        "method {}, system-preferred {}",
-        preferences.method.as_deref().unwrap_or("(unset)"),
-        match preferences.system_preferred {
-            Some(true) => "on",
-            Some(false) => "off",
-            None => "(unset)",
-        }
-    )
-}

@@ -137,6 +137,14 @@ pub enum Record {
         /// What was read.
         observed: Preferences,
     },
+    /// A read-back that could not be made, after retries: whether the user holds the values
+    /// set is unknown. (Added after the first journals; they read as before.)
+    Unverified {
+        /// The user.
+        user: String,
+        /// Why: the last read's error.
+        detail: String,
+    },
     /// The run reached its end.
     Finished {
         /// Seconds since the Unix epoch.
@@ -153,6 +161,8 @@ pub struct UserEntry {
     pub outcome: Option<(Status, Option<String>, Option<String>)>,
     /// The last verification.
     pub verified: Option<(bool, Preferences)>,
+    /// Why the last read-back could not be made, when it could not (and no later one was).
+    pub unverified: Option<String>,
     /// Whether the last outcome, a failure, may succeed if sent again (`None`: not recorded).
     pub retryable: Option<bool>,
     /// The run (1 for the first, one more for each resume) that wrote the last outcome.
@@ -271,6 +281,7 @@ impl JournalState {
             Record::Verified { user, ok, observed } => {
                 self.users.verified(&user, ok, observed);
             }
+            Record::Unverified { user, detail } => self.users.unverified(&user, detail),
         }
         Ok(())
     }
@@ -536,8 +547,10 @@ mod tests {
                     retryable,
                 }
             ),
-            1 => (user, any::<bool>(), preferences())
+            1 => (user.clone(), any::<bool>(), preferences())
                 .prop_map(|(user, ok, observed)| Record::Verified { user, ok, observed }),
+            1 => (user, "[a-z ]{0,12}")
+                .prop_map(|(user, detail)| Record::Unverified { user, detail }),
             1 => Just(Record::Resumed { at: 1 }),
             1 => Just(Record::Finished { at: 2 }),
         ]

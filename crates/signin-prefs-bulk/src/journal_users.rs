@@ -37,6 +37,8 @@ struct Folded {
     /// The last verification: whether it held, and what was read (or [`NONE`]).
     verified: Option<bool>,
     observed: u32,
+    /// Why the last read-back could not be made (index into the texts table), or [`NONE`].
+    unverified: u32,
 }
 
 impl Folded {
@@ -53,6 +55,7 @@ impl Folded {
         run: 0,
         verified: None,
         observed: NONE,
+        unverified: NONE,
     };
 }
 
@@ -324,6 +327,17 @@ impl UserTable {
         if let Some(folded) = self.folded_mut(user) {
             folded.verified = Some(ok);
             folded.observed = observed;
+            folded.unverified = NONE;
+        }
+    }
+
+    /// A read-back of the user that could not be made: an earlier one no longer counts.
+    pub(crate) fn unverified(&mut self, user: &str, detail: String) {
+        let detail = self.texts.intern(detail);
+        if let Some(folded) = self.folded_mut(user) {
+            folded.verified = None;
+            folded.observed = NONE;
+            folded.unverified = detail;
         }
     }
 
@@ -353,6 +367,7 @@ impl UserTable {
             verified: folded
                 .verified
                 .and_then(|ok| Some((ok, value(folded.observed)?))),
+            unverified: self.texts.get(folded.unverified).cloned(),
             retryable: folded.retryable,
             run: folded.run,
         }

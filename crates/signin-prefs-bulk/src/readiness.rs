@@ -24,6 +24,7 @@ use crate::Error;
 use crate::policy::{MethodsPolicy, NotAllowed, PolicySetting};
 use crate::registration_report::{ReportedState, report_list};
 use crate::state::Registered;
+use crate::system_preferred::{Coverage, FlagPrecedence};
 
 /// What a refusal to read the policy tells the operator to do instead.
 const WITHOUT_THE_POLICY: &str = "run readiness with --ignore-policy (Python: ignore_policy=True) \
@@ -48,6 +49,11 @@ pub struct UserReadiness {
     pub default_method: Option<Method>,
     /// `isSystemPreferredAuthenticationMethodEnabled`.
     pub system_preferred: Option<bool>,
+    /// Whether system-preferred MFA applies to the user, from the tenant's
+    /// `systemCredentialPreferences` and the flag under the default [`FlagPrecedence`]
+    /// ([`Coverage`], as `explain` and `plan` decide); `None` when that cannot be told (the policy
+    /// was not read, or targets the user through a role).
+    pub system_preferred_applies: Option<bool>,
     /// The registered methods, sorted, without repeats.
     pub registered: Vec<Registered>,
     /// What the authentication methods policy says of the methods users move to; `None` when it
@@ -174,8 +180,12 @@ pub struct Readiness {
     pub must_register: u64,
     /// Users whose only second factors are phone numbers.
     pub only_phone_methods: u64,
-    /// Users with system-preferred MFA on.
+    /// Users with system-preferred MFA on (their flag).
     pub system_preferred: u64,
+    /// Users system-preferred MFA applies to, the tenant's policy and their flag together (see
+    /// [`UserReadiness::system_preferred_applies`]): their default method matters only to the NPS
+    /// extension and the AD FS adapter. `None` when the policy was not read.
+    pub system_preferred_applies: Option<u64>,
     /// Whether the authentication methods policy was read (not with `--ignore-policy`); the
     /// counts below are `None` when it was not.
     pub policy_read: bool,
@@ -198,6 +208,7 @@ impl Readiness {
             policy_keeps_from_push: start,
             policy_keeps_from_oath: start,
             policy_keeps_from_both: start,
+            system_preferred_applies: start,
             ..Self::default()
         }
     }
@@ -222,6 +233,10 @@ impl Readiness {
             (&mut self.policy_keeps_from_push, push),
             (&mut self.policy_keeps_from_oath, oath),
             (&mut self.policy_keeps_from_both, push && oath),
+            (
+                &mut self.system_preferred_applies,
+                user.system_preferred_applies == Some(true),
+            ),
         ] {
             if let Some(total) = total {
                 *total += count(kept);
@@ -287,6 +302,13 @@ pub(crate) async fn read_report(
                 id: detail.id.clone(),
                 default_method: state.method,
                 system_preferred: state.system_preferred,
+                system_preferred_applies: Coverage::for_user(
+                    policy,
+                    key,
+                    state.system_preferred,
+                    FlagPrecedence::default(),
+                )
+                .applies(),
                 registered: state.registered,
             };
             readiness.add(&user);
@@ -340,19 +362,21 @@ mod tests {
         (
             proptest::option::of(prop::sample::select(methods)),
             proptest::option::of(any::<bool>()),
+            proptest::option::of(any::<bool>()),
             prop::collection::vec(registered(), 0..5),
             verdict(),
         )
-            .prop_map(|(default_method, system_preferred, registered, policy)| {
-                UserReadiness {
+            .prop_map(
+                |(default_method, system_preferred, applies, registered, policy)| UserReadiness {
                     user: "a@contoso.com".into(),
                     id: None,
                     default_method,
                     system_preferred,
+                    system_preferred_applies: applies,
                     registered,
                     policy: Some(policy),
-                }
-            })
+                },
+            )
     }
 
     /// A tenant's users, read with the policy or (`--ignore-policy`) without it.
@@ -401,11 +425,16 @@ mod tests {
                 // Kept from both, a user cannot be moved whatever they registered.
                 let kept_from_both = |user: &UserReadiness| kept(Method::Push)(user) && kept(Method::Oath)(user);
                 prop_assert!(users.iter().all(|user| !kept_from_both(user) || !user.movable()));
+                prop_assert_eq!(
+                    readiness.system_preferred_applies,
+                    Some(count(&|user| user.system_preferred_applies == Some(true)))
+                );
             } else {
                 prop_assert_eq!(
                     (readiness.policy_keeps_from_push, readiness.policy_keeps_from_oath, readiness.policy_keeps_from_both),
                     (None, None, None)
                 );
+                prop_assert_eq!(readiness.system_preferred_applies, None);
                 prop_assert_eq!(
                     readiness.phone_default_movable,
                     readiness.phone_default - count(&|user| user.phone_default() && user.must_register())
@@ -430,6 +459,7 @@ mod tests {
             id: None,
             default_method: Some(Method::Sms),
             system_preferred: None,
+            system_preferred_applies: None,
             registered: vec![
                 Registered::MobilePhone,
                 Registered::Other("email".into()),

@@ -15,7 +15,10 @@ use crate::state::Registered;
 /// The columns of the per-user CSV. `policyKeepsFromPush` and `policyKeepsFromOath` are `yes`
 /// when the authentication methods policy keeps the user from that method (`policyReason` says
 /// which configuration and why), `no` when it allows it, and empty when the policy was not read.
-pub const USERS_CSV_HEADER: [&str; 11] = [
+/// `systemPreferredApplies` is `yes` when system-preferred MFA applies to the user (the tenant's
+/// policy and the user's flag: the default then matters only to NPS and AD FS), empty when that
+/// cannot be told.
+pub const USERS_CSV_HEADER: [&str; 12] = [
     "user",
     "id",
     "defaultMethod",
@@ -27,6 +30,7 @@ pub const USERS_CSV_HEADER: [&str; 11] = [
     "policyKeepsFromPush",
     "policyKeepsFromOath",
     "policyReason",
+    "systemPreferredApplies",
 ];
 
 /// [`read_readiness`](crate::readiness::read_readiness), also writing one row per user to a new
@@ -78,7 +82,7 @@ pub async fn read_readiness_to_csv(
 }
 
 /// A user's row of the per-user CSV, in [`USERS_CSV_HEADER`]'s order.
-fn users_csv_row(user: &UserReadiness) -> [String; 11] {
+fn users_csv_row(user: &UserReadiness) -> [String; USERS_CSV_HEADER.len()] {
     let flag = |yes: bool| if yes { "yes" } else { "no" }.to_owned();
     let kept = |method: &Method| {
         user.policy.as_ref().map_or_else(String::new, |verdict| {
@@ -114,5 +118,7 @@ fn users_csv_row(user: &UserReadiness) -> [String; 11] {
         kept(&Method::Push),
         kept(&Method::Oath),
         reason,
+        user.system_preferred_applies
+            .map_or_else(String::new, &flag),
     ]
 }

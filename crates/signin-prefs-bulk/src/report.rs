@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::apply::describe;
 use crate::journal::{JournalState, Status, UserEntry};
 use crate::plan::{Action, Plan, PlanEntry, Preferences};
+use crate::prepare::describe;
 
 /// How many users the table lists before it says how many more there are.
 pub(crate) const TABLE_LIMIT: usize = 20;
@@ -23,8 +23,8 @@ pub struct ReportRow {
     pub before: Option<Preferences>,
     /// The values aimed at.
     pub target: Option<Preferences>,
-    /// What happened: applied, recovered, failed, skipped, drifted, notRun, compliant, ineligible,
-    /// excluded, error.
+    /// What happened: applied, recovered, unverified (changed, but its read-back could not be
+    /// made), failed, skipped, drifted, notRun, compliant, ineligible, excluded, error.
     pub outcome: String,
     /// The read-back, when one was made.
     pub verified: Option<bool>,
@@ -56,7 +56,8 @@ pub struct Report {
 pub enum Verdict {
     /// Every change made (or nothing needed changing).
     Success,
-    /// Some users failed, were not reached, drifted since planning, or could not be checked.
+    /// Some users failed, were not reached, drifted since planning, or could not be checked
+    /// (a read-back that differs, or one that could not be made).
     Partial,
     /// Changes were planned and none was made.
     NothingDone,
@@ -122,12 +123,14 @@ impl Tally {
     /// Success, partial failure, or nothing done.
     pub fn verdict(&self) -> Verdict {
         let count = |outcome: &str| self.counts.get(outcome).copied().unwrap_or(0);
-        let made = count("applied") + count("recovered");
-        // A drifted user was left as someone else set it: the plan's change was not made.
+        let made = count("applied") + count("recovered") + count("unverified");
+        // A drifted user was left as someone else set it: the plan's change was not made. An
+        // unverified one was changed, but whether it holds is not known.
         let missed = count("failed")
             + count("notRun")
             + count("error")
             + count("drifted")
+            + count("unverified")
             + self.verify_failed;
         if missed == 0 && self.finished {
             Verdict::Success
@@ -209,7 +212,7 @@ impl Report {
     }
 
     /// A table for people: counts, then the users that need attention (failed, not run, skipped, drifted,
-    /// ineligible, unverified); every user with `all_rows`.
+    /// ineligible, unverified, read back differing); every user with `all_rows`.
     pub fn to_table(&self, all_rows: bool) -> String {
         let mut text = table_header(self.rows.len(), &self.counts, self.finished);
         let shown: Vec<&ReportRow> = self
@@ -313,13 +316,13 @@ pub(crate) fn table_header(
 }
 
 /// Whether the table lists `row`: users that need attention (failed, not run, skipped, drifted, ineligible,
-/// unverified), or everyone with `all_rows`.
+/// unverified, read back differing), or everyone with `all_rows`.
 pub(crate) fn needs_attention(row: &ReportRow, all_rows: bool) -> bool {
     all_rows
         || row.verified == Some(false)
         || matches!(
             row.outcome.as_str(),
-            "failed" | "notRun" | "skipped" | "drifted" | "error" | "ineligible"
+            "failed" | "notRun" | "skipped" | "drifted" | "error" | "ineligible" | "unverified"
         )
 }
 
@@ -348,7 +351,8 @@ pub(crate) fn table_line(row: &ReportRow, width: usize) -> String {
         _ => String::new(),
     };
     let outcome = match row.verified {
-        Some(false) => format!("{} (unverified)", row.outcome),
+        // The read-back differs; "unverified" is the outcome of one that could not be made.
+        Some(false) => format!("{} (differs)", row.outcome),
         _ => row.outcome.clone(),
     };
     format!(
@@ -434,6 +438,12 @@ fn journal_outcome(entry: Option<&UserEntry>) -> (&'static str, Option<bool>) {
         return ("notRun", None);
     };
     let outcome = match &entry.outcome {
+        // Changed, but the read-back asked for could not be made.
+        Some((Status::Applied | Status::Recovered, _, _))
+            if entry.verified.is_none() && entry.unverified.is_some() =>
+        {
+            "unverified"
+        }
         Some((Status::Applied, _, _)) => "applied",
         Some((Status::Recovered, _, _)) => "recovered",
         Some((Status::Failed, _, _)) => "failed",
@@ -465,10 +475,13 @@ fn fill_from_journal(row: &mut ReportRow, journal: &JournalState) {
                 row.request_id = request_id.clone();
                 row.run = Some(entry.run);
             } else {
-                row.detail = "sent, outcome unknown (interrupted): resume to settle it".into();
+                row.detail = "sent, outcome unknown (interrupted, or its answer and its read-back both failed): resume to settle it".into();
             }
             if let Some((false, observed)) = &entry.verified {
                 row.detail = format!("read back {}", describe(observed));
+            }
+            if let (None, Some(reason)) = (&entry.verified, &entry.unverified) {
+                row.detail = reason.clone();
             }
         }
         None => row.detail = "not reached (interrupted): resume to finish".into(),

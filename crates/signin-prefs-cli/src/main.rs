@@ -2,8 +2,9 @@
 //!
 //! Exit codes: 0 success; 1 failure (the service refused the run, a file could not be written, or
 //! the report could not be printed or written after the run sent its changes);
-//! 2 bad input or usage, nothing sent; 3 partial (some users failed, were not reached, or drifted
-//! since planning and were left as they are: see the report);
+//! 2 bad input or usage, nothing sent; 3 partial (some users failed, were not reached, drifted
+//! since planning and were left as they are, or with --verify read back differing or could not be
+//! read back, `unverified`: see the report);
 //! 4 nothing done (changes were planned and none was made).
 
 mod commands;

@@ -124,7 +124,19 @@ struct Bucket {
 
 impl Bucket {
     fn new(budget: Option<crate::Budget>, now: Instant) -> Self {
-        let model = budget.map(|budget| (f64::from(budget.requests), budget.rate()));
+        // One token of a budget's bucket is kept in hand: a request that reaches the service a
+        // little before the refill it was paced to (the network, a busy machine) then finds a
+        // token there instead of a 429, which costs a token too and a pause. The steady rate is
+        // the budget's all the same; only the first burst is one request shorter.
+        let model = budget.map(|budget| {
+            let capacity = f64::from(budget.requests);
+            let kept = if capacity >= 2.0 {
+                capacity - 1.0
+            } else {
+                capacity
+            };
+            (kept, budget.rate())
+        });
         Self {
             model,
             ceiling: model.map(|(_, rate)| rate),
@@ -535,11 +547,12 @@ mod tests {
     }
 
     #[test]
-    fn a_known_budget_lets_its_bucket_go_then_paces_at_its_rate() {
+    fn a_known_budget_lets_its_bucket_go_but_one_token_then_paces_at_its_rate() {
         let start = Instant::now();
         let mut state =
             PacingState::starting_at(writes(Budget::new(20, Duration::from_secs(10))), start);
-        for _ in 0..20 {
+        // One token of the twenty is kept in hand, against requests that arrive early.
+        for _ in 0..19 {
             assert_eq!(state.reserve(start, &patches(1)), start);
         }
         assert_eq!(
@@ -555,17 +568,18 @@ mod tests {
     #[test]
     fn a_batch_waits_for_every_token_it_needs() {
         let start = Instant::now();
+        // A bucket of ten, nine of them paced to (one kept in hand).
         let mut state =
             PacingState::starting_at(writes(Budget::new(10, Duration::from_secs(5))), start);
         assert_eq!(state.reserve(start, &patches(5)), start);
-        // Five left, ten wanted: wait for five more at two a second.
+        // Four left, ten wanted (as much as the nine paced to): wait for five more at two a second.
         let at = state.reserve(start, &patches(10));
         assert_eq!(at, start + Duration::from_millis(2_500));
         // More than the bucket holds waits for a full bucket, then leaves it in debt.
         let at = state.reserve(at, &patches(30));
         assert_eq!(at, start + Duration::from_millis(7_500));
         let next = state.reserve(at, &patches(1));
-        assert_eq!(next, at + Duration::from_millis(10_500));
+        assert_eq!(next, at + Duration::from_millis(11_000));
     }
 
     #[test]
@@ -598,7 +612,7 @@ mod tests {
         // The first burst: the bucket did not start full. Emptied, paused, rate kept.
         state.record_throttle(start, Quota::AppWrites, sent, None);
         state.record_throttle(start, Quota::AppWrites, also_sent, None);
-        assert_eq!(state.paced(Quota::AppWrites), Some((100.0, 10.0)));
+        assert_eq!(state.paced(Quota::AppWrites), Some((99.0, 10.0)));
         assert_eq!(state.snapshot(start).rate_cuts, 0);
         // Six a second accepted for five seconds, then refused again: the rate was too high.
         for index in 0..30 {
@@ -613,7 +627,7 @@ mod tests {
         for _ in 0..10_000 {
             state.record_success(now, &patches(1));
         }
-        assert_eq!(state.paced(Quota::AppWrites), Some((100.0, 10.0)));
+        assert_eq!(state.paced(Quota::AppWrites), Some((99.0, 10.0)));
     }
 
     #[test]

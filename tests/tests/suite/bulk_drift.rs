@@ -17,7 +17,7 @@ use crate::bulk_scenarios::{
 };
 
 /// What the emulator holds for `user`, as a plan writes values.
-fn live(emulator: &EmulatorHandle, user: &str) -> Preferences {
+pub(crate) fn live(emulator: &EmulatorHandle, user: &str) -> Preferences {
     let state = emulator.user(user).unwrap().state;
     Preferences {
         method: state.preferred.map(|method| method.as_str().to_owned()),
@@ -26,7 +26,7 @@ fn live(emulator: &EmulatorHandle, user: &str) -> Preferences {
 }
 
 /// Sets `user` to `values`, as an administrator in the portal would.
-fn set(emulator: &EmulatorHandle, user: &str, values: &Preferences) {
+pub(crate) fn set(emulator: &EmulatorHandle, user: &str, values: &Preferences) {
     let mut state = emulator.user(user).unwrap().state;
     state.preferred = values
         .method

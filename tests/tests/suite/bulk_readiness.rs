@@ -8,6 +8,7 @@ use signin_prefs_bulk::read_path::{ReadPath, ReadPathSetting};
 use signin_prefs_bulk::readiness::{PolicyVerdict, Readiness, UserReadiness, read_readiness};
 use signin_prefs_bulk::readiness_csv::USERS_CSV_HEADER;
 use signin_prefs_bulk::state::read_states;
+use signin_prefs_bulk::system_preferred::{Coverage, FlagPrecedence};
 use signin_prefs_bulk::targets::{Target, TargetList};
 use signin_prefs_client::{Client, Secret, StaticToken};
 use signin_prefs_emulator::{
@@ -136,6 +137,15 @@ async fn readiness_from_the_report_matches_per_user_reads() {
                 system_preferred: state
                     .preferences
                     .is_system_preferred_authentication_method_enabled,
+                system_preferred_applies: Coverage::for_user(
+                    Some(&policy),
+                    &user,
+                    state
+                        .preferences
+                        .is_system_preferred_authentication_method_enabled,
+                    FlagPrecedence::default(),
+                )
+                .applies(),
                 registered: state.registered,
                 // Known by principal name here, by object id in the report.
                 policy: Some(PolicyVerdict::of(&policy, &user)),
@@ -299,6 +309,7 @@ async fn without_policy_read_readiness_stops_naming_the_permission_unless_ignore
             policy_keeps_from_push: None,
             policy_keeps_from_oath: None,
             policy_keeps_from_both: None,
+            system_preferred_applies: None,
             ..honoured
         },
         Readiness {

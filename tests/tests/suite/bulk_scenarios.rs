@@ -659,8 +659,8 @@ async fn killed_at_random_moments_and_resumed() {
         ]))
         .unwrap();
     let mut kills = 0;
-    for round in 0..12 {
-        let mut child = spawn_child_apply(
+    for round in 0..12u64 {
+        let child = spawn_child_apply(
             &setup.emulator.base_url(),
             &token,
             &plan_path,
@@ -669,26 +669,7 @@ async fn killed_at_random_moments_and_resumed() {
             None,
         );
         // Kill at a different point each round: after the journal grew by a round-dependent amount.
-        let start = std::fs::metadata(&journal_path)
-            .map(|m| m.len())
-            .unwrap_or(0);
-        let grow_by = 150 + (round * 97) % 600;
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Ok(Some(_)) = child.try_wait() {
-                break;
-            }
-            let now = std::fs::metadata(&journal_path)
-                .map(|m| m.len())
-                .unwrap_or(0);
-            if now >= start + grow_by as u64 || std::time::Instant::now() > deadline {
-                child.kill().unwrap(); // SIGKILL on Unix
-                kills += 1;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        let _ = child.wait();
+        kills += usize::from(kill_when_grown(child, &journal_path, 150 + (round * 97) % 600).await);
         if journal::read(&journal_path)
             .map(|state| state.finished)
             .unwrap_or(false)
@@ -715,6 +696,32 @@ async fn killed_at_random_moments_and_resumed() {
     assert_journal_accounts_once(&journal_path, &plan);
 }
 
+/// Kills `child` (SIGKILL on Unix) once `journal` has grown by `grow_by` bytes from now, or after
+/// 20 s; returns whether it was killed rather than finishing first.
+pub(crate) async fn kill_when_grown(
+    mut child: std::process::Child,
+    journal: &Path,
+    grow_by: u64,
+) -> bool {
+    let size = || std::fs::metadata(journal).map_or(0, |meta| meta.len());
+    let start = size();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut killed = false;
+    loop {
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        if size() >= start + grow_by || std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            killed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let _ = child.wait();
+    killed
+}
+
 /// Starts this test binary again as a child that applies `plan` with `journal` (resuming when the
 /// journal exists); the caller kills it when it likes.
 pub(crate) fn spawn_child_apply(
@@ -722,6 +729,35 @@ pub(crate) fn spawn_child_apply(
     token: &str,
     plan: &Path,
     journal: &Path,
+    batch_size: usize,
+    request_timeout: Option<Duration>,
+) -> std::process::Child {
+    spawn_child_run(
+        base_url,
+        token,
+        (plan, journal, false),
+        batch_size,
+        request_timeout,
+    )
+}
+
+/// [`spawn_child_apply`] for a rollback of the apply journal `applied`, journaling to `journal`.
+pub(crate) fn spawn_child_rollback(
+    base_url: &str,
+    token: &str,
+    applied: &Path,
+    journal: &Path,
+    batch_size: usize,
+) -> std::process::Child {
+    spawn_child_run(base_url, token, (applied, journal, true), batch_size, None)
+}
+
+/// Starts the child: an apply of the plan `source`, or with `rollback` a rollback of the apply
+/// journal `source`.
+fn spawn_child_run(
+    base_url: &str,
+    token: &str,
+    (source, journal, rollback): (&Path, &Path, bool),
     batch_size: usize,
     request_timeout: Option<Duration>,
 ) -> std::process::Child {
@@ -736,10 +772,11 @@ pub(crate) fn spawn_child_apply(
         .env("SIGNIN_PREFS_CHILD_APPLY", "1")
         .env("CHILD_BASE_URL", base_url)
         .env("CHILD_TOKEN", token)
-        .env("CHILD_PLAN", plan)
+        .env("CHILD_PLAN", source)
         .env("CHILD_JOURNAL", journal)
         .env("CHILD_RESUME", if journal.exists() { "1" } else { "0" })
         .env("CHILD_BATCH_SIZE", batch_size.to_string())
+        .env("CHILD_ROLLBACK", if rollback { "1" } else { "0" })
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     if let Some(timeout) = request_timeout {
@@ -748,7 +785,8 @@ pub(crate) fn spawn_child_apply(
     command.spawn().unwrap()
 }
 
-/// The child side of `killed_at_random_moments_and_resumed`; does nothing in a normal test run.
+/// The child side of `killed_at_random_moments_and_resumed` (and of the rollback law's kills);
+/// does nothing in a normal test run.
 #[test]
 fn child_apply() {
     if std::env::var_os("SIGNIN_PREFS_CHILD_APPLY").is_none() {
@@ -764,24 +802,26 @@ fn child_apply() {
             builder = builder.request_timeout(Duration::from_millis(millis.parse().unwrap()));
         }
         let client = builder.build().unwrap();
-        let _ = apply(
-            &client,
-            Path::new(&var("CHILD_PLAN")),
-            Path::new(&var("CHILD_JOURNAL")),
-            var("CHILD_RESUME") == "1",
-            &RunOptions {
-                verify: false,
-                batch_size: std::env::var("CHILD_BATCH_SIZE")
-                    .ok()
-                    .and_then(|size| size.parse().ok())
-                    .unwrap_or(2),
-                concurrency: 2,
-                max_duration: None,
-                allow_drift: false,
-            },
-            &mut |_| {},
-        )
-        .await;
+        let (source, journal) = (
+            Path::new(&var("CHILD_PLAN")).to_owned(),
+            Path::new(&var("CHILD_JOURNAL")).to_owned(),
+        );
+        let resume = var("CHILD_RESUME") == "1";
+        let options = RunOptions {
+            verify: false,
+            batch_size: std::env::var("CHILD_BATCH_SIZE")
+                .ok()
+                .and_then(|size| size.parse().ok())
+                .unwrap_or(2),
+            concurrency: 2,
+            max_duration: None,
+            allow_drift: false,
+        };
+        let _ = if var("CHILD_ROLLBACK") == "1" {
+            rollback(&client, &source, &journal, resume, &options, &mut |_| {}).await
+        } else {
+            apply(&client, &source, &journal, resume, &options, &mut |_| {}).await
+        };
     });
 }
 
@@ -816,6 +856,35 @@ pub(crate) fn apply_report(plan: &Plan, state: &JournalState) -> Report {
     let report = Report::for_apply(plan, state);
     assert_eq!(Tally::for_apply(plan, state), report.tally());
     report
+}
+
+/// Rolls back the apply journal `applied` into `journal` (resuming it if it exists), then resumes
+/// it until it succeeds, as an operator would, at most ten times; returns the last state.
+pub(crate) async fn rollback_until_done(
+    client: &Client,
+    applied: &Path,
+    journal: &Path,
+    options: &RunOptions,
+) -> JournalState {
+    let mut rolled = rollback(
+        client,
+        applied,
+        journal,
+        journal.exists(),
+        options,
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    for _ in 0..10 {
+        if rollback_report(&rolled).verdict() == Verdict::Success {
+            break;
+        }
+        rolled = rollback(client, applied, journal, true, options, &mut |_| {})
+            .await
+            .unwrap();
+    }
+    rolled
 }
 
 /// The report of a rollback, checked against the tally that is built without rows.

@@ -175,6 +175,39 @@ async fn the_tenant_setting_and_each_users_flag_decide_where_the_new_default_cou
         planned.write(&path).unwrap();
         let (read, _) = Plan::read(&path).unwrap();
         assert_eq!(read, planned, "{name}");
+        // Readiness counts the users system-preferred MFA covers as plan decides it.
+        let mut covered = std::collections::BTreeMap::new();
+        let readiness = signin_prefs_bulk::readiness::read_readiness(
+            &client(&emulator),
+            PolicySetting::Apply,
+            &mut |user| {
+                covered.insert(user.user.clone(), user.system_preferred_applies);
+            },
+        )
+        .await
+        .unwrap();
+        // The report gives a flag never set as false (the emulator's rendering of a Boolean
+        // property; see FIDELITY.md), so only users whose flag is set are compared.
+        for (index, reach) in expected.iter().enumerate() {
+            if FLAGS[index].is_none() {
+                continue;
+            }
+            assert_eq!(
+                covered.get(&user_principal_name(index)),
+                Some(&Some(*reach == Nps)),
+                "{name}: user {index}"
+            );
+        }
+        assert_eq!(
+            readiness.system_preferred_applies,
+            Some(
+                covered
+                    .values()
+                    .filter(|applies| **applies == Some(true))
+                    .count() as u64
+            ),
+            "{name}"
+        );
         emulator.shutdown().await;
     }
 }

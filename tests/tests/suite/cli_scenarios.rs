@@ -494,6 +494,21 @@ fn demo_output_snapshot() {
         normalized, expected,
         "the demo's output changed; rerun with UPDATE_SNAPSHOTS=1 and review"
     );
+    // Run again in the same folder: refused before anything is written, the first run's files
+    // as they were.
+    let plan_before = std::fs::read(dir.join("plan.json")).unwrap();
+    let output = Command::new(binary())
+        .args(["demo", "--users", "300", "--seed", "8", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("already holds") && stderr.contains("plan.json"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(dir.join("plan.json")).unwrap(), plan_before);
 }
 
 fn regex_free_port(text: &str) -> String {
@@ -783,5 +798,37 @@ async fn plan_says_by_its_exit_code_whether_users_could_not_be_read() {
     let (stdout, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains("0 unreadable"), "{stdout}");
+    emulator.shutdown().await;
+}
+
+/// A token file others can read is used, with a warning naming it; an owner-only one quietly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_file_others_can_read_is_warned_of() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let (emulator, token) = emulator().await;
+    let dir = scratch("token-file");
+    let file = dir.join("token");
+    std::fs::write(&file, &token).unwrap();
+    for (mode, warned) in [(0o644, true), (0o600, false)] {
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+        let output = cli(&emulator.base_url(), "unused")
+            .env_remove("SIGNIN_PREFS_TOKEN")
+            .env("SIGNIN_PREFS_TOKEN_FILE", &file)
+            .args(["get", "adele@contoso.com"])
+            .output()
+            .unwrap();
+        let (stdout, stderr) = text(&output);
+        assert!(output.status.success(), "{mode:o}: {stderr}");
+        assert!(stdout.contains("adele@contoso.com"), "{stdout}");
+        assert_eq!(
+            stderr.contains("can be read by others"),
+            warned,
+            "{mode:o}: {stderr}"
+        );
+        assert!(
+            !stderr.contains(&token),
+            "the token itself is never printed"
+        );
+    }
     emulator.shutdown().await;
 }

@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use signin_prefs_bulk::apply::{RunOptions, apply, rollback};
+use signin_prefs_bulk::apply::{RunOptions, apply};
 use signin_prefs_bulk::journal;
 use signin_prefs_bulk::plan::make_plan;
 use signin_prefs_bulk::report::Verdict;
@@ -22,7 +22,7 @@ use signin_prefs_emulator::{
 
 use crate::bulk_scenarios::{
     apply_report, assert_journal_accounts_once, assert_state_matches_plan, every_seeded_user,
-    push_or_oath_system_preferred, rollback_report, spawn_child_apply,
+    push_or_oath_system_preferred, rollback_report, rollback_until_done, spawn_child_apply,
 };
 
 struct Figures {
@@ -197,31 +197,13 @@ async fn soak(users: usize, kills_wanted: usize, dir: &Path) -> Figures {
 
     // Roll back (faults still on), resuming until done: every user is exactly as before.
     let rollback_path = dir.join("rollback.jsonl");
-    let mut rolled = rollback(
+    let rolled = rollback_until_done(
         &client,
         &journal_path,
         &rollback_path,
-        false,
         &RunOptions::default(),
-        &mut |_| {},
     )
-    .await
-    .unwrap();
-    for _ in 0..10 {
-        if rollback_report(&rolled).verdict() == Verdict::Success {
-            break;
-        }
-        rolled = rollback(
-            &client,
-            &journal_path,
-            &rollback_path,
-            true,
-            &RunOptions::default(),
-            &mut |_| {},
-        )
-        .await
-        .unwrap();
-    }
+    .await;
     assert_eq!(rollback_report(&rolled).verdict(), Verdict::Success);
     for (index, before) in original.iter().enumerate() {
         let now = emulator.user_at(index).unwrap();

@@ -60,6 +60,9 @@ class ReadinessSummary:
     """Users the policy keeps from OATH (software and hardware tokens alike)."""
     policy_keeps_from_both: Optional[int]
     """Users the policy keeps from both: they cannot move off SMS or voice until it changes."""
+    system_preferred_applies: Optional[int]
+    """Users system-preferred MFA applies to, the tenant's policy and their flag together: their
+    default method matters only to the NPS extension and the AD FS adapter."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,9 @@ class ReadinessUser:
     """The policy keeps the user from OATH; ``None`` when it was not read."""
     policy_reason: str
     """Which configuration keeps the user from which method, and why; empty when none does."""
+    system_preferred_applies: Optional[bool]
+    """System-preferred MFA applies to the user (the tenant's policy and the flag); ``None`` when
+    that cannot be told (the policy was not read)."""
 
 
 def _yes(value: str) -> Optional[bool]:
@@ -113,6 +119,7 @@ def _user(row: Dict[str, str]) -> ReadinessUser:
         policy_keeps_from_push=_yes(row["policyKeepsFromPush"]),
         policy_keeps_from_oath=_yes(row["policyKeepsFromOath"]),
         policy_reason=row["policyReason"],
+        system_preferred_applies=_yes(row["systemPreferredApplies"]),
     )
 
 

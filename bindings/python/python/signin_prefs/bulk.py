@@ -75,7 +75,9 @@ class RunSettings(TypedDict, total=False):
     resume: bool
     """Continue the run the journal records (after a crash or a kill); default ``False``."""
     verify: bool
-    """Read each changed user back as its batch answers; default ``False``."""
+    """Read each changed user back as its batch answers; default ``False``. A read-back is tried
+    again when it fails; a user it still cannot read is reported ``unverified`` (counted in
+    ``Report.counts``, and the verdict is ``"partial"``)."""
     batch_size: Optional[int]
     """PATCHes per ``$batch``, 1 to 20; ``None`` (the default): `DEFAULT_BATCH_SIZE`."""
     concurrency: Optional[int]

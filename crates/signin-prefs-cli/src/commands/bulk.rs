@@ -116,7 +116,8 @@ pub(crate) struct ApplyArgs {
     /// Continue the run the journal records (after an interruption).
     #[arg(long)]
     resume: bool,
-    /// Read every changed user back and record whether it holds the new values.
+    /// Read every changed user back and record whether it holds the new values. A read-back is
+    /// tried again when it fails; a user it still cannot read is `unverified` (exit 3).
     #[arg(long)]
     verify: bool,
     /// Write users even if their values changed since the plan was made. Each window of users is
@@ -147,7 +148,7 @@ pub(crate) struct RollbackArgs {
     /// Continue an interrupted rollback.
     #[arg(long)]
     resume: bool,
-    /// Read every restored user back.
+    /// Read every restored user back (one that cannot be read is `unverified`, exit 3).
     #[arg(long)]
     verify: bool,
     #[command(flatten)]
@@ -715,7 +716,8 @@ fn after_run(error: Error, journal: &Path) -> Error {
     ))
 }
 
-/// 0: every change made; 3: some users failed, were not reached or drifted since planning; 4:
+/// 0: every change made; 3: some users failed, were not reached, drifted since planning, or were
+/// not confirmed by their read-back (differing, or `unverified`); 4:
 /// changes were planned and none was made.
 pub(crate) fn exit_code(tally: &Tally) -> i32 {
     match tally.verdict() {

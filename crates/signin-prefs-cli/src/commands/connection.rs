@@ -217,9 +217,12 @@ impl Settings {
             return Ok(Some(Secret::new(token)));
         }
         match &self.token_file {
-            Some(path) => Secret::from_file(path)
-                .map(Some)
-                .map_err(|error| Error::Input(error.to_string())),
+            Some(path) => {
+                warn_if_others_can_read(path);
+                Secret::from_file(path)
+                    .map(Some)
+                    .map_err(|error| Error::Input(error.to_string()))
+            }
             None => Ok(None),
         }
     }
@@ -229,6 +232,25 @@ impl Settings {
             .as_deref()
             .ok_or_else(|| Error::Input(format!("{variable} is not set")))
     }
+}
+
+/// Says on stderr when a file holding a secret can be read by others than its owner: it is still
+/// used (refusing would stop a run over a setting), as ssh warns of a key file.
+fn warn_if_others_can_read(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Ok(metadata) = std::fs::metadata(path)
+            && metadata.permissions().mode() & 0o077 != 0
+        {
+            eprintln!(
+                "signin-prefs: warning: {} holds a token and can be read by others than its owner; chmod 600 it",
+                path.display()
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 #[cfg(test)]

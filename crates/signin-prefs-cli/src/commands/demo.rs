@@ -42,8 +42,29 @@ pub(crate) fn run(args: Args) -> Result<i32, Error> {
     });
     std::fs::create_dir_all(&dir)
         .map_err(|error| Error::Input(format!("{}: {error}", dir.display())))?;
+    // An earlier demo's files are never overwritten: its plan, journal and report stay one run's.
+    let present: Vec<&str> = DEMO_FILES
+        .iter()
+        .copied()
+        .filter(|name| dir.join(name).exists())
+        .collect();
+    if !present.is_empty() {
+        return Err(Error::Input(format!(
+            "{} already holds {}: give another --dir, or remove them",
+            dir.display(),
+            present.join(", ")
+        )));
+    }
     block_on(demo(args, dir))?
 }
+
+/// The files a demo leaves in its folder.
+const DEMO_FILES: [&str; 4] = [
+    "targets.csv",
+    "plan.json",
+    "plan.json.journal.jsonl",
+    "report.csv",
+];
 
 async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
     let emulator = EmulatorBuilder::new()
@@ -155,10 +176,7 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
     print!("{}", report.to_table(false));
     let report_path = dir.join("report.csv");
     report.write(&report_path, "csv")?;
-    println!(
-        "files: {} (targets.csv, plan.json, plan.json.journal.jsonl, report.csv)",
-        dir.display()
-    );
+    println!("files: {} ({})", dir.display(), DEMO_FILES.join(", "));
     emulator.shutdown().await;
     Ok(super::bulk::exit_code(&report.tally()))
 }

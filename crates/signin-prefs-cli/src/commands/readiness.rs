@@ -25,7 +25,9 @@ disables Microsoft Authenticator (or both OATH token methods), excludes the user
 or OATH is registered and allowed, the users `plan --method push,oath` would change.\n\n\
 The per-user CSV (--users-csv) has the columns user, id, defaultMethod, systemPreferred, methodsRegistered \
 (;-separated), phoneDefault, mustRegister, onlyPhoneMethods (yes/no), policyKeepsFromPush and \
-policyKeepsFromOath (yes/no; empty with --ignore-policy) and policyReason (the configuration and why)."
+policyKeepsFromOath (yes/no; empty with --ignore-policy), policyReason (the configuration and why) and \
+systemPreferredApplies (yes/no: the tenant's systemCredentialPreferences and the user's flag, under the \
+default flag precedence; empty when that cannot be told)."
 )]
 pub(crate) struct Args {
     /// Also write one row per user to this new CSV file (owner-only; an existing file is never
@@ -121,6 +123,11 @@ fn measures(readiness: &Readiness) -> Vec<(String, String, u64)> {
             "  from both",
             "policyKeepsFromBoth",
             readiness.policy_keeps_from_both,
+        ),
+        (
+            "system-preferred MFA applies (policy and flag)",
+            "systemPreferredApplies",
+            readiness.system_preferred_applies,
         ),
     ] {
         if let Some(count) = count {
