@@ -215,6 +215,14 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Appends one JSON line per request to `path` (created owner-only): time, method, path,
+    /// query, status, `client-request-id`, `request-id`, `x-ms-throttle-priority` and the
+    /// `Authorization` scheme; never a body, a token or a secret.
+    pub fn log_requests(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.config.request_log = Some(path.into());
+        self
+    }
+
     /// The configuration so far.
     pub fn config(&self) -> &EmulatorConfig {
         &self.config
@@ -232,7 +240,10 @@ impl EmulatorBuilder {
             router = router.merge(admin::router(Arc::clone(&tenant), Arc::clone(&gates)));
         }
         // The Graph host answers whatever the others do not route.
-        let router = router.merge(wire::router(Arc::clone(&graph)));
+        let mut router = router.merge(wire::router(Arc::clone(&graph)));
+        if let Some(path) = &config.request_log {
+            router = crate::request_log::layer(router, path)?;
+        }
         let running = server::start(config.port, router).await?;
         let _ = graph.base_url.set(format!("http://{}", running.address));
         tracing::info!(

@@ -140,6 +140,9 @@ pub struct EmulatorConfig {
     /// Percentage (0–100) of seeded users created with `accountEnabled: false` (default 0, so
     /// seeded tenants stay as they were; users files and [`UserSpec`] set it per user).
     pub disabled_users_percent: u8,
+    /// Where to append one JSON line per request (`--log-requests`); `None` (the default): no log.
+    /// Bodies and credentials are never written.
+    pub request_log: Option<PathBuf>,
 }
 
 /// The default app's client id (the seed does not change it, so scripts can hard-code it).
@@ -189,6 +192,7 @@ impl Default for EmulatorConfig {
             authentication_methods_policy: crate::policy::default_policy(),
             report_unset_default: ReportUnsetDefault::default(),
             disabled_users_percent: 0,
+            request_log: None,
         }
     }
 }

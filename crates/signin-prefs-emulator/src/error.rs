@@ -45,6 +45,14 @@ pub enum Error {
     /// An authentication methods policy the emulator cannot serve.
     #[error("authentication methods policy: {0}")]
     Policy(String),
+    /// The request log could not be opened.
+    #[error("cannot open the request log {path}: {source}")]
+    RequestLog {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
     /// The user store cannot be used: a thread panicked while changing it (an emulator bug).
     #[error("the emulator's user store is unavailable: a thread panicked while changing it")]
     StoreUnavailable,

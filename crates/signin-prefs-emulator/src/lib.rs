@@ -60,6 +60,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! [`EmulatorBuilder::log_requests`] appends one JSON line per request to a file (owner-only;
+//! never a body, a token or a secret), and [`RetryAfterFormat`] picks the shape of a 429's
+//! `Retry-After` (seconds, fractional, an HTTP-date, or none), so a client can be tested against
+//! each.
+//!
 //! The server binds 127.0.0.1 only.
 
 mod admin;
@@ -78,6 +83,7 @@ mod login;
 mod policy;
 mod priority;
 mod report_filter;
+mod request_log;
 mod server;
 mod tenant;
 mod throttle;

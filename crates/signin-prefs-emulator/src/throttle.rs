@@ -54,6 +54,14 @@ pub enum RetryAfterFormat {
     Integer,
     /// Seconds with three decimals, such as `2.128` (seen in an older revision of the docs).
     Fractional,
+    /// An HTTP-date (`Wed, 21 Oct 2026 07:28:00 GMT`), the header's other form in HTTP itself
+    /// (RFC 9110 §10.2.3); Graph's guidance shows only seconds, so this is a shape to test a
+    /// client's parser against, not a claim about Graph.
+    HttpDate,
+    /// No `Retry-After` at all: Graph's guidance says to back off exponentially when it is absent
+    /// ("If no Retry-After header is provided by the response, we recommend implementing an
+    /// exponential backoff retry policy", <https://learn.microsoft.com/graph/throttling>).
+    Absent,
 }
 
 /// The throttling model.
@@ -465,11 +473,17 @@ fn report_refusal(clock: &Clock, wait: f64, app_id: &str, tenant_id: &str) -> Th
     }
 }
 
-/// The `Retry-After` header value for `seconds` real seconds.
-pub(crate) fn format_retry_after(seconds: f64, format: RetryAfterFormat) -> String {
+/// The `Retry-After` header value for `seconds` real seconds (`None`: the header is left out).
+pub(crate) fn format_retry_after(seconds: f64, format: RetryAfterFormat) -> Option<String> {
+    let whole = ((seconds - 1e-9).ceil() as u64).max(1);
     match format {
-        RetryAfterFormat::Integer => format!("{}", ((seconds - 1e-9).ceil() as u64).max(1)),
-        RetryAfterFormat::Fractional => format!("{:.3}", seconds.max(0.001)),
+        RetryAfterFormat::Integer => Some(format!("{whole}")),
+        RetryAfterFormat::Fractional => Some(format!("{:.3}", seconds.max(0.001))),
+        // A date has whole seconds: rounding up keeps a client that honours it from coming early.
+        RetryAfterFormat::HttpDate => Some(httpdate::fmt_http_date(
+            std::time::SystemTime::now() + Duration::from_secs(whole + 1),
+        )),
+        RetryAfterFormat::Absent => None,
     }
 }
 
@@ -501,10 +515,24 @@ mod tests {
         assert_eq!(refused.information, "WriteLimitExceeded");
         clock.advance(Duration::from_secs_f64(interval));
         assert!(throttle.charge(&clock, "app", "t", true).is_ok());
-        assert_eq!(format_retry_after(75.0, RetryAfterFormat::Integer), "75");
         assert_eq!(
-            format_retry_after(2.128, RetryAfterFormat::Fractional),
-            "2.128"
+            format_retry_after(75.0, RetryAfterFormat::Integer).as_deref(),
+            Some("75")
+        );
+        assert_eq!(
+            format_retry_after(2.128, RetryAfterFormat::Fractional).as_deref(),
+            Some("2.128")
+        );
+        assert_eq!(format_retry_after(2.0, RetryAfterFormat::Absent), None);
+        let date = format_retry_after(2.0, RetryAfterFormat::HttpDate).unwrap_or_default();
+        let when = httpdate::parse_http_date(&date).unwrap_or(std::time::UNIX_EPOCH);
+        let ahead = when
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or_default();
+        // Whole seconds, never earlier than the wait.
+        assert!(
+            ahead >= Duration::from_secs(2) && ahead <= Duration::from_secs(3),
+            "{date}"
         );
     }
 

@@ -2,7 +2,7 @@
 //! responses, each retried and then succeeding; the headers every attempt carries.
 
 use std::collections::HashSet;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use signin_prefs_client::{Client, PacingConfig, RetryPolicy, RetryReason, Secret, StaticToken};
 use signin_prefs_emulator::{
@@ -88,42 +88,72 @@ async fn a_429_with_fractional_seconds_is_waited_out() {
 
 #[tokio::test]
 async fn a_429_with_an_http_date_is_waited_out() {
-    let server = ScriptedServer::start(|position, _| {
-        if position == 0 {
-            let when = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(2));
-            Scripted::json(
-                429,
-                graph_error("TooManyRequests", "Please retry again later."),
-            )
-            .with_header("Retry-After", &when)
-        } else {
-            Scripted::json(
-                200,
-                serde_json::json!({"isSystemPreferredAuthenticationMethodEnabled": true}),
-            )
-        }
-    })
-    .await;
-    let client = Client::builder()
-        .base_url(&server.base_url)
-        .credential(StaticToken::new(Secret::new("scripted-token")))
+    let emulator = start(quiet().throttle(one_read_per(1, RetryAfterFormat::HttpDate))).await;
+    let user = emulator.user_at(2).unwrap();
+    let client = client_for(&emulator)
         .pacing(PacingConfig::disabled())
         .build()
         .unwrap();
-    let request = GetSignInPreference::new("adele@contoso.com")
+    let request = GetSignInPreference::new(user.id.clone())
         .to_request()
         .unwrap();
+    client.send_raw(&request).await.unwrap();
     let started = Instant::now();
     let response = client.send_raw(&request).await.unwrap();
     assert_eq!(statuses(&response), [Some(429), Some(200)]);
-    // An HTTP-date has whole seconds: two seconds from now is between one and two seconds away.
-    let wait = response.retry_history.attempts()[0].retry_after.unwrap();
+    // The emulator owes two refills of a second and dates the retry whole seconds later, one
+    // added so it is never early: the date is between two and four seconds away when read.
+    let throttled = &response.retry_history.attempts()[0];
+    assert_eq!(throttled.retry_reason, Some(RetryReason::Throttled));
+    let wait = throttled.retry_after.unwrap();
     assert!(
-        wait >= Duration::from_millis(900) && wait <= Duration::from_secs(2),
+        wait >= Duration::from_millis(1900) && wait <= Duration::from_secs(4),
         "{wait:?}"
     );
     assert!(started.elapsed() >= wait);
-    assert_eq!(server.recorded().len(), 2);
+}
+
+#[tokio::test]
+async fn a_429_without_retry_after_backs_off_on_its_own() {
+    // Refusals cost nothing here, so the read goes through a second after the first one, within
+    // the backoff's first four waits (at least 0.1 + 0.2 + 0.4 + 0.8 s), none of them at the cap.
+    let throttle = ThrottleConfig {
+        refused_requests_count: false,
+        ..one_read_per(1, RetryAfterFormat::Absent)
+    };
+    let emulator = start(quiet().throttle(throttle)).await;
+    let user = emulator.user_at(3).unwrap();
+    let client = client_for(&emulator)
+        .pacing(PacingConfig::disabled())
+        .retry_policy(
+            quick_retries()
+                .with_max_throttled_attempts(12)
+                .with_backoff(Duration::from_millis(200), Duration::from_secs(2)),
+        )
+        .build()
+        .unwrap();
+    let request = GetSignInPreference::new(user.id.clone())
+        .to_request()
+        .unwrap();
+    client.send_raw(&request).await.unwrap();
+    let response = client.send_raw(&request).await.unwrap();
+    let attempts = response.retry_history.attempts();
+    assert_eq!(statuses(&response).last(), Some(&Some(200)));
+    assert!(attempts.len() >= 2, "{attempts:?}");
+    for refused in &attempts[..attempts.len() - 1] {
+        assert_eq!(refused.status, Some(429));
+        assert_eq!(
+            refused.retry_after, None,
+            "the emulator sent no Retry-After"
+        );
+        assert!(refused.waited.is_some_and(|waited| waited > Duration::ZERO));
+    }
+    // Each wait at least as long as the one before: the backoff grows.
+    let waits: Vec<Duration> = attempts[..attempts.len() - 1]
+        .iter()
+        .filter_map(|attempt| attempt.waited)
+        .collect();
+    assert!(waits.windows(2).all(|pair| pair[1] >= pair[0]), "{waits:?}");
 }
 
 #[tokio::test]

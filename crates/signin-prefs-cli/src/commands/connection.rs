@@ -252,3 +252,29 @@ fn warn_if_others_can_read(path: &std::path::Path) {
     #[cfg(not(unix))]
     let _ = path;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ENVIRONMENT;
+
+    /// The README's settings table, where users look them up.
+    const README: &str = include_str!("../../../../README.md");
+
+    #[test]
+    fn the_readme_documents_every_variable_and_config_key() {
+        let documented = |name: &str| README.contains(&format!("`{name}`"));
+        let mut missing: Vec<&str> = ENVIRONMENT
+            .iter()
+            .flat_map(|(variable, key)| [*variable, *key])
+            .chain([
+                "SIGNIN_PREFS_CLIENT_SECRET",
+                "SIGNIN_PREFS_TOKEN",
+                "SIGNIN_PREFS_CONFIG",
+                "SIGNIN_PREFS_LOG",
+            ])
+            .filter(|name| !documented(name))
+            .collect();
+        missing.dedup();
+        assert!(missing.is_empty(), "README.md does not name {missing:?}");
+    }
+}

@@ -1,4 +1,4 @@
-//! `signin-prefs emulator`: a local Graph for signInPreferences, printing its base URL.
+//! `signin-prefs emulator`: a local Graph for signInPreferences, started from its options.
 //!
 //! The default app's secret comes from `SIGNIN_PREFS_EMULATOR_CLIENT_SECRET`, from
 //! `--client-secret-file`, or is generated and printed; never from an argument `ps` would show.
@@ -12,6 +12,7 @@ use signin_prefs_emulator::{
     RetryAfterFormat, ThrottleConfig,
 };
 
+use super::emulator_banner::{self as banner, SecretSource};
 use crate::error::Error;
 
 /// Environment variable holding the default app's client secret.
@@ -53,9 +54,25 @@ pub(crate) struct Args {
     /// emulator assumes covers `/reports/authenticationMethods/*` (Microsoft does not name it).
     #[arg(long, default_value = "5", value_parser = parse_reports_budget)]
     reports_per_10s: ReportsBudget,
-    /// Write `Retry-After` with decimals (e.g. 2.128) instead of whole seconds.
-    #[arg(long)]
+    /// Write `Retry-After` with decimals (e.g. 2.128) instead of whole seconds (the same as
+    /// `--retry-after fractional`).
+    #[arg(long, conflicts_with = "retry_after")]
     fractional_retry_after: bool,
+    /// How a 429's `Retry-After` is written: `seconds` (whole, as documented), `fractional`
+    /// (2.128), `http-date` (an HTTP-date) or `none` (left out, so the client backs off on its
+    /// own), to test a client against each shape.
+    #[arg(long, value_name = "FORMAT", default_value = "seconds", value_parser = parse_retry_after)]
+    retry_after: RetryAfterFormat,
+    /// Print only the `export` lines (SIGNIN_PREFS_* and AZURE_*) on standard output, the rest of
+    /// the banner on standard error, then serve: `signin-prefs emulator --print-env > emulator.env &`
+    /// then `. ./emulator.env`.
+    #[arg(long)]
+    print_env: bool,
+    /// Append one JSON line per request to FILE (created owner-only): time, method, path, query,
+    /// status, client-request-id, request-id, throttle priority, the Authorization scheme. Never a
+    /// body, a token or a secret.
+    #[arg(long, value_name = "FILE")]
+    log_requests: Option<PathBuf>,
     /// Whether a refused (429) request is charged to the budgets it draws on, into debt of up to
     /// one window, as Graph's throttling guidance says all requests accrue against the limits
     /// (how much a refusal costs is an assumption; `false`: refusals cost nothing).
@@ -98,6 +115,18 @@ pub(crate) struct Args {
     /// leaves them out).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
     disabled_percent: u8,
+}
+
+fn parse_retry_after(text: &str) -> Result<RetryAfterFormat, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "seconds" | "integer" => Ok(RetryAfterFormat::Integer),
+        "fractional" => Ok(RetryAfterFormat::Fractional),
+        "http-date" | "date" => Ok(RetryAfterFormat::HttpDate),
+        "none" | "absent" => Ok(RetryAfterFormat::Absent),
+        _ => Err(format!(
+            "`{text}` is not `seconds`, `fractional`, `http-date` or `none`"
+        )),
+    }
 }
 
 fn parse_unset_default(text: &str) -> Result<ReportUnsetDefault, String> {
@@ -184,15 +213,25 @@ fn parse_fault(text: &str) -> Result<FaultRule, String> {
     Ok(rule)
 }
 
-fn client_secret(args: &Args) -> Result<Option<String>, Error> {
+/// The default app's secret if one was given, and where it came from.
+fn client_secret(args: &Args) -> Result<(Option<String>, SecretSource), Error> {
     if let Some(path) = &args.client_secret_file {
         let text = std::fs::read_to_string(path)
             .map_err(|error| Error::Input(format!("cannot read {}: {error}", path.display())))?;
-        return Ok(Some(text.trim().to_owned()));
+        return Ok((
+            Some(text.trim().to_owned()),
+            SecretSource::File(path.clone()),
+        ));
     }
-    Ok(std::env::var(SECRET_VARIABLE)
-        .ok()
-        .filter(|secret| !secret.is_empty()))
+    Ok(
+        match std::env::var(SECRET_VARIABLE)
+            .ok()
+            .filter(|secret| !secret.is_empty())
+        {
+            Some(secret) => (Some(secret), SecretSource::Environment(SECRET_VARIABLE)),
+            None => (None, SecretSource::Generated),
+        },
+    )
 }
 
 /// Starts the emulator, prints how to reach it, and serves until Ctrl-C or SIGTERM.
@@ -236,8 +275,11 @@ pub(crate) fn run(args: Args) -> Result<(), Error> {
         .retry_after_format(if args.fractional_retry_after {
             RetryAfterFormat::Fractional
         } else {
-            RetryAfterFormat::Integer
+            args.retry_after
         });
+    if let Some(path) = &args.log_requests {
+        builder = builder.log_requests(path);
+    }
     let throttle = builder.config().throttle.clone();
     let defaults = builder.config().clone();
     builder = builder
@@ -253,8 +295,7 @@ pub(crate) fn run(args: Args) -> Result<(), Error> {
         Some(path) => builder.users_file(path),
         None => builder.users(args.users),
     };
-    let secret_given = client_secret(&args)?;
-    let secret_was_given = secret_given.is_some();
+    let (secret_given, secret_source) = client_secret(&args)?;
     if let Some(secret) = secret_given {
         builder = builder.default_app_secret(secret);
     }
@@ -266,53 +307,24 @@ pub(crate) fn run(args: Args) -> Result<(), Error> {
         .build()?;
     runtime.block_on(async move {
         let emulator = builder.start().await?;
-        let app = emulator.apps().first().cloned();
+        let budgets = banner::budgets(&throttle, args.time_scale);
         let mut out = std::io::stdout().lock();
-        // The first line is the base URL alone, so scripts can read it with `head -n1`.
-        let _ = writeln!(out, "{}", emulator.base_url());
-        let _ = writeln!(out, "graph:     {}", emulator.graph_url());
-        let _ = writeln!(out, "token:     {}", emulator.token_url());
-        let _ = writeln!(out, "tenant:    {}", emulator.tenant_id());
-        let _ = writeln!(out, "users:     {}", emulator.user_count());
-        if let Some(app) = app {
-            let _ = writeln!(out, "client id: {}", app.client_id);
-            if secret_was_given {
-                let _ = writeln!(out, "secret:    (as given)");
-            } else {
-                // Generated for this run only; printing it is the way to hand it over.
-                let _ = writeln!(out, "secret:    {}", app.client_secret);
+        // Written whole and flushed at once, so a reader of a redirected file sees all or none.
+        let mut text = Vec::new();
+        if args.print_env {
+            for line in banner::export_lines(&emulator, &secret_source, &budgets) {
+                let _ = writeln!(text, "{line}");
             }
-        }
-        // Groups last, so the lines above keep their places for scripts.
-        for (id, name) in emulator.groups() {
-            let members = emulator
-                .group_members(&id)
-                .map_or(0, |members| members.len());
-            let _ = writeln!(out, "group:     {id}  {name} ({members} users)");
-        }
-        // The budgets on the real clock, as the client's settings: on a sped-up clock the
-        // documented defaults the client assumes are too slow by the time scale.
-        if throttle.enabled && args.time_scale > 0.0 {
-            for (variable, limit) in [
-                ("SIGNIN_PREFS_WRITE_BUDGET", throttle.writes_per_app_tenant),
-                (
-                    "SIGNIN_PREFS_TENANT_WRITE_BUDGET",
-                    throttle.writes_per_tenant,
-                ),
-                ("SIGNIN_PREFS_READ_BUDGET", throttle.reads_per_app_tenant),
-            ] {
-                let seconds = limit.per.as_secs_f64() / args.time_scale;
-                let _ = writeln!(out, "budget:    {variable}={}/{seconds}s", limit.requests);
-            }
-            let reports = throttle.reports_per_app_tenant.map_or_else(
-                || "unknown".to_owned(),
-                |limit| {
-                    let seconds = limit.per.as_secs_f64() / args.time_scale;
-                    format!("{}/{seconds}s", limit.requests)
-                },
+            let _ = banner::banner(
+                &mut std::io::stderr().lock(),
+                &emulator,
+                &secret_source,
+                &budgets,
             );
-            let _ = writeln!(out, "budget:    SIGNIN_PREFS_REPORTS_BUDGET={reports}");
+        } else {
+            let _ = banner::banner(&mut text, &emulator, &secret_source, &budgets);
         }
+        let _ = out.write_all(&text);
         let _ = out.flush();
         drop(out);
         wait_for_stop().await?;

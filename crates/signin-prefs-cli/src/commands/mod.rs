@@ -7,6 +7,8 @@ mod demo;
 mod doctor;
 #[cfg(feature = "emulator")]
 mod emulator;
+#[cfg(feature = "emulator")]
+mod emulator_banner;
 mod explain;
 mod interrupt;
 mod output;
@@ -77,7 +79,18 @@ pub(crate) enum Command {
     #[cfg_attr(not(feature = "emulator"), command(hide = true, about = UNAVAILABLE))]
     Demo(DemoArgs),
     /// Run the local Graph emulator until interrupted.
-    #[cfg_attr(not(feature = "emulator"), command(hide = true, about = UNAVAILABLE))]
+    ///
+    /// Once listening it prints its base URL (the first line alone), the Graph and token URLs,
+    /// the tenant, the default app's client id and secret, the groups, the budgets, a plain user
+    /// and a guest with their object ids, and how to list the rest. With --print-env, standard
+    /// output holds only `export` lines for SIGNIN_PREFS_* and AZURE_* (source them:
+    /// `signin-prefs emulator --print-env > emulator.env &` then `. ./emulator.env`) and the rest
+    /// goes to standard error. The README's "Test your scripts against the emulator" drives it
+    /// with curl and Microsoft's Python SDK.
+    #[cfg_attr(
+        not(feature = "emulator"),
+        command(hide = true, about = UNAVAILABLE, long_about = None)
+    )]
     Emulator(EmulatorArgs),
 }
 

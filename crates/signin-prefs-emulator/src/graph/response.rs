@@ -250,11 +250,11 @@ impl GraphResponse {
                 }
             }
         });
-        Self::plain_json(StatusCode::TOO_MANY_REQUESTS, body)
-            .with_header(
-                "retry-after",
-                format_retry_after(throttled.retry_after_seconds, format),
-            )
+        let mut response = Self::plain_json(StatusCode::TOO_MANY_REQUESTS, body);
+        if let Some(retry_after) = format_retry_after(throttled.retry_after_seconds, format) {
+            response = response.with_header("retry-after", retry_after);
+        }
+        response
             .with_header("x-ms-throttle-scope", throttled.scope.clone())
             .with_header(
                 "x-ms-throttle-information",
