@@ -98,6 +98,8 @@ const MEMORY: usize = 4096;
 const PLATEAU_BAND: (f64, f64) = (0.9, 1.2);
 /// A learned bucket (no budget given) holds this long a burst at its rate.
 const LEARNED_BURST: f64 = 1.0;
+/// The refill a known budget's bucket keeps in hand against requests that arrive early.
+const HEADROOM: Duration = Duration::from_millis(25);
 /// Tokens are counted in floating point: this much short of a whole one still counts as one.
 const EPSILON: f64 = 1e-9;
 
@@ -124,18 +126,18 @@ struct Bucket {
 
 impl Bucket {
     fn new(budget: Option<crate::Budget>, now: Instant) -> Self {
-        // One token of a budget's bucket is kept in hand: a request that reaches the service a
-        // little before the refill it was paced to (the network, a busy machine) then finds a
-        // token there instead of a 429, which costs a token too and a pause. The steady rate is
-        // the budget's all the same; only the first burst is one request shorter.
+        // A few milliseconds of a budget's refill (one token at least, half the bucket at most)
+        // are kept in hand: a request that reaches the service a little before the refill it was
+        // paced to (the network, a busy machine) then finds a token there instead of a 429, which
+        // costs a token too and a pause. The steady rate is the budget's all the same; only the
+        // first burst is shorter, by those milliseconds.
         let model = budget.map(|budget| {
             let capacity = f64::from(budget.requests);
-            let kept = if capacity >= 2.0 {
-                capacity - 1.0
-            } else {
-                capacity
-            };
-            (kept, budget.rate())
+            let rate = budget.rate();
+            let in_hand = (rate * HEADROOM.as_secs_f64())
+                .max(1.0)
+                .min((capacity / 2.0).floor());
+            (capacity - in_hand, rate)
         });
         Self {
             model,
@@ -563,6 +565,16 @@ mod tests {
             state.reserve(start, &patches(1)),
             start + Duration::from_secs(1)
         );
+    }
+
+    #[test]
+    fn a_fast_budget_keeps_its_headroom_of_refill_in_hand() {
+        let start = Instant::now();
+        let budget = Budget::new(8_000, Duration::from_millis(500));
+        let mut state = PacingState::starting_at(writes(budget), start);
+        let in_hand = (budget.rate() * HEADROOM.as_secs_f64()) as u64;
+        assert_eq!(state.reserve(start, &patches(8_000 - in_hand)), start);
+        assert!(state.reserve(start, &patches(1)) > start);
     }
 
     #[test]
