@@ -331,7 +331,9 @@ async fn write_plan(
     progress: &mut (dyn FnMut(PlanProgress) + Send),
     on_entry: &mut (dyn FnMut(&PlanEntry) + Send),
 ) -> Result<Plan, Error> {
-    let mut writer = PlanWriter::create(path)?;
+    // The head is written last, over room kept for it: the widest head this plan can have.
+    let widest = plan_head(client, options, Summary::widest());
+    let mut writer = PlanWriter::create(path, &widest)?;
     let summary = plan_entries(client, targets, options, progress, &mut |entry| {
         on_entry(&entry);
         writer.push(entry)
@@ -618,6 +620,20 @@ pub fn summarize(entries: &[PlanEntry]) -> Summary {
 }
 
 impl Summary {
+    /// Every count at its largest: the summary that takes the most room in a plan's head.
+    pub(crate) fn widest() -> Self {
+        Self {
+            change: usize::MAX,
+            already_compliant: usize::MAX,
+            ineligible: usize::MAX,
+            error: usize::MAX,
+            excluded: usize::MAX,
+            disabled: usize::MAX,
+            takes_effect: usize::MAX,
+            nps_adfs_only: usize::MAX,
+        }
+    }
+
     /// Counts one more user with `action`.
     pub fn count(&mut self, action: Action) {
         match action {

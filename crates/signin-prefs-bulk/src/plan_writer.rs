@@ -2,10 +2,12 @@
 //!
 //! The file must read as [`crate::layout`] lays a whole [`Plan`] out, with its summary above its
 //! entries, yet the summary is known only after the last entry. So entries go to a hidden,
-//! owner-only spool beside the plan as they are decided; at the end the plan file is written once:
-//! the head with the summary, the spooled entries (copied by the kernel), and the tail. Entries are
-//! serialized on a thread of their own, beside the planner deciding the next ones. A plan that
-//! is refused (`--max-changes`) or cut short leaves no plan file, and its spool is removed.
+//! owner-only spool beside the plan as they are decided, behind room kept for the head (as wide as
+//! the widest head the plan can have); at the end the head with the summary is written into that
+//! room (padded with spaces), the tail after the entries, and the spool, synced, takes the plan's
+//! name (a hard link, which never replaces a file). Entries are serialized on a thread of their own,
+//! beside the planner deciding the next ones. A plan that is refused (`--max-changes`) or cut short
+//! leaves no plan file, and its spool is removed.
 
 use std::fs::File;
 use std::io::{BufWriter, Seek, Write};
@@ -36,6 +38,8 @@ type Spooled = Result<(BufWriter<File>, usize), Error>;
 pub(crate) struct PlanWriter {
     path: PathBuf,
     spool_path: PathBuf,
+    /// Bytes kept for the head at the start of the spool, before the entries' opening line.
+    head_room: usize,
     batch: Vec<PlanEntry>,
     to_spool: Option<SyncSender<Vec<PlanEntry>>>,
     spooling: Option<JoinHandle<Spooled>>,
@@ -43,8 +47,9 @@ pub(crate) struct PlanWriter {
 
 impl PlanWriter {
     /// Starts the plan at `path`, refusing to overwrite a file there.
-    pub(crate) fn create(path: &Path) -> Result<Self, Error> {
+    pub(crate) fn create(path: &Path, widest_head: &Plan) -> Result<Self, Error> {
         check_new_plan(path)?;
+        let head_room = head_text(path, widest_head)?.trim_end().len() + HEAD_SLACK;
         let name = path
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
@@ -56,7 +61,11 @@ impl PlanWriter {
             Error::Io { source, .. } => Error::io(path, source),
             other => other,
         })?;
-        let spool = BufWriter::with_capacity(1 << 16, spool);
+        let mut spool = BufWriter::with_capacity(1 << 16, spool);
+        spool
+            .write_all(" ".repeat(head_room).as_bytes())
+            .and_then(|()| spool.write_all(ENTRIES_OPEN))
+            .map_err(|source| Error::io(&spool_path, source))?;
         let (to_spool, batches) = sync_channel::<Vec<PlanEntry>>(BATCHES_QUEUED);
         let thread_path = spool_path.clone();
         let spooling = std::thread::Builder::new()
@@ -66,6 +75,7 @@ impl PlanWriter {
         Ok(Self {
             path: path.to_owned(),
             spool_path,
+            head_room,
             batch: Vec::with_capacity(BATCH),
             to_spool: Some(to_spool),
             spooling: Some(spooling),
@@ -123,28 +133,66 @@ impl PlanWriter {
         let (spool, entries) = self.spooled()?;
         let path = self.path.clone();
         let io = |source| Error::io(&path, source);
-        let head_text = crate::layout::to_text(head).map_err(|error| io(error.into()))?;
-        let Some(head_text) = head_text.strip_suffix(EMPTY_ENTRIES_TAIL) else {
-            return Err(io(std::io::Error::other(
-                "internal: the plan's layout does not end with its entries",
-            )));
-        };
+        let spool_io = |source| Error::io(&self.spool_path, source);
+        let head_text = head_text(&path, head)?;
         let mut spool = spool
             .into_inner()
-            .map_err(|error| Error::io(&self.spool_path, error.into_error()))?;
-        spool
-            .rewind()
-            .map_err(|source| Error::io(&self.spool_path, source))?;
+            .map_err(|error| spool_io(error.into_error()))?;
+        let head_line = head_text.trim_end();
+        if entries > 0 && head_line.len() < self.head_room {
+            // In place: the tail after the entries, the head over its room, then the name.
+            spool.write_all(ENTRIES_CLOSE).map_err(spool_io)?;
+            let padding = " ".repeat(self.head_room - head_line.len() - 1);
+            spool.rewind().map_err(spool_io)?;
+            spool
+                .write_all(format!("{head_line}{padding}\n").as_bytes())
+                .map_err(spool_io)?;
+            spool.sync_all().map_err(spool_io)?;
+            return match std::fs::hard_link(&self.spool_path, &path) {
+                Ok(()) => Ok(()),
+                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                    Err(Error::Guard(format!(
+                        "{} already exists; plans are never overwritten",
+                        path.display()
+                    )))
+                }
+                Err(error) => Err(io(error)),
+            };
+        }
+        // No entries (the layout's `[]`), or a head wider than its room: written out whole.
         let mut file = open_private(&path, true)?;
-        file.write_all(head_text.as_bytes()).map_err(io)?;
         if entries == 0 {
+            file.write_all(head_text.as_bytes()).map_err(io)?;
             file.write_all(EMPTY_ENTRIES_TAIL.as_bytes()).map_err(io)?;
         } else {
-            file.write_all(b"\"entries\": [\n").map_err(io)?;
+            file.write_all(format!("{head_line}\n").as_bytes())
+                .map_err(io)?;
+            spool
+                .seek(std::io::SeekFrom::Start(self.head_room as u64))
+                .map_err(spool_io)?;
             std::io::copy(&mut spool, &mut file).map_err(io)?;
-            file.write_all(b"\n  ]\n}\n").map_err(io)?;
+            file.write_all(ENTRIES_CLOSE).map_err(io)?;
         }
         file.sync_all().map_err(io)
+    }
+}
+
+/// Bytes kept for the head beyond the widest head's, for a field as yet unforeseen.
+const HEAD_SLACK: usize = 64;
+
+/// The line that opens the entries, and what closes them and the plan.
+const ENTRIES_OPEN: &[u8] = b"  \"entries\": [\n";
+const ENTRIES_CLOSE: &[u8] = b"\n  ]\n}\n";
+
+/// `head` in the layout, up to where its entries begin (after the indentation of their key).
+fn head_text(path: &Path, head: &Plan) -> Result<String, Error> {
+    let io = |source| Error::io(path, source);
+    let text = crate::layout::to_text(head).map_err(|error| io(error.into()))?;
+    match text.strip_suffix(EMPTY_ENTRIES_TAIL) {
+        Some(head) => Ok(head.to_owned()),
+        None => Err(io(std::io::Error::other(
+            "internal: the plan's layout does not end with its entries",
+        ))),
     }
 }
 
@@ -204,7 +252,7 @@ impl Drop for PlanWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{Action, Preferences, test_plan};
+    use crate::plan::{Action, PlanRequest, Preferences, Summary, test_plan};
 
     fn plan(users: usize) -> Plan {
         let entries: Vec<PlanEntry> = (0..users)
@@ -234,30 +282,55 @@ mod tests {
     }
 
     #[test]
-    fn a_streamed_plan_file_is_byte_for_byte_the_whole_plans_layout() {
+    fn a_streamed_plan_file_is_the_whole_plans_layout_its_head_padded() {
         let dir =
             std::env::temp_dir().join(format!("signin-prefs-plan-writer-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
+        let without_line_ends = |text: &str| -> Vec<String> {
+            text.lines()
+                .map(|line| line.trim_end().to_owned())
+                .collect()
+        };
         for users in [0, 1, 5, 3 * BATCH + 1] {
-            let whole = plan(users);
-            let path = dir.join(format!("plan-{users}.json"));
-            let _ = std::fs::remove_file(&path);
-            let mut writer = PlanWriter::create(&path).unwrap();
-            for entry in &whole.entries {
-                writer.push(entry.clone()).unwrap();
-            }
-            let head = Plan {
-                entries: Vec::new(),
-                summary: whole.summary.clone(),
-                ..whole.clone()
+            let planned = plan(users);
+            // The same plan from a long-named source: wider than the room its short twin's
+            // widest head keeps (so written out whole).
+            let long = Plan {
+                request: PlanRequest {
+                    source: "s".repeat(1_000),
+                    ..planned.request.clone()
+                },
+                ..planned.clone()
             };
-            writer.finish(&head).unwrap();
-            assert_eq!(
-                std::fs::read_to_string(&path).unwrap(),
-                whole.to_json(),
-                "{users} users"
-            );
-            assert_eq!(Plan::read(&path).unwrap().0, whole);
+            for (whole, in_place) in [(&planned, users > 0), (&long, false)] {
+                let head = Plan {
+                    entries: Vec::new(),
+                    ..whole.clone()
+                };
+                let room = Plan {
+                    summary: Summary::widest(),
+                    entries: Vec::new(),
+                    ..planned.clone()
+                };
+                let path = dir.join(format!("plan-{users}-{in_place}.json"));
+                let _ = std::fs::remove_file(&path);
+                let mut writer = PlanWriter::create(&path, &room).unwrap();
+                for entry in &whole.entries {
+                    writer.push(entry.clone()).unwrap();
+                }
+                writer.finish(&head).unwrap();
+                let written = std::fs::read_to_string(&path).unwrap();
+                if in_place {
+                    assert_eq!(
+                        without_line_ends(&written),
+                        without_line_ends(&whole.to_json()),
+                        "{users} users"
+                    );
+                } else {
+                    assert_eq!(written, whole.to_json(), "{users} users, written whole");
+                }
+                assert_eq!(&Plan::read(&path).unwrap().0, whole);
+            }
         }
         // No spool is left behind, and a plan is never overwritten.
         let left: Vec<_> = std::fs::read_dir(&dir)
@@ -266,7 +339,10 @@ mod tests {
             .filter(|name| name.starts_with('.'))
             .collect();
         assert!(left.is_empty(), "{left:?}");
-        assert!(PlanWriter::create(&dir.join("plan-1.json")).is_err());
+        match PlanWriter::create(&dir.join("plan-1-true.json"), &plan(0)) {
+            Err(error) => assert!(error.to_string().contains("never overwritten"), "{error}"),
+            Ok(_) => panic!("a plan was overwritten"),
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
