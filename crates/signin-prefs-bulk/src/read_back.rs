@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use signin_prefs_client::{Error as ClientError, ErrorKind};
+use signin_prefs_client::Error as ClientError;
 use signin_prefs_model::SignInPreferences;
 
 use crate::apply::MAX_BATCH;
@@ -31,10 +31,7 @@ const UNREADABLE_ANSWERS: u32 = 3;
 /// may have done it). Any other status the service answered (a refusal, a 500, a 503) is taken
 /// at its word: nothing was changed. Read-backs settle either way; this only decides who is read.
 pub(crate) fn outcome_unknown(error: &ClientError) -> bool {
-    matches!(
-        error.kind(),
-        ErrorKind::Decode | ErrorKind::Transport | ErrorKind::Timeout
-    ) || error.status() == Some(504)
+    error.answer_was_lost() || error.status() == Some(504)
 }
 
 /// What a batch of read-backs was for.

@@ -328,19 +328,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn registered() -> impl Strategy<Value = Registered> {
-        prop_oneof![
-            Just(Registered::MicrosoftAuthenticator),
-            Just(Registered::PasswordlessAuthenticator),
-            Just(Registered::SoftwareOath),
-            Just(Registered::HardwareOath),
-            Just(Registered::MobilePhone),
-            Just(Registered::AlternateMobilePhone),
-            Just(Registered::OfficePhone),
-            Just(Registered::Fido2),
-            Just(Registered::WindowsHello),
-            Just(Registered::Other("email".into())),
-            Just(Registered::Other("passKeySynced".into())),
-        ]
+        crate::state::any_registered(&["email", "passKeySynced"])
     }
 
     fn verdict() -> impl Strategy<Value = PolicyVerdict> {

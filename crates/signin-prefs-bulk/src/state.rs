@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use serde::{Deserialize, Serialize};
-use signin_prefs_client::{Charge, Client, Error as ClientError, ErrorKind, MAX_BATCH_SIZE};
+use signin_prefs_client::{Charge, Client, Error as ClientError, MAX_BATCH_SIZE};
 use signin_prefs_core::CollectionPage;
 use signin_prefs_model::{
     AnyAuthenticationMethod, AuthenticationMethodCollectionResponse, AuthenticationPhoneType,
@@ -250,7 +250,7 @@ pub async fn read_states_with_progress(
             match state {
                 Err(error) if error.was_throttled() => requeued.push_back((index, user)),
                 Err(error)
-                    if answer_was_lost(&error)
+                    if error.answer_was_lost()
                         && rereads.get(index).is_some_and(|count| *count < REREADS) =>
                 {
                     if let Some(count) = rereads.get_mut(index) {
@@ -275,14 +275,6 @@ pub async fn read_states_with_progress(
 
 /// Times a user's read is sent again after its answer was lost or garbled.
 const REREADS: u8 = 3;
-
-/// Whether a read failed for want of a readable answer, not because the service refused it.
-fn answer_was_lost(error: &ClientError) -> bool {
-    matches!(
-        error.kind(),
-        ErrorKind::Decode | ErrorKind::Transport | ErrorKind::Timeout
-    )
-}
 
 /// One group's states: a `$batch` of preferences and one of methods, side by side, then any
 /// further pages of methods.
@@ -361,4 +353,29 @@ async fn all_methods(
     registered.sort();
     registered.dedup();
     Ok(registered)
+}
+
+/// For property tests: any method the choice of a default knows, or one of `others` (by
+/// `@odata.type` or report name) that plays no part in it.
+#[cfg(test)]
+pub(crate) fn any_registered(
+    others: &[&str],
+) -> impl proptest::strategy::Strategy<Value = Registered> + use<> {
+    let mut methods = vec![
+        Registered::MicrosoftAuthenticator,
+        Registered::PasswordlessAuthenticator,
+        Registered::SoftwareOath,
+        Registered::HardwareOath,
+        Registered::MobilePhone,
+        Registered::AlternateMobilePhone,
+        Registered::OfficePhone,
+        Registered::Fido2,
+        Registered::WindowsHello,
+    ];
+    methods.extend(
+        others
+            .iter()
+            .map(|name| Registered::Other((*name).to_owned())),
+    );
+    proptest::sample::select(methods)
 }

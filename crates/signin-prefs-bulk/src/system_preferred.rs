@@ -499,20 +499,7 @@ mod tests {
     }
 
     fn registered_methods() -> impl Strategy<Value = Registered> {
-        prop_oneof![
-            Just(Registered::MicrosoftAuthenticator),
-            Just(Registered::PasswordlessAuthenticator),
-            Just(Registered::SoftwareOath),
-            Just(Registered::HardwareOath),
-            Just(Registered::MobilePhone),
-            Just(Registered::AlternateMobilePhone),
-            Just(Registered::OfficePhone),
-            Just(Registered::Fido2),
-            Just(Registered::WindowsHello),
-            Just(Registered::Other(TEMPORARY_ACCESS_PASS.into())),
-            Just(Registered::Other(EXTERNAL.into())),
-            Just(Registered::Other("email".into())),
-        ]
+        crate::state::any_registered(&[TEMPORARY_ACCESS_PASS, EXTERNAL, "email"])
     }
 
     fn precedences() -> impl Strategy<Value = FlagPrecedence> {

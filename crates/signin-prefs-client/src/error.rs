@@ -311,6 +311,16 @@ impl Error {
             .is_some_and(|attempt| is_throttle(attempt.status, attempt.retry_after))
     }
 
+    /// Whether no readable answer came back: it was garbled or cut short (`Decode`), the
+    /// connection failed (`Transport`), or none came in time (`Timeout`). The request may or may
+    /// not have been carried out; a read can simply be sent again.
+    pub fn answer_was_lost(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::Decode | ErrorKind::Transport | ErrorKind::Timeout
+        )
+    }
+
     /// Whether the same request could succeed if sent again later: throttling, a 5xx, a timeout, a
     /// lost connection or an answer that could not be read (garbled on the way), as opposed to a
     /// refusal of the request itself.
@@ -442,6 +452,13 @@ mod tests {
         }
         for kind in [ErrorKind::Timeout, ErrorKind::Transport, ErrorKind::Decode] {
             assert!(Error::new(kind, "op").is_transient(), "{kind:?}");
+            assert!(Error::new(kind, "op").answer_was_lost(), "{kind:?}");
+        }
+        for status in [429, 500, 503, 504] {
+            assert!(
+                !answered(status).answer_was_lost(),
+                "an answer came: {status}"
+            );
         }
         for kind in [
             ErrorKind::Credential,
