@@ -16,6 +16,7 @@ use signin_prefs_model::UserDefaultAuthenticationMethodType as Method;
 use signin_prefs_request::UserKey;
 
 use super::output::{CommonArgs, Output, block_on};
+use super::stdout::{print, say};
 use super::system_preferred::{FlagPrecedenceArg, coverage, read_policy};
 use crate::error::Error;
 
@@ -119,14 +120,14 @@ pub(crate) fn run(args: Args) -> Result<i32, Error> {
         "registered": registered,
     });
     match args.common.output() {
-        Output::Json => println!("{explained}"),
-        Output::Csv => print!("{}", csv_of(&explained)?),
+        Output::Json => say!("{explained}"),
+        Output::Csv => print(&csv_of(&explained)?),
         Output::Table => {
-            println!("{} will be prompted for: {prompt}", args.user);
+            say!("{} will be prompted for: {prompt}", args.user);
             for reason in &reasons {
-                println!("  because {reason}");
+                say!("  because {reason}");
             }
-            println!(
+            say!(
                 "  default method:        {}{}",
                 current.method.as_deref().unwrap_or("(unset)"),
                 match (reach, &current.method) {
@@ -137,7 +138,7 @@ pub(crate) fn run(args: Args) -> Result<i32, Error> {
                     (None, _) => " (whether it takes effect cannot be told)",
                 }
             );
-            println!(
+            say!(
                 "  system-preferred MFA:  user flag {}{}",
                 match current.system_preferred {
                     Some(true) => "on",
@@ -148,7 +149,7 @@ pub(crate) fn run(args: Args) -> Result<i32, Error> {
                     .map(|choice| format!(" (the service's choice: {choice})"))
                     .unwrap_or_default()
             );
-            println!(
+            say!(
                 "  registered methods:    {}",
                 if registered.is_empty() {
                     "none".into()
@@ -157,7 +158,7 @@ pub(crate) fn run(args: Args) -> Result<i32, Error> {
                 }
             );
             if let Some(note) = policy_note {
-                println!("  note: {note}");
+                say!("  note: {note}");
             }
         }
     }

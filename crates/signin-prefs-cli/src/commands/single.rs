@@ -8,6 +8,7 @@ use signin_prefs_model::{SignInPreferencesPatch, UserDefaultAuthenticationMethod
 use signin_prefs_request::UserKey;
 
 use super::output::{CommonArgs, Output, Switch, block_on};
+use super::stdout::say;
 use super::system_preferred::{FlagPrecedenceArg, coverage, read_policy};
 use crate::error::Error;
 
@@ -56,11 +57,11 @@ pub(crate) fn get(args: GetArgs) -> Result<(), Error> {
     let read = block_on(client.get_sign_in_preferences(&args.user))??;
     let current = Preferences::of(&read);
     match args.common.output() {
-        Output::Json => println!(
+        Output::Json => say!(
             "{}",
             serde_json::to_string_pretty(&read).unwrap_or_default()
         ),
-        Output::Csv => println!(
+        Output::Csv => say!(
             "user,method,systemPreferred\n{},{},{}",
             args.user,
             current.method.unwrap_or_default(),
@@ -70,13 +71,13 @@ pub(crate) fn get(args: GetArgs) -> Result<(), Error> {
                 .unwrap_or_default()
         ),
         Output::Table => {
-            println!("{}: {}", args.user, describe(&current));
+            say!("{}: {}", args.user, describe(&current));
             if let Some(system) = read
                 .additional_properties
                 .get("systemPreferredAuthenticationMethod")
                 .and_then(|v| v.as_str())
             {
-                println!("  system-preferred method (read-only): {system}");
+                say!("  system-preferred method (read-only): {system}");
             }
         }
     }
@@ -139,11 +140,11 @@ pub(crate) fn set(args: SetArgs) -> Result<(), Error> {
         }
     }
     match args.common.output() {
-        Output::Json => println!(
+        Output::Json => say!(
             "{}",
             serde_json::json!({"user": args.user, "before": before, "after": after})
         ),
-        Output::Csv => println!(
+        Output::Csv => say!(
             "user,beforeMethod,beforeSystemPreferred,afterMethod,afterSystemPreferred\n{},{},{},{},{}",
             args.user,
             before.method.unwrap_or_default(),
@@ -158,9 +159,9 @@ pub(crate) fn set(args: SetArgs) -> Result<(), Error> {
                 .unwrap_or_default()
         ),
         Output::Table => {
-            println!("{}", args.user);
-            println!("  before: {}", describe(&before));
-            println!("  after:  {}", describe(&after));
+            say!("{}", args.user);
+            say!("  before: {}", describe(&before));
+            say!("  after:  {}", describe(&after));
         }
     }
     Ok(())
