@@ -1,5 +1,6 @@
 //! `$batch`: up to 20 operations per request, responses matched by id whatever their order, and
-//! only the items that failed with 429, 503 or 504 sent again, after their own `Retry-After`.
+//! only the items that failed with 429, 503 or 504 sent again, after their own `Retry-After`
+//! (and a batch of reads whose answer came back garbled).
 //!
 //! [`parse_batch_response`] is public, and pure, so that the fuzz target (`fuzz/`) and its
 //! regression test run exactly the code the client runs on every `$batch` answer.
@@ -93,6 +94,15 @@ struct Pending {
 }
 
 impl Pending {
+    /// Records `attempt` as one whose answer never came (or came unreadable), spending one of the
+    /// item's failures; whether it may be sent again.
+    fn answer_lost(&mut self, mut attempt: Attempt, max_failures: u32) -> bool {
+        attempt.retry_reason = Some(RetryReason::Connection);
+        self.history.push(attempt);
+        self.failures += 1;
+        self.failures < max_failures
+    }
+
     /// The item's result once it has failed for good: `error`, with the attempts it took.
     fn failed<T>(self, error: Error) -> BatchItemResult<T> {
         BatchItemResult {
@@ -107,7 +117,8 @@ impl Client {
     /// Sends `operations` in `$batch` requests of at most [`MAX_BATCH_SIZE`], and returns one result
     /// per operation, in the order given. Each request waits until the quotas its items draw on
     /// have room for all of them. Items answered 429, 503 or 504 are sent again in a smaller batch
-    /// after the longest `Retry-After` among them; a throttled item spends none of the attempts
+    /// after the longest `Retry-After` among them, and a batch of reads only whose answer cannot be
+    /// read is sent again like a lone GET; a throttled item spends none of the attempts
     /// the retry policy allows for failures, only its own count of throttled ones, and the
     /// client's deadline bounds both. The others are final at once.
     pub async fn batch<O: Operation>(&self, operations: &[O]) -> Vec<BatchItemResult<O::Output>> {
@@ -155,7 +166,6 @@ impl Client {
     ) {
         let policy = self.retry_policy();
         let max_failures = policy.max_attempts.max(1);
-        let max_throttled = policy.max_throttled_attempts.max(1);
         let deadline = self.overall_deadline().map(|limit| Instant::now() + limit);
         let mut pending = chunk;
         let mut round: u32 = 0;
@@ -170,8 +180,25 @@ impl Client {
                 );
             }
             let sent_at = Instant::now();
-            let response = match self.send_batch(&pending).await {
-                Ok(response) => response,
+            let (mut again, longest_retry_after) = match self.send_batch(&pending).await {
+                Ok(response) => {
+                    self.settle_answers::<O>(pending, response, round, sent_at, results)
+                }
+                // A `$batch` of reads whose answer came back garbled changed nothing: it is read
+                // again like a single GET, within the same count of failures. (Lost connections
+                // and timeouts were already retried by `send_batch`; writes are never re-sent
+                // blind, since their outcome is unknown and the caller reads them back.)
+                Err(error)
+                    if error.kind() == ErrorKind::Decode
+                        && pending
+                            .iter()
+                            .all(|item| item.item.method == Method::GET.as_str()) =>
+                {
+                    (
+                        lost_reads_again(pending, &error, round, max_failures, results),
+                        None,
+                    )
+                }
                 Err(error) => {
                     for item in pending {
                         // The item went out in every attempt of the failed batch request.
@@ -188,119 +215,6 @@ impl Client {
                     return;
                 }
             };
-            let (batch_client_request_id, answers) = response;
-            let mut answers: HashMap<String, BatchResponseItem> = answers
-                .into_iter()
-                .map(|answer| (answer.id.to_ascii_lowercase(), answer))
-                .collect();
-            let mut again = Vec::new();
-            let mut longest_retry_after: Option<Duration> = None;
-            for mut item in pending {
-                let item_client_request_id = item
-                    .item
-                    .headers
-                    .get("client-request-id")
-                    .cloned()
-                    .unwrap_or_else(|| batch_client_request_id.clone());
-                let mut attempt = Attempt::new(round, item_client_request_id.clone());
-                let Some(answer) = answers.remove(&item.item.id.to_ascii_lowercase()) else {
-                    attempt.retry_reason = Some(RetryReason::Connection);
-                    item.history.push(attempt);
-                    item.failures += 1;
-                    if item.failures < max_failures {
-                        again.push(item);
-                    } else {
-                        let error = Error::new(
-                            ErrorKind::Decode,
-                            format!(
-                                "{}: the $batch response has no answer for this item",
-                                O::OPERATION_ID
-                            ),
-                        );
-                        results.push(item.failed(error));
-                    }
-                    continue;
-                };
-                attempt.status = Some(answer.status);
-                let body = answer_body(answer.body.as_ref());
-                if (200..300).contains(&answer.status) {
-                    // Each item is a request to Graph's limits: each success is the budget's.
-                    self.pacer().on_success(&item.charge);
-                    item.history.push(attempt);
-                    let result = O::decode_response(answer.status, &body).map_err(|cause| {
-                        Error::new(ErrorKind::Decode, O::OPERATION_ID)
-                            .with_cause(cause)
-                            .with_history(item.history.clone())
-                    });
-                    results.push(BatchItemResult {
-                        index: item.index,
-                        result,
-                        retry_history: item.history,
-                    });
-                    continue;
-                }
-                let headers: Vec<(String, String)> = answer
-                    .headers
-                    .iter()
-                    .map(|(name, value)| {
-                        (
-                            name.clone(),
-                            value
-                                .as_str()
-                                .map_or_else(|| value.to_string(), str::to_owned),
-                        )
-                    })
-                    .collect();
-                let header = |wanted: &str| {
-                    headers
-                        .iter()
-                        .find(|(name, _)| name.eq_ignore_ascii_case(wanted))
-                        .map(|(_, value)| value.as_str())
-                };
-                let retry_after = retry_after_from(
-                    headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-                    SystemTime::now(),
-                );
-                let quota = refused_quota(header);
-                let service = ServiceResponse::from_parts(
-                    answer.status,
-                    &ResponseHeaders::new(headers.clone(), retry_after),
-                    &body,
-                    Some(&item_client_request_id),
-                );
-                let error = Error::from_response(O::OPERATION_ID, service);
-                let reason = match answer.status {
-                    429 => Some(RetryReason::Throttled),
-                    503 | 504 => Some(RetryReason::Unavailable),
-                    _ => None,
-                };
-                attempt.retry_reason = reason;
-                attempt.retry_after = retry_after;
-                item.history.push(attempt);
-                let throttle = is_throttle(Some(answer.status), retry_after);
-                let retry = match reason {
-                    Some(reason) if policy.retries(reason) && throttle => {
-                        self.pacer().on_throttled(
-                            quota.unwrap_or_else(|| item.charge.primary()),
-                            sent_at,
-                            retry_after,
-                        );
-                        item.throttled += 1;
-                        item.throttled < max_throttled
-                    }
-                    Some(reason) if policy.retries(reason) => {
-                        item.failures += 1;
-                        item.failures < max_failures
-                    }
-                    _ => false,
-                };
-                if retry {
-                    longest_retry_after = longest_retry_after.max(retry_after);
-                    again.push(item);
-                } else {
-                    results.push(item.failed(error));
-                }
-            }
             if again.is_empty() {
                 return;
             }
@@ -347,6 +261,132 @@ impl Client {
         }
     }
 
+    /// Reads one round's answers into `results`: each item's success or final failure, or, for
+    /// those to be sent again, the returned list with the longest `Retry-After` among them.
+    fn settle_answers<O: Operation>(
+        &self,
+        pending: Vec<Pending>,
+        response: (String, Vec<BatchResponseItem>),
+        round: u32,
+        sent_at: Instant,
+        results: &mut Vec<BatchItemResult<O::Output>>,
+    ) -> (Vec<Pending>, Option<Duration>) {
+        let policy = self.retry_policy();
+        let max_failures = policy.max_attempts.max(1);
+        let max_throttled = policy.max_throttled_attempts.max(1);
+        let (batch_client_request_id, answers) = response;
+        let mut answers: HashMap<String, BatchResponseItem> = answers
+            .into_iter()
+            .map(|answer| (answer.id.to_ascii_lowercase(), answer))
+            .collect();
+        let mut again = Vec::new();
+        let mut longest_retry_after: Option<Duration> = None;
+        for mut item in pending {
+            let item_client_request_id = item
+                .item
+                .headers
+                .get("client-request-id")
+                .cloned()
+                .unwrap_or_else(|| batch_client_request_id.clone());
+            let mut attempt = Attempt::new(round, item_client_request_id.clone());
+            let Some(answer) = answers.remove(&item.item.id.to_ascii_lowercase()) else {
+                if item.answer_lost(attempt, max_failures) {
+                    again.push(item);
+                } else {
+                    let error = Error::new(
+                        ErrorKind::Decode,
+                        format!(
+                            "{}: the $batch response has no answer for this item",
+                            O::OPERATION_ID
+                        ),
+                    );
+                    results.push(item.failed(error));
+                }
+                continue;
+            };
+            attempt.status = Some(answer.status);
+            let body = answer_body(answer.body.as_ref());
+            if (200..300).contains(&answer.status) {
+                // Each item is a request to Graph's limits: each success is the budget's.
+                self.pacer().on_success(&item.charge);
+                item.history.push(attempt);
+                let result = O::decode_response(answer.status, &body).map_err(|cause| {
+                    Error::new(ErrorKind::Decode, O::OPERATION_ID)
+                        .with_cause(cause)
+                        .with_history(item.history.clone())
+                });
+                results.push(BatchItemResult {
+                    index: item.index,
+                    result,
+                    retry_history: item.history,
+                });
+                continue;
+            }
+            let headers: Vec<(String, String)> = answer
+                .headers
+                .iter()
+                .map(|(name, value)| {
+                    (
+                        name.clone(),
+                        value
+                            .as_str()
+                            .map_or_else(|| value.to_string(), str::to_owned),
+                    )
+                })
+                .collect();
+            let header = |wanted: &str| {
+                headers
+                    .iter()
+                    .find(|(name, _)| name.eq_ignore_ascii_case(wanted))
+                    .map(|(_, value)| value.as_str())
+            };
+            let retry_after = retry_after_from(
+                headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+                SystemTime::now(),
+            );
+            let quota = refused_quota(header);
+            let service = ServiceResponse::from_parts(
+                answer.status,
+                &ResponseHeaders::new(headers.clone(), retry_after),
+                &body,
+                Some(&item_client_request_id),
+            );
+            let error = Error::from_response(O::OPERATION_ID, service);
+            let reason = match answer.status {
+                429 => Some(RetryReason::Throttled),
+                503 | 504 => Some(RetryReason::Unavailable),
+                _ => None,
+            };
+            attempt.retry_reason = reason;
+            attempt.retry_after = retry_after;
+            item.history.push(attempt);
+            let throttle = is_throttle(Some(answer.status), retry_after);
+            let retry = match reason {
+                Some(reason) if policy.retries(reason) && throttle => {
+                    self.pacer().on_throttled(
+                        quota.unwrap_or_else(|| item.charge.primary()),
+                        sent_at,
+                        retry_after,
+                    );
+                    item.throttled += 1;
+                    item.throttled < max_throttled
+                }
+                Some(reason) if policy.retries(reason) => {
+                    item.failures += 1;
+                    item.failures < max_failures
+                }
+                _ => false,
+            };
+            if retry {
+                longest_retry_after = longest_retry_after.max(retry_after);
+                again.push(item);
+            } else {
+                results.push(item.failed(error));
+            }
+        }
+        (again, longest_retry_after)
+    }
+
     /// Posts one `$batch` (with the client's own retries for the batch as a whole) and reads it.
     async fn send_batch(
         &self,
@@ -377,6 +417,34 @@ impl Client {
         })?;
         Ok((client_request_id, responses))
     }
+}
+
+/// The items of a `$batch` of reads whose answer could not be read: each spends one of its
+/// failures and is returned to be sent again, or, out of failures, fails with `error`.
+fn lost_reads_again<T>(
+    pending: Vec<Pending>,
+    error: &Error,
+    round: u32,
+    max_failures: u32,
+    results: &mut Vec<BatchItemResult<T>>,
+) -> Vec<Pending> {
+    let mut again = Vec::new();
+    for mut item in pending {
+        let client_request_id = item
+            .item
+            .headers
+            .get("client-request-id")
+            .cloned()
+            .unwrap_or_default();
+        let mut attempt = Attempt::new(round, client_request_id);
+        attempt.status = error.status();
+        if item.answer_lost(attempt, max_failures) {
+            again.push(item);
+        } else {
+            results.push(item.failed(error.copy_for_item()));
+        }
+    }
+    again
 }
 
 /// One operation as a batch item: its URL relative to the API version, its headers and JSON body.

@@ -1,5 +1,6 @@
 //! `$batch`: more than 20 operations split, shuffled answers matched by id, only failed items
-//! retried (with their own `Retry-After`), and per-item results.
+//! retried (with their own `Retry-After`), garbled answers asked again for reads only, and per-item
+//! results.
 
 use std::time::Duration;
 
@@ -273,6 +274,65 @@ async fn a_batch_that_fails_as_a_whole_fails_each_item() {
         assert_eq!(
             error.retry_history().attempts()[0].retry_reason,
             Some(RetryReason::Unavailable)
+        );
+    }
+}
+
+/// A `$batch` of reads whose answer comes back garbled is sent again, as a lone GET would be: a
+/// read changes nothing. A `$batch` of writes is not re-sent blind: its items fail as unreadable
+/// (for the caller to read back), and each write reached the tenant once.
+#[tokio::test]
+async fn a_garbled_answer_is_asked_again_for_reads_and_never_for_writes() {
+    let emulator = start(quiet()).await;
+    let users: Vec<_> = (0..5)
+        .map(|index| emulator.user_at(index).unwrap())
+        .collect();
+    let garbled_once = FaultRule::always(FaultRoute::Batch, FaultKind::MalformedBody).times(1);
+    let client = client_for(&emulator).build().unwrap();
+
+    emulator.add_fault(garbled_once.clone());
+    let gets: Vec<_> = users
+        .iter()
+        .map(|user| GetSignInPreference::new(user.id.clone()))
+        .collect();
+    for result in client.batch(&gets).await {
+        assert!(
+            result.result.is_ok(),
+            "{}: {:?}",
+            result.index,
+            result.result
+        );
+        let attempts = result.retry_history.attempts();
+        assert_eq!(attempts.len(), 2, "{attempts:?}");
+        assert_eq!(attempts[0].retry_reason, Some(RetryReason::Connection));
+    }
+
+    emulator.add_fault(garbled_once);
+    let writes_before = emulator.traffic().writes;
+    let patches: Vec<_> = users
+        .iter()
+        .map(|user| {
+            let mut patch = SignInPreferencesPatch::default();
+            patch.is_system_preferred_authentication_method_enabled = Patch::Value(true);
+            UpdateSignInPreference::new(user.id.clone(), patch)
+        })
+        .collect();
+    for result in client.batch(&patches).await {
+        let error = result.result.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Decode, "{error}");
+        assert!(error.answer_was_lost());
+    }
+    assert_eq!(
+        emulator.traffic().writes - writes_before,
+        5,
+        "each write sent once"
+    );
+    for user in &users {
+        let now = emulator.user(&user.id).unwrap();
+        assert_eq!(
+            now.state.system_preferred_enabled,
+            Some(true),
+            "the unanswered write landed"
         );
     }
 }
