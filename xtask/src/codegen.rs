@@ -11,6 +11,7 @@ mod files;
 mod golden_tests;
 pub(crate) mod ir;
 mod lower;
+mod markdown;
 mod render;
 
 use std::path::{Path, PathBuf};

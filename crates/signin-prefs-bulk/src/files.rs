@@ -35,7 +35,7 @@ fn open_owner_only(path: &Path, mut options: OpenOptions) -> Result<File, Error>
 
 /// Writes a whole file (replacing it) with owner-only permissions, through a temporary file and a
 /// rename so a reader never sees half of it. Every file the tool writes goes through here,
-/// [`write_private_with`] or [`open_private`].
+/// `write_private_with` or [`open_private`].
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     write_private_with(path, |file| {
         file.write_all(bytes)

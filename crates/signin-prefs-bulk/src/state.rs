@@ -221,7 +221,7 @@ pub async fn read_states(client: &Client, users: &[String]) -> Vec<Result<UserSt
 /// user whose read the service still throttled when the client stopped waiting goes back in the
 /// queue, first in the next group: throttling never fails a user. A read whose answer was lost or
 /// garbled (a `$batch` answer that does not decode, a connection cut, a timeout) is sent again up
-/// to [`REREADS`] times: a read changes nothing, so repeating it is always safe.
+/// to `REREADS` times: a read changes nothing, so repeating it is always safe.
 pub async fn read_states_with_progress(
     client: &Client,
     users: &[String],

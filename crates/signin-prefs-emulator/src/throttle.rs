@@ -13,7 +13,7 @@
 //!
 //! A refused request is charged too: Graph's throttling guidance says "all requests accrue against
 //! your usage limits" and that Graph "continues to log resource usage while a client is being
-//! throttled" (https://learn.microsoft.com/graph/throttling, best practices). It does not say by
+//! throttled" (<https://learn.microsoft.com/graph/throttling>, best practices). It does not say by
 //! how much, so the emulator's reading is an assumption, switched by
 //! [`ThrottleConfig::refused_requests_count`] (`--refused-requests-count false`): each refused
 //! request takes its cost from every bucket it draws on, a bucket may owe up to one window, and

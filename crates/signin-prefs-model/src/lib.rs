@@ -3,8 +3,8 @@
 //! Every schema becomes a struct whose properties are all optional on read (Graph leaves properties
 //! out, sends `null`, and adds properties over time) and which keeps what it does not know in
 //! `additional_properties`. A schema that a PATCH operation takes also gets a patch type holding only
-//! the writable properties, each a [`Patch`](signin_prefs_core::Patch) or
-//! [`NonNullPatch`](signin_prefs_core::NonNullPatch) as the spec's nullability says, with
+//! the writable properties, each a [`Patch`] or
+//! [`NonNullPatch`] as the spec's nullability says, with
 //! [`Patchable`](signin_prefs_core::Patchable) implementing the service's sparse merge. Enums are open:
 //! unknown members are kept and written back unchanged.
 //!

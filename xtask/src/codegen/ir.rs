@@ -47,7 +47,8 @@ impl TypeDef {
     }
 }
 
-/// Notes carried to the generated documentation.
+/// Notes carried to the generated documentation, as Markdown: the spec's plain text is escaped
+/// where it enters (`lower`, through `markdown::escape`), the generator's own notes are written so.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Docs {
     pub(crate) title: Option<String>,

@@ -15,7 +15,7 @@
 //!
 //! The layout: this file holds the targets and the column vocabulary; `csv.rs` and `json.rs` read
 //! the two formats; `problems.rs` collects and prints what is wrong. A user is checked by
-//! [`UserKey`](signin_prefs_request::UserKey) and a method by
+//! [`signin_prefs_request::UserKey`] and a method by
 //! [`UserDefaultAuthenticationMethodType::parse_target`], the rules the CLI's and Python's own
 //! arguments go through too.
 

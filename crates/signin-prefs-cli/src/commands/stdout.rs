@@ -48,7 +48,7 @@ impl<W: Write> Write for UntilClosed<W> {
     }
 }
 
-/// Whether the reader of standard output has gone, for [`print`].
+/// Whether the reader of standard output has gone, for [`print()`].
 static CLOSED: AtomicBool = AtomicBool::new(false);
 
 /// Prints `text` to standard output, unless its reader has gone. A failure other than a closed
@@ -67,7 +67,7 @@ pub(crate) fn print(text: &str) {
     }
 }
 
-/// `println!` through [`print`].
+/// `println!` through [`print()`].
 macro_rules! say {
     ($($arg:tt)*) => {
         $crate::commands::stdout::print(&format!("{}\n", format_args!($($arg)*)))

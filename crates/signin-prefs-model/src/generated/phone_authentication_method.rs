@@ -18,7 +18,7 @@ pub struct PhoneAuthenticationMethod {
     ///
     /// `None` when the response leaves it out or sends `null`.
     pub created_date_time: ::core::option::Option<::std::string::String>,
-    /// The phone number to text or call for authentication. Phone numbers use the format '+<country code> <number>x<extension>', with extension optional. For example, +1 5555551234 or +1 5555551234x123 are valid. Numbers are rejected when creating/updating if they don't match the required format.
+    /// The phone number to text or call for authentication. Phone numbers use the format '+\<country code\> \<number\>x\<extension\>', with extension optional. For example, +1 5555551234 or +1 5555551234x123 are valid. Numbers are rejected when creating/updating if they don't match the required format.
     ///
     /// JSON `phoneNumber`, nullable.
     ///

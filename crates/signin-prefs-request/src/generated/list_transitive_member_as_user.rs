@@ -4,7 +4,7 @@
 //! Do not edit: change the spec or the generator, then run `cargo xtask codegen`.
 /// List group transitive members
 ///
-/// Get a list of the group's members. A group can have different object types as members. For more information about supported member types for different groups, see Group membership. This operation is transitive and returns a flat list of all nested members. An attempt to filter by an OData cast that represents an unsupported member type returns a 400 Bad Request error with the Request_UnsupportedQuery code.
+/// Get a list of the group's members. A group can have different object types as members. For more information about supported member types for different groups, see Group membership. This operation is transitive and returns a flat list of all nested members. An attempt to filter by an OData cast that represents an unsupported member type returns a 400 Bad Request error with the Request\_UnsupportedQuery code.
 ///
 /// **Deprecated.** The spec marks this deprecated (since 2024-07-02; removal 2025-07-02; version 2024-07/PrivatePreview:copilotExportAPI).
 ///
@@ -66,7 +66,7 @@ pub struct ListTransitiveMemberAsUser {
     pub expand: ::std::vec::Vec<::std::string::String>,
     /// Header parameter `ConsistencyLevel`.
     ///
-    /// Indicates the requested consistency level. Documentation URL: https://docs.microsoft.com/graph/aad-advanced-queries
+    /// Indicates the requested consistency level. Documentation URL: <https://docs.microsoft.com/graph/aad-advanced-queries>
     ///
     /// Not sent when `None`.
     pub consistency_level: ::core::option::Option<::std::string::String>,

@@ -56,7 +56,7 @@ pub struct ListUser {
     pub expand: ::std::vec::Vec<::std::string::String>,
     /// Header parameter `ConsistencyLevel`.
     ///
-    /// Indicates the requested consistency level. Documentation URL: https://docs.microsoft.com/graph/aad-advanced-queries
+    /// Indicates the requested consistency level. Documentation URL: <https://docs.microsoft.com/graph/aad-advanced-queries>
     ///
     /// Not sent when `None`.
     pub consistency_level: ::core::option::Option<::std::string::String>,

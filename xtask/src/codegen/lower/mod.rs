@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use openapiv3::{OpenAPI, Schema};
 
 use super::ir::{Api, Docs, TypeDef};
+use super::markdown;
 use crate::error::Error;
 
 const SCHEMA_REF: &str = "#/components/schemas/";
@@ -93,8 +94,12 @@ struct Lowerer<'a> {
 
 fn docs_of(schema: &Schema, location: &str) -> Result<Docs, Error> {
     Ok(Docs {
-        title: schema.schema_data.title.clone(),
-        description: schema.schema_data.description.clone(),
+        title: schema.schema_data.title.as_deref().map(markdown::escape),
+        description: schema
+            .schema_data
+            .description
+            .as_deref()
+            .map(markdown::escape),
         deprecation: deprecation_note(
             schema.schema_data.deprecated,
             schema.schema_data.extensions.get(DEPRECATION),
@@ -128,7 +133,9 @@ fn deprecation_note(
             ("description", "note"),
         ]
         .into_iter()
-        .filter_map(|(key, label)| field(key).map(|value| format!("{label} {value}")))
+        .filter_map(|(key, label)| {
+            field(key).map(|value| format!("{label} {}", markdown::escape(value)))
+        })
         .collect();
         if !parts.is_empty() {
             note.push_str(" (");

@@ -14,6 +14,7 @@ use super::{
     deprecation_note,
 };
 use crate::codegen::ir::*;
+use crate::codegen::markdown;
 use crate::error::Error;
 
 impl Lowerer<'_> {
@@ -83,7 +84,7 @@ impl Lowerer<'_> {
                 rust_name: field_ident(&data.name, &parameter_location)?,
                 kind,
                 required: data.required,
-                description: data.description.clone(),
+                description: data.description.as_deref().map(markdown::escape),
                 allowed_values: allowed_values(data),
             };
             if !rust_names.insert(param.rust_name.clone()) {
@@ -158,8 +159,8 @@ impl Lowerer<'_> {
         )?;
 
         let docs = Docs {
-            title: operation.summary.clone(),
-            description: operation.description.clone(),
+            title: operation.summary.as_deref().map(markdown::escape),
+            description: operation.description.as_deref().map(markdown::escape),
             deprecation: deprecation_note(
                 operation.deprecated,
                 operation.extensions.get(DEPRECATION),

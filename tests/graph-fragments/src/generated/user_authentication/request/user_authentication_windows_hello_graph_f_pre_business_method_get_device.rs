@@ -4,7 +4,7 @@
 //! Do not edit: change the spec or the generator, then run `cargo xtask codegen`.
 /// Get device from users
 ///
-/// The registered device on which this Windows Hello for Business key resides. Supports $expand. When you get a user's Windows Hello for Business registration information, this property is returned only on a single GET and when you specify ?$expand. For example, GET /users/admin@contoso.com/authentication/windowsHelloForBusinessMethods/_jpuR-TGZtk6aQCLF3BQjA2?$expand=device.
+/// The registered device on which this Windows Hello for Business key resides. Supports $expand. When you get a user's Windows Hello for Business registration information, this property is returned only on a single GET and when you specify ?$expand. For example, GET /users/admin@contoso.com/authentication/windowsHelloForBusinessMethods/\_jpuR-TGZtk6aQCLF3BQjA2?$expand=device.
 ///
 /// **Deprecated.** The spec marks this deprecated (since 2024-07-02; removal 2025-07-02; version 2024-07/PrivatePreview:copilotExportAPI).
 ///
