@@ -37,6 +37,12 @@ enum Task {
     },
     /// Run the whole test suite: every test of every crate, the CLI's included.
     Test,
+    /// Write the CLI's man pages (roff, one per subcommand), made from its clap definitions.
+    Man {
+        /// The folder to write them into.
+        #[arg(long, default_value = "target/man/man1")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -101,6 +107,7 @@ fn main() -> ExitCode {
                 },
         } => spec::diff::run(&old, &new, json, fail_on_breaking).map(|report| print!("{report}")),
         Task::Test => run_tests(&root),
+        Task::Man { out } => write_man_pages(&root, &root.join(out)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -109,6 +116,21 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The man pages come from the CLI itself (its hidden `manpages` command), so xtask needs no
+/// dependency on the CLI crate and the pages always match the binary built from this tree.
+fn write_man_pages(root: &Path, out: &Path) -> Result<(), Error> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    run(
+        root,
+        Command::new(cargo)
+            .args(["run", "--quiet", "--locked", "-p", "signin-prefs-cli", "--"])
+            .args(["manpages", "--out"])
+            .arg(out),
+    )?;
+    eprintln!("man pages: {}", out.display());
+    Ok(())
 }
 
 /// The repository root: xtask lives one level below it.

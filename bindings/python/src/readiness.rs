@@ -30,7 +30,10 @@ pub(crate) fn readiness(
     } else {
         PolicySetting::Apply
     };
-    let read = crate::block_on(py, read_readiness_to_csv(&client, policy, &users_csv));
+    let read = crate::block_on(
+        py,
+        read_readiness_to_csv(&client, policy, &users_csv, &mut |_| {}),
+    );
     match read {
         // A struct of counts always serializes.
         Ok(readiness) => Ok(serde_json::to_string(&readiness).unwrap_or_default()),

@@ -36,10 +36,12 @@ pub const USERS_CSV_HEADER: [&str; 12] = [
 /// [`read_readiness`](crate::readiness::read_readiness), also writing one row per user to a new
 /// owner-only CSV file at `users_csv` as the report's pages arrive. A file already at `users_csv`
 /// is refused before anything is sent, and never replaced; a read that fails leaves no file.
+/// `each` sees every user as it is counted (for progress).
 pub async fn read_readiness_to_csv(
     client: &Client,
     policy: PolicySetting,
     users_csv: &Path,
+    each: &mut (dyn FnMut(&UserReadiness) + Send),
 ) -> Result<Readiness, Error> {
     let file = crate::files::open_private(users_csv, true).map_err(|error| match error {
         Error::Io { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists => {
@@ -55,6 +57,7 @@ pub async fn read_readiness_to_csv(
     let read = match read_policy(client, policy).await {
         Ok(policy) => {
             read_report(client, policy.as_ref(), &mut |user| {
+                each(user);
                 if failed.is_none() {
                     failed = writer.write_record(users_csv_row(user)).err();
                 }

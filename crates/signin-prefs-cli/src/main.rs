@@ -11,31 +11,38 @@
 
 mod commands;
 mod error;
+mod terminal;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory as _, Parser};
 
 /// Read and set Microsoft Entra users' sign-in preferences through Microsoft Graph.
 #[derive(Debug, Parser)]
-#[command(name = "signin-prefs", version, about)]
+#[command(name = "signin-prefs", version = VERSION, about)]
 struct Cli {
     #[command(subcommand)]
     command: commands::Command,
+    #[command(flatten)]
+    terminal: terminal::TerminalArgs,
 }
+
+/// `--version`: the package's version and the commit it was built from, where known.
+const VERSION: &str = if env!("SIGNIN_PREFS_COMMIT").is_empty() {
+    env!("CARGO_PKG_VERSION")
+} else {
+    concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (commit ",
+        env!("SIGNIN_PREFS_COMMIT"),
+        ")"
+    )
+};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SIGNIN_PREFS_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        // Colour codes only where a terminal shows them, never in a log file or a pipe.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    match commands::run(cli.command) {
+    cli.terminal.init();
+    match commands::run(cli.command, Cli::command) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(error) => {
             eprintln!("signin-prefs: {error}");

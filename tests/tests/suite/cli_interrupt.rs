@@ -22,7 +22,7 @@ use crate::cli_scenarios::{cli, scratch, text};
 const INTERRUPTED: i32 = 130;
 
 /// Starts `builder`'s emulator, with a token that may do all the bulk commands do.
-async fn started(builder: EmulatorBuilder) -> (EmulatorHandle, String) {
+pub(crate) async fn started(builder: EmulatorBuilder) -> (EmulatorHandle, String) {
     let emulator = builder.start().await.unwrap();
     let token = emulator
         .mint_token(TokenRequest::app_only(&[

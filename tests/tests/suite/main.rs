@@ -20,6 +20,7 @@ mod bulk_system_preferred;
 mod bulk_throttled;
 mod bulk_verify;
 mod cli_binary;
+mod cli_conventions;
 mod cli_input;
 mod cli_interrupt;
 mod cli_priority;

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use clap::Args as ClapArgs;
 use futures_util::StreamExt as _;
 use futures_util::stream::BoxStream;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use signin_prefs_bulk::apply::{MAX_BATCH, MAX_IN_FLIGHT, Progress, RunOptions};
 use signin_prefs_bulk::journal::{self, JournalKind, JournalState};
 use signin_prefs_bulk::plan::{
@@ -28,6 +27,7 @@ use signin_prefs_request::{GroupId, ListTransitiveMemberAsUser, ListUser};
 
 use super::interrupt::{INTERRUPTED, on_signals, resume_command};
 use super::output::{CommonArgs, Output, OutputArg, PriorityArg, Switch, block_on};
+use super::progress::Display;
 use super::stdout::UntilClosed;
 use super::system_preferred::FlagPrecedenceArg;
 use crate::error::Error;
@@ -287,10 +287,8 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
         include_disabled: args.include_disabled,
         flag_precedence: args.precedence.flag_precedence,
     };
-    // A bar on a terminal; elsewhere (a log, CI) a line at the start, every ten seconds and at the end.
-    let bar = progress_bar();
-    let plain = !std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let mut last_line: Option<std::time::Instant> = None;
+    let mut display = Display::new();
+    let bar = display.bar().clone();
     // A reader that stops early (`| head`) is not an error; any other failure to print is
     // reported once the plan is written.
     let mut out = UntilClosed::stdout();
@@ -341,32 +339,20 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
     let mut read_path = None;
     let mut show_progress = |event| match event {
         PlanProgress::ReadPath(decision) => {
-            // Always said, terminal or not: which way the reads go decides how long they take.
-            bar.suspend(|| eprintln!("{decision}"));
+            // Said on a terminal or not (unless -q): which way the reads go decides how long
+            // they take.
+            if !crate::terminal::quiet() {
+                bar.suspend(|| eprintln!("{decision}"));
+            }
             read_path = Some(decision);
         }
-        PlanProgress::ReadingReport => {
-            bar.set_message("reading the registration report");
-            if plain {
-                eprintln!("reading the registration report");
-            }
-        }
+        PlanProgress::ReadingReport => display.stage("reading the registration report"),
         PlanProgress::Reading { done, total } => {
             if done == 0 {
-                bar.set_message("reading users' states");
-                bar.reset_elapsed();
-                bar.reset_eta();
+                display.note("reading users' states".to_owned());
+                display.restart();
             }
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-            if plain
-                && (done == total
-                    || last_line
-                        .is_none_or(|at| at.elapsed() >= std::time::Duration::from_secs(10)))
-            {
-                eprintln!("read the state of {done}/{total} users");
-                last_line = Some(std::time::Instant::now());
-            }
+            display.count("read the state of", done, Some(total));
         }
     };
     // Ctrl-C or SIGTERM drops the plan where it is: it has only read, and leaves no file.
@@ -605,8 +591,9 @@ fn run_journaled(
     let (journal_name, suffix) = kind.journal();
     let journal_path = journal.map_or_else(|| with_suffix(input, suffix), Path::to_path_buf);
     let client = priority.apply_to(&common.settings()?.client()?);
-    let bar = progress_bar();
-    let progress = &mut |event| show(&bar, event);
+    let mut display = Display::new();
+    let bar = display.bar().clone();
+    let progress = &mut |event| show(&mut display, event);
     let journal = journal_path.as_path();
     // Ctrl-C or SIGTERM stops the run cleanly (the batches on the wire settle into the journal).
     let stop = options.stop.clone();
@@ -730,32 +717,30 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn progress_bar() -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} users  {per_sec}  eta {eta}  {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar
-}
-
-fn show(bar: &ProgressBar, event: Progress) {
+/// A run's progress: users sent of those pending, throttled users sent again, the read-backs.
+fn show(display: &mut Display, event: Progress) {
     match event {
         Progress::Started {
             pending,
             already_done,
         } => {
-            bar.set_length(pending as u64);
-            if already_done > 0 {
-                bar.set_message(format!("({already_done} done by an earlier run)"));
-            }
+            display.stage(&if already_done > 0 {
+                format!("sending {pending} users ({already_done} done by an earlier run)")
+            } else {
+                format!("sending {pending} users")
+            });
+            display.count("sent", 0, Some(pending));
         }
-        Progress::Batch { done, requeued, .. } => {
-            bar.set_position(done as u64);
+        Progress::Batch {
+            done,
+            requeued,
+            pending,
+        } => {
             if requeued > 0 {
-                bar.set_message(format!("({requeued} throttled and sent again)"));
+                display.note(format!("({requeued} throttled and sent again)"));
             }
+            display.count("sent", done, Some(pending));
         }
-        Progress::Verifying { users } => bar.set_message(format!("verifying {users} users")),
+        Progress::Verifying { users } => display.stage(&format!("verifying {users} users")),
     }
 }

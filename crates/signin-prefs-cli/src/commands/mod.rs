@@ -1,6 +1,7 @@
 //! The subcommands. Each is a module with an `Args` struct and a `run` function.
 
 mod bulk;
+mod completions;
 mod connection;
 #[cfg(feature = "emulator")]
 mod demo;
@@ -11,7 +12,9 @@ mod emulator;
 mod emulator_banner;
 mod explain;
 mod interrupt;
+mod manpages;
 mod output;
+mod progress;
 mod readiness;
 mod single;
 mod stdout;
@@ -92,11 +95,21 @@ pub(crate) enum Command {
         command(hide = true, about = UNAVAILABLE, long_about = None)
     )]
     Emulator(EmulatorArgs),
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
+    ///
+    /// For example `signin-prefs completions bash > ~/.local/share/bash-completion/completions/signin-prefs`.
+    Completions(completions::Args),
+    /// Write the man pages (`cargo xtask man` runs this).
+    #[command(hide = true)]
+    Manpages(manpages::Args),
 }
 
-/// Runs `command`; the number is the exit code (see `main.rs`).
-pub(crate) fn run(command: Command) -> Result<i32, Error> {
+/// Runs `command`; the number is the exit code (see `main.rs`). `whole` gives the whole command
+/// line's definition, for the commands that describe it (completions, man pages).
+pub(crate) fn run(command: Command, whole: fn() -> clap::Command) -> Result<i32, Error> {
     match command {
+        Command::Completions(args) => completions::run(&args, whole()).map(|()| 0),
+        Command::Manpages(args) => manpages::run(&args, whole()).map(|_| 0),
         Command::Get(args) => single::get(args).map(|()| 0),
         Command::Set(args) => single::set(args).map(|()| 0),
         Command::Readiness(args) => readiness::run(args),

@@ -7,10 +7,11 @@ use std::path::PathBuf;
 
 use clap::Args as ClapArgs;
 use signin_prefs_bulk::policy::PolicySetting;
-use signin_prefs_bulk::readiness::{Readiness, read_readiness};
+use signin_prefs_bulk::readiness::{Readiness, UserReadiness, read_readiness};
 use signin_prefs_bulk::readiness_csv::read_readiness_to_csv;
 
 use super::output::{CommonArgs, Output, PriorityArg, block_on};
+use super::progress::Display;
 use super::stdout::UntilClosed;
 use crate::error::Error;
 
@@ -55,10 +56,23 @@ pub(crate) fn run(args: Args) -> Result<i32, Error> {
     } else {
         PolicySetting::Apply
     };
-    let readiness = match &args.users_csv {
-        Some(path) => block_on(read_readiness_to_csv(&client, policy, path))??,
-        None => block_on(read_readiness(&client, policy, &mut |_| {}))??,
+    let mut display = Display::new();
+    display.stage("reading the registration report");
+    let mut counted = 0_usize;
+    let each = &mut |_: &UserReadiness| {
+        counted += 1;
+        display.count("counted", counted, None);
     };
+    let read = match &args.users_csv {
+        Some(path) => block_on(read_readiness_to_csv(&client, policy, path, each)),
+        None => block_on(read_readiness(&client, policy, each)),
+    };
+    if matches!(read, Ok(Ok(_))) {
+        display.count("counted", counted, Some(counted));
+    }
+    // Whatever the outcome, no bar is left on the terminal.
+    display.finish();
+    let readiness = read??;
     let text = match args.common.output() {
         Output::Table => table(&readiness),
         // A struct of counts always serializes.
