@@ -212,6 +212,21 @@ def test_bad_targets_are_a_validation_error(emulator: Emulator, tmp_path: Path) 
     assert not (tmp_path / "plan.json").exists()
 
 
+def test_one_user_named_by_object_id_and_principal_name_is_refused(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    first, second = emulator.user_at(FIRST), emulator.user_at(FIRST + 1)
+    assert first is not None and second is not None
+    targets = tmp_path / "targets.csv"
+    lines = [first["user_principal_name"], second["id"], first["id"]]
+    targets.write_text("user\n" + "\n".join(lines) + "\n")
+    with pytest.raises(signin_prefs.ValidationError) as refused:
+        bulk.plan(emulator.client(), targets, tmp_path / "plan.json", methods=["oath"])
+    assert f"{targets}:4: user" in str(refused.value)
+    assert "on line 2" in str(refused.value)
+    assert not (tmp_path / "plan.json").exists()
+
+
 @pytest.mark.parametrize(
     ("options", "named"),
     [

@@ -17,6 +17,7 @@ use crate::Error;
 pub use crate::decide::decide;
 use crate::decide::decide_on;
 use crate::disabled::{DisabledUsers, read_disabled};
+use crate::identities::refuse_one_user_under_two_keys;
 use crate::key_digest::KeyDigest;
 pub use crate::plan_file::{PlanFile, PlanProblem, scan};
 use crate::plan_targets::Targets;
@@ -361,6 +362,10 @@ async fn plan_entries(
         return Err(Error::Guard(
             "nothing to change: give target methods or a system-preferred setting".into(),
         ));
+    }
+    // One user named by two keys would get two PATCHes: refused before anything else is read.
+    if let Targets::Listed(listed) = &targets {
+        refuse_one_user_under_two_keys(client, listed, &options.source).await?;
     }
     let excluded: BTreeSet<String> = options
         .exclude

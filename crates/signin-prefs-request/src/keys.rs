@@ -135,15 +135,20 @@ impl fmt::Display for KeyProblem {
 /// characters or the characters RFC 5322 reserves (`" , ; : < > ( ) [ ] \`), which no Entra UPN
 /// contains and which usually mean a CSV was split or quoted wrongly. Guest UPNs
 /// (`name_domain#EXT#@tenant`), apostrophes and non-ASCII letters are valid. At most
-/// [`MAX_USER_KEY_CHARS`] characters. The key is kept as written (not trimmed, not lowercased).
+/// [`MAX_USER_KEY_CHARS`] characters. The key is kept as written (not trimmed, not lowercased),
+/// except that OData's key form `users('…')`, as Graph writes it in URLs and `@odata.context`, is
+/// read as the key inside it (`'` doubled within it undone), so that both spellings of one user
+/// are one key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UserKey(String);
 
 impl UserKey {
     /// Checks `key`; the error ([`Error::InvalidUserKey`]) names it and says what is wrong.
     pub fn parse(key: &str) -> Result<Self, Error> {
-        match user_key_problem(key) {
-            None => Ok(Self(key.to_owned())),
+        let inner = odata_key_literal(key);
+        let checked = inner.as_deref().unwrap_or(key);
+        match user_key_problem(checked) {
+            None => Ok(Self(checked.to_owned())),
             Some(problem) => Err(Error::InvalidUserKey {
                 value: key.to_owned(),
                 problem,
@@ -188,6 +193,26 @@ impl GroupId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The key inside OData's key form `users('…')` (the entity set's name in any case, as Graph
+/// matches paths), with its doubled quotes undone; `None` for any other text, a quote inside that
+/// is not doubled included, which then meets the usual rules (and their refusal of `(`).
+fn odata_key_literal(key: &str) -> Option<String> {
+    const OPENING: &str = "users('";
+    if !key.get(..OPENING.len())?.eq_ignore_ascii_case(OPENING) {
+        return None;
+    }
+    let literal = key.get(OPENING.len()..)?.strip_suffix("')")?;
+    let mut inner = String::with_capacity(literal.len());
+    let mut chars = literal.chars();
+    while let Some(c) = chars.next() {
+        if c == '\'' && chars.next() != Some('\'') {
+            return None;
+        }
+        inner.push(c);
+    }
+    Some(inner)
 }
 
 /// The first rule `key` breaks, if any.
@@ -392,6 +417,30 @@ mod tests {
         assert!(!key.is_object_id());
         assert!(UserKey::parse(GUID_UPPER).unwrap().is_object_id());
         assert_eq!(String::from(key), "Adele@Contoso.com");
+    }
+
+    #[test]
+    fn the_odata_key_form_is_the_key_inside_it() {
+        for (written, key) in [
+            ("users('adele@contoso.com')", "adele@contoso.com"),
+            ("Users('Adele@Contoso.com')", "Adele@Contoso.com"),
+            ("users('o''brien@contoso.com')", "o'brien@contoso.com"),
+            (&format!("users('{GUID_UPPER}')"), GUID_UPPER),
+        ] {
+            assert_eq!(UserKey::parse(written).unwrap().as_str(), key, "{written}");
+        }
+        // What is not one literal, or holds no valid key, is refused naming what was written.
+        for (written, fragment) in [
+            ("users('o'brien@contoso.com')", "'('"),
+            ("users(adele@contoso.com)", "'('"),
+            ("users('adele@contoso.com'", "'('"),
+            ("users('')", "empty"),
+            ("users('adele')", "neither an object id"),
+        ] {
+            let error = UserKey::parse(written).unwrap_err();
+            assert!(error.to_string().contains(written), "{error}");
+            assert!(error.to_string().contains(fragment), "{written}: {error}");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@
 )]
 
 mod bulk_drift;
+mod bulk_identities;
 mod bulk_interrupt;
 mod bulk_plan_reads;
 mod bulk_policy;

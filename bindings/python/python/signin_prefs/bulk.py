@@ -262,6 +262,10 @@ def plan(
     """Reads the targets file (CSV or JSON), every target's state, decides per user, writes the
     plan to ``plan_path`` and returns it. Sends no write.
 
+    A user named twice in the file (in another letter case, as ``users('…')``, or once by object
+    id and once by user principal name, which is looked up and needs ``User.Read.All``) raises
+    `ValidationError` naming both lines, before any state is read, as the CLI refuses it.
+
     ``read_path``: ``"report"`` reads the tenant's registration report in one paged read (on
     Graph's small reports budget), falling back to per-user reads for users it does not list;
     ``"per-user"`` reads each user; ``"auto"`` (the default) counts the tenant's users and takes

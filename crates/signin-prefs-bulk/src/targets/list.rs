@@ -8,7 +8,7 @@
 
 use signin_prefs_model::UserDefaultAuthenticationMethodType as Method;
 
-use super::Target;
+use super::{LineKind, Target};
 use crate::Error;
 
 /// No method override: an index no method table reaches.
@@ -39,6 +39,8 @@ pub struct TargetList {
     /// Each distinct method override, once.
     methods: Vec<Method>,
     rows: Vec<Row>,
+    /// What the lines count: a CSV file's lines (the default) or a JSON array's items.
+    line_kind: LineKind,
 }
 
 impl TargetList {
@@ -127,6 +129,16 @@ impl TargetList {
     /// The line (or item) of the target at `index`.
     pub fn line(&self, index: usize) -> Option<usize> {
         usize::try_from(self.rows.get(index)?.line).ok()
+    }
+
+    /// What [`Target::line`] counts: a file's lines or a JSON array's items.
+    pub fn line_kind(&self) -> LineKind {
+        self.line_kind
+    }
+
+    /// Says what the lines count (a reader knows).
+    pub(super) fn set_line_kind(&mut self, kind: LineKind) {
+        self.line_kind = kind;
     }
 
     /// Every target, in order, each as a plain [`Target`].

@@ -35,9 +35,10 @@ pub struct InputProblem {
 }
 
 /// What [`InputProblem::line`] counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum LineKind {
     /// A 1-based line of the file, shown as "line N".
+    #[default]
     FileLine,
     /// A 1-based position in a JSON array of users, shown as "item N".
     ArrayItem,
@@ -246,6 +247,7 @@ impl ReadUsers {
                 }
             }
         }
+        self.list.set_line_kind(self.kind);
         self.list
     }
 

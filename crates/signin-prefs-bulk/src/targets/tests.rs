@@ -980,11 +980,18 @@ proptest! {
         original in any::<proptest::sample::Index>(),
         insert_at in any::<proptest::sample::Index>(),
         flips in proptest::collection::vec(any::<bool>(), 1..8),
+        odata in any::<bool>(),
     ) {
+        // The copy differs in letter case, and may be written in OData's key form `users('…')`:
+        // either way it is the same key, and the problem shows the key it stands for.
         let original_user = &users[original.index(users.len())];
         let copy = flip_case(original_user, &flips);
+        let written = if odata { format!("users('{}')", copy.replace('\'', "''")) } else { copy.clone() };
+        let at = insert_at.index(users.len() + 1);
         let mut with_copy = users.clone();
-        with_copy.insert(insert_at.index(users.len() + 1), copy);
+        with_copy.insert(at, copy);
+        let mut as_written = users.clone();
+        as_written.insert(at, written);
         let positions: Vec<usize> = with_copy
             .iter()
             .enumerate()
@@ -994,7 +1001,7 @@ proptest! {
         prop_assert_eq!(positions.len(), 2);
         let (first, second) = (positions[0], positions[1]);
 
-        let csv_text = format!("user\n{}\n", with_copy.join("\n"));
+        let csv_text = format!("user\n{}\n", as_written.join("\n"));
         let error = csv(&csv_text).unwrap_err();
         prop_assert_eq!(error.problems.len(), 1, "{}", error);
         prop_assert_eq!(error.problems[0].line, second + 2);
@@ -1002,7 +1009,7 @@ proptest! {
         let expected_csv_fragment = format!("duplicate user: also on line {}", first + 2);
         prop_assert!(error.problems[0].message.contains(&expected_csv_fragment), "{}", error);
 
-        let error = json(&serde_json::to_string(&with_copy).unwrap()).unwrap_err();
+        let error = json(&serde_json::to_string(&as_written).unwrap()).unwrap_err();
         prop_assert_eq!(error.problems.len(), 1, "{}", error);
         prop_assert_eq!(error.problems[0].line, second + 1);
         prop_assert_eq!(error.problems[0].line_kind, LineKind::ArrayItem);

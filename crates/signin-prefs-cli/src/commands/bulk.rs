@@ -36,7 +36,8 @@ use crate::error::Error;
 #[derive(Debug, ClapArgs)]
 pub(crate) struct PlanArgs {
     /// A CSV or JSON file of users (object ids or UPNs), with optional per-user `method` and
-    /// `systemPreferred` columns.
+    /// `systemPreferred` columns. A user named twice (in another letter case, as `users('…')`,
+    /// or by object id and UPN: looked up, with User.Read.All) is refused naming both lines.
     #[arg(long, conflicts_with_all = ["group", "filter"], required_unless_present_any = ["group", "filter"])]
     targets: Option<PathBuf>,
     /// Every user in this group, nested groups included (object id).

@@ -33,12 +33,14 @@ pub(crate) struct Args {
     config: ConfigArg,
 }
 
-pub(crate) fn run(args: Args) -> Result<i32, Error> {
+pub(crate) fn run(mut args: Args) -> Result<i32, Error> {
+    // `users('…')` is probed as the key inside it.
     if let Some(user) = &args.user {
-        UserKey::parse(user).map_err(|error| match error.key_problem() {
+        let key = UserKey::parse(user).map_err(|error| match error.key_problem() {
             Some(problem) => Error::Input(format!("--user {user:?}: {problem}")),
             None => Error::from(error),
         })?;
+        args.user = Some(key.into());
     }
     let settings = args.config.settings()?;
     let (_, credential) = settings.credential()?;

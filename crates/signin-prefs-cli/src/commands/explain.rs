@@ -31,8 +31,9 @@ pub(crate) struct Args {
     common: CommonArgs,
 }
 
-pub(crate) fn run(args: Args) -> Result<i32, Error> {
-    UserKey::parse(&args.user)?;
+pub(crate) fn run(mut args: Args) -> Result<i32, Error> {
+    // `users('…')` is read as the key inside it.
+    args.user = UserKey::parse(&args.user)?.into();
     let client = args.common.settings()?.client()?;
     let (states, policy) = block_on(async {
         futures_util::future::join(

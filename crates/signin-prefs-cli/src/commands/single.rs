@@ -51,8 +51,9 @@ fn method_help() -> String {
     format!("The default MFA method: {listed}")
 }
 
-pub(crate) fn get(args: GetArgs) -> Result<(), Error> {
-    UserKey::parse(&args.user)?;
+pub(crate) fn get(mut args: GetArgs) -> Result<(), Error> {
+    // `users('…')` is sent as the key inside it.
+    args.user = UserKey::parse(&args.user)?.into();
     let client = args.common.settings()?.client()?;
     let read = block_on(client.get_sign_in_preferences(&args.user))??;
     let current = Preferences::of(&read);
@@ -84,8 +85,8 @@ pub(crate) fn get(args: GetArgs) -> Result<(), Error> {
     Ok(())
 }
 
-pub(crate) fn set(args: SetArgs) -> Result<(), Error> {
-    UserKey::parse(&args.user)?;
+pub(crate) fn set(mut args: SetArgs) -> Result<(), Error> {
+    args.user = UserKey::parse(&args.user)?.into();
     let mut patch = SignInPreferencesPatch::default();
     if let Some(method) = &args.method {
         let method = Method::parse_target(method)
