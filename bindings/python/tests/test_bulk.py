@@ -68,7 +68,7 @@ def test_plan_apply_rollback(emulator: Emulator, tmp_path: Path) -> None:
 
     undo = bulk.rollback(client, tmp_path / "apply.journal", tmp_path / "rollback.journal")
     assert undo.verdict == "success"
-    assert undo.counts == {"applied": 20}
+    assert undo.counts == {"restored": 20}
     assert _states(emulator, keys) == before
 
 

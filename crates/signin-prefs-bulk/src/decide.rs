@@ -54,7 +54,7 @@ pub(crate) fn decide_on(
                 .collect::<Vec<_>>()
                 .join(", ");
             return entry(
-                Action::Excluded,
+                Action::NotFrom,
                 None,
                 format!(
                     "current method {} is not one of --from {from}",

@@ -71,6 +71,9 @@ pub enum Action {
     Error,
     /// On the exclude list: never touched.
     Excluded,
+    /// Its current method is not one of those `--from` names (or, read by the report filtered for
+    /// them, it registered none of what such a default needs): not this run's to change.
+    NotFrom,
     /// The account is disabled (`accountEnabled: false`): left out unless
     /// [`PlanOptions::include_disabled`].
     Disabled,
@@ -78,12 +81,13 @@ pub enum Action {
 
 impl Action {
     /// Every action.
-    pub const ALL: [Action; 6] = [
+    pub const ALL: [Action; 7] = [
         Action::Change,
         Action::AlreadyCompliant,
         Action::Ineligible,
         Action::Error,
         Action::Excluded,
+        Action::NotFrom,
         Action::Disabled,
     ];
 
@@ -95,6 +99,7 @@ impl Action {
             Action::Ineligible => "ineligible",
             Action::Error => "error",
             Action::Excluded => "excluded",
+            Action::NotFrom => "notFrom",
             Action::Disabled => "disabled",
         }
     }
@@ -176,6 +181,10 @@ pub struct Summary {
     pub error: usize,
     /// Users on the exclude list.
     pub excluded: usize,
+    /// Users whose current method is not one of `--from`. Written only when there are some, so
+    /// that plans without any read and write as before (older plans counted them as excluded).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub not_from: usize,
     /// Disabled users left out. Written only when there are some, so that plans without any
     /// read and write as they did before the count existed.
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -514,7 +523,7 @@ async fn plan_entries(
                 ),
                 Source::NotFrom => unplanned(
                     target,
-                    Action::Excluded,
+                    Action::NotFrom,
                     format!(
                         "the registration report lists none of {} for the user, which a default of --from needs",
                         from_names.join(", ")
@@ -633,6 +642,7 @@ impl Summary {
             ineligible: usize::MAX,
             error: usize::MAX,
             excluded: usize::MAX,
+            not_from: usize::MAX,
             disabled: usize::MAX,
             takes_effect: usize::MAX,
             nps_adfs_only: usize::MAX,
@@ -647,6 +657,7 @@ impl Summary {
             Action::Ineligible => self.ineligible += 1,
             Action::Error => self.error += 1,
             Action::Excluded => self.excluded += 1,
+            Action::NotFrom => self.not_from += 1,
             Action::Disabled => self.disabled += 1,
         }
     }
@@ -668,6 +679,7 @@ impl Summary {
             + self.ineligible
             + self.error
             + self.excluded
+            + self.not_from
             + self.disabled
     }
 }

@@ -356,7 +356,14 @@ impl Checker {
                     at()
                 ));
             }
-            (Action::Ineligible | Action::Error | Action::Excluded | Action::Disabled, Some(_)) => {
+            (
+                Action::Ineligible
+                | Action::Error
+                | Action::Excluded
+                | Action::NotFrom
+                | Action::Disabled,
+                Some(_),
+            ) => {
                 return Err(format!(
                     "{}: action {:?} must not have a target",
                     at(),

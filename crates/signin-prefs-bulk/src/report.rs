@@ -23,8 +23,9 @@ pub struct ReportRow {
     pub before: Option<Preferences>,
     /// The values aimed at.
     pub target: Option<Preferences>,
-    /// What happened: applied, recovered, unverified (changed, but its read-back could not be
-    /// made), failed, skipped, drifted, notRun, compliant, ineligible, excluded, error.
+    /// What happened: applied (rollback: restored), recovered, unverified (changed, but its
+    /// read-back could not be made), failed, skipped, drifted, notRun, compliant, ineligible,
+    /// excluded, notFrom, disabled, error.
     pub outcome: String,
     /// The read-back, when one was made.
     pub verified: Option<bool>,
@@ -96,7 +97,7 @@ impl Tally {
         let mut tally = Self::new(journal.finished);
         for (_, entry) in journal.users() {
             let (outcome, verified) = journal_outcome(Some(&entry));
-            tally.add(outcome, verified);
+            tally.add(restored(outcome), verified);
         }
         tally
     }
@@ -123,7 +124,7 @@ impl Tally {
     /// Success, partial failure, or nothing done.
     pub fn verdict(&self) -> Verdict {
         let count = |outcome: &str| self.counts.get(outcome).copied().unwrap_or(0);
-        let made = count("applied") + count("recovered") + count("unverified");
+        let made = count("applied") + count("restored") + count("recovered") + count("unverified");
         // A drifted user was left as someone else set it: the plan's change was not made. An
         // unverified one was changed, but whether it holds is not known.
         let missed = count("failed")
@@ -405,7 +406,18 @@ pub(crate) fn rollback_row(user: &str, entry: &UserEntry, journal: &JournalState
         now: None,
     };
     fill_from_journal(&mut row, journal);
+    row.outcome = restored(&row.outcome).to_owned();
     row
+}
+
+/// A rollback's outcome: what an apply calls `applied`, a PATCH that landed, a rollback calls
+/// `restored` (the journal records both as `applied`, so journals of every age read alike).
+fn restored(outcome: &str) -> &str {
+    if outcome == "applied" {
+        "restored"
+    } else {
+        outcome
+    }
 }
 
 fn short(preferences: &Preferences) -> String {
@@ -428,6 +440,7 @@ fn unsent_outcome(action: Action) -> Option<&'static str> {
         Action::Ineligible => Some("ineligible"),
         Action::Error => Some("error"),
         Action::Excluded => Some("excluded"),
+        Action::NotFrom => Some("notFrom"),
         Action::Disabled => Some("disabled"),
     }
 }

@@ -256,10 +256,12 @@ async fn plan_apply_verify_and_report() {
             s.change,
             s.ineligible,
             s.excluded,
+            s.not_from,
             s.already_compliant,
             s.error
         ),
-        (19, 10, 21, 0, 0),
+        // One user on the exclude list, and the users whose method is not --from sms, apart.
+        (19, 10, 1, 20, 0, 0),
         "{s:?}"
     );
     let entry = |user: &str| {
@@ -313,6 +315,10 @@ async fn plan_apply_verify_and_report() {
     assert_eq!(state, journal::read(&journal_path).unwrap());
     let report = apply_report(&plan, &state);
     assert_eq!(report.counts.get("applied"), Some(&19));
+    assert_eq!(
+        (report.counts.get("excluded"), report.counts.get("notFrom")),
+        (Some(&1), Some(&20))
+    );
     assert!(
         report
             .rows
@@ -480,10 +486,12 @@ async fn rollback_restores_what_was_there_and_spares_later_changes() {
     );
     let report = rollback_report(&rolled);
     assert_eq!(report.counts.get("skipped"), Some(&1));
+    // A rollback restores: its report says so, never "applied".
     assert_eq!(
-        report.counts.get("applied"),
+        report.counts.get("restored"),
         Some(&(plan.summary.change - 1))
     );
+    assert_eq!(report.counts.get("applied"), None);
     assert!(
         report
             .rows

@@ -290,13 +290,26 @@ async fn a_user_edited_after_planning_is_drifted_and_rollback_restores_the_edit(
     assert_eq!(method(&emulator), "push");
 
     let journal = dir.join("plan.json.journal.jsonl");
-    let (code, _, stderr) = run(&["rollback", journal.to_str().unwrap()]);
+    let (code, stdout, stderr) = run(&["rollback", journal.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(
         method(&emulator),
         "voiceMobile",
         "the later edit restored, not the plan's sms"
     );
+    // The rollback's report names what it did: restored, in the table, CSV and JSON alike.
+    assert!(stdout.starts_with("1 users: restored 1"), "{stdout}");
+    let rollback_journal = format!("{}.rollback.jsonl", journal.display());
+    let (_, csv, _) = run(&["report", &rollback_journal, "--output", "csv"]);
+    assert!(
+        csv.lines()
+            .nth(1)
+            .is_some_and(|row| row.contains(",restored,")),
+        "{csv}"
+    );
+    let (_, json, _) = run(&["report", &rollback_journal, "--output", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(report["counts"], serde_json::json!({"restored": 1}));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -138,7 +138,10 @@ fn decisions(plan: &Plan) -> Vec<(String, Action, Option<String>, Option<String>
     plan.entries
         .iter()
         .map(|entry| {
-            let planned = !matches!(entry.action, Action::Excluded | Action::Disabled);
+            let planned = !matches!(
+                entry.action,
+                Action::Excluded | Action::NotFrom | Action::Disabled
+            );
             (
                 entry.user.clone(),
                 entry.action,

@@ -175,7 +175,9 @@ class Plan:
     @property
     def summary(self) -> Dict[str, int]:
         """Counts per action: ``change``, ``alreadyCompliant``, ``ineligible``, ``error``,
-        ``excluded``, and ``disabled`` when the plan left any disabled user out; and, among the
+        ``excluded`` (on the exclude list), and, when there are some, ``notFrom`` (a current
+        method that ``only_from`` does not name) and ``disabled`` (disabled users left out); and,
+        among the
         changes of the default method, ``takesEffect`` and ``npsAdfsOnly`` (where system-preferred
         MFA applies, the new default matters only to the NPS extension and the AD FS adapter) when
         there are some."""
@@ -229,7 +231,10 @@ class Report:
     """What a run did: one row per user (``user``, ``planned``, ``before``, ``target``,
     ``outcome``, ``verified``, ``detail``, ``requestId``, ``run``; for a ``drifted`` user also
     ``now``, the values read just before the write), counts per outcome, and a verdict
-    (``"success"``, ``"partial"``, ``"nothingDone"``)."""
+    (``"success"``, ``"partial"``, ``"nothingDone"``). The outcomes are the CLI's (README's
+    table): a rollback's restored users are ``"restored"``, an apply's changed ones ``"applied"``;
+    users the plan left alone are ``"excluded"`` (the exclude list) or ``"notFrom"`` (a method
+    ``only_from`` does not name), among others."""
 
     def __init__(self, native: _native.NativeReport) -> None:
         self._native = native

@@ -409,13 +409,14 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
             print(
                 &mut out,
                 format_args!(
-                    "plan written to {}: {} to change, {} already compliant, {} ineligible, {} unreadable, {} excluded, {} disabled",
+                    "plan written to {}: {} to change, {} already compliant, {} ineligible, {} unreadable, {} excluded, {} not from --from, {} disabled",
                     args.out.display(),
                     s.change,
                     s.already_compliant,
                     s.ineligible,
                     s.error,
                     s.excluded,
+                    s.not_from,
                     s.disabled
                 ),
             );

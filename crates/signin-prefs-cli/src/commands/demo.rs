@@ -149,7 +149,7 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
         s.change,
         s.already_compliant,
         s.ineligible,
-        s.excluded,
+        s.not_from,
         s.error
     );
     say!(
