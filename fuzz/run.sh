@@ -10,7 +10,7 @@ RUNS="${RUNS:-10000000}"
 MAX_TIME="${MAX_TIME:-3600}"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(model_json error_envelope batch_response plan_json targets_file user_key_path retry_after)
+    targets=(model_json error_envelope batch_response plan_json targets_file user_key_path retry_after journal)
 fi
 for target in "${targets[@]}"; do
     flags=(-a -s none)

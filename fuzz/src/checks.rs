@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use signin_prefs_bulk::journal::{self, Record, UserEntry};
 use signin_prefs_bulk::plan::Plan;
 use signin_prefs_bulk::targets::{Format, parse_targets};
 use signin_prefs_client::{parse_batch_response, parse_retry_after};
@@ -33,6 +34,7 @@ pub(crate) const TARGETS: &[(&str, Check)] = &[
     ("targets_file", targets_file),
     ("user_key_path", user_key_path),
     ("retry_after", retry_after),
+    ("journal", journal),
 ];
 
 /// Reads `bytes` as `T`; what reads must write back and read again as the same value (reads keep
@@ -297,4 +299,122 @@ pub(crate) fn retry_after(data: &[u8]) {
         );
     }
     let _ = parse_retry_after(value, SystemTime::now());
+}
+
+/// A journal, read from its bytes as `apply`, `rollback`, `report` and a resume read its file.
+/// One that reads ends its intact part where its last whole line ends, and is torn exactly when
+/// bytes follow; that part read alone is the same journal, untorn; and each user's entry is what
+/// a plain fold of the intact lines' records gives (the last attempt, the outcome, read-back and
+/// run since), in first-seen order: the compact table loses and mixes up nothing.
+pub(crate) fn journal(data: &[u8]) {
+    let name = std::path::Path::new("fuzz.journal.jsonl");
+    let Ok(state) = journal::read_from(name, data) else {
+        return;
+    };
+    let intact = usize::try_from(state.intact_len).unwrap_or(usize::MAX);
+    let Some(whole_lines) = data.get(..intact) else {
+        panic!(
+            "the intact part ends at {intact}, past the {} bytes",
+            data.len()
+        );
+    };
+    assert_eq!(
+        state.torn_tail,
+        intact < data.len(),
+        "torn exactly when bytes follow the last line"
+    );
+    let untorn = journal::read_from(name, whole_lines)
+        .unwrap_or_else(|error| panic!("the intact part alone does not read: {error}"));
+    let mut expected = state.clone();
+    expected.torn_tail = false;
+    assert_eq!(untorn, expected, "the intact part alone reads differently");
+
+    // Users are one user in any letter case, as Entra has it: the first spelling names them.
+    let mut order: Vec<(String, String)> = Vec::new();
+    let mut entries: std::collections::HashMap<String, UserEntry> =
+        std::collections::HashMap::new();
+    let mut runs = 1;
+    for line in whole_lines.split(|byte| *byte == b'\n').skip(1) {
+        if line.is_empty() {
+            continue;
+        }
+        let record: Record = serde_json::from_slice(line)
+            .unwrap_or_else(|error| panic!("a line the reader took does not read: {error}"));
+        let mut entry_of = |user: &str| {
+            let key = user.to_lowercase();
+            if !entries.contains_key(&key) {
+                order.push((key.clone(), user.to_owned()));
+            }
+            entries.entry(key).or_default().clone()
+        };
+        let (user, entry) = match record {
+            Record::Resumed { .. } => {
+                runs += 1;
+                continue;
+            }
+            Record::Attempt {
+                user,
+                before,
+                after,
+                ..
+            } => {
+                entry_of(&user);
+                let entry = UserEntry {
+                    attempt: Some((before, after)),
+                    ..UserEntry::default()
+                };
+                (user, entry)
+            }
+            Record::Outcome {
+                user,
+                status,
+                detail,
+                request_id,
+                retryable,
+                ..
+            } => {
+                let entry = UserEntry {
+                    outcome: Some((status, detail, request_id)),
+                    retryable,
+                    run: runs,
+                    ..entry_of(&user)
+                };
+                (user, entry)
+            }
+            Record::Verified { user, ok, observed } => {
+                let entry = UserEntry {
+                    verified: Some((ok, observed)),
+                    unverified: None,
+                    ..entry_of(&user)
+                };
+                (user, entry)
+            }
+            Record::Unverified { user, detail } => {
+                let entry = UserEntry {
+                    verified: None,
+                    unverified: Some(detail),
+                    ..entry_of(&user)
+                };
+                (user, entry)
+            }
+            _ => continue,
+        };
+        entries.insert(user.to_lowercase(), entry);
+    }
+    let folded: Vec<(&str, UserEntry)> = state.users().collect();
+    let plain: Vec<(&str, UserEntry)> = order
+        .iter()
+        .map(|(key, user)| (user.as_str(), entries.get(key).cloned().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        folded, plain,
+        "the journal's users differ from a plain fold of its records"
+    );
+    for (user, entry) in &folded {
+        assert_eq!(
+            state.user(user).as_ref(),
+            Some(entry),
+            "{user} is not found by its key"
+        );
+    }
 }

@@ -319,10 +319,14 @@ impl JournalState {
 
 /// Reads a journal; a torn final line is tolerated (and reported), any other damage is an error.
 pub fn read(path: &Path) -> Result<JournalState, Error> {
-    use std::io::BufRead as _;
     let file = File::open(path).map_err(|source| Error::io(path, source))?;
     // Line by line: a million users' journal is hundreds of megabytes, its fold a few dozen.
-    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+    read_from(path, std::io::BufReader::with_capacity(1 << 16, file))
+}
+
+/// Reads a journal's bytes from `reader`, as [`read`] reads its file; `path` names it in errors.
+/// The one reader of journals, over any bytes (the fuzzer gives it arbitrary ones).
+pub fn read_from(path: &Path, mut reader: impl std::io::BufRead) -> Result<JournalState, Error> {
     let damaged = |line: usize, message: String| Error::Journal {
         path: path.to_owned(),
         line,
