@@ -1,11 +1,13 @@
-//! The fault soak: a bulk apply under throttling and injected faults on a fifth of the requests,
-//! killed with SIGKILL at random moments and resumed each time, then rolled back. The final state
-//! must equal the plan for every user, the journal must account for every user exactly once, and
-//! the rollback must restore the exact original state of every user.
+//! The fault soak: a bulk apply under throttling and injected faults on a quarter of the requests
+//! (garbled answers among them, `SOAK_MALFORMED` of them), killed with SIGKILL at random moments
+//! and resumed each time, then rolled back under the same faults, killed and resumed too. The
+//! final state must equal the plan for every user, the journal must account for every user exactly
+//! once, and after the rollback every user must hold exactly its state before the apply.
 //!
 //! `soak_in_the_suite` runs a small soak with every test run. The full soak of the reliability
-//! campaign is the same code, larger: `SOAK_USERS=50000 SOAK_KILLS=20 cargo test --release -p
-//! signin-prefs-tests soak_full -- --ignored --nocapture` (figures in RELIABILITY.md).
+//! campaign is the same code, larger: `SOAK_USERS=50000 SOAK_KILLS=20 SOAK_MALFORMED=0.05 cargo
+//! test --release -p signin-prefs-tests soak_full -- --ignored --nocapture` (figures in
+//! RELIABILITY.md).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -23,6 +25,7 @@ use signin_prefs_emulator::{
 use crate::bulk_scenarios::{
     apply_report, assert_journal_accounts_once, assert_state_matches_plan, every_seeded_user,
     push_or_oath_system_preferred, rollback_report, rollback_until_done, spawn_child_apply,
+    spawn_child_rollback,
 };
 
 struct Figures {
@@ -31,6 +34,17 @@ struct Figures {
     kills: usize,
     resumes: usize,
     journal_lines: usize,
+    rollback_kills: usize,
+}
+
+/// The share of `$batch` answers garbled (`malformed@batch%…`): `SOAK_MALFORMED`, by default 5%,
+/// the rate at which the issue that made garbled answers an outcome of their own found a rollback
+/// leaving users changed.
+fn garbled_share() -> f64 {
+    std::env::var("SOAK_MALFORMED")
+        .ok()
+        .and_then(|share| share.parse().ok())
+        .unwrap_or(0.05)
 }
 
 fn faults() -> Vec<FaultRule> {
@@ -52,7 +66,7 @@ fn faults() -> Vec<FaultRule> {
         ),
         rule(FaultKind::ConnectionReset, 0.04),
         rule(FaultKind::TruncatedBody, 0.03),
-        rule(FaultKind::MalformedBody, 0.01),
+        rule(FaultKind::MalformedBody, garbled_share()),
         // Longer than the client's request timeout: a timeout, then a retry.
         rule(FaultKind::Delay(Duration::from_millis(900)), 0.02),
     ]
@@ -113,56 +127,22 @@ async fn soak(users: usize, kills_wanted: usize, dir: &Path) -> Figures {
     }
 
     let journal_path = dir.join("journal.jsonl");
-    let (mut kills, mut resumes) = (0, 0);
     let mut random = 0x9e37_79b9_7f4a_7c15_u64;
-    let started = Instant::now();
-    while kills < kills_wanted && started.elapsed() < Duration::from_secs(1_200) {
-        let resume = journal_path.exists();
-        resumes += usize::from(resume);
-        let mut child = spawn_child_apply(
-            &emulator.base_url(),
-            &token,
-            &plan_path,
-            &journal_path,
-            20,
-            Some(Duration::from_millis(600)),
-        );
-        // A pseudo-random moment mid-run: once the journal has grown by 1 KiB to at most 64 KiB (so the child is
-        // past reading the plan and sending batches), or the child has finished.
-        random ^= random << 13;
-        random ^= random >> 7;
-        random ^= random << 17;
-        // Within the run: a journal writes at least 100 bytes per change, so a kill point past half
-        // of that would let a small run finish untouched.
-        let within_run = u64::try_from(plan.summary.change).unwrap_or(u64::MAX) * 50;
-        let grow_by = 1_024 + random % (64 * 1_024).min(within_run.max(1));
-        let start = std::fs::metadata(&journal_path).map_or(0, |meta| meta.len());
-        let give_up = Instant::now() + Duration::from_secs(120);
-        let mut exited = false;
-        loop {
-            if let Ok(Some(_)) = child.try_wait() {
-                exited = true;
-                break;
-            }
-            let now = std::fs::metadata(&journal_path).map_or(0, |meta| meta.len());
-            if now >= start + grow_by || Instant::now() > give_up {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        if !exited {
-            child.kill().unwrap();
-            kills += 1;
-        }
-        let _ = child.wait();
-        if journal::read(&journal_path)
-            .map(|state| state.finished)
-            .unwrap_or(false)
-        {
-            // Finished before the kills ran out: keep resuming is pointless.
-            break;
-        }
-    }
+    // A journal writes at least 100 bytes per change: kill points past half of that would let a
+    // small run finish untouched.
+    let within_run = u64::try_from(plan.summary.change).unwrap_or(u64::MAX) * 50;
+    let (kills, mut resumes) =
+        kill_at_random_moments(kills_wanted, &journal_path, within_run, &mut random, || {
+            spawn_child_apply(
+                &emulator.base_url(),
+                &token,
+                &plan_path,
+                &journal_path,
+                20,
+                Some(Duration::from_millis(600)),
+            )
+        })
+        .await;
     // Finish in-process, resuming as often as failures after retries require.
     let mut state = apply(
         &client,
@@ -195,8 +175,25 @@ async fn soak(users: usize, kills_wanted: usize, dir: &Path) -> Figures {
     assert_state_matches_plan(&emulator, &plan);
     assert_journal_accounts_once(&journal_path, &plan);
 
-    // Roll back (faults still on), resuming until done: every user is exactly as before.
+    // Roll back (faults still on), killed at random moments and resumed like the apply, then
+    // resumed until done: every user is exactly as before.
     let rollback_path = dir.join("rollback.jsonl");
+    let (rollback_kills, _) = kill_at_random_moments(
+        kills_wanted.div_ceil(2),
+        &rollback_path,
+        within_run,
+        &mut random,
+        || {
+            spawn_child_rollback(
+                &emulator.base_url(),
+                &token,
+                &journal_path,
+                &rollback_path,
+                20,
+            )
+        },
+    )
+    .await;
     let rolled = rollback_until_done(
         &client,
         &journal_path,
@@ -224,7 +221,58 @@ async fn soak(users: usize, kills_wanted: usize, dir: &Path) -> Figures {
         kills,
         resumes,
         journal_lines,
+        rollback_kills,
     }
+}
+
+/// Starts a run with `spawn` (which resumes when `journal` exists) and kills it with SIGKILL at a
+/// pseudo-random moment once its journal has grown (by 1 KiB to 64 KiB, at most `within_run`
+/// bytes), `kills_wanted` times or until the journal says the run finished, giving up after 20
+/// minutes: the kills landed and the resumes started.
+async fn kill_at_random_moments(
+    kills_wanted: usize,
+    journal_path: &Path,
+    within_run: u64,
+    random: &mut u64,
+    mut spawn: impl FnMut() -> std::process::Child,
+) -> (usize, usize) {
+    let (mut kills, mut resumes) = (0, 0);
+    let started = Instant::now();
+    while kills < kills_wanted && started.elapsed() < Duration::from_secs(1_200) {
+        resumes += usize::from(journal_path.exists());
+        let mut child = spawn();
+        *random ^= *random << 13;
+        *random ^= *random >> 7;
+        *random ^= *random << 17;
+        let grow_by = 1_024 + *random % (64 * 1_024).min(within_run.max(1));
+        let start = std::fs::metadata(journal_path).map_or(0, |meta| meta.len());
+        let give_up = Instant::now() + Duration::from_secs(120);
+        let mut exited = false;
+        loop {
+            if let Ok(Some(_)) = child.try_wait() {
+                exited = true;
+                break;
+            }
+            let now = std::fs::metadata(journal_path).map_or(0, |meta| meta.len());
+            if now >= start + grow_by || Instant::now() > give_up {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        if !exited {
+            child.kill().unwrap();
+            kills += 1;
+        }
+        let _ = child.wait();
+        if journal::read(journal_path)
+            .map(|state| state.finished)
+            .unwrap_or(false)
+        {
+            // Finished before the kills ran out: resuming again is pointless.
+            break;
+        }
+    }
+    (kills, resumes)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -237,6 +285,10 @@ async fn soak_in_the_suite() {
         figures.changes
     );
     assert!(figures.kills >= 1, "at least one kill must land mid-run");
+    assert!(
+        figures.rollback_kills >= 1,
+        "at least one kill must land mid-rollback"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -255,12 +307,14 @@ async fn soak_full() {
     let started = Instant::now();
     let figures = soak(users, kills, &dir).await;
     println!(
-        "soak: {} users, {} changes, {} SIGKILLs, {} resumes, {} journal lines, {:.0?}; final state = plan for every user; rollback restored every user",
+        "soak: {} users, {} changes, {} SIGKILLs, {} resumes, {} journal lines, {:.0}% of $batch answers garbled, {} SIGKILLs of the rollback, {:.0?}; final state = plan for every user; rollback restored every user",
         figures.users,
         figures.changes,
         figures.kills,
         figures.resumes,
         figures.journal_lines,
+        garbled_share() * 100.0,
+        figures.rollback_kills,
         started.elapsed()
     );
     let _ = std::fs::remove_dir_all(&dir);
