@@ -15,7 +15,7 @@ use signin_prefs_emulator::{
 };
 use signin_prefs_model::UserDefaultAuthenticationMethodType as Method;
 
-use crate::cli_scenarios::{run_cli, scratch};
+use crate::cli_scenarios::{plan_to_push, scratch};
 use crate::client_support::client_with_token;
 
 async fn tenant() -> EmulatorHandle {
@@ -233,19 +233,7 @@ async fn the_binary_refuses_one_user_under_two_keys_with_exit_code_2() {
         let targets = dir.join(name);
         std::fs::write(&targets, text).unwrap();
         let plan = dir.join("plan.json");
-        let (code, _, stderr) = run_cli(
-            &base,
-            &token,
-            &[
-                "plan",
-                "--targets",
-                targets.to_str().unwrap(),
-                "--method",
-                "push",
-                "--out",
-                plan.to_str().unwrap(),
-            ],
-        );
+        let (code, _, stderr) = plan_to_push(&base, &token, &targets, &plan);
         assert_eq!(code, Some(2), "{name}: {stderr}");
         assert!(stderr.contains(place), "{name}: {stderr}");
         assert!(stderr.contains(first), "{name}: {stderr}");

@@ -1,7 +1,7 @@
 //! The `signin-prefs` binary as an operator uses it: configuration from the environment, bad input
 //! refused with file, line and value before anything is sent, exit codes, and the human output.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use crate::cli_binary::binary;
@@ -52,21 +52,30 @@ pub(crate) fn plan_adele_to_push(base_url: &str, token: &str, name: &str) -> Pat
     let targets = dir.join("targets.json");
     std::fs::write(&targets, r#"["adele@contoso.com"]"#).unwrap();
     let plan = dir.join("plan.json");
-    let (code, _, stderr) = run_cli(
-        base_url,
-        token,
-        &[
-            "plan",
-            "--targets",
-            targets.to_str().unwrap(),
-            "--method",
-            "push",
-            "--out",
-            plan.to_str().unwrap(),
-        ],
-    );
+    let (code, _, stderr) = plan_to_push(base_url, token, &targets, &plan);
     assert_eq!(code, Some(0), "{stderr}");
     plan
+}
+
+/// `plan --targets TARGETS --method push --out PLAN` through the binary: its exit code, stdout
+/// and stderr.
+pub(crate) fn plan_to_push(
+    base_url: &str,
+    token: &str,
+    targets: &Path,
+    plan: &Path,
+) -> (Option<i32>, String, String) {
+    let (targets, plan) = (targets.to_str().unwrap(), plan.to_str().unwrap());
+    let args = [
+        "plan",
+        "--targets",
+        targets,
+        "--method",
+        "push",
+        "--out",
+        plan,
+    ];
+    run_cli(base_url, token, &args)
 }
 
 pub(crate) async fn emulator() -> (EmulatorHandle, String) {
