@@ -131,10 +131,22 @@ fn check(
     (problems, named, rows)
 }
 
-/// The long options `signin-prefs emulator --help` lists (without `help`).
+/// The emulator's own long options: those `signin-prefs emulator --help` lists, less those every
+/// command takes.
 fn emulator_options() -> BTreeSet<String> {
+    // The options every command takes (`--color`, `-v`…) are not the emulator's.
+    let every_command = long_options(&[]);
+    long_options(&["emulator"])
+        .difference(&every_command)
+        .cloned()
+        .collect()
+}
+
+/// The long options `signin-prefs ARGS --help` lists, `--help` aside.
+fn long_options(args: &[&str]) -> BTreeSet<String> {
     let output = Command::new(binary())
-        .args(["emulator", "--help"])
+        .args(args)
+        .arg("--help")
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
