@@ -13,6 +13,7 @@ mod decide;
 pub mod disabled;
 mod error;
 pub mod files;
+pub mod front_end;
 pub mod journal;
 mod journal_users;
 mod key_digest;

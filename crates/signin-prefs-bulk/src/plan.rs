@@ -17,6 +17,7 @@ use crate::Error;
 pub use crate::decide::decide;
 use crate::decide::decide_on;
 use crate::disabled::{DisabledUsers, read_disabled};
+use crate::front_end::Refusal;
 use crate::key_digest::KeyDigest;
 pub use crate::plan_file::{PlanFile, PlanProblem, scan};
 use crate::plan_targets::Targets;
@@ -497,7 +498,7 @@ async fn plan_entries(
                 Source::Disabled => unplanned(
                     target,
                     Action::Disabled,
-                    "account disabled (accountEnabled false): left out; --include-disabled plans it"
+                    "account disabled (accountEnabled false): left out unless disabled users are included"
                         .into(),
                 ),
                 Source::Reported(state) => decide_on(
@@ -511,7 +512,7 @@ async fn plan_entries(
                     target,
                     Action::Excluded,
                     format!(
-                        "the registration report lists none of {} for the user, which a default of --from needs",
+                        "the registration report lists none of {} for the user, which a default to change from needs",
                         from_names.join(", ")
                     ),
                 ),
@@ -543,10 +544,10 @@ async fn plan_entries(
     if let Some(max) = options.max_changes
         && summary.change > max
     {
-        return Err(Error::Guard(format!(
-            "the plan would change {} users, more than --max-changes {max}; narrow the targets or raise the cap",
-            summary.change
-        )));
+        return Err(Error::Refused(Refusal::TooManyChanges {
+            changes: summary.change,
+            max,
+        }));
     }
     Ok(summary)
 }

@@ -174,7 +174,7 @@ impl MethodsPolicy {
     pub async fn read(client: &Client) -> Result<Self, Error> {
         Self::read_for(
             client,
-            "plan with --ignore-policy to treat every registered method as allowed",
+            "plan with --ignore-policy (Python: ignore_policy=True) to treat every registered method as allowed",
         )
         .await
     }
