@@ -27,7 +27,7 @@ pub(crate) fn emit(api: &Api) -> Result<String, Error> {
          \n\
          from __future__ import annotations\n\
          \n\
-         from typing import Literal\n\
+         from typing import Literal, Union\n\
          \n\
          from ._open_enum import OpenEnum\n\
          \n\
@@ -68,10 +68,12 @@ fn literal(enumeration: &EnumDef) -> String {
         .members
         .iter()
         .filter(|member| member.wire != PLACEHOLDER)
-        .map(|member| python_string(&member.wire))
+        .map(|member| format!("Literal[{}]", python_string(&member.wire)))
         .collect();
+    // A union of single literals: the same type to a type checker as one `Literal` of them all,
+    // and a `Union` at run time too, which is what stubtest compares an alias with.
     format!(
-        "\n\n{} = Literal[{}]\n\"\"\"The values of `{}` a caller may write (all but ``{PLACEHOLDER}``).\"\"\"\n",
+        "\n\n{} = Union[{}]\n\"\"\"The values of `{}` a caller may write (all but ``{PLACEHOLDER}``).\"\"\"\n",
         literal_name(enumeration),
         members.join(", "),
         enumeration.rust_name

@@ -6,7 +6,7 @@ Do not edit: change the spec or the generator, then run `cargo xtask codegen`.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Union
 
 from ._open_enum import OpenEnum
 
@@ -26,5 +26,5 @@ class UserDefaultAuthenticationMethodType(OpenEnum):
     UNKNOWN_FUTURE_VALUE = "unknownFutureValue"
 
 
-UserDefaultAuthenticationMethodTypeLiteral = Literal["push", "oath", "voiceMobile", "voiceAlternateMobile", "voiceOffice", "sms"]
+UserDefaultAuthenticationMethodTypeLiteral = Union[Literal["push"], Literal["oath"], Literal["voiceMobile"], Literal["voiceAlternateMobile"], Literal["voiceOffice"], Literal["sms"]]
 """The values of `UserDefaultAuthenticationMethodType` a caller may write (all but ``unknownFutureValue``)."""

@@ -47,7 +47,7 @@ from ._errors import BulkInterrupted
 from ._models import UserDefaultAuthenticationMethodType, UserDefaultAuthenticationMethodTypeLiteral
 from ._readiness import Readiness, ReadinessSummary, ReadinessUser, readiness
 from ._report import Report, ReportRow, Values
-from ._typing import Unpack
+from ._typing import Priority, Unpack
 from .progress import Progress, ProgressCallback
 
 __all__ = [
@@ -87,17 +87,13 @@ DEFAULT_CONCURRENCY: int = _native.DEFAULT_CONCURRENCY
 """``$batch``es in flight when ``concurrency`` is left at ``None`` (the engine's default)."""
 
 PathLike = Union[str, "os.PathLike[str]"]
-# A union of single literals, not `Literal["low", "normal", "high"]`: the same type to mypy, but a
-# `Union` at runtime too, which is what stubtest compares the alias with.
-Priority = Union[Literal["low"], Literal["normal"], Literal["high"]]
-"""An ``x-ms-throttle-priority`` value, which every bulk function takes (checked in any letter case
-by the native parser, the client crate's one)."""
 AnyClient = Union[Client, AsyncClient]
 Method = Union[UserDefaultAuthenticationMethodType, UserDefaultAuthenticationMethodTypeLiteral]
 """A default method to set: the enum, or its value (``"push"``, ``"oath"``, ``"sms"``, ...)."""
-ReadPath = Literal["auto", "report", "per-user"]
+# Unions of single literals, as `Priority` (see there).
+ReadPath = Union[Literal["auto"], Literal["report"], Literal["per-user"]]
 """How `plan` reads users' state (see :func:`plan`)."""
-FlagPrecedence = Literal["policy-and-user", "user-first", "policy-only"]
+FlagPrecedence = Union[Literal["policy-and-user"], Literal["user-first"], Literal["policy-only"]]
 """How a user's own system-preferred flag and the policy combine (see :func:`plan`)."""
 TargetUser = Union[str, Mapping[str, Any]]
 """A user to plan for, as a targets file holds it: an object id or user principal name, or a

@@ -15,12 +15,19 @@ journaled, ``resume=True`` finishes the job) and is raised by the call once the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Literal, Mapping, Optional, Protocol
+from typing import Any, Callable, Literal, Mapping, Optional, Protocol, Union
 
 __all__ = ["Phase", "Outcomes", "Progress", "ProgressCallback", "ProgressBar", "tqdm"]
 
-Phase = Literal[
-    "starting", "reading-report", "reading", "sending", "verifying", "finished", "stopped"
+# A union of single literals, as `signin_prefs.bulk.Priority` (see there).
+Phase = Union[
+    Literal["starting"],
+    Literal["reading-report"],
+    Literal["reading"],
+    Literal["sending"],
+    Literal["verifying"],
+    Literal["finished"],
+    Literal["stopped"],
 ]
 """What a bulk call is doing: ``"starting"``; for a plan, ``"reading-report"`` (the registration
 report, whose pages have no known count) then ``"reading"`` (users' own states); for an apply or
@@ -113,15 +120,19 @@ def tqdm(bar: Optional[ProgressBar] = None, **tqdm_arguments: Any) -> ProgressCa
     this package: install it (``pip install 'signin-prefs[progress]'``) or this raises
     `ImportError` naming that extra."""
     if bar is None:
+        import importlib
+
         try:
-            from tqdm import tqdm as make_bar
+            # By name: tqdm is optional, so type checkers need neither it nor its stubs.
+            module = importlib.import_module("tqdm")
         except ImportError as missing:
             raise ImportError(
                 "signin_prefs.progress.tqdm() draws a tqdm bar, and tqdm is not installed: "
                 "pip install 'signin-prefs[progress]' (or pip install tqdm)"
             ) from missing
         tqdm_arguments.setdefault("unit", "users")
-        bar = make_bar(**tqdm_arguments)
+        made: ProgressBar = module.tqdm(**tqdm_arguments)
+        bar = made
     return _TqdmCallback(bar)
 
 
