@@ -103,7 +103,7 @@ fn client_error_in(
 }
 
 /// The Python exception for a bulk error: the client's class when Graph refused the run,
-/// `ValidationError` for a bad targets file, `BulkInterrupted` for a plan stopped by Ctrl-C or a
+/// `ValidationError` for a bad targets file or a missing file, `BulkInterrupted` for a plan stopped by Ctrl-C or a
 /// cancelled task, else `BulkError`.
 pub(crate) fn bulk_error(py: Python<'_>, error: &signin_prefs_bulk::Error) -> PyErr {
     match error {
@@ -111,6 +111,14 @@ pub(crate) fn bulk_error(py: Python<'_>, error: &signin_prefs_bulk::Error) -> Py
             client_error_in(py, Some(context), source, None)
         }
         signin_prefs_bulk::Error::Input(_) => {
+            new_error(py, "ValidationError", &error.to_string(), &[])
+        }
+        // A file the caller named that is not there is input refused before anything was sent,
+        // whichever it is (a plan, a journal): as a missing targets file (an `Input` error), and
+        // as the CLI, whose exit code is the same for all of them.
+        signin_prefs_bulk::Error::Io { source, .. }
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
             new_error(py, "ValidationError", &error.to_string(), &[])
         }
         signin_prefs_bulk::Error::Interrupted(_) => {

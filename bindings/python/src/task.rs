@@ -136,9 +136,12 @@ impl NativeTask {
     #[pyo3(signature = (progress=None))]
     fn wait(&self, py: Python<'_>, progress: Option<Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         let mut tell = |py: Python<'_>| -> PyResult<()> {
-            match (&progress, self.tracker.due(py)?) {
-                (Some(callback), Some(snapshot)) => callback.call1((snapshot,)).map(drop),
-                _ => Ok(()),
+            let Some(callback) = &progress else {
+                return Ok(());
+            };
+            match self.tracker.due(py)? {
+                Some(snapshot) => callback.call1((snapshot,)).map(drop),
+                None => Ok(()),
             }
         };
         let joined = wait_interruptibly(py, &self.stop, self.take()?, &mut tell)?;

@@ -84,8 +84,25 @@ def test_report_reads_a_run_from_its_journal_alone(tmp_path: Path) -> None:
     elsewhere = tmp_path / "moved.json"
     (tmp_path / "plan.json").rename(elsewhere)
     assert bulk.report(tmp_path / "apply.journal", plan_path=elsewhere).rows == applied.rows
-    with pytest.raises(signin_prefs.BulkError):
+    with pytest.raises(signin_prefs.ValidationError, match="missing.journal"):
         bulk.report(tmp_path / "missing.journal")
+
+
+def test_a_missing_file_raises_the_same_error_whichever_it_is(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    client = emulator.client()
+    missing = tmp_path / "missing"
+    calls = {
+        "targets": lambda: bulk.plan(client, missing, tmp_path / "plan.json", methods=["push"]),
+        "plan": lambda: bulk.apply(client, missing, tmp_path / "apply.journal"),
+        "journal": lambda: bulk.rollback(client, missing, tmp_path / "rollback.journal"),
+        "report": lambda: bulk.report(missing),
+    }
+    for name, call in calls.items():
+        with pytest.raises(signin_prefs.ValidationError, match="missing") as caught:
+            call()
+        assert isinstance(caught.value, ValueError), name
 
 
 def test_refusals_and_reasons_name_python_keywords_not_cli_flags(

@@ -70,15 +70,36 @@ def _assert_counts_to_the_end(recorder: Recorder, total: int, applied: int) -> N
     assert all(later - earlier >= 0.09 for earlier, later in zip(under_way, under_way[1:]))
 
 
+def _apply(
+    planned: Tuple[Emulator, bulk.Plan], journal: Path, callback: progress.ProgressCallback
+) -> bulk.Report:
+    """Applies the plan two users a batch, one batch at a time: a run of a few seconds."""
+    emulator, plan = planned
+    return bulk.apply(
+        emulator.client(), plan.path, journal, batch_size=2, concurrency=1, progress=callback
+    )
+
+
+def _assert_stopped_settled(journal: Path, plan: bulk.Plan) -> None:
+    """Stopped promptly (most users not settled), settled (every attempt has its outcome), and
+    not finished."""
+    records = [json.loads(line) for line in journal.read_text().splitlines()]
+    attempted = {record["user"] for record in records if record["record"] == "attempt"}
+    settled = {
+        record["user"] for record in records
+        if record["record"] == "outcome" and record["status"] != "notReached"
+    }
+    assert attempted == {record["user"] for record in records if record["record"] == "outcome"}
+    assert len(settled) < plan.summary["change"] // 2
+    assert not any(record["record"] == "finished" for record in records)
+
+
 def test_apply_tells_progress_from_the_calling_thread_to_its_end(
     planned: Tuple[Emulator, bulk.Plan], tmp_path: Path
 ) -> None:
-    emulator, plan = planned
+    plan = planned[1]
     recorder = Recorder()
-    report = bulk.apply(
-        emulator.client(), plan.path, tmp_path / "apply.journal", batch_size=2, concurrency=1,
-        progress=recorder,
-    )
+    report = _apply(planned, tmp_path / "apply.journal", recorder)
     assert recorder.threads == {threading.get_ident()}
     _assert_counts_to_the_end(recorder, plan.summary["change"], report.counts["applied"])
 
@@ -89,20 +110,8 @@ def test_a_callback_that_raises_stops_the_run_as_ctrl_c_does(
     emulator, plan = planned
     journal = tmp_path / "apply.journal"
     with pytest.raises(RuntimeError, match="enough for today"):
-        bulk.apply(
-            emulator.client(), plan.path, journal, batch_size=2, concurrency=1,
-            progress=Recorder(raise_at=4),
-        )
-    records = [json.loads(line) for line in journal.read_text().splitlines()]
-    attempted = {record["user"] for record in records if record["record"] == "attempt"}
-    settled = {
-        record["user"] for record in records
-        if record["record"] == "outcome" and record["status"] != "notReached"
-    }
-    # Stopped promptly, settled (every attempt has its outcome), and not finished.
-    assert attempted == {record["user"] for record in records if record["record"] == "outcome"}
-    assert len(settled) < plan.summary["change"] // 2
-    assert not any(record["record"] == "finished" for record in records)
+        _apply(planned, journal, Recorder(raise_at=4))
+    _assert_stopped_settled(journal, plan)
 
     resumed = bulk.apply(emulator.client(), plan.path, journal, resume=True)
     assert resumed.finished and resumed.verdict == "success"
@@ -151,10 +160,7 @@ async def test_an_async_callback_that_raises_stops_the_run_settled(
             emulator.async_client(), plan.path, journal, batch_size=2, concurrency=1,
             progress=Recorder(raise_at=4),
         )
-    records = [json.loads(line) for line in journal.read_text().splitlines()]
-    attempted = {record["user"] for record in records if record["record"] == "attempt"}
-    assert attempted == {record["user"] for record in records if record["record"] == "outcome"}
-    assert not any(record["record"] == "finished" for record in records)
+    _assert_stopped_settled(journal, plan)
     resumed = await bulk.apply_async(emulator.async_client(), plan.path, journal, resume=True)
     assert resumed.finished
 
@@ -186,11 +192,9 @@ class FakeBar:
 def test_the_tqdm_adapter_draws_the_run_and_closes_its_bar(
     planned: Tuple[Emulator, bulk.Plan], tmp_path: Path
 ) -> None:
-    emulator, plan = planned
+    plan = planned[1]
     bar = FakeBar()
-    report = bulk.apply(
-        emulator.client(), plan.path, tmp_path / "apply.journal", progress=progress.tqdm(bar=bar)
-    )
+    report = _apply(planned, tmp_path / "apply.journal", progress.tqdm(bar=bar))
     changes = plan.summary["change"]
     assert (bar.n, bar.total) == (changes, changes)
     assert bar.closed and bar.refreshes >= 1
