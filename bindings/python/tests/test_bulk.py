@@ -368,8 +368,11 @@ def test_plan_honours_the_authentication_methods_policy(emulator: Emulator, tmp_
         unprivileged = signin_prefs.Client(
             token=emulator.mint_token(roles=[READ_WRITE_ALL]), base_url=emulator.base_url
         )
-        with pytest.raises(signin_prefs.SignInPreferencesError, match="Policy.Read.All"):
+        with pytest.raises(signin_prefs.SignInPreferencesError, match="Policy.Read.All") as refused:
             bulk.plan(unprivileged, targets, tmp_path / "refused.json", methods=["push", "oath"])
+        # In Python's words: the keyword argument, not the CLI's flag.
+        assert "ignore_policy=True" in str(refused.value)
+        assert "--ignore-policy" not in str(refused.value)
         assert not (tmp_path / "refused.json").exists()
         anyway = bulk.plan(
             unprivileged, targets, tmp_path / "anyway.json", methods=["push"], ignore_policy=True

@@ -25,6 +25,18 @@ pub enum Setting {
     Resume,
     /// The cap on a plan's changes.
     MaxChanges,
+    /// Going without the tenant's authentication methods policy.
+    IgnorePolicy,
+}
+
+/// The command a refusal to read the policy tells the operator to run without it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PolicyCommand {
+    /// `plan`: every registered method then counts as allowed.
+    Plan,
+    /// `readiness`: the counts the policy decides are then left out.
+    Readiness,
 }
 
 impl FrontEnd {
@@ -35,6 +47,8 @@ impl FrontEnd {
             (FrontEnd::Cli, Setting::MaxChanges) => "--max-changes",
             (FrontEnd::Python, Setting::Resume) => "resume=True",
             (FrontEnd::Python, Setting::MaxChanges) => "max_changes=",
+            (FrontEnd::Cli, Setting::IgnorePolicy) => "--ignore-policy",
+            (FrontEnd::Python, Setting::IgnorePolicy) => "ignore_policy=True",
         }
     }
 }
@@ -56,6 +70,33 @@ pub enum Refusal {
         /// The cap.
         max: usize,
     },
+    /// The token may not read the tenant's authentication methods policy.
+    PolicyUnreadable {
+        /// The command that needed it.
+        command: PolicyCommand,
+        /// The service's refusal.
+        cause: String,
+    },
+    /// A method configuration of the policy has include targets this tool cannot read.
+    PolicyTargetsUnreadable {
+        /// The command that needed them.
+        command: PolicyCommand,
+        /// The configuration's id.
+        configuration: String,
+        /// What is wrong with them.
+        cause: String,
+    },
+}
+
+/// What to do instead of reading the policy, for `command`, as `front_end` spells it.
+fn without_the_policy(command: PolicyCommand, front_end: FrontEnd) -> String {
+    let ignore = front_end.spell(Setting::IgnorePolicy);
+    match command {
+        PolicyCommand::Plan => {
+            format!("plan with {ignore} to treat every registered method as allowed")
+        }
+        PolicyCommand::Readiness => format!("run readiness with {ignore} to count without it"),
+    }
 }
 
 impl Refusal {
@@ -75,6 +116,19 @@ impl Refusal {
                     "the plan would change {changes} users, more than {cap}{separator}{max}; narrow the targets or raise the cap"
                 )
             }
+            Refusal::PolicyUnreadable { command, cause } => format!(
+                "cannot read the tenant's authentication methods policy: the token lacks Policy.Read.All \
+                 (or Policy.Read.AuthenticationMethod); grant it, or {} ({cause})",
+                without_the_policy(*command, front_end)
+            ),
+            Refusal::PolicyTargetsUnreadable {
+                command,
+                configuration,
+                cause,
+            } => format!(
+                "the authentication methods policy's {configuration} configuration has includeTargets this tool cannot read ({cause}); {}",
+                without_the_policy(*command, front_end)
+            ),
         }
     }
 }
@@ -90,7 +144,8 @@ impl fmt::Display for Refusal {
 mod tests {
     use super::*;
 
-    const EVERY_SETTING: [Setting; 2] = [Setting::Resume, Setting::MaxChanges];
+    const EVERY_SETTING: [Setting; 3] =
+        [Setting::Resume, Setting::MaxChanges, Setting::IgnorePolicy];
 
     #[test]
     fn each_front_end_names_only_its_own_spelling_of_the_setting() {
@@ -104,6 +159,21 @@ mod tests {
             (
                 Refusal::TooManyChanges { changes: 9, max: 3 },
                 Setting::MaxChanges,
+            ),
+            (
+                Refusal::PolicyUnreadable {
+                    command: PolicyCommand::Plan,
+                    cause: "403".into(),
+                },
+                Setting::IgnorePolicy,
+            ),
+            (
+                Refusal::PolicyTargetsUnreadable {
+                    command: PolicyCommand::Readiness,
+                    configuration: "sms".into(),
+                    cause: "not a list".into(),
+                },
+                Setting::IgnorePolicy,
             ),
         ];
         for (refusal, setting) in refusals {
