@@ -7,7 +7,7 @@
 //!   generated code has the member and the property and that every generated file parses (`syn`).
 //! - [`the_regenerated_python_models_have_the_new_member`] imports the regenerated Python enums with
 //!   the package's hand-written models (`_models.py`, as committed) in `python3`: the enum they
-//!   export lists the new member.
+//!   export lists the new member, and so does its `Literal` of the values callers write.
 //! - [`the_regenerated_crates_pass_the_laws_unchanged`] goes further: core, model and request with
 //!   the regenerated code, and the workspace's law files as they are committed, are copied to a
 //!   scratch workspace and `cargo test`ed there (offline, with the committed lockfile), in a target
@@ -267,11 +267,13 @@ fn the_regenerated_python_models_have_the_new_member() {
     let TypeDef::Enum(enumeration) = find_type(&api, ENUM) else {
         panic!("{ENUM} is an enum")
     };
+    // The enum's members, and the values its `Literal` offers callers to write.
     let script = format!(
-        "import json\n\
-         from regenerated._models import {name} as E\n\
+        "import json, typing\n\
+         from regenerated._models import {name} as E, {name}Literal as L\n\
          assert E({new:?}).is_known, 'the new member is not known'\n\
-         print(json.dumps([member.value for member in E]))\n",
+         writable = [typing.get_args(one)[0] for one in typing.get_args(L)]\n\
+         print(json.dumps([[member.value for member in E], writable]))\n",
         name = enumeration.rust_name,
         new = new_member(),
     );
@@ -286,8 +288,12 @@ fn the_regenerated_python_models_have_the_new_member() {
         "the regenerated Python models fail:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let listed: Vec<String> = serde_json::from_slice(&output.stdout).unwrap();
+    let (listed, writable): (Vec<String>, Vec<String>) =
+        serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(listed, members(&api));
+    let mut expected = members(&api);
+    expected.retain(|member| member != "unknownFutureValue");
+    assert_eq!(writable, expected);
 }
 
 /// Every file below `dir`, relative to it.

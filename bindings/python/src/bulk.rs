@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use std::time::Duration;
 
 use signin_prefs_bulk::apply::{self as engine, RunOptions};
-use signin_prefs_bulk::journal::JournalState;
+use signin_prefs_bulk::journal::{JournalKind, JournalState};
 use signin_prefs_bulk::plan::{PlanOptions, write_plan_with_progress};
 use signin_prefs_bulk::policy::PolicySetting;
 use signin_prefs_bulk::read_path::{ReadPath, ReadPathSetting};
@@ -20,12 +20,13 @@ use signin_prefs_bulk::report_stream::{
     ReportFormat, tally_apply, write_apply_report, write_rollback_report,
 };
 use signin_prefs_bulk::system_preferred::FlagPrecedence;
-use signin_prefs_bulk::targets::read_targets;
+use signin_prefs_bulk::targets::{Format, parse_targets, read_targets};
 use signin_prefs_model::UserDefaultAuthenticationMethodType;
 use signin_prefs_request::UserKey;
 
 use crate::client::NativeClient;
 use crate::errors;
+use crate::progress::Tracker;
 use crate::task::{Finished, NativeStop, NativeTask, stop_of};
 
 /// The client sending `priority` (`low`, `normal` or `high`) as `x-ms-throttle-priority`, parsed by
@@ -145,6 +146,30 @@ impl NativeReport {
     }
 }
 
+/// The report of the run `journal_path` records, read without sending anything: an apply's plan
+/// is `plan_path`, else found as the CLI's `report` finds it (where the run was started, then
+/// beside the journal).
+#[pyfunction]
+#[pyo3(signature = (journal_path, *, plan_path=None))]
+pub(crate) fn report(
+    py: Python<'_>,
+    journal_path: PathBuf,
+    plan_path: Option<PathBuf>,
+) -> PyResult<NativeReport> {
+    py.detach(|| {
+        let state = signin_prefs_bulk::journal::read(&journal_path)?;
+        let run = match state.kind {
+            JournalKind::Apply => {
+                let plan_path = plan_path.unwrap_or_else(|| state.source_path(&journal_path));
+                FinishedRun::Apply(plan_path, state)
+            }
+            JournalKind::Rollback => FinishedRun::Rollback(state),
+        };
+        run.into_report()
+    })
+    .map_err(|error| errors::bulk_error(py, &error))
+}
+
 /// The run's options; `None` for `batch_size` or `concurrency` means the engine's default
 /// ([`RunOptions::default`], exported to Python as `DEFAULT_BATCH_SIZE` and `DEFAULT_CONCURRENCY`).
 fn run_options(
@@ -198,13 +223,14 @@ fn run_options(
 /// Reads the targets file, reads every target's state (by `read_path`: `auto`, `report` or
 /// `per-user`; `from_report` is the older spelling of `report`), decides, and writes the plan to
 /// `plan_path` entry by entry; disabled users are left out as `disabled` unless `include_disabled`.
-/// `ignore_policy` skips the tenant's authentication methods policy (the CLI's `--ignore-policy`);
+/// `users_json`, when given, holds the targets instead of a file: a JSON targets file's array,
+/// which `targets_path` names. `ignore_policy` skips the tenant's authentication methods policy (the CLI's `--ignore-policy`);
 /// `flag_precedence` is the CLI's `--flag-precedence`, parsed by the same rule; every request
 /// carries `x-ms-throttle-priority: priority` (`low` by default, as the CLI's).
 /// Starts the plan as a task ending with the plan's head (everything but its entries) as JSON
 /// text; `stop` drops it where it is, leaving no plan file. Sends no write.
 #[pyfunction]
-#[pyo3(signature = (client, targets_path, plan_path, *, stop=None, methods=Vec::new(), system_preferred=None, exclude=Vec::new(), only_from=Vec::new(), max_changes=None, from_report=false, read_path="auto", ignore_policy=false, include_disabled=false, flag_precedence="policy-and-user", priority="low"))]
+#[pyo3(signature = (client, targets_path, plan_path, *, stop=None, users_json=None, methods=Vec::new(), system_preferred=None, exclude=Vec::new(), only_from=Vec::new(), max_changes=None, from_report=false, read_path="auto", ignore_policy=false, include_disabled=false, flag_precedence="policy-and-user", priority="low"))]
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn plan(
     py: Python<'_>,
@@ -212,6 +238,7 @@ pub(crate) fn plan(
     targets_path: PathBuf,
     plan_path: PathBuf,
     stop: Option<&Bound<'_, NativeStop>>,
+    users_json: Option<Vec<u8>>,
     methods: Vec<String>,
     system_preferred: Option<bool>,
     exclude: Vec<String>,
@@ -253,15 +280,22 @@ pub(crate) fn plan(
         include_disabled,
         flag_precedence,
     };
-    // A bad targets file is refused here, before any task starts.
+    // Bad targets are refused here, before any task starts. Users given in hand come as a JSON
+    // targets file's array, read by the same reader (so by the same rules, with the same
+    // problems), `targets_path` then naming them.
     let targets = py
-        .detach(|| read_targets(&targets_path))
+        .detach(|| match &users_json {
+            Some(json) => parse_targets(&options.source, json, Format::Json),
+            None => read_targets(&targets_path),
+        })
         .map_err(|errors| errors::bulk_error(py, &errors.into()))?;
     let stop = stop_of(stop);
+    let tracker = Tracker::new(&client);
     let plan = {
-        let stop = stop.clone();
+        let (stop, tracker) = (stop.clone(), tracker.clone());
         async move {
-            let (progress, on_entry) = (&mut |_| {}, &mut |_: &_| {});
+            let progress = &mut |event| tracker.plan_event(event);
+            let on_entry = &mut |_: &_| {};
             // Written entry by entry, as the CLI does: a million users' plan is never held.
             let written = write_plan_with_progress(
                 &client, &targets, &options, &plan_path, progress, on_entry,
@@ -271,7 +305,7 @@ pub(crate) fn plan(
             Ok(Finished::Plan(head.to_json()))
         }
     };
-    Ok(NativeTask::start(stop, plan))
+    Ok(NativeTask::start(stop, tracker, plan))
 }
 
 /// Starts applying the plan at `input_path` (`kind` "apply") or restoring what the apply journal
@@ -332,8 +366,11 @@ pub(crate) fn run_journaled(
     // stay among them, instead of each crossing to the waiting Python thread (a fifth less client
     // CPU per user, measured from Python).
     let stop = options.stop.clone();
-    Ok(NativeTask::start(stop, async move {
-        let progress: &mut (dyn FnMut(engine::Progress) + Send) = &mut |_| {};
+    let tracker = Tracker::new(&client);
+    let told = tracker.clone();
+    Ok(NativeTask::start(stop, tracker, async move {
+        let progress: &mut (dyn FnMut(engine::Progress) + Send) =
+            &mut |event| told.run_event(event);
         let (input, journal) = (&input_path, &journal_path);
         let run = if rollback {
             let state = engine::rollback(&client, input, journal, resume, &options, progress);

@@ -5,6 +5,7 @@
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyType};
+use signin_prefs_bulk::front_end::FrontEnd;
 use signin_prefs_client::{Error, ErrorKind};
 
 const ERRORS_MODULE: &str = "signin_prefs._errors";
@@ -69,6 +70,10 @@ fn client_error_in(
         class_for(error.kind())
     };
     let kind = format!("{:?}", error.kind());
+    let retry_after = error
+        .response()
+        .and_then(|response| response.retry_after)
+        .map(|wait| wait.as_secs_f64().to_string());
     let text = match &cause {
         Some(cause) => format!("cannot obtain a token: {cause}"),
         None => error.to_string(),
@@ -88,6 +93,7 @@ fn client_error_in(
             ("message", error.message()),
             ("request_id", error.request_id()),
             ("client_request_id", error.client_request_id()),
+            ("retry_after", retry_after.as_deref()),
         ],
     );
     if let Some(cause) = cause {
@@ -97,7 +103,7 @@ fn client_error_in(
 }
 
 /// The Python exception for a bulk error: the client's class when Graph refused the run,
-/// `ValidationError` for a bad targets file, `BulkInterrupted` for a plan stopped by Ctrl-C or a
+/// `ValidationError` for a bad targets file or a missing file, `BulkInterrupted` for a plan stopped by Ctrl-C or a
 /// cancelled task, else `BulkError`.
 pub(crate) fn bulk_error(py: Python<'_>, error: &signin_prefs_bulk::Error) -> PyErr {
     match error {
@@ -107,10 +113,19 @@ pub(crate) fn bulk_error(py: Python<'_>, error: &signin_prefs_bulk::Error) -> Py
         signin_prefs_bulk::Error::Input(_) => {
             new_error(py, "ValidationError", &error.to_string(), &[])
         }
+        // A file the caller named that is not there is input refused before anything was sent,
+        // whichever it is (a plan, a journal): as a missing targets file (an `Input` error), and
+        // as the CLI, whose exit code is the same for all of them.
+        signin_prefs_bulk::Error::Io { source, .. }
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            new_error(py, "ValidationError", &error.to_string(), &[])
+        }
         signin_prefs_bulk::Error::Interrupted(_) => {
             new_error(py, "BulkInterrupted", &error.to_string(), &[])
         }
-        _ => new_error(py, "BulkError", &error.to_string(), &[]),
+        // A refusal names the keyword argument to use, not the CLI's flag.
+        _ => new_error(py, "BulkError", &error.worded(FrontEnd::Python), &[]),
     }
 }
 

@@ -7,6 +7,7 @@ mod client;
 mod credential;
 mod emulator;
 mod errors;
+mod progress;
 mod readiness;
 mod task;
 
@@ -16,7 +17,7 @@ use pyo3::prelude::*;
 #[pymodule(gil_used = false)]
 mod _native {
     #[pymodule_export]
-    use crate::bulk::{NativeReport, plan, run_journaled};
+    use crate::bulk::{NativeReport, plan, report, run_journaled};
     #[pymodule_export]
     use crate::client::NativeClient;
     #[pymodule_export]

@@ -7,17 +7,24 @@
 //! into the journal; a plan is dropped with its spool) and returns, so that the package raises
 //! `BulkInterrupted`, with the report of a run. An async wait leaves the event loop free; the
 //! package fires the stop when its task is cancelled, and waits for the same settling.
+//!
+//! Either way the package may follow the operation's progress ([`Tracker`]): the blocking wait
+//! gives its callback a snapshot at each look for signals when one is due, and a callback that
+//! raises stops the operation as Ctrl-C does, its exception raised once the run settled; an async
+//! caller takes the snapshots itself (`progress_snapshot`).
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 use signin_prefs_bulk::stop::Stop;
 use tokio::task::JoinHandle;
 
 use crate::bulk::NativeReport;
 use crate::errors;
+use crate::progress::{Ending, Tracker};
 
 /// How often a blocking call looks for signals: Ctrl-C is seen within this.
 const POLL: Duration = Duration::from_millis(100);
@@ -68,19 +75,32 @@ type Task = JoinHandle<Result<Finished, signin_prefs_bulk::Error>>;
 #[pyclass(module = "signin_prefs._native", frozen)]
 pub(crate) struct NativeTask {
     stop: Stop,
+    tracker: Arc<Tracker>,
     task: Mutex<Option<Task>>,
 }
 
 impl NativeTask {
-    /// Starts `operation` on the runtime's workers, stopped by `stop`.
+    /// Starts `operation` on the runtime's workers, stopped by `stop`, telling `tracker` how far
+    /// it has got.
     pub(crate) fn start(
         stop: Stop,
+        tracker: Arc<Tracker>,
         operation: impl Future<Output = Result<Finished, signin_prefs_bulk::Error>> + Send + 'static,
     ) -> Self {
         let task = pyo3_async_runtimes::tokio::get_runtime().spawn(operation);
         Self {
             stop,
+            tracker,
             task: Mutex::new(Some(task)),
+        }
+    }
+
+    /// How a finished operation ended, for its last snapshot.
+    fn ending(&self) -> Ending {
+        if self.stop.is_stopped() {
+            Ending::Stopped
+        } else {
+            Ending::Finished
         }
     }
 
@@ -110,10 +130,41 @@ fn into_python(
 
 #[pymethods]
 impl NativeTask {
-    /// Blocks until the operation ends, with the GIL released; Ctrl-C stops it (see the module).
-    fn wait(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let joined = wait_interruptibly(py, &self.stop, self.take()?)?;
+    /// Blocks until the operation ends, with the GIL released; Ctrl-C stops it, and so does an
+    /// exception `progress` raises (see the module). `progress` is given each snapshot due, and
+    /// the last one once the operation ended well.
+    #[pyo3(signature = (progress=None))]
+    fn wait(&self, py: Python<'_>, progress: Option<Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+        let mut tell = |py: Python<'_>| -> PyResult<()> {
+            let Some(callback) = &progress else {
+                return Ok(());
+            };
+            match self.tracker.due(py)? {
+                Some(snapshot) => callback.call1((snapshot,)).map(drop),
+                None => Ok(()),
+            }
+        };
+        let joined = wait_interruptibly(py, &self.stop, self.take()?, &mut tell)?;
+        if let (Some(callback), Ok(_)) = (&progress, &joined) {
+            callback.call1((self.tracker.last(py, self.ending())?,))?;
+        }
         into_python(py, Ok(joined))
+    }
+
+    /// A snapshot of the operation's progress for the package's `Progress`: with `last`, the
+    /// last one (the operation ended); else one if due (something changed, or a second passed
+    /// since the last one given), else `None`.
+    #[pyo3(signature = (*, last=false))]
+    fn progress_snapshot<'py>(
+        &self,
+        py: Python<'py>,
+        last: bool,
+    ) -> PyResult<Option<Bound<'py, PyDict>>> {
+        if last {
+            self.tracker.last(py, self.ending()).map(Some)
+        } else {
+            self.tracker.due(py)
+        }
     }
 
     /// An awaitable of the operation's end, leaving the event loop free.
@@ -126,18 +177,26 @@ impl NativeTask {
     }
 }
 
-/// Waits for `task` with the GIL released, looking for signals every [`POLL`]: the first signal
-/// handler that raises fires `stop`, and the task is still waited for to its end. Returns the
-/// task's output, unless the handler raised something other than `KeyboardInterrupt` (which the
-/// package turns into `BulkInterrupted`, reading `stop`): that is raised, once the run settled.
+/// Waits for `task` with the GIL released, looking for signals every [`POLL`] and then calling
+/// `tell` (the progress callback): the first signal handler or `tell` that raises fires `stop`,
+/// and the task is still waited for to its end. Returns the task's output, unless what raised is
+/// something other than `KeyboardInterrupt` (which the package turns into `BulkInterrupted`,
+/// reading `stop`): that is raised, once the run settled.
 fn wait_interruptibly<T: Send + 'static>(
     py: Python<'_>,
     stop: &Stop,
     mut task: JoinHandle<T>,
+    tell: &mut dyn FnMut(Python<'_>) -> PyResult<()>,
 ) -> PyResult<T> {
     let runtime = pyo3_async_runtimes::tokio::get_runtime();
     let mut raised: Option<PyErr> = None;
     loop {
+        if raised.is_none()
+            && let Err(error) = tell(py)
+        {
+            stop.stop();
+            raised = Some(error);
+        }
         // The timer is made inside the runtime, whose clock it needs.
         let waited =
             py.detach(|| runtime.block_on(async { tokio::time::timeout(POLL, &mut task).await }));

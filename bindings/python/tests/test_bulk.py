@@ -58,7 +58,7 @@ def test_plan_apply_rollback(emulator: Emulator, tmp_path: Path) -> None:
     assert report.verdict == "success"
     assert report.finished
     assert report.counts == {"applied": 20, "ineligible": 5}
-    assert all(row["verified"] for row in report.rows if row["outcome"] == "applied")
+    assert all(row.verified for row in report.rows if row.outcome == "applied")
     after = _states(emulator, keys)
     for offset, key in enumerate(keys):
         expected = "sms" if offset % 5 == 0 else "oath"
@@ -155,9 +155,9 @@ def test_a_read_back_that_keeps_failing_is_unverified(emulator: Emulator, tmp_pa
     report = bulk.apply(once, tmp_path / "plan.json", journal, resume=True, verify=True)
     assert report.verdict == "partial"
     assert report.counts == {"applied": 2, "unverified": 1}
-    row = next(row for row in report.rows if row["user"] == keys[1])
-    assert row["verified"] is None
-    assert "could not be read back" in row["detail"]
+    row = next(row for row in report.rows if row.user == keys[1])
+    assert row.verified is None
+    assert row.detail is not None and "could not be read back" in row.detail
 
 
 def test_a_user_changed_after_planning_is_drifted_unless_drift_is_allowed(
@@ -173,9 +173,10 @@ def test_a_user_changed_after_planning_is_drifted_unless_drift_is_allowed(
     report = bulk.apply(client, tmp_path / "plan.json", journal)
     assert report.verdict == "partial"
     assert report.counts == {"applied": 2, "drifted": 1}
-    row = next(row for row in report.rows if row["user"] == touched)
-    assert row["before"] == {"method": "sms", "systemPreferred": False}
-    assert row["now"] == {"method": "voiceMobile", "systemPreferred": False}
+    row = next(row for row in report.rows if row.user == touched)
+    assert row.before == bulk.Values(method="sms", system_preferred=False)
+    assert row.now == bulk.Values(method="voiceMobile", system_preferred=False)
+    assert row.to_dict()["now"] == {"method": "voiceMobile", "systemPreferred": False}
     assert _states(emulator, [touched])[touched] == ("voiceMobile", False)
 
     report = bulk.apply(client, tmp_path / "plan.json", journal, resume=True, allow_drift=True)
@@ -285,7 +286,7 @@ def test_any_number_of_batches_in_flight_applies_the_same(
     assert report.verdict == "success"
     assert report.finished
     assert report.counts == {"applied": 25}
-    assert [row["user"] for row in report.rows] == keys
+    assert [row.user for row in report.rows] == keys
     assert all(state == ("sms", True) for state in _states(emulator, keys).values())
 
 
@@ -303,7 +304,10 @@ def test_service_refusal_keeps_the_client_error_class(emulator: Emulator, tmp_pa
     # Per-user refusals are outcomes in the report, not exceptions.
     assert report.verdict != "success"
     assert report.counts.get("failed") == 3
-    assert all("403" in row["detail"] or "denied" in row["detail"].lower() for row in report.rows)
+    assert all(
+        row.detail is not None and ("403" in row.detail or "denied" in row.detail.lower())
+        for row in report.rows
+    )
 
 
 def test_plan_from_the_registration_report(emulator: Emulator, tmp_path: Path) -> None:
@@ -379,8 +383,11 @@ def test_plan_honours_the_authentication_methods_policy(emulator: Emulator, tmp_
         unprivileged = signin_prefs.Client(
             token=emulator.mint_token(roles=[READ_WRITE_ALL]), base_url=emulator.base_url
         )
-        with pytest.raises(signin_prefs.SignInPreferencesError, match="Policy.Read.All"):
+        with pytest.raises(signin_prefs.SignInPreferencesError, match="Policy.Read.All") as refused:
             bulk.plan(unprivileged, targets, tmp_path / "refused.json", methods=["push", "oath"])
+        # In Python's words: the keyword argument, not the CLI's flag.
+        assert "ignore_policy=True" in str(refused.value)
+        assert "--ignore-policy" not in str(refused.value)
         assert not (tmp_path / "refused.json").exists()
         anyway = bulk.plan(
             unprivileged, targets, tmp_path / "anyway.json", methods=["push"], ignore_policy=True

@@ -31,7 +31,7 @@ pub use crate::prepare::describe;
 use crate::prepare::{Check, Checked, ReadyBatch, prepare};
 use crate::queue::next_chunk;
 use crate::read_back::{ReadBacks, outcome_unknown};
-pub use crate::run_options::{Progress, RunOptions};
+pub use crate::run_options::{Outcomes, Progress, RunOptions};
 use crate::state::read_preferences;
 use crate::work::{WorkItem, WorkList};
 
@@ -250,6 +250,8 @@ async fn execute(
             }
         }
     }
+    // This run's outcomes, told to `progress` as they go to the journal.
+    let mut outcomes = Outcomes::default();
     let mut pending: Vec<&WorkItem<'_>> = work
         .iter()
         .filter(|item| !done.contains(item.user()))
@@ -279,7 +281,9 @@ async fn execute(
                 settled.insert(item.user());
             }
         }
+        outcomes.count(&records);
         writer.append(records)?;
+        progress(Progress::Journaled { outcomes });
         pending.retain(|item| !settled.contains(item.user()));
     }
 
@@ -390,6 +394,8 @@ async fn execute(
                 unwritten = records;
                 writer = Some(idle);
             } else {
+                outcomes.count(&records);
+                progress(Progress::Journaled { outcomes });
                 let write = tokio::task::spawn_blocking(move || {
                     let written = idle.append(records);
                     (idle, written)
@@ -540,7 +546,7 @@ async fn execute(
         "not sent: the run was interrupted; resume to continue".to_owned()
     } else {
         format!(
-            "not sent within --max-duration {}s: resume to continue",
+            "not sent within the run's time limit of {}s: resume to continue",
             options.max_duration.unwrap_or_default().as_secs_f64()
         )
     };
@@ -598,7 +604,9 @@ async fn execute(
     if !cut_short {
         last.push(Record::Finished { at: now() });
     }
+    outcomes.count(&last);
     writer.append(last)?;
+    progress(Progress::Journaled { outcomes });
     Ok(writer.into_state())
 }
 

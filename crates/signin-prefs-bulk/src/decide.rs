@@ -57,7 +57,7 @@ pub(crate) fn decide_on(
                 Action::NotFrom,
                 None,
                 format!(
-                    "current method {} is not one of --from {from}",
+                    "current method {} is not one of those to change from ({from})",
                     current.method.as_deref().unwrap_or("(unset)")
                 ),
             );

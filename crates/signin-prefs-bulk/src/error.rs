@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use crate::front_end::{FrontEnd, Refusal};
 use crate::targets::InputErrors;
 
 /// Why a bulk operation could not start or could not go on.
@@ -43,6 +44,10 @@ pub enum Error {
     /// A guard rail stopped the operation before anything was sent.
     #[error("refused: {0}")]
     Guard(String),
+    /// A guard rail whose remedy is one of the operator's settings, which each front end names
+    /// its own way ([`Error::worded`]); `Display` words it for the CLI.
+    #[error("refused: {0}")]
+    Refused(Refusal),
     /// Graph refused the run as a whole (credentials, permissions, an unreachable service).
     #[error("{context}: {source}")]
     Service {
@@ -58,6 +63,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// The error as `front_end` tells its operator: a refusal names that front end's spelling of
+    /// the setting it points to; anything else reads as `Display` has it.
+    pub fn worded(&self, front_end: FrontEnd) -> String {
+        match self {
+            Error::Refused(refusal) => format!("refused: {}", refusal.worded(front_end)),
+            other => other.to_string(),
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Self::Io {
             path: path.into(),

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::files::open_private;
+use crate::front_end::Refusal;
 use crate::journal_users::UserTable;
 use crate::plan::Preferences;
 
@@ -399,10 +400,9 @@ impl JournalWriter {
             message,
         })?;
         if path.exists() {
-            return Err(Error::Guard(format!(
-                "{} already exists; resume it with --resume, or choose another journal path",
-                path.display()
-            )));
+            return Err(Error::Refused(Refusal::JournalExists {
+                path: path.to_owned(),
+            }));
         }
         let file = open_private(path, true)?;
         let mut writer = Self {

@@ -14,6 +14,7 @@ pub mod disabled;
 mod error;
 pub mod files;
 mod identities;
+pub mod front_end;
 pub mod journal;
 mod journal_users;
 mod key_digest;

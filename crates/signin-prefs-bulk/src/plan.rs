@@ -18,6 +18,7 @@ pub use crate::decide::decide;
 use crate::decide::decide_on;
 use crate::disabled::{DisabledUsers, read_disabled};
 use crate::identities::refuse_one_user_under_two_keys;
+use crate::front_end::Refusal;
 use crate::key_digest::KeyDigest;
 pub use crate::plan_file::{PlanFile, PlanProblem, scan};
 use crate::plan_targets::Targets;
@@ -511,7 +512,7 @@ async fn plan_entries(
                 Source::Disabled => unplanned(
                     target,
                     Action::Disabled,
-                    "account disabled (accountEnabled false): left out; --include-disabled plans it"
+                    "account disabled (accountEnabled false): left out unless disabled users are included"
                         .into(),
                 ),
                 Source::Reported(state) => decide_on(
@@ -525,7 +526,7 @@ async fn plan_entries(
                     target,
                     Action::NotFrom,
                     format!(
-                        "the registration report lists none of {} for the user, which a default of --from needs",
+                        "the registration report lists none of {} for the user, which a default to change from needs",
                         from_names.join(", ")
                     ),
                 ),
@@ -557,10 +558,10 @@ async fn plan_entries(
     if let Some(max) = options.max_changes
         && summary.change > max
     {
-        return Err(Error::Guard(format!(
-            "the plan would change {} users, more than --max-changes {max}; narrow the targets or raise the cap",
-            summary.change
-        )));
+        return Err(Error::Refused(Refusal::TooManyChanges {
+            changes: summary.change,
+            max,
+        }));
     }
     Ok(summary)
 }

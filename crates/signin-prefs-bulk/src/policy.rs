@@ -38,6 +38,7 @@ use signin_prefs_request::{GetAuthenticationMethodsPolicy, ListTransitiveMemberA
 
 use crate::Error;
 use crate::decide::decide_on;
+use crate::front_end::{PolicyCommand, Refusal};
 use crate::key_digest::KeyDigest;
 use crate::plan::{PlanEntry, PlanOptions};
 use crate::state::{Registered, UserState, supports};
@@ -169,28 +170,24 @@ impl fmt::Display for NotAllowed {
 }
 
 impl MethodsPolicy {
-    /// Reads the policy and the members of every group it targets, once. A 403 is an error naming
-    /// the permission and `--ignore-policy`.
+    /// Reads the policy and the members of every group it targets, once. A 403 is a refusal
+    /// naming the permission and how to plan without the policy.
     pub async fn read(client: &Client) -> Result<Self, Error> {
-        Self::read_for(
-            client,
-            "plan with --ignore-policy to treat every registered method as allowed",
-        )
-        .await
+        Self::read_for(client, PolicyCommand::Plan).await
     }
 
-    /// [`read`](Self::read) for a command whose way around the policy is `remedy` (what a refusal
-    /// tells the operator to do instead, naming its `--ignore-policy`).
-    pub async fn read_for(client: &Client, remedy: &str) -> Result<Self, Error> {
+    /// [`read`](Self::read) for `command`, which a refusal tells the operator to run without the
+    /// policy instead (each front end naming its own setting for that).
+    pub async fn read_for(client: &Client, command: PolicyCommand) -> Result<Self, Error> {
         let policy = client
             .send(&GetAuthenticationMethodsPolicy::new())
             .await
             .map_err(|error| {
                 if error.kind() == ErrorKind::Forbidden {
-                    Error::Guard(format!(
-                        "cannot read the tenant's authentication methods policy: the token lacks Policy.Read.All \
-                         (or Policy.Read.AuthenticationMethod); grant it, or {remedy} ({error})"
-                    ))
+                    Error::Refused(Refusal::PolicyUnreadable {
+                        command,
+                        cause: error.to_string(),
+                    })
                 } else {
                     Error::Service {
                         context: "reading the authentication methods policy".into(),
@@ -198,7 +195,7 @@ impl MethodsPolicy {
                     }
                 }
             })?;
-        let mut compiled = Self::compile(&policy, remedy)?;
+        let mut compiled = Self::compile(&policy, command)?;
         let mut names: Vec<(String, usize)> = std::mem::take(&mut compiled.group_names)
             .into_iter()
             .collect();
@@ -213,7 +210,10 @@ impl MethodsPolicy {
     }
 
     /// The policy with its group targets numbered but not yet listed.
-    fn compile(policy: &AuthenticationMethodsPolicy, remedy: &str) -> Result<Compiled, Error> {
+    fn compile(
+        policy: &AuthenticationMethodsPolicy,
+        command: PolicyCommand,
+    ) -> Result<Compiled, Error> {
         let mut group_names: BTreeMap<String, usize> = BTreeMap::new();
         let mut audience = |targets: TargetRefs| {
             let mut audience = Audience::default();
@@ -240,7 +240,7 @@ impl MethodsPolicy {
             let Some(id) = configuration.id.clone() else {
                 continue;
             };
-            let include = include_targets(configuration, &id, remedy)?;
+            let include = include_targets(configuration, &id, command)?;
             let exclude = configuration
                 .exclude_targets
                 .iter()
@@ -422,12 +422,14 @@ struct Compiled {
 fn include_targets(
     configuration: &AuthenticationMethodConfiguration,
     id: &str,
-    remedy: &str,
+    command: PolicyCommand,
 ) -> Result<TargetRefs, Error> {
     let targets = configuration.include_targets().map_err(|error| {
-        Error::Guard(format!(
-            "the authentication methods policy's {id} configuration has includeTargets this tool cannot read ({error}); {remedy}"
-        ))
+        Error::Refused(Refusal::PolicyTargetsUnreadable {
+            command,
+            configuration: id.to_owned(),
+            cause: error.to_string(),
+        })
     })?;
     Ok(targets
         .into_iter()
@@ -575,7 +577,7 @@ mod tests {
 
     fn policy(json: serde_json::Value) -> MethodsPolicy {
         let policy: AuthenticationMethodsPolicy = serde_json::from_value(json).expect("policy");
-        let mut compiled = MethodsPolicy::compile(&policy, "remedy").expect("compiled");
+        let mut compiled = MethodsPolicy::compile(&policy, PolicyCommand::Plan).expect("compiled");
         // Group "g1" holds adele, by object id and principal name.
         for _ in 0..compiled.group_names.len() {
             let mut members = vec![

@@ -122,7 +122,7 @@ pub(crate) fn prepare<'a>(
                 Check::Drift | Check::AllowDrift => (
                     Status::Drifted,
                     format!(
-                        "changed since planning: now {}, planned from {}; left as it is (--allow-drift writes anyway)",
+                        "changed since planning: now {}, planned from {}; left as it is (a run allowing drift writes anyway)",
                         describe(before),
                         describe(item.before())
                     ),

@@ -21,14 +21,11 @@ use signin_prefs_client::Client;
 use signin_prefs_model::UserDefaultAuthenticationMethodType as Method;
 
 use crate::Error;
+use crate::front_end::PolicyCommand;
 use crate::policy::{MethodsPolicy, NotAllowed, PolicySetting};
 use crate::registration_report::{ReportedState, report_list};
 use crate::state::Registered;
 use crate::system_preferred::{Coverage, FlagPrecedence};
-
-/// What a refusal to read the policy tells the operator to do instead.
-const WITHOUT_THE_POLICY: &str = "run readiness with --ignore-policy (Python: ignore_policy=True) \
-     to count without it";
 
 /// The methods users are moved to, off SMS and voice.
 pub(crate) const MOVE_TARGETS: [Method; 2] = [Method::Push, Method::Oath];
@@ -267,7 +264,7 @@ pub(crate) async fn read_policy(
     match setting {
         PolicySetting::Ignore => Ok(None),
         PolicySetting::Apply => {
-            let policy = MethodsPolicy::read_for(client, WITHOUT_THE_POLICY).await?;
+            let policy = MethodsPolicy::read_for(client, PolicyCommand::Readiness).await?;
             tracing::info!(
                 group_members = policy.member_digests(),
                 "read the authentication methods policy"

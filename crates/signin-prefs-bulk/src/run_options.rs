@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::apply::MAX_BATCH;
+use crate::journal::{Record, Status};
 use crate::stop::Stop;
 
 /// How a run behaves.
@@ -74,4 +75,52 @@ pub enum Progress {
         /// How many.
         users: usize,
     },
+    /// Outcomes went to the journal: all this run's so far, by kind. They follow the batches'
+    /// answers by up to two windows, as the journal does (see [`RunOptions::concurrency`]).
+    Journaled {
+        /// This run's outcomes so far.
+        outcomes: Outcomes,
+    },
+}
+
+/// A run's outcomes by kind, counted as they go to the journal (a user whose answer was lost
+/// counts once its read-back settles it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Outcomes {
+    /// Graph accepted the PATCH.
+    pub applied: usize,
+    /// The user already held the target: an earlier, interrupted PATCH had landed.
+    pub recovered: usize,
+    /// Refused, or failed after retries.
+    pub failed: usize,
+    /// Not sent (a rollback's user changed since).
+    pub skipped: usize,
+    /// Not sent: the user changed since planning.
+    pub drifted: usize,
+    /// Not sent before the run stopped.
+    pub not_reached: usize,
+    /// Changed, but a read-back to verify it could not be made.
+    pub unverified: usize,
+}
+
+impl Outcomes {
+    /// Counts the outcomes among `records`, which are about to be journaled.
+    pub(crate) fn count(&mut self, records: &[Record]) {
+        for record in records {
+            let counter = match record {
+                Record::Outcome { status, .. } => match status {
+                    Status::Applied => &mut self.applied,
+                    Status::Recovered => &mut self.recovered,
+                    Status::Failed => &mut self.failed,
+                    Status::Skipped => &mut self.skipped,
+                    Status::Drifted => &mut self.drifted,
+                    Status::NotReached => &mut self.not_reached,
+                },
+                Record::Unverified { .. } => &mut self.unverified,
+                _ => continue,
+            };
+            *counter += 1;
+        }
+    }
 }

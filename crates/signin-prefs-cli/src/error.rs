@@ -43,7 +43,8 @@ impl Error {
                 signin_prefs_bulk::Error::Input(_)
                 | signin_prefs_bulk::Error::Plan { .. }
                 | signin_prefs_bulk::Error::Journal { .. }
-                | signin_prefs_bulk::Error::Guard(_),
+                | signin_prefs_bulk::Error::Guard(_)
+                | signin_prefs_bulk::Error::Refused(_),
             ) => ExitCode::from(2),
             Error::Bulk(signin_prefs_bulk::Error::Io { source, .. })
                 if source.kind() == std::io::ErrorKind::NotFound =>

@@ -3,7 +3,10 @@
 //! Only the enums a caller writes are emitted, since those are what a Python package hands its
 //! users to pick from; what such an enum does (keep unknown values, `is_known`, its text) is the
 //! package's hand-written `OpenEnum` base (imported from `._open_enum`), so the generated file is
-//! the spec's data alone: class names and members.
+//! the spec's data alone: class names and members. Beside each enum goes a `Literal` of the
+//! members a caller may write (`<Enum>Literal`), for type checkers: every member but Graph's
+//! evolvable-enum placeholder, `unknownFutureValue`, which stands for values a build does not
+//! know and is never input.
 
 use std::collections::BTreeSet;
 
@@ -24,6 +27,8 @@ pub(crate) fn emit(api: &Api) -> Result<String, Error> {
          \n\
          from __future__ import annotations\n\
          \n\
+         from typing import Literal, Union\n\
+         \n\
          from ._open_enum import OpenEnum\n\
          \n\
          __all__ = [",
@@ -32,15 +37,47 @@ pub(crate) fn emit(api: &Api) -> Result<String, Error> {
     text.push_str(
         &enums
             .iter()
-            .map(|enumeration| python_string(&enumeration.rust_name))
+            .flat_map(|enumeration| {
+                [
+                    python_string(&enumeration.rust_name),
+                    python_string(&literal_name(enumeration)),
+                ]
+            })
             .collect::<Vec<_>>()
             .join(", "),
     );
     text.push_str("]\n");
     for enumeration in enums {
         text.push_str(&class(enumeration)?);
+        text.push_str(&literal(enumeration));
     }
     Ok(text)
+}
+
+/// Graph's placeholder member of an evolvable enum: a value this build does not know, never input.
+const PLACEHOLDER: &str = "unknownFutureValue";
+
+/// The name of an enum's `Literal` of input values.
+fn literal_name(enumeration: &EnumDef) -> String {
+    format!("{}Literal", enumeration.rust_name)
+}
+
+/// An enum's members a caller may write, as a `Literal` for type checkers (and `typing.get_args`).
+fn literal(enumeration: &EnumDef) -> String {
+    let members: Vec<String> = enumeration
+        .members
+        .iter()
+        .filter(|member| member.wire != PLACEHOLDER)
+        .map(|member| format!("Literal[{}]", python_string(&member.wire)))
+        .collect();
+    // A union of single literals: the same type to a type checker as one `Literal` of them all,
+    // and a `Union` at run time too, which is what stubtest compares an alias with.
+    format!(
+        "\n\n{} = Union[{}]\n\"\"\"The values of `{}` a caller may write (all but ``{PLACEHOLDER}``).\"\"\"\n",
+        literal_name(enumeration),
+        members.join(", "),
+        enumeration.rust_name
+    )
 }
 
 /// The non-flag enums that a patch type's writable property holds (directly or as a list), in the

@@ -1,8 +1,9 @@
 """Read and set Microsoft Entra users' sign-in preferences through Microsoft Graph beta.
 
 The Rust client does the work (auth, retries with Retry-After, pacing, typed errors); this package
-gives it Python's idiom. See `Client`, `AsyncClient`, `signin_prefs.bulk` and
-`signin_prefs.testing`.
+gives it Python's idiom. See `Client`, `AsyncClient`, `signin_prefs.bulk`,
+`signin_prefs.progress` and `signin_prefs.testing`, which ``import signin_prefs`` makes reachable
+as attributes, each imported when first used (a script using only `Client` never loads them).
 """
 
 from ._native import __version__
@@ -20,8 +21,20 @@ from ._errors import (
     TransportError,
     ValidationError,
 )
-from ._models import UNSET, SignInPreferences, Unset, UserDefaultAuthenticationMethodType
+from ._models import (
+    UNSET,
+    SignInPreferences,
+    Unset,
+    UserDefaultAuthenticationMethodType,
+    UserDefaultAuthenticationMethodTypeLiteral,
+)
 from ._client import AsyncClient, Client
+from ._credentials import AccessTokenLike, AsyncTokenCredential, TokenCredential
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    # Type checkers see the submodules as attributes; at run time `__getattr__` imports them.
+    from . import bulk as bulk, progress as progress, testing as testing
 
 __all__ = [
     "__version__",
@@ -31,6 +44,10 @@ __all__ = [
     "UNSET",
     "Unset",
     "UserDefaultAuthenticationMethodType",
+    "UserDefaultAuthenticationMethodTypeLiteral",
+    "TokenCredential",
+    "AsyncTokenCredential",
+    "AccessTokenLike",
     "SignInPreferencesError",
     "AuthenticationError",
     "PermissionDeniedError",
@@ -44,3 +61,15 @@ __all__ = [
     "BulkError",
     "BulkInterrupted",
 ]
+
+#: The submodules `__getattr__` imports on first use.
+_SUBMODULES = ("bulk", "progress", "testing")
+
+
+def __getattr__(name: str) -> object:
+    if name in _SUBMODULES:
+        import importlib
+
+        # Importing a submodule also binds it on the package: this runs once per name.
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

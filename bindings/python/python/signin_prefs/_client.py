@@ -1,46 +1,46 @@
-"""`Client` (blocking) and `AsyncClient` (asyncio) over the Rust client."""
+"""`Client` (blocking) and `AsyncClient` (asyncio) over the Rust client.
 
-from __future__ import annotations
+Annotations here are evaluated (no ``from __future__ import annotations``), so that
+`typing.get_type_hints` and `help()` show the values a parameter takes rather than an alias's name.
+"""
+
+from types import TracebackType
+from typing import Any, Optional, Sequence, Type, TypedDict, Union
 
 from . import _native
-from ._models import UNSET, SignInPreferences, patch_json
+from ._credentials import AnyTokenCredential, TokenCredential
+from ._models import (
+    UNSET,
+    SignInPreferences,
+    Unset,
+    UserDefaultAuthenticationMethodType,
+    UserDefaultAuthenticationMethodTypeLiteral,
+    patch_json,
+)
+from ._typing import Unpack
 
-TYPE_CHECKING = False  # `typing` is not imported at runtime: `import signin_prefs` stays fast
-if TYPE_CHECKING:
-    import sys
-    from types import TracebackType
-    from typing import Any, Optional, Sequence, Type, TypedDict, Union
 
-    if sys.version_info >= (3, 11):
-        from typing import Unpack
-    else:
-        from typing_extensions import Unpack
+class _ClientSettings(TypedDict, total=False):
+    """The keyword arguments `Client` and `AsyncClient` are made with, beside ``credential``
+    (documented on `Client`); each may be left out, or ``None``: the native client's default."""
 
-    from ._models import Unset, UserDefaultAuthenticationMethodType
+    token: Optional[str]
+    base_url: Optional[str]
+    cloud: Optional[str]
+    scopes: Optional[Sequence[str]]
+    timeout: Optional[float]
+    deadline: Optional[float]
+    max_attempts: Optional[int]
+    write_budget: Optional[str]
+    tenant_write_budget: Optional[str]
+    read_budget: Optional[str]
+    reports_budget: Optional[str]
 
-    _MethodArg = Union[UserDefaultAuthenticationMethodType, str, Unset]
-    _FlagArg = Union[bool, None, Unset]
-
-    class _ClientSettings(TypedDict, total=False):
-        """The keyword arguments `Client` and `AsyncClient` are made with, beside ``credential``
-        (documented on `Client`); each may be left out, or ``None``: the native client's default."""
-
-        token: Optional[str]
-        base_url: Optional[str]
-        cloud: Optional[str]
-        scopes: Optional[Sequence[str]]
-        timeout: Optional[float]
-        deadline: Optional[float]
-        max_attempts: Optional[int]
-        write_budget: Optional[str]
-        tenant_write_budget: Optional[str]
-        read_budget: Optional[str]
-        reports_budget: Optional[str]
 
 __all__ = ["Client", "AsyncClient"]
 
 
-def _is_async_credential(credential: Any) -> bool:
+def _is_async_credential(credential: object) -> bool:
     import inspect
 
     get_token = getattr(credential, "get_token", None)
@@ -55,15 +55,24 @@ class _ClientBase:
     """What `Client` and `AsyncClient` share: the settings they are made with (documented on
     `Client`), the native client made from them, and where it sends requests."""
 
-    def __init__(self, credential: Any = None, **settings: Unpack[_ClientSettings]) -> None:
+    def __init__(
+        self,
+        credential: Optional[AnyTokenCredential] = None,
+        # A string: `Unpack` is evaluated only by type checkers and `get_type_hints`.
+        **settings: "Unpack[_ClientSettings]",
+    ) -> None:
         if credential is not None:
             self._check_credential(credential)
         scopes = settings.get("scopes")
+        if isinstance(scopes, str):
+            raise TypeError(
+                f"scopes must be a sequence of scopes such as [{scopes!r}], not a str"
+            )
         if scopes is not None:
             settings["scopes"] = list(scopes)
         self._native = _native.NativeClient(credential=credential, **settings)
 
-    def _check_credential(self, credential: Any) -> None:
+    def _check_credential(self, credential: AnyTokenCredential) -> None:
         """Raises `TypeError` for what is not a credential; either kind is taken here."""
         _is_async_credential(credential)
 
@@ -96,7 +105,7 @@ class Client(_ClientBase):
             defaults; ``"unknown"`` learns that budget from the service's refusals alone.
     """
 
-    def _check_credential(self, credential: Any) -> None:
+    def _check_credential(self, credential: AnyTokenCredential) -> None:
         """Also refuses an asyncio credential, whose tokens this blocking client cannot await."""
         if _is_async_credential(credential):
             raise TypeError(
@@ -112,12 +121,17 @@ class Client(_ClientBase):
         self,
         user: str,
         *,
-        user_preferred_method_for_secondary_authentication: _MethodArg = UNSET,
-        is_system_preferred_authentication_method_enabled: _FlagArg = UNSET,
+        user_preferred_method_for_secondary_authentication: Union[
+            UserDefaultAuthenticationMethodType, UserDefaultAuthenticationMethodTypeLiteral, Unset
+        ] = UNSET,
+        is_system_preferred_authentication_method_enabled: Union[bool, None, Unset] = UNSET,
     ) -> None:
-        """Changes the given properties; those left `UNSET` are not sent. ``None`` sends ``null``
-        where the spec allows it (the system-preferred flag) and raises `ValidationError` where
-        it does not (the default method)."""
+        """Changes the given properties; those left `UNSET` are not sent, and leaving both so
+        raises `ValidationError` (there is nothing to send). ``None`` sends ``null`` where the
+        spec allows it (the system-preferred flag) and raises `ValidationError` where it does
+        not (the default method). The method is a `UserDefaultAuthenticationMethodType` or its
+        value (``"push"``, ``"oath"``, ``"sms"``, ...: `UserDefaultAuthenticationMethodTypeLiteral`
+        lists them), checked by the same parser as the CLI's before anything is sent."""
         body = patch_json(
             user_preferred_method_for_secondary_authentication,
             is_system_preferred_authentication_method_enabled,
@@ -128,7 +142,14 @@ class Client(_ClientBase):
         """Nothing to release (connections close when the client is garbage-collected); kept so
         the client works as a context manager."""
 
-    def __enter__(self) -> Client:
+    def __init__(
+        self,
+        credential: Optional[TokenCredential] = None,
+        **settings: "Unpack[_ClientSettings]",
+    ) -> None:
+        super().__init__(credential, **settings)
+
+    def __enter__(self) -> "Client":
         return self
 
     def __exit__(
@@ -155,8 +176,10 @@ class AsyncClient(_ClientBase):
         self,
         user: str,
         *,
-        user_preferred_method_for_secondary_authentication: _MethodArg = UNSET,
-        is_system_preferred_authentication_method_enabled: _FlagArg = UNSET,
+        user_preferred_method_for_secondary_authentication: Union[
+            UserDefaultAuthenticationMethodType, UserDefaultAuthenticationMethodTypeLiteral, Unset
+        ] = UNSET,
+        is_system_preferred_authentication_method_enabled: Union[bool, None, Unset] = UNSET,
     ) -> None:
         """As `Client.update`."""
         body = patch_json(
@@ -168,7 +191,7 @@ class AsyncClient(_ClientBase):
     async def close(self) -> None:
         """Nothing to release; kept so the client works as an async context manager."""
 
-    async def __aenter__(self) -> AsyncClient:
+    async def __aenter__(self) -> "AsyncClient":
         return self
 
     async def __aexit__(

@@ -6,11 +6,10 @@ list only as a literal, so it cannot be taken from here).
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # `typing` is not imported at runtime: `import signin_prefs` stays fast
-if TYPE_CHECKING:
-    from typing import Optional, Union
+# At run time, so that `typing.get_type_hints` resolves the annotations.
+from typing import Optional, Union
 
-    from .bulk import Report
+from ._report import Report
 
 
 class SignInPreferencesError(Exception):
@@ -23,6 +22,8 @@ class SignInPreferencesError(Exception):
         message: Graph's ``error.message`` (else the exception's text).
         request_id: the service's ``request-id``, for support cases.
         client_request_id: the ``client-request-id`` this client sent.
+        retry_after: the seconds the service's last answer asked to wait (``Retry-After``), as
+            a `ThrottledError` carries it.
     """
 
     kind: Optional[str]
@@ -31,6 +32,7 @@ class SignInPreferencesError(Exception):
     message: str
     request_id: Optional[str]
     client_request_id: Optional[str]
+    retry_after: Optional[float]
 
     def __init__(
         self,
@@ -42,6 +44,7 @@ class SignInPreferencesError(Exception):
         message: Optional[str] = None,
         request_id: Optional[str] = None,
         client_request_id: Optional[str] = None,
+        retry_after: Union[float, str, None] = None,
     ) -> None:
         super().__init__(text)
         self.kind = kind
@@ -50,6 +53,7 @@ class SignInPreferencesError(Exception):
         self.message = message if message is not None else text
         self.request_id = request_id
         self.client_request_id = client_request_id
+        self.retry_after = float(retry_after) if retry_after is not None else None
 
 
 class AuthenticationError(SignInPreferencesError):
@@ -69,7 +73,8 @@ class ValidationError(SignInPreferencesError, ValueError):
 
 
 class ThrottledError(SignInPreferencesError):
-    """429, 503 or 504 still, when the retries ran out."""
+    """429, 503 or 504 still, when the retries ran out. ``retry_after`` is the wait (seconds)
+    the last answer asked for, when it asked: how long to wait before trying again."""
 
 
 class RequestTimeoutError(SignInPreferencesError, TimeoutError):

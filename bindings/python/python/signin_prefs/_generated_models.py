@@ -6,9 +6,11 @@ Do not edit: change the spec or the generator, then run `cargo xtask codegen`.
 
 from __future__ import annotations
 
+from typing import Literal, Union
+
 from ._open_enum import OpenEnum
 
-__all__ = ["UserDefaultAuthenticationMethodType"]
+__all__ = ["UserDefaultAuthenticationMethodType", "UserDefaultAuthenticationMethodTypeLiteral"]
 
 
 class UserDefaultAuthenticationMethodType(OpenEnum):
@@ -22,3 +24,7 @@ class UserDefaultAuthenticationMethodType(OpenEnum):
     VOICE_OFFICE = "voiceOffice"
     SMS = "sms"
     UNKNOWN_FUTURE_VALUE = "unknownFutureValue"
+
+
+UserDefaultAuthenticationMethodTypeLiteral = Union[Literal["push"], Literal["oath"], Literal["voiceMobile"], Literal["voiceAlternateMobile"], Literal["voiceOffice"], Literal["sms"]]
+"""The values of `UserDefaultAuthenticationMethodType` a caller may write (all but ``unknownFutureValue``)."""

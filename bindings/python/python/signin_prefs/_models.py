@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import enum
 
-from ._generated_models import UserDefaultAuthenticationMethodType
+# `typing` at run time, so that `typing.get_type_hints` resolves the annotations (`json` is
+# imported only when needed).
+from typing import Any, Dict, Mapping, Optional, Union
 
-TYPE_CHECKING = False  # `typing` and `json` are imported only when needed: `import signin_prefs` stays fast
-if TYPE_CHECKING:
-    from typing import Any, Dict, Mapping, Optional, Union
+from ._generated_models import (
+    UserDefaultAuthenticationMethodType,
+    UserDefaultAuthenticationMethodTypeLiteral,
+)
 
 __all__ = [
     "UNSET",
     "Unset",
     "UserDefaultAuthenticationMethodType",
+    "UserDefaultAuthenticationMethodTypeLiteral",
     "SignInPreferences",
 ]
 
@@ -166,4 +170,12 @@ def patch_json(
                 kind="Validation",
             )
         body[_SYSTEM] = system
+    if not body:
+        # As the CLI's `set`, which refuses to run without a property: an empty PATCH would be
+        # sent, answered 204 and change nothing, hiding a forgotten argument.
+        raise ValidationError(
+            "nothing to set: give user_preferred_method_for_secondary_authentication and/or "
+            "is_system_preferred_authentication_method_enabled",
+            kind="Validation",
+        )
     return json.dumps(body)

@@ -1,9 +1,10 @@
 """The native module (Rust, pyo3). Private: use the `signin_prefs` package."""
 
 import sys
-from typing import Any, Awaitable, Dict, List, Literal, Optional, Tuple, final
+from typing import Any, Awaitable, Callable, Dict, List, Literal, Optional, Tuple, final
 
 from ._client import _ClientSettings
+from ._credentials import AnyTokenCredential
 from .bulk import PlanSettings, RunSettings
 
 if sys.version_info >= (3, 11):
@@ -23,6 +24,7 @@ __all__ = [
     "__version__",
     "plan",
     "readiness",
+    "report",
     "run_journaled",
 ]
 
@@ -34,7 +36,7 @@ USER_DEFAULT_AUTHENTICATION_METHOD_TYPE_MEMBERS: List[str]
 @final
 class NativeClient:
     def __new__(
-        cls, *, credential: Optional[Any] = None, **settings: Unpack[_ClientSettings]
+        cls, *, credential: Optional[AnyTokenCredential] = None, **settings: Unpack[_ClientSettings]
     ) -> NativeClient: ...
     @property
     def base_url(self) -> str: ...
@@ -62,8 +64,9 @@ class NativeStop:
 
 @final
 class NativeTask:
-    def wait(self) -> Any: ...
+    def wait(self, progress: Optional[Callable[[Dict[str, Any]], object]] = None) -> Any: ...
     def wait_async(self) -> Awaitable[Any]: ...
+    def progress_snapshot(self, *, last: bool = False) -> Optional[Dict[str, Any]]: ...
 
 @final
 class NativeEmulator:
@@ -120,8 +123,10 @@ def plan(
     plan_path: str,
     *,
     stop: Optional[NativeStop] = None,
+    users_json: Optional[bytes] = None,
     **settings: Unpack[PlanSettings],
 ) -> NativeTask: ...
+def report(journal_path: str, *, plan_path: Optional[str] = None) -> NativeReport: ...
 def readiness(
     client: NativeClient, users_csv: str, *, ignore_policy: bool = False, priority: str = "low"
 ) -> str: ...

@@ -12,15 +12,12 @@ import shutil
 import tempfile
 import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Dict, Iterator, Optional, Tuple, Union
+from typing import Dict, Iterator, Optional, Tuple, Union
 
 from . import _native
 from ._client import AsyncClient, Client
 from ._models import UserDefaultAuthenticationMethodType
-
-if TYPE_CHECKING:
-    # Only for annotations (postponed): `bulk` imports this module.
-    from .bulk import Priority
+from ._typing import Priority
 
 __all__ = ["Readiness", "ReadinessSummary", "ReadinessUser", "readiness"]
 

@@ -3,28 +3,32 @@ report).
 
     ready = bulk.readiness(client, "users-now.csv")  # who the SMS/voice retirement concerns
     plan = bulk.plan(client, "targets.csv", "plan.json", methods=["oath", "push"])
+    plan = bulk.plan(client, ["adele@contoso.com", {"user": "alex@contoso.com", "method": "oath"}],
+                     "plan.json", methods=["push"])          # users in hand, as a targets file
     report = bulk.apply(client, "plan.json", "apply.journal")      # resume=True after a kill
+    report = bulk.apply(client, "plan.json", "apply.journal", progress=progress.tqdm())
     undo = bulk.rollback(client, "apply.journal", "rollback.journal")
     report = await bulk.apply_async(client, "plan.json", "apply.journal")  # in a coroutine
+    report = bulk.report("apply.journal")                   # sends nothing
 
 Every call blocks with the GIL released (other threads run) and raises the package's exceptions.
 Ctrl-C stops a call within a tenth of a second: nothing more is sent, the batches on the wire are
 answered and journaled, and it raises `BulkInterrupted` (a `KeyboardInterrupt` carrying the
 partial report); ``resume=True`` finishes the job. The ``*_async`` forms are coroutines that leave
 the event loop free while the run goes on; cancelling one stops the run the same way, and the
-task ends (``CancelledError``) once the run has settled.
+task ends (``CancelledError``) once the run has settled. ``progress=`` takes a callable given
+a `signin_prefs.progress.Progress` snapshot as the call goes (see that module).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 from typing import (
-    TYPE_CHECKING,
     Any,
     Dict,
     Generic,
+    Iterable,
     Iterator,
     List,
     Literal,
@@ -40,14 +44,11 @@ from typing import (
 from . import _native
 from ._client import AsyncClient, Client
 from ._errors import BulkInterrupted
+from ._models import UserDefaultAuthenticationMethodType, UserDefaultAuthenticationMethodTypeLiteral
 from ._readiness import Readiness, ReadinessSummary, ReadinessUser, readiness
-
-if TYPE_CHECKING:
-    # Only for type checkers, which all know both modules: nothing is imported at runtime.
-    if sys.version_info >= (3, 11):
-        from typing import Unpack
-    else:
-        from typing_extensions import Unpack
+from ._report import Report, ReportRow, Values
+from ._typing import Priority, Unpack
+from .progress import Progress, ProgressCallback
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -58,6 +59,14 @@ __all__ = [
     "ReadinessSummary",
     "ReadinessUser",
     "Report",
+    "ReportRow",
+    "Values",
+    "Method",
+    "ReadPath",
+    "FlagPrecedence",
+    "TargetUser",
+    "Progress",
+    "ProgressCallback",
     "RunSettings",
     "PlanSettings",
     "BulkInterrupted",
@@ -68,6 +77,7 @@ __all__ = [
     "plan_async",
     "apply_async",
     "rollback_async",
+    "report",
 ]
 
 DEFAULT_BATCH_SIZE: int = _native.DEFAULT_BATCH_SIZE
@@ -77,12 +87,18 @@ DEFAULT_CONCURRENCY: int = _native.DEFAULT_CONCURRENCY
 """``$batch``es in flight when ``concurrency`` is left at ``None`` (the engine's default)."""
 
 PathLike = Union[str, "os.PathLike[str]"]
-# A union of single literals, not `Literal["low", "normal", "high"]`: the same type to mypy, but a
-# `Union` at runtime too, which is what stubtest compares the alias with.
-Priority = Union[Literal["low"], Literal["normal"], Literal["high"]]
-"""An ``x-ms-throttle-priority`` value, which every bulk function takes (checked in any letter case
-by the native parser, the client crate's one)."""
 AnyClient = Union[Client, AsyncClient]
+Method = Union[UserDefaultAuthenticationMethodType, UserDefaultAuthenticationMethodTypeLiteral]
+"""A default method to set: the enum, or its value (``"push"``, ``"oath"``, ``"sms"``, ...)."""
+# Unions of single literals, as `Priority` (see there).
+ReadPath = Union[Literal["auto"], Literal["report"], Literal["per-user"]]
+"""How `plan` reads users' state (see :func:`plan`)."""
+FlagPrecedence = Union[Literal["policy-and-user"], Literal["user-first"], Literal["policy-only"]]
+"""How a user's own system-preferred flag and the policy combine (see :func:`plan`)."""
+TargetUser = Union[str, Mapping[str, Any]]
+"""A user to plan for, as a targets file holds it: an object id or user principal name, or a
+mapping with ``"user"`` and optionally ``"method"`` and ``"systemPreferred"`` (the file's
+columns), checked by the same rules as the file's rows."""
 
 
 class RunSettings(TypedDict, total=False):
@@ -117,26 +133,26 @@ class RunSettings(TypedDict, total=False):
 class PlanSettings(TypedDict, total=False):
     """The keyword arguments :func:`plan` and :func:`plan_async` take; each may be left out."""
 
-    methods: Sequence[str]
+    methods: Sequence[Method]
     """The default methods to set, in order of preference: the first one a user has registered
     (and the policy allows) wins; default none."""
     system_preferred: Optional[bool]
     """Also set whether system-preferred MFA applies; ``None`` (the default): left as it is."""
     exclude: Sequence[str]
     """Users never to touch (object ids or UPNs); default none."""
-    only_from: Sequence[str]
+    only_from: Sequence[Method]
     """Only change users whose current method is one of these; default: any."""
     max_changes: Optional[int]
     """Refuse a plan with more changes than this; ``None`` (the default): no cap."""
     from_report: bool
     """The older spelling of ``read_path="report"``; default ``False``."""
-    read_path: str
+    read_path: ReadPath
     """``"auto"`` (the default), ``"report"`` or ``"per-user"``: see :func:`plan`."""
     ignore_policy: bool
     """Plan without the tenant's authentication methods policy; default ``False``."""
     include_disabled: bool
     """Plan disabled users like the others; default ``False``."""
-    flag_precedence: str
+    flag_precedence: FlagPrecedence
     """``"policy-and-user"`` (the default), ``"user-first"`` or ``"policy-only"``: see
     :func:`plan`."""
     priority: Priority
@@ -227,45 +243,22 @@ class Plan:
         return f"Plan(path={self.path!r}, summary={self.summary!r})"
 
 
-class Report:
-    """What a run did: one row per user (``user``, ``planned``, ``before``, ``target``,
-    ``outcome``, ``verified``, ``detail``, ``requestId``, ``run``; for a ``drifted`` user also
-    ``now``, the values read just before the write), counts per outcome, and a verdict
-    (``"success"``, ``"partial"``, ``"nothingDone"``). The outcomes are the CLI's (README's
-    table): a rollback's restored users are ``"restored"``, an apply's changed ones ``"applied"``;
-    users the plan left alone are ``"excluded"`` (the exclude list) or ``"notFrom"`` (a method
-    ``only_from`` does not name), among others."""
-
-    def __init__(self, native: _native.NativeReport) -> None:
-        self._native = native
-        self._rows: Optional[List[Dict[str, Any]]] = None
-        self.counts: Dict[str, int] = native.counts
-        self.finished: bool = native.finished
-        self.verdict: str = native.verdict
-
-    @property
-    def rows(self) -> List[Dict[str, Any]]:
-        """One row per user, in plan order (built when first asked for: a large run has many)."""
-        if self._rows is None:
-            self._rows = json.loads(self._native.to_json())["rows"]
-        return self._rows
-
-    def to_json(self) -> str:
-        """The report as the CLI writes it."""
-        return self._native.to_json()
-
-    def __repr__(self) -> str:
-        return f"Report(verdict={self.verdict!r}, counts={self.counts!r}, finished={self.finished!r})"
-
-
 def plan(
     client: AnyClient,
-    targets_path: PathLike,
+    targets: Union[PathLike, Iterable[TargetUser]],
     plan_path: PathLike,
+    *,
+    progress: Optional[ProgressCallback] = None,
     **settings: Unpack[PlanSettings],
 ) -> Plan:
-    """Reads the targets file (CSV or JSON), every target's state, decides per user, writes the
-    plan to ``plan_path`` and returns it. Sends no write.
+    """Reads the targets, every target's state, decides per user, writes the plan to
+    ``plan_path`` and returns it. Sends no write.
+
+    ``targets``: the path of a targets file (CSV or JSON), or the users themselves, an iterable
+    of `TargetUser` (object ids or user principal names, or mappings with ``"user"`` and
+    optionally ``"method"`` and ``"systemPreferred"``), checked by the same rules as a file's
+    rows: a problem raises `ValidationError` naming the item (1-based) and nothing is sent.
+    ``methods``, ``only_from`` and ``exclude`` are sequences (a bare ``str`` raises `TypeError`).
 
     A user named twice in the file (in another letter case, as ``users('…')``, or once by object
     id and once by user principal name, which is looked up and needs ``User.Read.All``) raises
@@ -297,9 +290,12 @@ def plan(
     Every request carries ``x-ms-throttle-priority: low`` unless ``priority`` says otherwise
     (``"normal"``, ``"high"``), as the CLI's ``--priority``.
 
+    ``progress``: a callable given a `Progress` snapshot as the reading goes (see
+    `signin_prefs.progress`); an exception it raises stops the plan as Ctrl-C does and is raised.
+
     Ctrl-C stops the reading where it is, leaves no plan file and raises `BulkInterrupted`."""
-    task = _start_plan(client, targets_path, plan_path, settings)
-    written = Plan(plan_path, json.loads(task.wait()))
+    task = _start_plan(client, targets, plan_path, settings)
+    written = Plan(plan_path, json.loads(task.wait(progress)))
     if task.stop.stopped:
         # Ctrl-C came as the plan was being written: it is whole, but the caller asked to stop.
         raise BulkInterrupted(f"plan interrupted; it was written whole to {written.path}")
@@ -308,76 +304,149 @@ def plan(
 
 async def plan_async(
     client: AnyClient,
-    targets_path: PathLike,
+    targets: Union[PathLike, Iterable[TargetUser]],
     plan_path: PathLike,
+    *,
+    progress: Optional[ProgressCallback] = None,
     **settings: Unpack[PlanSettings],
 ) -> Plan:
     """:func:`plan` as a coroutine: the reading goes on without holding the event loop, and
-    cancelling the task stops it, leaving no plan file."""
-    text = await _settled(_start_plan(client, targets_path, plan_path, settings))
+    cancelling the task stops it, leaving no plan file. ``progress`` is called from the event
+    loop."""
+    text = await _settled(_start_plan(client, targets, plan_path, settings), progress)
     return Plan(plan_path, json.loads(text))
 
 
+#: What a plan of users given in hand is called in its problems and its file's ``request``.
+_IN_HAND = "targets"
+
+
 def _start_plan(
-    client: AnyClient, targets_path: PathLike, plan_path: PathLike, settings: PlanSettings
+    client: AnyClient,
+    targets: Union[PathLike, Iterable[TargetUser]],
+    plan_path: PathLike,
+    settings: PlanSettings,
 ) -> _Task[str]:
     _refuse_unknown("plan", settings, PlanSettings)
+    for name in ("methods", "only_from", "exclude"):
+        _refuse_bare_str(name, settings.get(name))
     stop = _native.NativeStop()
+    if isinstance(targets, (str, os.PathLike)):
+        source, users_json = os.fspath(targets), None
+    else:
+        source, users_json = _IN_HAND, _users_json(targets)
     native = _native.plan(
-        client._native, os.fspath(targets_path), os.fspath(plan_path), stop=stop, **settings
+        client._native, source, os.fspath(plan_path), stop=stop, users_json=users_json, **settings
     )
     return _Task(native, stop)
+
+
+def _refuse_bare_str(name: str, value: object) -> None:
+    """A list meant, a string given: refused, rather than read letter by letter."""
+    if isinstance(value, str):
+        raise TypeError(
+            f"{name} must be a sequence such as [{value!r}], not the str {value!r}"
+        )
+
+
+def _users_json(users: Iterable[TargetUser]) -> bytes:
+    """Users in hand as a JSON targets file's array, for the native reader of such files."""
+    if isinstance(users, (bytes, bytearray, Mapping)):
+        raise TypeError(
+            "targets must be a path or an iterable of users, not "
+            f"{type(users).__name__}"
+        )
+    items: List[Any] = []
+    for position, user in enumerate(users, start=1):
+        if isinstance(user, str):
+            items.append(str(user))
+        elif isinstance(user, Mapping):
+            items.append({str(key): value for key, value in user.items()})
+        else:
+            raise TypeError(
+                f"targets item {position}: a user is an object id or user principal name (str) "
+                f"or a mapping such as {{'user': ..., 'method': 'push'}}, not "
+                f"{type(user).__name__}"
+            )
+    try:
+        return json.dumps(items).encode()
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"targets: a value is not text, a bool or None: {error}") from None
 
 
 def apply(
     client: AnyClient,
     plan_path: PathLike,
     journal_path: PathLike,
+    *,
+    progress: Optional[ProgressCallback] = None,
     **settings: Unpack[RunSettings],
 ) -> Report:
     """Applies exactly the plan, journaling every batch, as the settings say (`RunSettings`:
     ``resume=True`` continues the run the journal records after a crash or a kill). The client's
     pacing holds the batches to Graph's budget, and a user Graph throttles waits and goes again,
     never failed for it. A user changed since the plan was made is left as it is (``drifted``)
-    unless ``allow_drift=True``. Ctrl-C stops the run cleanly and raises `BulkInterrupted`, with
-    the partial report; ``resume=True`` then finishes it."""
-    return _run_journaled("apply", client, plan_path, journal_path, settings)
+    unless ``allow_drift=True``. ``progress``: a callable given a `Progress` snapshot as the run
+    goes (see `signin_prefs.progress`); an exception it raises stops the run as Ctrl-C does, and
+    is raised once the run settled. Ctrl-C stops the run cleanly and raises `BulkInterrupted`,
+    with the partial report; ``resume=True`` then finishes it."""
+    return _run_journaled("apply", client, plan_path, journal_path, settings, progress)
 
 
 def rollback(
     client: AnyClient,
     applied_journal_path: PathLike,
     journal_path: PathLike,
+    *,
+    progress: Optional[ProgressCallback] = None,
     **settings: Unpack[RunSettings],
 ) -> Report:
     """Restores what the apply journal changed; users changed since are skipped and reported.
-    The settings (`RunSettings`), and Ctrl-C, as for :func:`apply`."""
-    return _run_journaled("rollback", client, applied_journal_path, journal_path, settings)
+    The settings (`RunSettings`), ``progress`` and Ctrl-C, as for :func:`apply`."""
+    return _run_journaled(
+        "rollback", client, applied_journal_path, journal_path, settings, progress
+    )
 
 
 async def apply_async(
     client: AnyClient,
     plan_path: PathLike,
     journal_path: PathLike,
+    *,
+    progress: Optional[ProgressCallback] = None,
     **settings: Unpack[RunSettings],
 ) -> Report:
     """:func:`apply` as a coroutine: the run goes on without holding the event loop. Cancelling
     the task stops the run as Ctrl-C does (nothing more is sent, the batches on the wire are
     answered and journaled); the task ends cancelled once the run has settled, and
-    ``resume=True`` finishes the job."""
+    ``resume=True`` finishes the job. ``progress`` is called from the event loop."""
     task = _start_run("apply", client, plan_path, journal_path, settings)
-    return Report(await _settled(task))
+    return Report(await _settled(task, progress))
 
 
 async def rollback_async(
     client: AnyClient,
     applied_journal_path: PathLike,
     journal_path: PathLike,
+    *,
+    progress: Optional[ProgressCallback] = None,
     **settings: Unpack[RunSettings],
 ) -> Report:
     """:func:`rollback` as a coroutine, cancelled as :func:`apply_async` is."""
     task = _start_run("rollback", client, applied_journal_path, journal_path, settings)
-    return Report(await _settled(task))
+    return Report(await _settled(task, progress))
+
+
+def report(journal_path: PathLike, *, plan_path: Optional[PathLike] = None) -> Report:
+    """The report of the run ``journal_path`` records (an apply or a rollback, finished or
+    not), read from the files alone: nothing is sent, no client is needed. An apply's plan is
+    ``plan_path``, else found as the CLI's ``report`` finds it: the path the journal recorded
+    (relative to where the run was started), then beside the journal; its sha256 must be the one
+    the run applied."""
+    native = _native.report(
+        os.fspath(journal_path), plan_path=None if plan_path is None else os.fspath(plan_path)
+    )
+    return Report(native)
 
 
 def _run_journaled(
@@ -386,10 +455,11 @@ def _run_journaled(
     input_path: PathLike,
     journal_path: PathLike,
     settings: RunSettings,
+    progress: Optional[ProgressCallback],
 ) -> Report:
     """What `apply` and `rollback` share: the native run, told which one it is, waited for."""
     task = _start_run(kind, client, input_path, journal_path, settings)
-    report = Report(task.wait())
+    report = Report(task.wait(progress))
     if task.stop.stopped:
         raise BulkInterrupted(
             f"{kind} interrupted: nothing more was sent, the batches sent were answered and "
@@ -426,6 +496,9 @@ def _refuse_unknown(name: str, settings: Mapping[str, object], allowed: type) ->
 
 _T = TypeVar("_T")
 
+#: How often an async caller's progress is looked at: the blocking wait's look for signals.
+_POLL = 0.1
+
 
 class _Task(Generic[_T]):
     """A native bulk operation under way on the engine's runtime, and the signal that stops it."""
@@ -434,26 +507,51 @@ class _Task(Generic[_T]):
         self.native = native
         self.stop = stop
 
-    def wait(self) -> _T:
-        """Blocks (GIL released) until the operation ends; the native wait stops it on Ctrl-C."""
-        return cast(_T, self.native.wait())
+    def wait(self, progress: Optional[ProgressCallback]) -> _T:
+        """Blocks (GIL released) until the operation ends; the native wait stops it on Ctrl-C,
+        and gives ``progress`` its snapshots from this thread."""
+        tell = None if progress is None else _snapshots_to(progress)
+        return cast(_T, self.native.wait(tell))
+
+    def tell(self, progress: ProgressCallback, *, last: bool = False) -> None:
+        """Gives ``progress`` a snapshot, if one is due (or the last one)."""
+        snapshot = self.native.progress_snapshot(last=last)
+        if snapshot is not None:
+            progress(Progress._from_native(snapshot))
 
 
-async def _settled(task: _Task[_T]) -> _T:
-    """Awaits `task` without holding the event loop. Cancelled, it stops the operation and waits
-    for it to settle (an apply's batches on the wire answered and journaled; a plan dropped with
-    its spool) before the cancellation goes on."""
+def _snapshots_to(progress: ProgressCallback) -> Any:
+    """The native wait's callback: its snapshots, as `Progress`, to ``progress``."""
+
+    def tell(snapshot: Dict[str, Any]) -> None:
+        progress(Progress._from_native(snapshot))
+
+    return tell
+
+
+async def _settled(task: _Task[_T], progress: Optional[ProgressCallback] = None) -> _T:
+    """Awaits `task` without holding the event loop, giving ``progress`` its snapshots from the
+    loop. Cancelled, or ``progress`` raising, it stops the operation and waits for it to settle
+    (an apply's batches on the wire answered and journaled; a plan dropped with its spool) before
+    the cancellation or the exception goes on."""
     import asyncio  # here, not atop: `import signin_prefs` stays fast for blocking callers
 
     future = asyncio.ensure_future(task.native.wait_async())
     try:
-        return cast(_T, await asyncio.shield(future))
-    except asyncio.CancelledError:
+        while progress is not None and not future.done():
+            task.tell(progress)
+            await asyncio.wait({future}, timeout=_POLL)
+        result = cast(_T, await asyncio.shield(future))
+    except BaseException:
+        # Cancelled, or the callback raised: the operation stops and settles first.
         task.stop.stop()
         try:
             await future
         except BaseException:
-            # A stopped plan's own interruption, or a second cancellation while settling: the
-            # first cancellation is what the caller asked for, and the operation still settles.
+            # A stopped plan's own interruption, or a second cancellation while settling: what
+            # stopped it is what the caller is told, and the operation still settles.
             pass
         raise
+    if progress is not None:
+        task.tell(progress, last=True)
+    return result

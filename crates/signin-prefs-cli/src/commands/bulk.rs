@@ -744,5 +744,7 @@ fn show(display: &mut Display, event: Progress) {
             display.count("sent", done, Some(pending));
         }
         Progress::Verifying { users } => display.stage(&format!("verifying {users} users")),
+        // The display counts users settled; the outcomes come in the report that follows.
+        Progress::Journaled { .. } => {}
     }
 }

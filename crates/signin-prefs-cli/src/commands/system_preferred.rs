@@ -30,6 +30,7 @@ pub(crate) async fn read_policy(client: &Client) -> Result<MethodsPolicy, String
         .await
         .map_err(|error| match error {
             signin_prefs_bulk::Error::Guard(message) => message,
+            signin_prefs_bulk::Error::Refused(refusal) => refusal.to_string(),
             other => other.to_string(),
         })
 }
