@@ -46,6 +46,7 @@ pub(crate) const USER_AGENT: &str = concat!("signin-prefs/", env!("CARGO_PKG_VER
 mod auth;
 mod batch;
 mod budget;
+mod ca;
 mod client;
 mod cloud;
 mod error;
@@ -64,6 +65,7 @@ pub use auth::{
 };
 pub use batch::{BatchItemResult, BatchResponseItem, MAX_BATCH_SIZE, parse_batch_response};
 pub use budget::{Budget, BudgetParseError, Budgets, Charge, Quota};
+pub use ca::CaCertificates;
 pub use client::{Client, ClientBuilder};
 pub use cloud::{Cloud, Endpoints};
 pub use error::{Error, ErrorKind, ServiceResponse};

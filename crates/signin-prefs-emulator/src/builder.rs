@@ -17,6 +17,7 @@ use crate::policy::MethodConfiguration;
 use crate::server;
 use crate::tenant::Tenant;
 use crate::throttle::{Limit, RetryAfterFormat, ThrottleConfig};
+use crate::tls::Tls;
 use crate::users::UserSpec;
 use crate::wire;
 
@@ -223,6 +224,23 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Serves HTTPS (`true`) instead of plain HTTP, with a server certificate for `127.0.0.1` and
+    /// `localhost` signed by a CA made at start
+    /// ([`EmulatorHandle::ca_certificate_pem`]), for clients that send tokens over HTTPS only.
+    pub fn tls(mut self, enabled: bool) -> Self {
+        self.config.tls = enabled;
+        self
+    }
+
+    /// Serves HTTPS (as [`tls`](Self::tls)) and writes the CA's certificate (PEM) to `path`,
+    /// owner-only, for clients to trust (`SIGNIN_PREFS_CA_FILE`, `REQUESTS_CA_BUNDLE`, `curl
+    /// --cacert`).
+    pub fn tls_ca_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.config.tls = true;
+        self.config.tls_ca_file = Some(path.into());
+        self
+    }
+
     /// The configuration so far.
     pub fn config(&self) -> &EmulatorConfig {
         &self.config
@@ -244,14 +262,28 @@ impl EmulatorBuilder {
         if let Some(path) = &config.request_log {
             router = crate::request_log::layer(router, path)?;
         }
-        let running = server::start(config.port, router).await?;
-        let _ = graph.base_url.set(format!("http://{}", running.address));
+        let tls = match config.tls {
+            true => Some(Tls::generate(config.tls_ca_file.as_deref())?),
+            false => None,
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let ca_pem = tls.as_ref().map(|tls| tls.ca_pem.clone());
+        let running = server::start(config.port, router, tls).await?;
+        let _ = graph
+            .base_url
+            .set(format!("{scheme}://{}", running.address));
         tracing::info!(
             address = %running.address,
             users = tenant.user_count().unwrap_or(0),
             "emulator listening"
         );
-        Ok(EmulatorHandle::new(tenant, gates, running, config.apps))
+        Ok(EmulatorHandle::new(
+            tenant,
+            gates,
+            running,
+            config.apps,
+            ca_pem,
+        ))
     }
 }
 

@@ -53,6 +53,17 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+    /// The TLS certificates could not be made (`--tls`).
+    #[error("cannot set up TLS: {0}")]
+    Tls(String),
+    /// The CA certificate could not be written (`--tls FILE`).
+    #[error("cannot write the CA certificate to {path}: {source}")]
+    CaFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
     /// The user store cannot be used: a thread panicked while changing it (an emulator bug).
     #[error("the emulator's user store is unavailable: a thread panicked while changing it")]
     StoreUnavailable,

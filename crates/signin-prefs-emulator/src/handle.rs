@@ -27,6 +27,8 @@ pub struct EmulatorHandle {
     stop: watch::Sender<bool>,
     done: Option<oneshot::Receiver<()>>,
     apps: Vec<AppRegistration>,
+    /// The CA's certificate (PEM) when serving HTTPS.
+    ca_pem: Option<String>,
 }
 
 impl EmulatorHandle {
@@ -35,6 +37,7 @@ impl EmulatorHandle {
         gates: Arc<Gates>,
         running: Running,
         apps: Vec<AppRegistration>,
+        ca_pem: Option<String>,
     ) -> Self {
         Self {
             tenant,
@@ -43,6 +46,7 @@ impl EmulatorHandle {
             stop: running.stop,
             done: Some(running.done),
             apps,
+            ca_pem,
         }
     }
 
@@ -67,9 +71,20 @@ impl EmulatorHandle {
         Ok(self.tenant.set_method_configuration(configuration)?)
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT`, or `https://…` when serving TLS.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.address)
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.address)
+    }
+
+    /// When serving HTTPS ([`EmulatorBuilder::tls`](crate::EmulatorBuilder::tls)), the
+    /// certificate (PEM) of the CA that signed the server's: what a client must trust.
+    pub fn ca_certificate_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// `http://127.0.0.1:PORT/beta`, the root a Graph client is given.

@@ -80,6 +80,7 @@ mod groups;
 mod handle;
 mod ids;
 mod login;
+mod owner_only;
 mod policy;
 mod priority;
 mod report_filter;
@@ -87,6 +88,7 @@ mod request_log;
 mod server;
 mod tenant;
 mod throttle;
+mod tls;
 mod users;
 mod wire;
 

@@ -45,6 +45,7 @@ mod emulator_sdk;
 mod emulator_seeding;
 mod emulator_support;
 mod emulator_throttle;
+mod emulator_tls;
 mod emulator_tooling;
 mod enum_laws;
 mod fuzz_regressions;

@@ -7,8 +7,8 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 use signin_prefs_client::{
-    Budgets, Client, ClientSecretCredential, Cloud, PacingConfig, Quota, Secret, StaticToken,
-    TokenCredential,
+    Budgets, CaCertificates, Client, ClientSecretCredential, Cloud, PacingConfig, Quota, Secret,
+    StaticToken, TokenCredential,
 };
 
 use crate::error::Error;
@@ -32,6 +32,9 @@ pub(crate) struct Settings {
     pub(crate) client_secret_file: Option<PathBuf>,
     /// `SIGNIN_PREFS_TOKEN_FILE` (or the token through `SIGNIN_PREFS_TOKEN`): a bearer token.
     pub(crate) token_file: Option<PathBuf>,
+    /// `SIGNIN_PREFS_CA_FILE`: PEM certificates of certificate authorities to trust besides the
+    /// public ones (an emulator's `--tls` CA), for Graph and the login host alike.
+    pub(crate) ca_file: Option<PathBuf>,
     /// `SIGNIN_PREFS_WRITE_BUDGET`: writes per app and tenant, `3000/150s` (documented), or
     /// `unknown` to learn it from 429s alone.
     pub(crate) write_budget: Option<String>,
@@ -67,6 +70,7 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ("SIGNIN_PREFS_CLIENT_ID", "client_id"),
     ("SIGNIN_PREFS_CLIENT_SECRET_FILE", "client_secret_file"),
     ("SIGNIN_PREFS_TOKEN_FILE", "token_file"),
+    ("SIGNIN_PREFS_CA_FILE", "ca_file"),
     ("SIGNIN_PREFS_WRITE_BUDGET", "write_budget"),
     ("SIGNIN_PREFS_TENANT_WRITE_BUDGET", "tenant_write_budget"),
     ("SIGNIN_PREFS_READ_BUDGET", "read_budget"),
@@ -102,6 +106,7 @@ impl Settings {
                     "tenant_write_budget" => settings.tenant_write_budget = Some(value),
                     "read_budget" => settings.read_budget = Some(value),
                     "reports_budget" => settings.reports_budget = Some(value),
+                    "ca_file" => settings.ca_file = Some(PathBuf::from(value)),
                     "client_secret_file" => {
                         settings.client_secret_file = Some(PathBuf::from(value))
                     }
@@ -123,7 +128,10 @@ impl Settings {
     /// A client for the configured service.
     pub(crate) fn client(&self) -> Result<Client, Error> {
         let (cloud, credential) = self.credential()?;
-        let mut builder = Client::builder().cloud(cloud).shared_credential(credential);
+        let mut builder = Client::builder()
+            .cloud(cloud)
+            .shared_credential(credential)
+            .ca_certificates(self.ca_certificates()?);
         if let Some(base_url) = &self.base_url {
             builder = builder.base_url(base_url);
         }
@@ -200,14 +208,25 @@ impl Settings {
             .login_authority
             .clone()
             .or_else(|| self.base_url.clone());
+        let ca = self.ca_certificates()?;
         let credential = match authority {
             Some(authority) => {
                 ClientSecretCredential::with_authority(&authority, tenant, client_id, secret)
             }
             None => ClientSecretCredential::new(cloud, tenant, client_id, secret),
         }
+        .and_then(|credential| credential.with_ca_certificates(&ca))
         .map_err(|error| Error::Input(error.to_string()))?;
         Ok((cloud, Arc::new(credential)))
+    }
+
+    /// The extra certificate authorities to trust (none unless `ca_file` is set).
+    pub(crate) fn ca_certificates(&self) -> Result<CaCertificates, Error> {
+        match &self.ca_file {
+            Some(path) => CaCertificates::from_file(path)
+                .map_err(|error| Error::Input(format!("SIGNIN_PREFS_CA_FILE: {error}"))),
+            None => Ok(CaCertificates::default()),
+        }
     }
 
     fn token(&self) -> Result<Option<Secret>, Error> {

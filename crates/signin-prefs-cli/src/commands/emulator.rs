@@ -73,6 +73,12 @@ pub(crate) struct Args {
     /// body, a token or a secret.
     #[arg(long, value_name = "FILE")]
     log_requests: Option<PathBuf>,
+    /// Serve HTTPS instead of plain HTTP, with a certificate for 127.0.0.1 and localhost signed by
+    /// a CA made at start, whose certificate (PEM) is written to CA_FILE (owner-only) for clients
+    /// to trust (SIGNIN_PREFS_CA_FILE, `curl --cacert`), so clients that send tokens over HTTPS
+    /// only work.
+    #[arg(long, value_name = "CA_FILE")]
+    tls: Option<PathBuf>,
     /// Whether a refused (429) request is charged to the budgets it draws on, into debt of up to
     /// one window, as Graph's throttling guidance says all requests accrue against the limits
     /// (how much a refusal costs is an assumption; `false`: refusals cost nothing).
@@ -280,6 +286,9 @@ pub(crate) fn run(args: Args) -> Result<(), Error> {
     if let Some(path) = &args.log_requests {
         builder = builder.log_requests(path);
     }
+    if let Some(path) = &args.tls {
+        builder = builder.tls_ca_file(path);
+    }
     let throttle = builder.config().throttle.clone();
     let defaults = builder.config().clone();
     builder = builder
@@ -312,7 +321,9 @@ pub(crate) fn run(args: Args) -> Result<(), Error> {
         // Written whole and flushed at once, so a reader of a redirected file sees all or none.
         let mut text = Vec::new();
         if args.print_env {
-            for line in banner::export_lines(&emulator, &secret_source, &budgets) {
+            for line in
+                banner::export_lines(&emulator, &secret_source, &budgets, args.tls.as_deref())
+            {
                 let _ = writeln!(text, "{line}");
             }
             let _ = banner::banner(
@@ -320,9 +331,16 @@ pub(crate) fn run(args: Args) -> Result<(), Error> {
                 &emulator,
                 &secret_source,
                 &budgets,
+                args.tls.as_deref(),
             );
         } else {
-            let _ = banner::banner(&mut text, &emulator, &secret_source, &budgets);
+            let _ = banner::banner(
+                &mut text,
+                &emulator,
+                &secret_source,
+                &budgets,
+                args.tls.as_deref(),
+            );
         }
         let _ = out.write_all(&text);
         let _ = out.flush();

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::token_endpoint::TokenEndpoint;
 use super::{TokenCredential, TokenFuture};
-use crate::{Cloud, Error, Secret};
+use crate::{CaCertificates, Cloud, Error, Secret};
 
 /// How long an assertion is valid: Entra ID wants at most ten minutes.
 const ASSERTION_LIFETIME: Duration = Duration::from_secs(600);
@@ -111,6 +111,12 @@ impl ClientCertificateCredential {
             thumbprint_sha256: digest(&ring::digest::SHA256),
             algorithm: AssertionAlgorithm::default(),
         })
+    }
+
+    /// Trusts `certificates` too when calling the login host (an emulator's `--tls` CA).
+    pub fn with_ca_certificates(mut self, certificates: &CaCertificates) -> Result<Self, Error> {
+        self.endpoint = self.endpoint.trusting(certificates)?;
+        Ok(self)
     }
 
     /// Signs with `algorithm` instead of the default PS256.

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::token_endpoint::{TokenEndpoint, read_grant, refused};
 use super::{AccessToken, TokenCredential, TokenFuture};
-use crate::{Cloud, Error, Secret};
+use crate::{CaCertificates, Cloud, Error, Secret};
 
 const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
@@ -69,6 +69,12 @@ impl DeviceCodeCredential {
             prompt: Arc::new(prompt),
             refresh_token: Arc::new(tokio::sync::Mutex::new(None)),
         })
+    }
+
+    /// Trusts `certificates` too when calling the login host (an emulator's `--tls` CA).
+    pub fn with_ca_certificates(mut self, certificates: &CaCertificates) -> Result<Self, Error> {
+        self.endpoint = self.endpoint.trusting(certificates)?;
+        Ok(self)
     }
 
     async fn refresh(
