@@ -241,6 +241,29 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Registers a certificate (PEM) for `client_id`'s client assertions: a JWT signed with its
+    /// key (PS256 or RS256) then gets tokens, as Entra ID's certificate credentials do.
+    pub fn app_certificate(mut self, client_id: &str, pem: &str) -> Self {
+        self.config
+            .app_certificates
+            .push((client_id.to_owned(), pem.to_owned()));
+        self
+    }
+
+    /// How device codes are approved: at once as the first administrator (the default), or only
+    /// through the admin API or [`EmulatorHandle::approve_device_code`].
+    pub fn device_code_approval(mut self, approval: crate::DeviceCodeApproval) -> Self {
+        self.config.device_code_approval = approval;
+        self
+    }
+
+    /// The polling interval a device-code answer gives, in seconds (default 5, as the identity
+    /// platform's; 0 lets tests poll at once).
+    pub fn device_code_interval(mut self, seconds: u64) -> Self {
+        self.config.device_code_interval = seconds;
+        self
+    }
+
     /// The configuration so far.
     pub fn config(&self) -> &EmulatorConfig {
         &self.config
@@ -251,7 +274,7 @@ impl EmulatorBuilder {
         let config = self.config;
         crate::policy::check(&config.authentication_methods_policy)?;
         let tenant = Arc::new(Tenant::load(&config)?);
-        let gates = Arc::new(Gates::new(&config));
+        let gates = Arc::new(Gates::new(&config)?);
         let graph = Arc::new(Graph::new(Arc::clone(&tenant), Arc::clone(&gates), &config));
         let mut router = login::router(Arc::clone(&tenant), Arc::clone(&gates));
         if config.admin_api {
@@ -269,9 +292,9 @@ impl EmulatorBuilder {
         let scheme = if tls.is_some() { "https" } else { "http" };
         let ca_pem = tls.as_ref().map(|tls| tls.ca_pem.clone());
         let running = server::start(config.port, router, tls).await?;
-        let _ = graph
-            .base_url
-            .set(format!("{scheme}://{}", running.address));
+        let origin = format!("{scheme}://{}", running.address);
+        let _ = graph.base_url.set(origin.clone());
+        let _ = gates.sign_ins.origin.set(origin);
         tracing::info!(
             address = %running.address,
             users = tenant.user_count().unwrap_or(0),

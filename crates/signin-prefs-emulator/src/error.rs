@@ -64,6 +64,20 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+    /// A certificate registered for client assertions is not a PEM or DER X.509 certificate.
+    #[error("the certificate for app `{client_id}` is not usable: {reason}")]
+    Certificate {
+        /// The app.
+        client_id: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An admin API request whose body is not what the route takes.
+    #[error("admin request: {0}")]
+    AdminRequest(String),
+    /// No device code waits with this user code.
+    #[error("no pending device code `{0}`")]
+    UnknownDeviceCode(String),
     /// The user store cannot be used: a thread panicked while changing it (an emulator bug).
     #[error("the emulator's user store is unavailable: a thread panicked while changing it")]
     StoreUnavailable,

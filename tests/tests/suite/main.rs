@@ -43,6 +43,7 @@ mod emulator_lists;
 mod emulator_routes;
 mod emulator_sdk;
 mod emulator_seeding;
+mod emulator_sign_ins;
 mod emulator_support;
 mod emulator_throttle;
 mod emulator_tls;

@@ -214,6 +214,13 @@ pub(crate) fn banner(
         out,
         "env:       signin-prefs emulator --print-env prints the export lines for the CLI and Azure SDKs"
     )?;
+    writeln!(
+        out,
+        "identity:  IMDS {} (Metadata: true); IDENTITY_ENDPOINT={} IDENTITY_HEADER={}",
+        emulator.imds_url(),
+        emulator.identity_endpoint(),
+        emulator.identity_header()
+    )?;
     if let Some(path) = ca_file {
         writeln!(
             out,
