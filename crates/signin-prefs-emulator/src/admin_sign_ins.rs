@@ -139,13 +139,7 @@ async fn revoke_sign_in_sessions(
 }
 
 async fn managed_identity(State(admin): State<Arc<Admin>>) -> Response {
-    let origin = admin
-        .gates
-        .sign_ins
-        .origin
-        .get()
-        .cloned()
-        .unwrap_or_default();
+    let origin = admin.gates.sign_ins.origin();
     axum::Json(json!({
         "imds": format!("{origin}{}", crate::managed_identity::IMDS_PATH),
         "identityEndpoint": format!("{origin}{}", crate::managed_identity::APP_SERVICE_PATH),

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::auth::{DirectoryRole, TokenClaims, permissions};
-use crate::login::{Form, Login, aad_error};
+use crate::login::{Form, Login, aad_error, unknown_app};
 use crate::sign_ins::{DEVICE_CODE_LIFETIME, DeviceCodeApproval, DeviceState, RefreshRefusal};
 
 /// RFC 8628's grant type, polled at the token endpoint.
@@ -80,15 +80,7 @@ pub(crate) async fn start(
     }
     let form = Form(form_urlencoded::parse(&body).into_owned().collect());
     let Some(app) = login.gates.tokens.app(form.field("client_id")) else {
-        return aad_error(
-            StatusCode::BAD_REQUEST,
-            "unauthorized_client",
-            700016,
-            &format!(
-                "Application with identifier '{}' was not found in the directory.",
-                form.field("client_id")
-            ),
-        );
+        return unknown_app(form.field("client_id"));
     };
     let (scopes, offline_access) = delegated_scopes(form.field("scope"));
     if scopes.is_empty() {

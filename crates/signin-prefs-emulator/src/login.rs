@@ -126,13 +126,7 @@ impl Login {
     /// The token endpoint's URLs for this tenant (by id and by domain): what a client assertion's
     /// `aud` must be.
     fn audiences(&self) -> Vec<String> {
-        let origin = self
-            .gates
-            .sign_ins
-            .origin
-            .get()
-            .cloned()
-            .unwrap_or_default();
+        let origin = self.gates.sign_ins.origin();
         [&self.tenant.id, &self.tenant.domain]
             .iter()
             .map(|tenant| format!("{origin}/{tenant}/oauth2/v2.0/token"))
@@ -150,15 +144,7 @@ fn client_credentials(login: &Login, tenant: &str, form: &Form) -> Response {
         );
     }
     let Some(app) = login.gates.tokens.app(form.field("client_id")) else {
-        return aad_error(
-            StatusCode::BAD_REQUEST,
-            "unauthorized_client",
-            700016,
-            &format!(
-                "Application with identifier '{}' was not found in the directory.",
-                form.field("client_id")
-            ),
-        );
+        return unknown_app(form.field("client_id"));
     };
     let assertion = form.field("client_assertion");
     if !assertion.is_empty() {
@@ -232,6 +218,16 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
             .map(|(_, value)| value.into_owned())
     };
     Some((unescape(client_id)?, unescape(client_secret)?))
+}
+
+/// The identity platform's refusal of a client id no app registration has.
+pub(crate) fn unknown_app(client_id: &str) -> Response {
+    aad_error(
+        StatusCode::BAD_REQUEST,
+        "unauthorized_client",
+        700016,
+        &format!("Application with identifier '{client_id}' was not found in the directory."),
+    )
 }
 
 /// The identity platform's error body (graph-behaviors.md §5.2).

@@ -106,6 +106,11 @@ impl SignIns {
         }
     }
 
+    /// The emulator's origin (`""` before it listens).
+    pub(crate) fn origin(&self) -> String {
+        self.origin.get().cloned().unwrap_or_default()
+    }
+
     /// Registers a certificate (DER) for an app's client assertions.
     pub(crate) fn register_certificate(&self, client_id: &str, der: Vec<u8>) {
         if let Ok(mut certificates) = self.certificates.write() {
@@ -128,7 +133,7 @@ impl SignIns {
     /// A federated token for an app, as a workload's identity provider would project it.
     pub(crate) fn federated_token(&self, client_id: &str, lifetime: Option<Duration>) -> String {
         let token = crate::auth::opaque_jwt(&serde_json::json!({
-            "iss": self.origin.get().cloned().unwrap_or_default(),
+            "iss": self.origin(),
             "sub": format!("system:serviceaccount:emulator:{client_id}"),
             "aud": "api://AzureADTokenExchange",
             "exp": now_unix() + lifetime.unwrap_or(FEDERATED_TOKEN_LIFETIME).as_secs(),

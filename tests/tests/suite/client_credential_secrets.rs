@@ -10,9 +10,7 @@ use signin_prefs_client::{
     TokenCacheFile, TokenCredential, WorkloadIdentityCredential,
 };
 use signin_prefs_emulator::DEFAULT_CLIENT_ID;
-use tracing_subscriber::fmt::format::FmtSpan;
 
-use crate::client_security::Captured;
 use crate::client_support::{quiet, start};
 use crate::emulator_sign_ins::BUNDLE;
 
@@ -23,15 +21,7 @@ const SCOPES: [&str; 1] = ["https://graph.microsoft.com/.default"];
 
 #[tokio::test(flavor = "current_thread")]
 async fn no_credential_material_in_traces_errors_or_debug_for_any_kind() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_span_events(FmtSpan::FULL)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = crate::client_security::capture_traces();
 
     let emulator = start(
         quiet()

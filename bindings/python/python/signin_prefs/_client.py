@@ -9,7 +9,7 @@ TYPE_CHECKING = False  # `typing` is not imported at runtime: `import signin_pre
 if TYPE_CHECKING:
     import sys
     from types import TracebackType
-    from typing import Any, Optional, Sequence, Type, TypedDict, Union
+    from typing import Any, Optional, Sequence, Tuple, Type, TypedDict, TypeVar, Union
 
     if sys.version_info >= (3, 11):
         from typing import Unpack
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ._models import Unset, UserDefaultAuthenticationMethodType
 
     _MethodArg = Union[UserDefaultAuthenticationMethodType, str, Unset]
+    _Self = TypeVar("_Self", bound="_ClientBase")
     _FlagArg = Union[bool, None, Unset]
 
     class _ClientSettings(TypedDict, total=False):
@@ -62,6 +63,27 @@ class _ClientBase:
         if scopes is not None:
             settings["scopes"] = list(scopes)
         self._native = _native.NativeClient(credential=credential, **settings)
+
+    @classmethod
+    def from_env(cls: Type[_Self]) -> _Self:
+        """A client configured by the environment exactly as the ``signin-prefs`` command line:
+        ``SIGNIN_PREFS_*`` settings, then the Azure SDKs' ``AZURE_TENANT_ID``, ``AZURE_CLIENT_ID``,
+        ``AZURE_CLIENT_SECRET``, ``AZURE_CLIENT_CERTIFICATE_PATH`` (PEM or PKCS#12, with
+        ``AZURE_CLIENT_CERTIFICATE_PASSWORD``), ``AZURE_FEDERATED_TOKEN_FILE``,
+        ``AZURE_AUTHORITY_HOST``, App Service's ``IDENTITY_ENDPOINT``/``IDENTITY_HEADER``, a sign-in
+        kept by ``signin-prefs login``, or ``SIGNIN_PREFS_CREDENTIAL`` naming one
+        (``managed-identity``, ``azure-cli``, …). `credential_choice` says which was chosen and why.
+        Raises `ConfigurationError` (naming what to set) when nothing is configured."""
+        client = cls.__new__(cls)
+        client._native = _native.NativeClient.from_env()
+        return client
+
+    @property
+    def credential_choice(self) -> Optional[Tuple[str, str]]:
+        """For a client made by `from_env`: the credential kind chosen (``"secret"``,
+        ``"certificate"``, ``"workload-identity"``, ``"managed-identity"``, ``"azure-cli"``,
+        ``"device-code"``, ``"token"``) and why; ``None`` otherwise."""
+        return self._native.credential_choice
 
     def _check_credential(self, credential: Any) -> None:
         """Raises `TypeError` for what is not a credential; either kind is taken here."""
