@@ -54,7 +54,7 @@ pub(crate) fn budgets(throttle: &ThrottleConfig, time_scale: f64) -> Vec<(&'stat
 }
 
 /// Settings the export lines unset before setting their own.
-const STALE: [&str; 7] = [
+const STALE: [&str; 8] = [
     "SIGNIN_PREFS_TOKEN",
     "SIGNIN_PREFS_TOKEN_FILE",
     "SIGNIN_PREFS_CLIENT_SECRET",
@@ -62,6 +62,7 @@ const STALE: [&str; 7] = [
     "SIGNIN_PREFS_CONFIG",
     "SIGNIN_PREFS_CLOUD",
     "SIGNIN_PREFS_CA_FILE",
+    "SIGNIN_PREFS_CREDENTIAL",
 ];
 
 /// Single-quotes `text` for a POSIX shell.
