@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use signin_prefs_client::{
-    Budgets, Client, Cloud, PacingConfig, Quota, RetryPolicy, Secret, StaticToken,
+    Budgets, Client, Cloud, CredentialChoice, PacingConfig, Quota, RetryPolicy, Secret, Settings,
+    StaticToken,
 };
 use signin_prefs_model::{SignInPreferencesPatch, UserDefaultAuthenticationMethodType as Method};
 use signin_prefs_request::UserKey;
@@ -21,6 +22,8 @@ const CREDENTIAL_FAILED: &str = "the Python credential's get_token failed";
 pub(crate) struct NativeClient {
     pub(crate) client: Client,
     credential: Option<PyCredential>,
+    /// Which credential `from_env` chose, and why.
+    choice: Option<CredentialChoice>,
 }
 
 fn seconds(value: f64, what: &str) -> PyResult<Duration> {
@@ -164,7 +167,32 @@ impl NativeClient {
         Ok(Self {
             client,
             credential: py_credential,
+            choice: None,
         })
+    }
+
+    /// A client configured by the environment, exactly as the CLI's (`SIGNIN_PREFS_*`, then
+    /// `AZURE_*`): the credential is chosen by the client crate's `Settings`.
+    #[staticmethod]
+    fn from_env() -> PyResult<Self> {
+        let _runtime = pyo3_async_runtimes::tokio::get_runtime().enter();
+        let connection = Settings::from_env()
+            .connect()
+            .map_err(|error| Python::attach(|py| errors::client_error(py, &error, None)))?;
+        Ok(Self {
+            client: connection.client,
+            credential: None,
+            choice: Some(connection.choice),
+        })
+    }
+
+    /// The credential kind `from_env` chose (`secret`, `certificate`, …) and why; `None` for a
+    /// client given its credential.
+    #[getter]
+    fn credential_choice(&self) -> Option<(String, String)> {
+        self.choice
+            .as_ref()
+            .map(|choice| (choice.kind.to_string(), choice.reason.clone()))
     }
 
     /// The Graph origin requests go to.

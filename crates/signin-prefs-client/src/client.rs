@@ -12,6 +12,7 @@ use tracing::Instrument as _;
 use crate::USER_AGENT;
 use crate::auth::{AccessToken, TokenCache, TokenCredential};
 use crate::budget::{Charge, Quota};
+use crate::ca::CaCertificates;
 use crate::cloud::{Endpoints, checked_origin, is_loopback_origin};
 use crate::error::ServiceResponse;
 use crate::pacing::{Pacer, PacingConfig};
@@ -46,6 +47,7 @@ pub struct ClientBuilder {
     pacer: Option<Arc<Pacer>>,
     include_unknown_enum_members: bool,
     user_agent_suffix: Option<String>,
+    ca_certificates: CaCertificates,
 }
 
 impl std::fmt::Debug for ClientBuilder {
@@ -74,6 +76,7 @@ impl Default for ClientBuilder {
             pacer: None,
             include_unknown_enum_members: true,
             user_agent_suffix: None,
+            ca_certificates: CaCertificates::default(),
         }
     }
 }
@@ -168,6 +171,14 @@ impl ClientBuilder {
         self
     }
 
+    /// Trusts these certificate authorities too (an emulator's `--tls` CA), besides the public
+    /// roots. Credentials that call a token endpoint take theirs separately
+    /// (`with_ca_certificates`).
+    pub fn ca_certificates(mut self, certificates: CaCertificates) -> Self {
+        self.ca_certificates = certificates;
+        self
+    }
+
     /// The client, or why the configuration is not usable.
     pub fn build(self) -> Result<Client, Error> {
         let credential = self.credential.ok_or_else(|| {
@@ -196,7 +207,9 @@ impl ClientBuilder {
             // A proxy from the environment could not reach this machine's loopback anyway.
             http = http.no_proxy();
         }
-        let http = http
+        let http = self
+            .ca_certificates
+            .apply(http)
             .connect_timeout(self.connect_timeout)
             // Graph does not redirect these calls; a redirect is refused rather than followed with
             // the token to wherever it points.

@@ -46,29 +46,37 @@ pub(crate) const USER_AGENT: &str = concat!("signin-prefs/", env!("CARGO_PKG_VER
 mod auth;
 mod batch;
 mod budget;
+mod ca;
 mod client;
 mod cloud;
 mod error;
+mod from_env;
 mod pacing;
 mod paging;
 mod priority;
 mod response;
 mod retry;
 mod secret;
+mod settings;
 
 #[cfg(feature = "azure")]
 pub use auth::AzureCredential;
 pub use auth::{
-    AccessToken, AssertionAlgorithm, ClientCertificateCredential, ClientSecretCredential,
-    DeviceCodeCredential, DeviceCodePrompt, StaticToken, TokenCache, TokenCredential, TokenFuture,
+    AccessToken, AssertionAlgorithm, AzureCliCredential, ClientCertificateCredential,
+    ClientSecretCredential, DeviceCodeCredential, DeviceCodePrompt, IMDS_ORIGIN,
+    ManagedIdentityCredential, StaticToken, TokenCache, TokenCacheFile, TokenCredential,
+    TokenFuture, WorkloadIdentityCredential,
 };
 pub use batch::{BatchItemResult, BatchResponseItem, MAX_BATCH_SIZE, parse_batch_response};
 pub use budget::{Budget, BudgetParseError, Budgets, Charge, Quota};
+pub use ca::CaCertificates;
 pub use client::{Client, ClientBuilder};
 pub use cloud::{Cloud, Endpoints};
 pub use error::{Error, ErrorKind, ServiceResponse};
+pub use from_env::{Connection, CredentialChoice, CredentialKind, ShowPrompt};
 pub use pacing::{Pacer, PacingConfig, PacingSnapshot};
 pub use priority::Priority;
 pub use response::RawResponse;
 pub use retry::{Attempt, RetryHistory, RetryPolicy, RetryReason, parse_retry_after};
 pub use secret::Secret;
+pub use settings::{SECRET_VARIABLES, Settings, VARIABLES};

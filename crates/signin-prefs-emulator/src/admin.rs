@@ -19,9 +19,9 @@ use crate::tenant::{StoreUnavailable, Tenant};
 use crate::users::{AuthMethod, MethodSet, UserRecord, UserSpec, UserState};
 
 #[derive(Debug)]
-struct Admin {
-    tenant: Arc<Tenant>,
-    gates: Arc<Gates>,
+pub(crate) struct Admin {
+    pub(crate) tenant: Arc<Tenant>,
+    pub(crate) gates: Arc<Gates>,
 }
 
 pub(crate) fn router(tenant: Arc<Tenant>, gates: Arc<Gates>) -> Router {
@@ -36,6 +36,7 @@ pub(crate) fn router(tenant: Arc<Tenant>, gates: Arc<Gates>) -> Router {
             "/_emulator/policies/authenticationMethodsPolicy",
             get(get_policy).put(put_policy),
         )
+        .merge(crate::admin_sign_ins::router())
         .with_state(Arc::new(Admin { tenant, gates }))
 }
 
@@ -49,7 +50,7 @@ fn admin_error(status: StatusCode, message: &str) -> Response {
 }
 
 /// A refusal of the request (400), or the emulator's own failure (500).
-fn failure(error: &Error) -> Response {
+pub(crate) fn failure(error: &Error) -> Response {
     let status = match error {
         Error::StoreUnavailable => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,

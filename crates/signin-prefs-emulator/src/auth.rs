@@ -127,6 +127,20 @@ impl TokenRejection {
     }
 }
 
+/// A JWT-shaped token with `payload` readable and a random last part instead of a signature: the
+/// emulator trusts only what it handed out, by looking it up.
+pub(crate) fn opaque_jwt(payload: &serde_json::Value) -> String {
+    let encode = |value: &serde_json::Value| URL_SAFE_NO_PAD.encode(value.to_string());
+    let header = serde_json::json!({"typ": "JWT", "alg": "none", "kid": "signin-prefs-emulator"});
+    format!(
+        "{}.{}.{:016x}{:016x}",
+        encode(&header),
+        encode(payload),
+        rand::random::<u64>(),
+        rand::random::<u64>()
+    )
+}
+
 pub(crate) fn now_unix() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -151,6 +165,11 @@ impl TokenStore {
         }
     }
 
+    /// The first registered app: the default one.
+    pub(crate) fn default_app(&self) -> Option<AppRegistration> {
+        self.apps.read().ok()?.first().cloned()
+    }
+
     pub(crate) fn app(&self, client_id: &str) -> Option<AppRegistration> {
         self.apps
             .read()
@@ -167,9 +186,6 @@ impl TokenStore {
     /// inspect their own token. The last part is random instead of a signature; the emulator trusts
     /// only tokens it issued, by looking them up.
     pub(crate) fn mint(&self, claims: TokenClaims) -> String {
-        let encode = |value: &serde_json::Value| URL_SAFE_NO_PAD.encode(value.to_string());
-        let header =
-            serde_json::json!({"typ": "JWT", "alg": "none", "kid": "signin-prefs-emulator"});
         let mut payload = serde_json::Map::new();
         let mut claim = |name: &str, value: serde_json::Value| {
             payload.insert(name.to_owned(), value);
@@ -195,14 +211,7 @@ impl TokenStore {
                 .collect();
             claim("wids", serde_json::json!(wids));
         }
-        let payload = serde_json::Value::Object(payload);
-        let token = format!(
-            "{}.{}.{:016x}{:016x}",
-            encode(&header),
-            encode(&payload),
-            rand::random::<u64>(),
-            rand::random::<u64>()
-        );
+        let token = opaque_jwt(&serde_json::Value::Object(payload));
         if let Ok(mut tokens) = self.tokens.write() {
             tokens.insert(token.clone(), Arc::new(claims));
         }

@@ -17,6 +17,7 @@ use crate::policy::MethodConfiguration;
 use crate::server;
 use crate::tenant::Tenant;
 use crate::throttle::{Limit, RetryAfterFormat, ThrottleConfig};
+use crate::tls::Tls;
 use crate::users::UserSpec;
 use crate::wire;
 
@@ -223,6 +224,46 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Serves HTTPS (`true`) instead of plain HTTP, with a server certificate for `127.0.0.1` and
+    /// `localhost` signed by a CA made at start
+    /// ([`EmulatorHandle::ca_certificate_pem`]), for clients that send tokens over HTTPS only.
+    pub fn tls(mut self, enabled: bool) -> Self {
+        self.config.tls = enabled;
+        self
+    }
+
+    /// Serves HTTPS (as [`tls`](Self::tls)) and writes the CA's certificate (PEM) to `path`,
+    /// owner-only, for clients to trust (`SIGNIN_PREFS_CA_FILE`, `REQUESTS_CA_BUNDLE`, `curl
+    /// --cacert`).
+    pub fn tls_ca_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.config.tls = true;
+        self.config.tls_ca_file = Some(path.into());
+        self
+    }
+
+    /// Registers a certificate (PEM) for `client_id`'s client assertions: a JWT signed with its
+    /// key (PS256 or RS256) then gets tokens, as Entra ID's certificate credentials do.
+    pub fn app_certificate(mut self, client_id: &str, pem: &str) -> Self {
+        self.config
+            .app_certificates
+            .push((client_id.to_owned(), pem.to_owned()));
+        self
+    }
+
+    /// How device codes are approved: at once as the first administrator (the default), or only
+    /// through the admin API or [`EmulatorHandle::approve_device_code`].
+    pub fn device_code_approval(mut self, approval: crate::DeviceCodeApproval) -> Self {
+        self.config.device_code_approval = approval;
+        self
+    }
+
+    /// The polling interval a device-code answer gives, in seconds (default 5, as the identity
+    /// platform's; 0 lets tests poll at once).
+    pub fn device_code_interval(mut self, seconds: u64) -> Self {
+        self.config.device_code_interval = seconds;
+        self
+    }
+
     /// The configuration so far.
     pub fn config(&self) -> &EmulatorConfig {
         &self.config
@@ -233,7 +274,7 @@ impl EmulatorBuilder {
         let config = self.config;
         crate::policy::check(&config.authentication_methods_policy)?;
         let tenant = Arc::new(Tenant::load(&config)?);
-        let gates = Arc::new(Gates::new(&config));
+        let gates = Arc::new(Gates::new(&config)?);
         let graph = Arc::new(Graph::new(Arc::clone(&tenant), Arc::clone(&gates), &config));
         let mut router = login::router(Arc::clone(&tenant), Arc::clone(&gates));
         if config.admin_api {
@@ -244,14 +285,28 @@ impl EmulatorBuilder {
         if let Some(path) = &config.request_log {
             router = crate::request_log::layer(router, path)?;
         }
-        let running = server::start(config.port, router).await?;
-        let _ = graph.base_url.set(format!("http://{}", running.address));
+        let tls = match config.tls {
+            true => Some(Tls::generate(config.tls_ca_file.as_deref())?),
+            false => None,
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let ca_pem = tls.as_ref().map(|tls| tls.ca_pem.clone());
+        let running = server::start(config.port, router, tls).await?;
+        let origin = format!("{scheme}://{}", running.address);
+        let _ = graph.base_url.set(origin.clone());
+        let _ = gates.sign_ins.origin.set(origin);
         tracing::info!(
             address = %running.address,
             users = tenant.user_count().unwrap_or(0),
             "emulator listening"
         );
-        Ok(EmulatorHandle::new(tenant, gates, running, config.apps))
+        Ok(EmulatorHandle::new(
+            tenant,
+            gates,
+            running,
+            config.apps,
+            ca_pem,
+        ))
     }
 }
 

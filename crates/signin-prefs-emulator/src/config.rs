@@ -143,6 +143,18 @@ pub struct EmulatorConfig {
     /// Where to append one JSON line per request (`--log-requests`); `None` (the default): no log.
     /// Bodies and credentials are never written.
     pub request_log: Option<PathBuf>,
+    /// Serve HTTPS with a certificate made at start by a CA made at start (`--tls`), instead of
+    /// plain HTTP.
+    pub tls: bool,
+    /// With [`tls`](Self::tls): where the CA's certificate (PEM) is written, owner-only.
+    pub tls_ca_file: Option<PathBuf>,
+    /// Certificates (client id, PEM) whose keys may sign an app's client assertions.
+    pub app_certificates: Vec<(String, String)>,
+    /// How device codes are approved (default: at once, as the first administrator).
+    pub device_code_approval: crate::DeviceCodeApproval,
+    /// Seconds a device-code client is told to wait between polls (`interval`; default 5, what
+    /// the identity platform answers).
+    pub device_code_interval: u64,
 }
 
 /// The default app's client id (the seed does not change it, so scripts can hard-code it).
@@ -193,6 +205,11 @@ impl Default for EmulatorConfig {
             report_unset_default: ReportUnsetDefault::default(),
             disabled_users_percent: 0,
             request_log: None,
+            tls: false,
+            tls_ca_file: None,
+            app_certificates: Vec::new(),
+            device_code_approval: crate::DeviceCodeApproval::default(),
+            device_code_interval: 5,
         }
     }
 }

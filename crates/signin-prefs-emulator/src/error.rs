@@ -53,6 +53,31 @@ pub enum Error {
         /// The cause.
         source: std::io::Error,
     },
+    /// The TLS certificates could not be made (`--tls`).
+    #[error("cannot set up TLS: {0}")]
+    Tls(String),
+    /// The CA certificate could not be written (`--tls FILE`).
+    #[error("cannot write the CA certificate to {path}: {source}")]
+    CaFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A certificate registered for client assertions is not a PEM or DER X.509 certificate.
+    #[error("the certificate for app `{client_id}` is not usable: {reason}")]
+    Certificate {
+        /// The app.
+        client_id: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An admin API request whose body is not what the route takes.
+    #[error("admin request: {0}")]
+    AdminRequest(String),
+    /// No device code waits with this user code.
+    #[error("no pending device code `{0}`")]
+    UnknownDeviceCode(String),
     /// The user store cannot be used: a thread panicked while changing it (an emulator bug).
     #[error("the emulator's user store is unavailable: a thread panicked while changing it")]
     StoreUnavailable,

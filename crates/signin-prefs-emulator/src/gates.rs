@@ -12,6 +12,7 @@ use crate::config::EmulatorConfig;
 use crate::error::Error;
 use crate::faults::{FaultKind, FaultTarget, Faults};
 use crate::priority::PriorityLog;
+use crate::sign_ins::SignIns;
 use crate::tenant::Tenant;
 use crate::throttle::{Clock, Throttle, ThrottleConfig, Throttled};
 
@@ -31,11 +32,18 @@ pub(crate) struct Gates {
     pub(crate) faults: Faults,
     /// The `x-ms-throttle-priority` of each request the Graph host received.
     pub(crate) priorities: PriorityLog,
+    /// The login host's memory between the requests of a sign-in.
+    pub(crate) sign_ins: SignIns,
 }
 
 impl Gates {
-    pub(crate) fn new(config: &EmulatorConfig) -> Self {
-        Self {
+    pub(crate) fn new(config: &EmulatorConfig) -> Result<Self, Error> {
+        let certificates = config
+            .app_certificates
+            .iter()
+            .map(|(client_id, pem)| Ok((client_id.clone(), certificate_der(client_id, pem)?)))
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok(Self {
             tokens: TokenStore::new(config.apps.clone()),
             token_lifetime: config.token_lifetime,
             default_app_id: config
@@ -47,7 +55,12 @@ impl Gates {
             clock: Clock::new(config.time_scale),
             faults: Faults::new(config.seed, config.faults.clone()),
             priorities: PriorityLog::default(),
-        }
+            sign_ins: SignIns::new(
+                &certificates,
+                config.device_code_approval,
+                config.device_code_interval,
+            ),
+        })
     }
 
     /// The claims of the bearer token in an `Authorization` header value.
@@ -107,4 +120,21 @@ impl Gates {
             expires_at: now_unix() + lifetime,
         }))
     }
+}
+
+/// The DER of the first certificate in `pem` (PEM text, or DER given as is).
+pub(crate) fn certificate_der(client_id: &str, pem: &str) -> Result<Vec<u8>, Error> {
+    let refused = |reason: String| Error::Certificate {
+        client_id: client_id.to_owned(),
+        reason,
+    };
+    let blocks = pem::parse_many(pem.as_bytes()).map_err(|error| refused(error.to_string()))?;
+    let der = blocks
+        .into_iter()
+        .find(|block| block.tag() == "CERTIFICATE")
+        .map(pem::Pem::into_contents)
+        .ok_or_else(|| refused("no CERTIFICATE block".to_owned()))?;
+    let certificate = tokio_rustls::rustls::pki_types::CertificateDer::from(der.as_slice());
+    webpki::EndEntityCert::try_from(&certificate).map_err(|error| refused(error.to_string()))?;
+    Ok(der)
 }

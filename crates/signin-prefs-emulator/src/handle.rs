@@ -27,6 +27,8 @@ pub struct EmulatorHandle {
     stop: watch::Sender<bool>,
     done: Option<oneshot::Receiver<()>>,
     apps: Vec<AppRegistration>,
+    /// The CA's certificate (PEM) when serving HTTPS.
+    ca_pem: Option<String>,
 }
 
 impl EmulatorHandle {
@@ -35,6 +37,7 @@ impl EmulatorHandle {
         gates: Arc<Gates>,
         running: Running,
         apps: Vec<AppRegistration>,
+        ca_pem: Option<String>,
     ) -> Self {
         Self {
             tenant,
@@ -43,6 +46,7 @@ impl EmulatorHandle {
             stop: running.stop,
             done: Some(running.done),
             apps,
+            ca_pem,
         }
     }
 
@@ -67,9 +71,20 @@ impl EmulatorHandle {
         Ok(self.tenant.set_method_configuration(configuration)?)
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT`, or `https://…` when serving TLS.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.address)
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.address)
+    }
+
+    /// When serving HTTPS ([`EmulatorBuilder::tls`](crate::EmulatorBuilder::tls)), the
+    /// certificate (PEM) of the CA that signed the server's: what a client must trust.
+    pub fn ca_certificate_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// `http://127.0.0.1:PORT/beta`, the root a Graph client is given.
@@ -80,6 +95,96 @@ impl EmulatorHandle {
     /// The token endpoint for the tenant.
     pub fn token_url(&self) -> String {
         format!("{}/{}/oauth2/v2.0/token", self.base_url(), self.tenant.id)
+    }
+
+    /// Registers a certificate (PEM) whose key may sign `client_id`'s client assertions.
+    pub fn register_certificate(&self, client_id: &str, pem: &str) -> Result<(), Error> {
+        self.app_or_error(client_id)?;
+        let der = crate::gates::certificate_der(client_id, pem)?;
+        self.gates.sign_ins.register_certificate(client_id, der);
+        Ok(())
+    }
+
+    /// A federated token for `client_id`, as a workload's identity provider (AKS, GitHub
+    /// Actions) projects into `AZURE_FEDERATED_TOKEN_FILE`: the login host accepts it as the
+    /// app's client assertion until it expires (`lifetime`, default an hour).
+    pub fn federated_token(
+        &self,
+        client_id: &str,
+        lifetime: Option<Duration>,
+    ) -> Result<String, Error> {
+        self.app_or_error(client_id)?;
+        Ok(self.gates.sign_ins.federated_token(client_id, lifetime))
+    }
+
+    /// The user codes of device codes waiting for a user.
+    pub fn pending_device_codes(&self) -> Vec<String> {
+        self.gates.sign_ins.pending_user_codes()
+    }
+
+    /// Approves a waiting device code as `user` (object id or UPN) holding `directory_roles`.
+    pub fn approve_device_code(
+        &self,
+        user_code: &str,
+        user: &str,
+        directory_roles: &[crate::DirectoryRole],
+    ) -> Result<(), Error> {
+        let record = self
+            .tenant
+            .find(user)?
+            .ok_or_else(|| Error::UnknownUser(user.to_owned()))?;
+        crate::device_code::approve(
+            &self.tenant,
+            &self.gates,
+            user_code,
+            record.id,
+            directory_roles.to_vec(),
+        )
+    }
+
+    /// Declines a waiting device code (the client is told `authorization_declined`).
+    pub fn decline_device_code(&self, user_code: &str) -> Result<(), Error> {
+        match self.gates.sign_ins.settle(user_code, None) {
+            true => Ok(()),
+            false => Err(Error::UnknownDeviceCode(user_code.to_owned())),
+        }
+    }
+
+    /// Revokes every refresh token of `user` (object id or UPN), as Graph's
+    /// `revokeSignInSessions` does; how many were revoked.
+    pub fn revoke_sign_in_sessions(&self, user: &str) -> Result<usize, Error> {
+        let record = self
+            .tenant
+            .find(user)?
+            .ok_or_else(|| Error::UnknownUser(user.to_owned()))?;
+        Ok(self.gates.sign_ins.revoke(&record.id))
+    }
+
+    /// The managed-identity endpoint shaped as a VM's IMDS (`…/metadata/identity/oauth2/token`),
+    /// asked with `Metadata: true`.
+    pub fn imds_url(&self) -> String {
+        format!("{}{}", self.base_url(), crate::managed_identity::IMDS_PATH)
+    }
+
+    /// App Service's `IDENTITY_ENDPOINT` on this emulator.
+    pub fn identity_endpoint(&self) -> String {
+        format!(
+            "{}{}",
+            self.base_url(),
+            crate::managed_identity::APP_SERVICE_PATH
+        )
+    }
+
+    /// App Service's `IDENTITY_HEADER`: what `X-IDENTITY-HEADER` must carry (random per run).
+    pub fn identity_header(&self) -> &str {
+        &self.gates.sign_ins.identity_header
+    }
+
+    fn app_or_error(&self, client_id: &str) -> Result<(), Error> {
+        match self.gates.tokens.app(client_id) {
+            Some(_) => Ok(()),
+            None => Err(Error::UnknownApp(client_id.to_owned())),
+        }
     }
 
     /// The socket address.

@@ -68,9 +68,12 @@
 //! The server binds 127.0.0.1 only.
 
 mod admin;
+mod admin_sign_ins;
+mod assertion;
 mod auth;
 mod builder;
 mod config;
+mod device_code;
 mod error;
 mod faults;
 mod filter;
@@ -80,13 +83,17 @@ mod groups;
 mod handle;
 mod ids;
 mod login;
+mod managed_identity;
+mod owner_only;
 mod policy;
 mod priority;
 mod report_filter;
 mod request_log;
 mod server;
+mod sign_ins;
 mod tenant;
 mod throttle;
+mod tls;
 mod users;
 mod wire;
 
@@ -103,5 +110,6 @@ pub use handle::EmulatorHandle;
 pub use ids::unknown_object_id;
 pub use policy::{ALL_USERS, MethodConfiguration, default_policy};
 pub use priority::PriorityCounts;
+pub use sign_ins::DeviceCodeApproval;
 pub use throttle::{Limit, RetryAfterFormat, ThrottleConfig, TrafficStats};
 pub use users::{AuthMethod, MethodSet, UserRecord, UserSpec, UserState};

@@ -29,30 +29,17 @@ struct RequestLog {
 
 /// Opens (appending to) `path`, owner-only, and wraps `router` so every answer is logged.
 pub(crate) fn layer(router: Router, path: &Path) -> Result<Router, Error> {
-    let file = open_owner_only(path).map_err(|source| Error::RequestLog {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let file =
+        crate::owner_only::open(path, crate::owner_only::Mode::Append).map_err(|source| {
+            Error::RequestLog {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
     let log = RequestLog {
         file: Arc::new(Mutex::new(file)),
     };
     Ok(router.layer(axum::middleware::from_fn_with_state(log, record)))
-}
-
-fn open_owner_only(path: &Path) -> std::io::Result<File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.create(true).append(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
-        options.mode(0o600);
-        let file = options.open(path)?;
-        // A file that was already there keeps its mode on open: narrow it too.
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        Ok(file)
-    }
-    #[cfg(not(unix))]
-    options.open(path)
 }
 
 async fn record(State(log): State<RequestLog>, request: Request, next: Next) -> Response {

@@ -17,6 +17,7 @@ use tokio::sync::{Notify, oneshot, watch};
 use tower::ServiceExt as _;
 
 use crate::error::Error;
+use crate::tls::Tls;
 
 /// Lets a handler ask its connection to be reset (found in each request's extensions).
 #[derive(Debug, Default)]
@@ -34,8 +35,8 @@ pub(crate) struct Running {
     pub(crate) done: oneshot::Receiver<()>,
 }
 
-/// Binds 127.0.0.1:`port` and serves `router` until stopped.
-pub(crate) async fn start(port: u16, router: Router) -> Result<Running, Error> {
+/// Binds 127.0.0.1:`port` and serves `router` until stopped, over TLS when `tls` is given.
+pub(crate) async fn start(port: u16, router: Router, tls: Option<Tls>) -> Result<Running, Error> {
     let (stop, stopped) = watch::channel(false);
     let (ready, listening) = oneshot::channel::<Result<SocketAddr, Error>>();
     let (finished, done) = oneshot::channel::<()>();
@@ -44,7 +45,7 @@ pub(crate) async fn start(port: u16, router: Router) -> Result<Running, Error> {
     // process, a synchronous caller (the Python binding), or a runtime being shut down.
     std::thread::Builder::new()
         .name("signin-prefs-emulator".to_owned())
-        .spawn(move || serve_on_own_runtime(port, router, stopped, ready, finished))
+        .spawn(move || serve_on_own_runtime(port, router, tls, stopped, ready, finished))
         .map_err(|source| Error::Bind { port, source })?;
     let address = listening.await.map_err(|_| Error::Bind {
         port,
@@ -61,6 +62,7 @@ pub(crate) async fn start(port: u16, router: Router) -> Result<Running, Error> {
 fn serve_on_own_runtime(
     port: u16,
     router: Router,
+    tls: Option<Tls>,
     stopped: watch::Receiver<bool>,
     ready: oneshot::Sender<Result<SocketAddr, Error>>,
     finished: oneshot::Sender<()>,
@@ -84,7 +86,7 @@ fn serve_on_own_runtime(
         match bound {
             Ok((listener, address)) => {
                 let _ = ready.send(Ok(address));
-                accept_loop(listener, router, stopped).await;
+                accept_loop(listener, router, tls, stopped).await;
             }
             Err(source) => {
                 let _ = ready.send(Err(Error::Bind { port, source }));
@@ -96,13 +98,18 @@ fn serve_on_own_runtime(
     let _ = finished.send(());
 }
 
-async fn accept_loop(listener: TcpListener, router: Router, mut stopped: watch::Receiver<bool>) {
+async fn accept_loop(
+    listener: TcpListener,
+    router: Router,
+    tls: Option<Tls>,
+    mut stopped: watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 match accepted {
                     Ok((stream, _)) => {
-                        tokio::spawn(serve_connection(stream, router.clone(), stopped.clone()));
+                        tokio::spawn(accept_connection(stream, tls.clone(), router.clone(), stopped.clone()));
                     }
                     Err(error) => {
                         tracing::warn!(%error, "accept failed");
@@ -115,10 +122,34 @@ async fn accept_loop(listener: TcpListener, router: Router, mut stopped: watch::
     }
 }
 
-async fn serve_connection(stream: TcpStream, router: Router, mut stopped: watch::Receiver<bool>) {
+/// Takes the socket's duplicate handle (for resets), then serves it plain or after a TLS handshake.
+async fn accept_connection(
+    stream: TcpStream,
+    tls: Option<Tls>,
+    router: Router,
+    stopped: watch::Receiver<bool>,
+) {
     let _ = stream.set_nodelay(true);
     // A duplicate descriptor of the same socket: options set on it apply to the connection.
     let socket = socket2::SockRef::from(&stream).try_clone();
+    match tls {
+        None => serve_connection(stream, socket, router, stopped).await,
+        Some(tls) => match tls.acceptor.accept(stream).await {
+            Ok(stream) => serve_connection(stream, socket, router, stopped).await,
+            // A client that does not trust the CA ends here; it is told by its own TLS stack.
+            Err(error) => tracing::debug!(%error, "TLS handshake failed"),
+        },
+    }
+}
+
+async fn serve_connection<S>(
+    stream: S,
+    socket: std::io::Result<socket2::Socket>,
+    router: Router,
+    mut stopped: watch::Receiver<bool>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let control = Arc::new(ConnectionControl::default());
     let request_control = Arc::clone(&control);
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {

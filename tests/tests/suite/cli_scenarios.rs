@@ -477,7 +477,10 @@ async fn plan_apply_report_through_the_binary() {
 fn without_a_tenant_the_cli_says_how_to_configure_one() {
     let mut command = Command::new(binary());
     for (name, _) in std::env::vars() {
-        if name.starts_with("SIGNIN_PREFS_") {
+        if name.starts_with("SIGNIN_PREFS_")
+            || name.starts_with("AZURE_")
+            || name.starts_with("IDENTITY_")
+        {
             command.env_remove(name);
         }
     }
@@ -485,7 +488,9 @@ fn without_a_tenant_the_cli_says_how_to_configure_one() {
     let (_, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        stderr.contains("no tenant configured") && stderr.contains("signin-prefs demo"),
+        stderr.contains("no credential configured")
+            && stderr.contains("SIGNIN_PREFS_TENANT_ID")
+            && stderr.contains("signin-prefs demo"),
         "{stderr}"
     );
 }

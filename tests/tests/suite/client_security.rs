@@ -25,10 +25,8 @@ impl Write for Captured {
     }
 }
 
-// Current-thread runtime: every task (client, connection pool, emulator) runs on this thread, so
-// the thread-local subscriber sees every event.
-#[tokio::test(flavor = "current_thread")]
-async fn no_token_or_secret_in_traces_errors_or_debug() {
+/// Every event and span at TRACE on this thread, captured until the guard drops.
+pub(crate) fn capture_traces() -> (Captured, tracing::subscriber::DefaultGuard) {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -37,7 +35,14 @@ async fn no_token_or_secret_in_traces_errors_or_debug() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    (captured, tracing::subscriber::set_default(subscriber))
+}
+
+// Current-thread runtime: every task (client, connection pool, emulator) runs on this thread, so
+// the thread-local subscriber sees every event.
+#[tokio::test(flavor = "current_thread")]
+async fn no_token_or_secret_in_traces_errors_or_debug() {
+    let (captured, _guard) = capture_traces();
 
     let emulator = start(quiet()).await;
     let client_secret = emulator.apps()[0].client_secret.clone();

@@ -10,22 +10,11 @@ use signin_prefs_bulk::targets::Target;
 use signin_prefs_client::{Client, ClientSecretCredential, Secret};
 use signin_prefs_emulator::{EmulatorBuilder, FaultKind, FaultRoute, FaultRule, ThrottleConfig};
 use signin_prefs_model::UserDefaultAuthenticationMethodType as Method;
-use tracing_subscriber::fmt::format::FmtSpan;
-
-use crate::client_security::Captured;
 
 // Current-thread runtime, so the thread-local subscriber sees every event of client and emulator.
 #[tokio::test(flavor = "current_thread")]
 async fn no_secret_in_logs_journals_reports_or_errors() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_span_events(FmtSpan::FULL)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = crate::client_security::capture_traces();
 
     let emulator = EmulatorBuilder::new()
         .users(120)

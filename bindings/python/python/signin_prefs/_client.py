@@ -5,7 +5,7 @@ Annotations here are evaluated (no ``from __future__ import annotations``), so t
 """
 
 from types import TracebackType
-from typing import Any, Optional, Sequence, Type, TypedDict, Union
+from typing import Any, Optional, Sequence, Tuple, Type, TypedDict, TypeVar, Union
 
 from . import _native
 from ._credentials import AnyTokenCredential, TokenCredential
@@ -36,6 +36,8 @@ class _ClientSettings(TypedDict, total=False):
     read_budget: Optional[str]
     reports_budget: Optional[str]
 
+
+_Self = TypeVar("_Self", bound="_ClientBase")
 
 __all__ = ["Client", "AsyncClient"]
 
@@ -71,6 +73,27 @@ class _ClientBase:
         if scopes is not None:
             settings["scopes"] = list(scopes)
         self._native = _native.NativeClient(credential=credential, **settings)
+
+    @classmethod
+    def from_env(cls: Type[_Self]) -> _Self:
+        """A client configured by the environment exactly as the ``signin-prefs`` command line:
+        ``SIGNIN_PREFS_*`` settings, then the Azure SDKs' ``AZURE_TENANT_ID``, ``AZURE_CLIENT_ID``,
+        ``AZURE_CLIENT_SECRET``, ``AZURE_CLIENT_CERTIFICATE_PATH`` (PEM or PKCS#12, with
+        ``AZURE_CLIENT_CERTIFICATE_PASSWORD``), ``AZURE_FEDERATED_TOKEN_FILE``,
+        ``AZURE_AUTHORITY_HOST``, App Service's ``IDENTITY_ENDPOINT``/``IDENTITY_HEADER``, a sign-in
+        kept by ``signin-prefs login``, or ``SIGNIN_PREFS_CREDENTIAL`` naming one
+        (``managed-identity``, ``azure-cli``, …). `credential_choice` says which was chosen and why.
+        Raises `ConfigurationError` (naming what to set) when nothing is configured."""
+        client = cls.__new__(cls)
+        client._native = _native.NativeClient.from_env()
+        return client
+
+    @property
+    def credential_choice(self) -> Optional[Tuple[str, str]]:
+        """For a client made by `from_env`: the credential kind chosen (``"secret"``,
+        ``"certificate"``, ``"workload-identity"``, ``"managed-identity"``, ``"azure-cli"``,
+        ``"device-code"``, ``"token"``) and why; ``None`` otherwise."""
+        return self._native.credential_choice
 
     def _check_credential(self, credential: AnyTokenCredential) -> None:
         """Raises `TypeError` for what is not a credential; either kind is taken here."""

@@ -25,6 +25,7 @@ use signin_prefs_core::CollectionPage as _;
 use signin_prefs_model::{User, UserDefaultAuthenticationMethodType as Method};
 use signin_prefs_request::{GroupId, ListTransitiveMemberAsUser, ListUser};
 
+use super::connection::CliSettings as _;
 use super::interrupt::{INTERRUPTED, on_signals, resume_command};
 use super::output::{CommonArgs, Output, OutputArg, PriorityArg, Switch, block_on};
 use super::progress::Display;

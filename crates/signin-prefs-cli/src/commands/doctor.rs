@@ -5,6 +5,7 @@ use clap::Args as ClapArgs;
 use signin_prefs_model::SignInPreferencesPatch;
 use signin_prefs_request::{GetAuthenticationMethodsPolicy, UserKey};
 
+use super::connection::CliSettings as _;
 use super::output::{ConfigArg, block_on};
 use super::stdout::say;
 use crate::error::Error;
@@ -43,10 +44,15 @@ pub(crate) fn run(mut args: Args) -> Result<i32, Error> {
         args.user = Some(key.into());
     }
     let settings = args.config.settings()?;
-    let (_, credential) = settings.credential()?;
-    let client = settings.client()?;
+    let connection = settings.connection()?;
+    let (client, credential) = (connection.client, connection.credential);
     let mut problems = 0;
     say!("service:     {}", client.endpoints().graph_origin);
+    say!(
+        "credential:  {}, because {}",
+        connection.choice.kind,
+        connection.choice.reason
+    );
 
     let scopes: Vec<&str> = client.scopes().iter().map(String::as_str).collect();
     match block_on(credential.get_token(&scopes))? {

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use signin_prefs_emulator::{
-    ConfiguredError, EmulatorBuilder, FaultKind, FaultRoute, FaultRule, Limit, ReportUnsetDefault,
-    RetryAfterFormat, ThrottleConfig,
+    ConfiguredError, DeviceCodeApproval, EmulatorBuilder, FaultKind, FaultRoute, FaultRule, Limit,
+    ReportUnsetDefault, RetryAfterFormat, ThrottleConfig,
 };
 
 use super::emulator_banner::{self as banner, SecretSource};
@@ -73,6 +73,24 @@ pub(crate) struct Args {
     /// body, a token or a secret.
     #[arg(long, value_name = "FILE")]
     log_requests: Option<PathBuf>,
+    /// Serve HTTPS instead of plain HTTP, with a certificate for 127.0.0.1 and localhost signed by
+    /// a CA made at start, whose certificate (PEM) is written to CA_FILE (owner-only) for clients
+    /// to trust (SIGNIN_PREFS_CA_FILE, `curl --cacert`), so clients that send tokens over HTTPS
+    /// only work.
+    #[arg(long, value_name = "CA_FILE")]
+    tls: Option<PathBuf>,
+    /// Register a certificate for an app's client assertions: CLIENT_ID=PEM_FILE (repeatable); a
+    /// JWT signed with its key then gets tokens, as with Entra ID's certificate credentials.
+    #[arg(long, value_name = "CLIENT_ID=PEM_FILE", value_parser = parse_app_certificate)]
+    app_certificate: Vec<(String, String)>,
+    /// How device codes (`signin-prefs login`) are approved: `auto` (at once, as the tenant's
+    /// first administrator, a Privileged Authentication Administrator) or `manual` (through
+    /// `POST /_emulator/deviceCodes/{user_code}/approve`).
+    #[arg(long, value_name = "HOW", default_value = "auto", value_parser = parse_approval)]
+    device_code_approval: DeviceCodeApproval,
+    /// The polling interval a device-code answer gives, in seconds (the identity platform's is 5).
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    device_code_interval: u64,
     /// Whether a refused (429) request is charged to the budgets it draws on, into debt of up to
     /// one window, as Graph's throttling guidance says all requests accrue against the limits
     /// (how much a refusal costs is an assumption; `false`: refusals cost nothing).
@@ -115,6 +133,23 @@ pub(crate) struct Args {
     /// leaves them out).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100))]
     disabled_percent: u8,
+}
+
+fn parse_approval(text: &str) -> Result<DeviceCodeApproval, String> {
+    match text {
+        "auto" => Ok(DeviceCodeApproval::Automatic),
+        "manual" => Ok(DeviceCodeApproval::Manual),
+        other => Err(format!("`{other}`: expected auto or manual")),
+    }
+}
+
+/// `CLIENT_ID=PEM_FILE`, the file read at once so a missing one is named before anything starts.
+fn parse_app_certificate(text: &str) -> Result<(String, String), String> {
+    let (client_id, path) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}`: expected CLIENT_ID=PEM_FILE"))?;
+    let pem = std::fs::read_to_string(path).map_err(|error| format!("{path}: {error}"))?;
+    Ok((client_id.to_owned(), pem))
 }
 
 fn parse_retry_after(text: &str) -> Result<RetryAfterFormat, String> {
@@ -280,6 +315,15 @@ pub(crate) fn run(args: Args) -> Result<(), Error> {
     if let Some(path) = &args.log_requests {
         builder = builder.log_requests(path);
     }
+    if let Some(path) = &args.tls {
+        builder = builder.tls_ca_file(path);
+    }
+    for (client_id, pem) in &args.app_certificate {
+        builder = builder.app_certificate(client_id, pem);
+    }
+    builder = builder
+        .device_code_approval(args.device_code_approval)
+        .device_code_interval(args.device_code_interval);
     let throttle = builder.config().throttle.clone();
     let defaults = builder.config().clone();
     builder = builder
@@ -312,7 +356,9 @@ pub(crate) fn run(args: Args) -> Result<(), Error> {
         // Written whole and flushed at once, so a reader of a redirected file sees all or none.
         let mut text = Vec::new();
         if args.print_env {
-            for line in banner::export_lines(&emulator, &secret_source, &budgets) {
+            for line in
+                banner::export_lines(&emulator, &secret_source, &budgets, args.tls.as_deref())
+            {
                 let _ = writeln!(text, "{line}");
             }
             let _ = banner::banner(
@@ -320,9 +366,16 @@ pub(crate) fn run(args: Args) -> Result<(), Error> {
                 &emulator,
                 &secret_source,
                 &budgets,
+                args.tls.as_deref(),
             );
         } else {
-            let _ = banner::banner(&mut text, &emulator, &secret_source, &budgets);
+            let _ = banner::banner(
+                &mut text,
+                &emulator,
+                &secret_source,
+                &budgets,
+                args.tls.as_deref(),
+            );
         }
         let _ = out.write_all(&text);
         let _ = out.flush();

@@ -54,13 +54,15 @@ pub(crate) fn budgets(throttle: &ThrottleConfig, time_scale: f64) -> Vec<(&'stat
 }
 
 /// Settings the export lines unset before setting their own.
-const STALE: [&str; 6] = [
+const STALE: [&str; 8] = [
     "SIGNIN_PREFS_TOKEN",
     "SIGNIN_PREFS_TOKEN_FILE",
     "SIGNIN_PREFS_CLIENT_SECRET",
     "SIGNIN_PREFS_CLIENT_SECRET_FILE",
     "SIGNIN_PREFS_CONFIG",
     "SIGNIN_PREFS_CLOUD",
+    "SIGNIN_PREFS_CA_FILE",
+    "SIGNIN_PREFS_CREDENTIAL",
 ];
 
 /// Single-quotes `text` for a POSIX shell.
@@ -74,6 +76,7 @@ pub(crate) fn export_lines(
     emulator: &EmulatorHandle,
     secret: &SecretSource,
     budgets: &[(&'static str, String)],
+    ca_file: Option<&Path>,
 ) -> Vec<String> {
     let origin = quoted(&emulator.base_url());
     let tenant = quoted(emulator.tenant_id());
@@ -111,6 +114,12 @@ pub(crate) fn export_lines(
         }
         _ => format!("export SIGNIN_PREFS_CLIENT_SECRET={secret_word}"),
     });
+    if let Some(path) = ca_file {
+        lines.push(format!(
+            "export SIGNIN_PREFS_CA_FILE={}",
+            quoted(&absolute(path))
+        ));
+    }
     for (variable, value) in budgets {
         lines.push(format!("export {variable}={}", quoted(value)));
     }
@@ -161,6 +170,7 @@ pub(crate) fn banner(
     emulator: &EmulatorHandle,
     secret: &SecretSource,
     budgets: &[(&'static str, String)],
+    ca_file: Option<&Path>,
 ) -> std::io::Result<()> {
     writeln!(out, "{}", emulator.base_url())?;
     writeln!(out, "graph:     {}", emulator.graph_url())?;
@@ -205,5 +215,19 @@ pub(crate) fn banner(
         out,
         "env:       signin-prefs emulator --print-env prints the export lines for the CLI and Azure SDKs"
     )?;
+    writeln!(
+        out,
+        "identity:  IMDS {} (Metadata: true); IDENTITY_ENDPOINT={} IDENTITY_HEADER={}",
+        emulator.imds_url(),
+        emulator.identity_endpoint(),
+        emulator.identity_header()
+    )?;
+    if let Some(path) = ca_file {
+        writeln!(
+            out,
+            "ca file:   {} (the CA of this run's HTTPS: SIGNIN_PREFS_CA_FILE, curl --cacert)",
+            absolute(path)
+        )?;
+    }
     Ok(())
 }

@@ -15,6 +15,7 @@ use signin_prefs_bulk::system_preferred::{DefaultReach, SystemMethod, has_second
 use signin_prefs_model::UserDefaultAuthenticationMethodType as Method;
 use signin_prefs_request::UserKey;
 
+use super::connection::CliSettings as _;
 use super::output::{CommonArgs, Output, block_on};
 use super::stdout::{print, say};
 use super::system_preferred::{FlagPrecedenceArg, coverage, read_policy};

@@ -13,6 +13,7 @@ mod emulator_banner;
 mod explain;
 mod interrupt;
 mod manpages;
+mod login;
 mod output;
 mod progress;
 mod readiness;
@@ -76,8 +77,18 @@ pub(crate) enum Command {
     /// default method is what is prompted for. Without Policy.Read.All (or
     /// Policy.Read.AuthenticationMethod) the policy's side is reported as unknown.
     Explain(explain::Args),
-    /// Check that the configured credential can do what a run needs.
+    /// Check that the configured credential can do what a run needs, and say which credential
+    /// was chosen and why.
     Doctor(doctor::Args),
+    /// Sign in as an administrator (Authentication Administrator or Privileged Authentication
+    /// Administrator) with a device code: open the page it prints on any device and type the
+    /// code. The sign-in is kept in an owner-only token cache (SIGNIN_PREFS_TOKEN_CACHE, default
+    /// ~/.cache/signin-prefs/token-cache.json) and refreshed silently; later commands use it when
+    /// no app credential is configured (or SIGNIN_PREFS_CREDENTIAL=device-code). Needs
+    /// SIGNIN_PREFS_TENANT_ID and SIGNIN_PREFS_CLIENT_ID (a public client app registration).
+    Login(login::Args),
+    /// Forget the sign-in `login` kept (for this tenant and app, or every one).
+    Logout(login::Args),
     /// Run a whole bulk job on an embedded emulator: seed, plan, apply, verify, report.
     #[cfg_attr(not(feature = "emulator"), command(hide = true, about = UNAVAILABLE))]
     Demo(DemoArgs),
@@ -119,6 +130,8 @@ pub(crate) fn run(command: Command, whole: fn() -> clap::Command) -> Result<i32,
         Command::Report(args) => bulk::report(args),
         Command::Explain(args) => explain::run(args),
         Command::Doctor(args) => doctor::run(args),
+        Command::Login(args) => login::login(args),
+        Command::Logout(args) => login::logout(args),
         #[cfg(feature = "emulator")]
         Command::Demo(args) => demo::run(args),
         #[cfg(feature = "emulator")]

@@ -27,7 +27,7 @@ pub(crate) struct ConfigArg {
 impl ConfigArg {
     /// The connection settings: the config file, then the environment over it.
     pub(crate) fn settings(&self) -> Result<Settings, Error> {
-        Settings::load(self.config.as_deref())
+        super::connection::load(self.config.as_deref())
     }
 }
 

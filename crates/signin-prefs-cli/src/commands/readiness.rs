@@ -10,6 +10,7 @@ use signin_prefs_bulk::policy::PolicySetting;
 use signin_prefs_bulk::readiness::{Readiness, UserReadiness, read_readiness};
 use signin_prefs_bulk::readiness_csv::read_readiness_to_csv;
 
+use super::connection::CliSettings as _;
 use super::output::{CommonArgs, Output, PriorityArg, block_on};
 use super::progress::Display;
 use super::stdout::UntilClosed;

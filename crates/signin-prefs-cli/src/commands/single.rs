@@ -7,6 +7,7 @@ use signin_prefs_core::{NonNullPatch, Patch, SparsePatch};
 use signin_prefs_model::{SignInPreferencesPatch, UserDefaultAuthenticationMethodType as Method};
 use signin_prefs_request::UserKey;
 
+use super::connection::CliSettings as _;
 use super::output::{CommonArgs, Output, Switch, block_on};
 use super::stdout::say;
 use super::system_preferred::{FlagPrecedenceArg, coverage, read_policy};

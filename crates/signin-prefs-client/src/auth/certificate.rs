@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::token_endpoint::TokenEndpoint;
 use super::{TokenCredential, TokenFuture};
-use crate::{Cloud, Error, Secret};
+use crate::{CaCertificates, Cloud, Error, Secret};
 
 /// How long an assertion is valid: Entra ID wants at most ten minutes.
 const ASSERTION_LIFETIME: Duration = Duration::from_secs(600);
@@ -111,6 +111,47 @@ impl ClientCertificateCredential {
             thumbprint_sha256: digest(&ring::digest::SHA256),
             algorithm: AssertionAlgorithm::default(),
         })
+    }
+
+    /// Trusts `certificates` too when calling the login host (an emulator's `--tls` CA).
+    pub fn with_ca_certificates(mut self, certificates: &CaCertificates) -> Result<Self, Error> {
+        self.endpoint = self.endpoint.trusting(certificates)?;
+        Ok(self)
+    }
+
+    /// For `tenant` at an explicit authority, from a PKCS#12 (`.pfx`) archive holding the
+    /// certificate and its RSA key, opened with `password` (empty when it has none).
+    #[cfg(feature = "pkcs12")]
+    pub fn from_pkcs12_with_authority(
+        authority: &str,
+        tenant: &str,
+        client_id: &str,
+        archive: &[u8],
+        password: &Secret,
+    ) -> Result<Self, Error> {
+        let store = p12_keystore::KeyStore::from_pkcs12(
+            archive,
+            password.expose(),
+            p12_keystore::Pkcs12ImportPolicy::Relaxed,
+        )
+        .map_err(|cause| {
+            Error::configuration(format!(
+                "the PKCS#12 archive cannot be opened (wrong password, or not PKCS#12): {cause}"
+            ))
+        })?;
+        let (_, chain) = store
+            .private_key_chain()
+            .ok_or_else(|| Error::configuration("the PKCS#12 archive holds no private key"))?;
+        let certificate = chain.certs().first().ok_or_else(|| {
+            Error::configuration("the PKCS#12 archive holds no certificate for its key")
+        })?;
+        // Through PEM, so both forms take the one path that checks the key and the certificate.
+        let text = format!(
+            "{}{}",
+            pem::encode(&pem::Pem::new("CERTIFICATE", certificate.as_der().to_vec())),
+            pem::encode(&pem::Pem::new("PRIVATE KEY", chain.key().as_der().to_vec()))
+        );
+        Self::from_pem_with_authority(authority, tenant, client_id, &Secret::new(text))
     }
 
     /// Signs with `algorithm` instead of the default PS256.

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::token_endpoint::{TokenEndpoint, read_grant, refused};
+use super::token_file_cache::TokenCacheFile;
 use super::{AccessToken, TokenCredential, TokenFuture};
-use crate::{Cloud, Error, Secret};
+use crate::{CaCertificates, Cloud, Error, Secret};
 
 const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
@@ -34,6 +35,10 @@ pub struct DeviceCodeCredential {
     client_id: String,
     prompt: Arc<Prompt>,
     refresh_token: Arc<tokio::sync::Mutex<Option<Secret>>>,
+    /// Where the refresh token is kept between runs, if anywhere.
+    cache: Option<TokenCacheFile>,
+    /// Whether the user may be asked to sign in (`false`: only a kept sign-in is used).
+    interactive: bool,
 }
 
 impl fmt::Debug for DeviceCodeCredential {
@@ -68,7 +73,48 @@ impl DeviceCodeCredential {
             client_id: client_id.to_owned(),
             prompt: Arc::new(prompt),
             refresh_token: Arc::new(tokio::sync::Mutex::new(None)),
+            cache: None,
+            interactive: true,
         })
+    }
+
+    /// Keeps the refresh token in `cache` between runs, and starts from the one kept there.
+    pub fn with_token_cache(mut self, cache: TokenCacheFile) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// Never asks the user: only the kept sign-in ([`Self::with_token_cache`]) is used, and a
+    /// missing, expired or revoked one is an error saying to sign in again.
+    pub fn non_interactive(mut self) -> Self {
+        self.interactive = false;
+        self
+    }
+
+    /// The key of this login host, tenant and app in a token cache.
+    pub fn cache_key(&self) -> String {
+        format!("{} {}", self.endpoint.token_url(), self.client_id)
+    }
+
+    /// Whether a sign-in is kept in the cache for this login host, tenant and app.
+    pub fn has_kept_sign_in(&self) -> bool {
+        self.cache
+            .as_ref()
+            .and_then(|cache| cache.load(&self.cache_key()).ok().flatten())
+            .is_some()
+    }
+
+    fn keep(&self, refresh_token: Option<&Secret>) -> Result<(), Error> {
+        match (&self.cache, refresh_token) {
+            (Some(cache), Some(token)) => cache.store(&self.cache_key(), token),
+            _ => Ok(()),
+        }
+    }
+
+    /// Trusts `certificates` too when calling the login host (an emulator's `--tls` CA).
+    pub fn with_ca_certificates(mut self, certificates: &CaCertificates) -> Result<Self, Error> {
+        self.endpoint = self.endpoint.trusting(certificates)?;
+        Ok(self)
     }
 
     async fn refresh(
@@ -157,19 +203,36 @@ impl TokenCredential for DeviceCodeCredential {
                 scope.push_str(" offline_access");
             }
             let mut stored = self.refresh_token.lock().await;
+            if stored.is_none()
+                && let Some(cache) = &self.cache
+            {
+                *stored = cache.load(&self.cache_key())?;
+            }
+            let mut refused = None;
             if let Some(refresh_token) = stored.clone() {
                 match self.refresh(&refresh_token, &scope).await {
                     Ok((token, rotated)) => {
                         *stored = rotated.or(Some(refresh_token));
+                        self.keep(stored.as_ref())?;
                         return Ok(token);
                     }
                     Err(error) => {
-                        tracing::info!(%error, "refresh token refused; asking the user to sign in again");
+                        tracing::info!(%error, "refresh token refused");
                         *stored = None;
+                        refused = Some(error);
                     }
                 }
             }
+            if !self.interactive {
+                return Err(Error::credential(match refused {
+                    Some(error) => format!(
+                        "device code sign-in: the kept sign-in was refused (expired or revoked): {error}; sign in again with `signin-prefs login`"
+                    ),
+                    None => "device code sign-in: no sign-in is kept for this tenant and app; sign in with `signin-prefs login`".to_owned(),
+                }));
+            }
             let (token, refresh_token) = self.sign_in(&scope).await?;
+            self.keep(refresh_token.as_ref())?;
             *stored = refresh_token;
             Ok(token)
         })

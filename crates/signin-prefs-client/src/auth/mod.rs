@@ -8,9 +8,13 @@
 
 #[cfg(feature = "azure")]
 mod azure;
+mod azure_cli;
 mod certificate;
 mod device_code;
+mod managed_identity;
 mod token_endpoint;
+mod token_file_cache;
+mod workload_identity;
 
 use std::fmt;
 use std::future::Future;
@@ -20,9 +24,13 @@ use std::time::{Duration, SystemTime};
 
 #[cfg(feature = "azure")]
 pub use azure::AzureCredential;
+pub use azure_cli::AzureCliCredential;
 pub use certificate::{AssertionAlgorithm, ClientCertificateCredential};
 pub use device_code::{DeviceCodeCredential, DeviceCodePrompt};
+pub use managed_identity::{IMDS_ORIGIN, ManagedIdentityCredential};
 pub use token_endpoint::ClientSecretCredential;
+pub use token_file_cache::TokenCacheFile;
+pub use workload_identity::WorkloadIdentityCredential;
 
 use crate::{Error, Secret};
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::{AccessToken, TokenCredential, TokenFuture};
 use crate::cloud::{checked_origin, is_loopback_origin};
-use crate::{Cloud, Error, Secret};
+use crate::{CaCertificates, Cloud, Error, Secret};
 
 /// Token requests are small; a login host that takes longer than this is not answering.
 const TOKEN_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -19,6 +19,7 @@ const TOKEN_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Clone)]
 pub(crate) struct TokenEndpoint {
     http: reqwest::Client,
+    origin: String,
     token_url: Url,
     device_code_url: Url,
 }
@@ -67,24 +68,18 @@ impl TokenEndpoint {
                 .extend([tenant, "oauth2", "v2.0", last]);
             Ok(url)
         };
-        let mut http = reqwest::Client::builder();
-        if is_loopback_origin(&origin) {
-            http = http.no_proxy();
-        }
-        let http = http
-            .connect_timeout(TOKEN_CONNECT_TIMEOUT)
-            .timeout(TOKEN_REQUEST_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(crate::USER_AGENT)
-            .build()
-            .map_err(|cause| {
-                Error::configuration("cannot build the HTTP client").with_cause(cause)
-            })?;
         Ok(Self {
-            http,
+            http: http_client(&origin, &CaCertificates::default())?,
             token_url: url_for("token")?,
             device_code_url: url_for("devicecode")?,
+            origin,
         })
+    }
+
+    /// The same endpoint, trusting `certificates` too.
+    pub(crate) fn trusting(mut self, certificates: &CaCertificates) -> Result<Self, Error> {
+        self.http = http_client(&self.origin, certificates)?;
+        Ok(self)
     }
 
     pub(crate) fn token_url(&self) -> &Url {
@@ -172,6 +167,25 @@ impl TokenEndpoint {
     }
 }
 
+/// The HTTP client for a login host.
+pub(crate) fn http_client(
+    origin: &str,
+    certificates: &CaCertificates,
+) -> Result<reqwest::Client, Error> {
+    let mut http = reqwest::Client::builder();
+    if is_loopback_origin(origin) {
+        http = http.no_proxy();
+    }
+    certificates
+        .apply(http)
+        .connect_timeout(TOKEN_CONNECT_TIMEOUT)
+        .timeout(TOKEN_REQUEST_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(crate::USER_AGENT)
+        .build()
+        .map_err(|cause| Error::configuration("cannot build the HTTP client").with_cause(cause))
+}
+
 /// The error for a refused token request.
 pub(crate) fn refused(error: &OAuthError) -> Error {
     let mut text = format!("the token endpoint refused: {}", error.error);
@@ -242,6 +256,12 @@ impl ClientSecretCredential {
     /// Where tokens are requested.
     pub fn token_url(&self) -> &str {
         self.endpoint.token_url().as_str()
+    }
+
+    /// Trusts `certificates` too when calling the login host (an emulator's `--tls` CA).
+    pub fn with_ca_certificates(mut self, certificates: &CaCertificates) -> Result<Self, Error> {
+        self.endpoint = self.endpoint.trusting(certificates)?;
+        Ok(self)
     }
 }
 

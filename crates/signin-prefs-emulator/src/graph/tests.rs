@@ -25,7 +25,7 @@ fn fixture() -> Fixture {
         ..EmulatorConfig::default()
     };
     let tenant = Arc::new(Tenant::load(&config).unwrap());
-    let gates = Arc::new(Gates::new(&config));
+    let gates = Arc::new(Gates::new(&config).unwrap());
     let roles = [permissions::READ_WRITE_ALL, permissions::USER_READ_ALL];
     let token = gates.mint(&tenant, TokenRequest::app_only(&roles)).unwrap();
     let user = tenant

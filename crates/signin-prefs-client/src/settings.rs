@@ -1,0 +1,184 @@
+//! Where a client's connection comes from: a TOML file's keys, then the environment over them
+//! (`SIGNIN_PREFS_*` first, then the Azure SDKs' `AZURE_*` names), read here once for the CLI and
+//! Python alike. Secrets are read from the environment or files only, never from a config key
+//! that would hold them in clear.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::Secret;
+
+/// Every connection setting. Deserializes from the TOML keys; [`Settings::with_environment`]
+/// lays the environment over them.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Settings {
+    /// `cloud`: global, usgov, usgovdod, china (any spelling [`Cloud`](crate::Cloud) parses).
+    pub cloud: Option<String>,
+    /// `base_url`: an explicit Graph origin (an emulator).
+    pub base_url: Option<String>,
+    /// `login_authority`: the login host's origin (`AZURE_AUTHORITY_HOST`).
+    pub login_authority: Option<String>,
+    /// `tenant_id`.
+    pub tenant_id: Option<String>,
+    /// `client_id`: the app registration (or the user-assigned managed identity).
+    pub client_id: Option<String>,
+    /// `credential`: which kind to use instead of detecting one ([`CredentialKind`](crate::CredentialKind)).
+    pub credential: Option<String>,
+    /// `client_secret_file`.
+    pub client_secret_file: Option<PathBuf>,
+    /// `client_certificate_path`: PEM (certificate and key) or PKCS#12 (`.pfx`, `.p12`).
+    pub client_certificate_path: Option<PathBuf>,
+    /// `client_certificate_password_file`: the PKCS#12 password, in a file.
+    pub client_certificate_password_file: Option<PathBuf>,
+    /// `federated_token_file`: workload identity's token file.
+    pub federated_token_file: Option<PathBuf>,
+    /// `token_file`: a bearer token to send as it is.
+    pub token_file: Option<PathBuf>,
+    /// `token_cache`: where `signin-prefs login` keeps its sign-in.
+    pub token_cache: Option<PathBuf>,
+    /// `ca_file`: extra certificate authorities to trust (an emulator's `--tls` CA).
+    pub ca_file: Option<PathBuf>,
+    /// `imds_origin`: where IMDS answers (default `http://169.254.169.254`).
+    pub imds_origin: Option<String>,
+    /// `write_budget`.
+    pub write_budget: Option<String>,
+    /// `tenant_write_budget`.
+    pub tenant_write_budget: Option<String>,
+    /// `read_budget`.
+    pub read_budget: Option<String>,
+    /// `reports_budget`.
+    pub reports_budget: Option<String>,
+    /// Secrets, from the environment only.
+    #[serde(skip)]
+    pub(crate) secrets: EnvironmentSecrets,
+}
+
+/// What only the environment gives: secret values and the managed-identity host's endpoint.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct EnvironmentSecrets {
+    pub(crate) token: Option<(&'static str, Secret)>,
+    pub(crate) client_secret: Option<(&'static str, Secret)>,
+    // Read only by a build that opens PKCS#12 archives.
+    #[cfg_attr(not(feature = "pkcs12"), allow(dead_code))]
+    pub(crate) certificate_password: Option<(&'static str, Secret)>,
+    pub(crate) identity_endpoint: Option<String>,
+    pub(crate) identity_header: Option<Secret>,
+}
+
+/// Each variable and the key it sets; for one key, the first variable set wins.
+pub const VARIABLES: &[(&str, &str)] = &[
+    ("SIGNIN_PREFS_CLOUD", "cloud"),
+    ("SIGNIN_PREFS_BASE_URL", "base_url"),
+    ("SIGNIN_PREFS_LOGIN_AUTHORITY", "login_authority"),
+    ("AZURE_AUTHORITY_HOST", "login_authority"),
+    ("SIGNIN_PREFS_TENANT_ID", "tenant_id"),
+    ("AZURE_TENANT_ID", "tenant_id"),
+    ("SIGNIN_PREFS_CLIENT_ID", "client_id"),
+    ("AZURE_CLIENT_ID", "client_id"),
+    ("SIGNIN_PREFS_CREDENTIAL", "credential"),
+    ("SIGNIN_PREFS_CLIENT_SECRET_FILE", "client_secret_file"),
+    (
+        "SIGNIN_PREFS_CLIENT_CERTIFICATE_PATH",
+        "client_certificate_path",
+    ),
+    ("AZURE_CLIENT_CERTIFICATE_PATH", "client_certificate_path"),
+    (
+        "SIGNIN_PREFS_CLIENT_CERTIFICATE_PASSWORD_FILE",
+        "client_certificate_password_file",
+    ),
+    ("SIGNIN_PREFS_FEDERATED_TOKEN_FILE", "federated_token_file"),
+    ("AZURE_FEDERATED_TOKEN_FILE", "federated_token_file"),
+    ("SIGNIN_PREFS_TOKEN_FILE", "token_file"),
+    ("SIGNIN_PREFS_TOKEN_CACHE", "token_cache"),
+    ("SIGNIN_PREFS_CA_FILE", "ca_file"),
+    ("AZURE_POD_IDENTITY_AUTHORITY_HOST", "imds_origin"),
+    ("SIGNIN_PREFS_WRITE_BUDGET", "write_budget"),
+    ("SIGNIN_PREFS_TENANT_WRITE_BUDGET", "tenant_write_budget"),
+    ("SIGNIN_PREFS_READ_BUDGET", "read_budget"),
+    ("SIGNIN_PREFS_REPORTS_BUDGET", "reports_budget"),
+];
+
+/// Variables whose values are secrets, read from the environment only.
+pub const SECRET_VARIABLES: &[&str] = &[
+    "SIGNIN_PREFS_TOKEN",
+    "SIGNIN_PREFS_CLIENT_SECRET",
+    "AZURE_CLIENT_SECRET",
+    "SIGNIN_PREFS_CLIENT_CERTIFICATE_PASSWORD",
+    "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+];
+
+fn variable(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+fn secret(names: [&'static str; 2]) -> Option<(&'static str, Secret)> {
+    names
+        .into_iter()
+        .find_map(|name| variable(name).map(|value| (name, Secret::new(value.trim().to_owned()))))
+}
+
+impl Settings {
+    /// The environment alone.
+    pub fn from_env() -> Self {
+        Self::default().with_environment()
+    }
+
+    /// These settings with the environment laid over them.
+    pub fn with_environment(mut self) -> Self {
+        // Backwards, so that the first variable of a key is the last written: it wins.
+        for (name, key) in VARIABLES.iter().rev() {
+            let Some(value) = variable(name) else {
+                continue;
+            };
+            let path = || Some(PathBuf::from(&value));
+            match *key {
+                "cloud" => self.cloud = Some(value),
+                "base_url" => self.base_url = Some(value),
+                "login_authority" => self.login_authority = Some(value),
+                "tenant_id" => self.tenant_id = Some(value),
+                "client_id" => self.client_id = Some(value),
+                "credential" => self.credential = Some(value),
+                "client_secret_file" => self.client_secret_file = path(),
+                "client_certificate_path" => self.client_certificate_path = path(),
+                "client_certificate_password_file" => {
+                    self.client_certificate_password_file = path()
+                }
+                "federated_token_file" => self.federated_token_file = path(),
+                "token_file" => self.token_file = path(),
+                "token_cache" => self.token_cache = path(),
+                "ca_file" => self.ca_file = path(),
+                "imds_origin" => self.imds_origin = Some(value),
+                "write_budget" => self.write_budget = Some(value),
+                "tenant_write_budget" => self.tenant_write_budget = Some(value),
+                "read_budget" => self.read_budget = Some(value),
+                _ => self.reports_budget = Some(value),
+            }
+        }
+        self.secrets = EnvironmentSecrets {
+            token: secret(["SIGNIN_PREFS_TOKEN", "SIGNIN_PREFS_TOKEN"]),
+            client_secret: secret(["SIGNIN_PREFS_CLIENT_SECRET", "AZURE_CLIENT_SECRET"]),
+            certificate_password: secret([
+                "SIGNIN_PREFS_CLIENT_CERTIFICATE_PASSWORD",
+                "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+            ]),
+            identity_endpoint: variable("IDENTITY_ENDPOINT"),
+            identity_header: variable("IDENTITY_HEADER").map(Secret::new),
+        };
+        self
+    }
+
+    /// Whether anything says which service or credential to use.
+    pub fn is_configured(&self) -> bool {
+        self.tenant_id.is_some()
+            || self.base_url.is_some()
+            || self.token_file.is_some()
+            || self.credential.is_some()
+            || self.secrets.token.is_some()
+            || self.secrets.identity_endpoint.is_some()
+    }
+}
