@@ -12,6 +12,7 @@ import pytest
 import signin_prefs
 from signin_prefs import SignInPreferences, UserDefaultAuthenticationMethodType
 from signin_prefs import _native
+from signin_prefs.testing import Emulator
 
 Method = UserDefaultAuthenticationMethodType
 
@@ -140,3 +141,113 @@ async def test_unknown_enum_values_read_async(future_graph: str) -> None:
     client = signin_prefs.AsyncClient(token="t", base_url=future_graph)
     model = await client.get("adele@contoso.com")
     assert model.user_preferred_method_for_secondary_authentication == "carrierPigeon"
+
+
+def test_the_same_user_read_by_id_and_by_upn_is_equal(emulator: Emulator, user: str) -> None:
+    record = emulator.user(user)
+    assert record is not None
+    client = emulator.client()
+    by_id, by_upn = client.get(user), client.get(record["user_principal_name"])
+    # The reads differ in their annotations (the context names the key) and in nothing else.
+    assert by_id.to_dict() != by_upn.to_dict()
+    assert {key for key in by_id.to_dict() if "@" in key}
+    assert by_id == by_upn and not by_id != by_upn
+    emulator.set_user_state(
+        user, methods=["mobilePhone", "softwareOath"], preferred="oath", system_preferred=True
+    )
+    assert client.get(record["user_principal_name"]) != by_id
+
+
+@pytest.mark.asyncio
+async def test_the_async_reads_are_values_too(emulator: Emulator, user: str) -> None:
+    record = emulator.user(user)
+    assert record is not None
+    client = emulator.async_client()
+    assert await client.get(user) == await client.get(record["user_principal_name"])
+    assert await client.get(user) == emulator.client().get(user)
+
+
+def test_a_read_shows_and_compares_its_unknown_properties(emulator: Emulator, user: str) -> None:
+    model = emulator.client().get(user)
+    unknown = {
+        key: value for key, value in model.additional_properties.items() if "@" not in key
+    }
+    # The emulator, as Graph, answers with the read-only system-preferred method too.
+    assert "systemPreferredAuthenticationMethod" in unknown
+    shown = repr(model)
+    assert f"additional_properties={unknown!r}" in shown
+    assert "@odata" not in shown
+    changed = SignInPreferences.from_dict(
+        {**model.to_dict(), "systemPreferredAuthenticationMethod": "somethingElse"}
+    )
+    assert changed != model
+
+
+def test_equality_ignores_annotations_and_nothing_else() -> None:
+    base = {
+        "userPreferredMethodForSecondaryAuthentication": "oath",
+        "isSystemPreferredAuthenticationMethodEnabled": True,
+        "passkeyPreference": {"enabled": True},
+    }
+    model = SignInPreferences.from_dict(base)
+    for annotation in ("@odata.context", "@odata.type", "passkeyPreference@odata.type",
+                       "@microsoft.graph.tips"):
+        assert SignInPreferences.from_dict({**base, annotation: "x"}) == model
+    for key, value in (
+        ("userPreferredMethodForSecondaryAuthentication", "sms"),
+        ("isSystemPreferredAuthenticationMethodEnabled", False),
+        ("passkeyPreference", {"enabled": False}),
+        ("somethingNew", 1),
+    ):
+        assert SignInPreferences.from_dict({**base, key: value}) != model
+    assert model != base  # a model is not its dict
+    assert (model == base) is False and model.__eq__(base) is NotImplemented
+
+
+def test_models_are_not_hashable() -> None:
+    model = SignInPreferences(user_preferred_method_for_secondary_authentication="push")
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(model)
+    assert SignInPreferences.__hash__ is None
+
+
+def test_json_dumps_goes_through_to_dict_and_to_json(emulator: Emulator, user: str) -> None:
+    model = emulator.client().get(user)
+    assert json.loads(json.dumps(model.to_dict())) == model.to_dict()
+    assert json.loads(model.to_json()) == model.to_dict()
+    assert SignInPreferences.from_json(model.to_json(indent=2)) == model
+    assert "\n" in model.to_json(indent=2)
+    with pytest.raises(TypeError):
+        json.dumps(model)  # the documented way is to_dict()/to_json()
+
+
+@pytest.mark.parametrize("value", ["no", "true", 0, 1, [], {}])
+def test_the_constructor_refuses_a_flag_that_is_not_a_bool(value: object) -> None:
+    with pytest.raises(TypeError, match="is_system_preferred_authentication_method_enabled must be a bool or None"):
+        SignInPreferences(is_system_preferred_authentication_method_enabled=value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", [3, 2.5, b"sms", ["sms"], True])
+def test_the_constructor_refuses_a_method_that_is_not_a_str(value: object) -> None:
+    with pytest.raises(TypeError, match="user_preferred_method_for_secondary_authentication must be"):
+        SignInPreferences(user_preferred_method_for_secondary_authentication=value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("value", ["sms2", "SMS", "", "carrierPigeon"])
+def test_the_constructor_refuses_a_string_that_is_not_a_method(value: str) -> None:
+    with pytest.raises(ValueError, match="user_preferred_method_for_secondary_authentication") as raised:
+        SignInPreferences(user_preferred_method_for_secondary_authentication=value)  # type: ignore[arg-type]
+    for member in Method:
+        assert repr(member.value) in str(raised.value)
+
+
+@pytest.mark.parametrize("value", _native.USER_DEFAULT_AUTHENTICATION_METHOD_TYPE_MEMBERS)
+def test_the_constructor_takes_every_member_and_its_value(value: str) -> None:
+    assert SignInPreferences(user_preferred_method_for_secondary_authentication=Method(value)) == (
+        SignInPreferences(user_preferred_method_for_secondary_authentication=value)  # type: ignore[arg-type]
+    )
+    # An unknown value as read is still a member, so a read model can be copied.
+    kept = Method("carrierPigeon")
+    copy = SignInPreferences(user_preferred_method_for_secondary_authentication=kept)
+    assert copy.user_preferred_method_for_secondary_authentication is not None
+    assert not copy.user_preferred_method_for_secondary_authentication.is_known

@@ -8,7 +8,7 @@ import enum
 
 # `typing` at run time, so that `typing.get_type_hints` resolves the annotations (`json` is
 # imported only when needed).
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 from ._generated_models import (
     UserDefaultAuthenticationMethodType,
@@ -44,10 +44,30 @@ _METHOD = "userPreferredMethodForSecondaryAuthentication"
 _SYSTEM = "isSystemPreferredAuthenticationMethodEnabled"
 
 
+def is_annotation(name: str) -> bool:
+    """Whether a JSON member is an OData instance annotation (``@odata.context``,
+    ``@odata.type``, ``property@odata.type``, ``@microsoft.graph.tips``) rather than a property:
+    OData's JSON format names every annotation with an ``@`` and no property with one
+    (https://docs.oasis-open.org/odata/odata-json-format/v4.01/odata-json-format-v4.01.html#sec_InstanceAnnotations;
+    Graph's responses, as in https://learn.microsoft.com/en-us/odata/webapi/include-annotations)."""
+    return "@" in name
+
+
 class SignInPreferences:
     """``microsoft.graph.signInPreferences`` as read. ``None`` means the service left the property
-    out or sent ``null``; properties this build does not list are kept in
-    ``additional_properties`` (by their JSON names)."""
+    out or sent ``null``; properties this build does not list (such as
+    ``systemPreferredAuthenticationMethod``) and OData annotations (``@odata.context``) are kept in
+    ``additional_properties`` by their JSON names.
+
+    A value: ``==`` compares the properties and the kept unknown ones, not the OData annotations,
+    so the same user read by object id and by user principal name compares equal. Not hashable
+    (``hash()`` raises `TypeError`): its attributes and ``additional_properties`` can be changed;
+    ``to_json()`` is a stable key where one is needed. ``to_dict()`` is the JSON object form
+    (``json.dumps(model.to_dict())``), ``to_json()`` its text; ``from_dict`` and ``from_json``
+    read them back. The constructor refuses what Graph could not have sent: a
+    ``user_preferred_method_for_secondary_authentication`` that is neither a
+    `UserDefaultAuthenticationMethodType` nor one of its values, and an
+    ``is_system_preferred_authentication_method_enabled`` that is not a ``bool`` or ``None``."""
 
     __slots__ = (
         "user_preferred_method_for_secondary_authentication",
@@ -63,23 +83,49 @@ class SignInPreferences:
         self,
         *,
         user_preferred_method_for_secondary_authentication: Union[
-            UserDefaultAuthenticationMethodType, str, None
+            UserDefaultAuthenticationMethodType, UserDefaultAuthenticationMethodTypeLiteral, None
         ] = None,
         is_system_preferred_authentication_method_enabled: Optional[bool] = None,
         additional_properties: Optional[Mapping[str, Any]] = None,
     ) -> None:
         method = user_preferred_method_for_secondary_authentication
+        if not (method is None or isinstance(method, UserDefaultAuthenticationMethodType)):
+            if not isinstance(method, str):
+                raise TypeError(
+                    "user_preferred_method_for_secondary_authentication must be a "
+                    f"UserDefaultAuthenticationMethodType, one of its values or None, not "
+                    f"{type(method).__name__}"
+                )
+            if method not in UserDefaultAuthenticationMethodType._value2member_map_:
+                known = ", ".join(repr(member.value) for member in UserDefaultAuthenticationMethodType)
+                raise ValueError(
+                    f"user_preferred_method_for_secondary_authentication: {method!r} is not a "
+                    f"method; one of {known}"
+                )
+        system = is_system_preferred_authentication_method_enabled
+        if system is not None and not isinstance(system, bool):
+            raise TypeError(
+                "is_system_preferred_authentication_method_enabled must be a bool or None, not "
+                f"{type(system).__name__} ({system!r})"
+            )
+        self._assign(method, system, additional_properties)
+
+    def _assign(
+        self,
+        method: Optional[str],
+        system: Optional[bool],
+        additional_properties: Optional[Mapping[str, Any]],
+    ) -> None:
         self.user_preferred_method_for_secondary_authentication = (
             None if method is None else UserDefaultAuthenticationMethodType(method)
         )
-        self.is_system_preferred_authentication_method_enabled = (
-            is_system_preferred_authentication_method_enabled
-        )
+        self.is_system_preferred_authentication_method_enabled = system
         self.additional_properties = dict(additional_properties or {})
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SignInPreferences:
-        """From the JSON object form (Graph's camelCase names); lenient, as reads are."""
+        """From the JSON object form (Graph's camelCase names); lenient, as reads are: a method
+        this build does not know is kept (its ``is_known`` is ``False``)."""
         extra = {key: value for key, value in data.items() if key not in (_METHOD, _SYSTEM)}
         system = data.get(_SYSTEM)
         if system is not None and not isinstance(system, bool):
@@ -87,14 +133,14 @@ class SignInPreferences:
         method = data.get(_METHOD)
         if method is not None and not isinstance(method, str):
             raise ValueError(f"{_METHOD} must be a string or null, not {method!r}")
-        return cls(
-            user_preferred_method_for_secondary_authentication=method,
-            is_system_preferred_authentication_method_enabled=system,
-            additional_properties=extra,
-        )
+        model = cls.__new__(cls)
+        model._assign(method, system, extra)
+        return model
 
     def to_dict(self) -> Dict[str, Any]:
-        """The JSON object form: set properties, then the additional ones."""
+        """The JSON object form, Graph's camelCase names (what ``json.dumps`` takes): the set
+        properties, then the additional ones, annotations included, so that
+        ``SignInPreferences.from_dict(model.to_dict())`` gives back everything that was read."""
         data: Dict[str, Any] = {}
         if self.is_system_preferred_authentication_method_enabled is not None:
             data[_SYSTEM] = self.is_system_preferred_authentication_method_enabled
@@ -106,7 +152,7 @@ class SignInPreferences:
 
     @classmethod
     def from_json(cls, text: Union[str, bytes]) -> SignInPreferences:
-        """From JSON text."""
+        """From JSON text, as `from_dict`."""
         import json
 
         data = json.loads(text)
@@ -114,25 +160,47 @@ class SignInPreferences:
             raise ValueError("expected a JSON object for microsoft.graph.signInPreferences")
         return cls.from_dict(data)
 
-    def to_json(self) -> str:
-        """JSON text of `to_dict`."""
+    def to_json(self, *, indent: Optional[int] = None) -> str:
+        """The JSON text of `to_dict` (``indent`` as ``json.dumps``'s)."""
         import json
 
-        return json.dumps(self.to_dict())
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def _unknown_properties(self) -> Dict[str, Any]:
+        """The kept properties this build does not list, without the OData annotations."""
+        return {
+            key: value
+            for key, value in self.additional_properties.items()
+            if not is_annotation(key) and key not in (_METHOD, _SYSTEM)
+        }
+
+    def _compared(self) -> Tuple[Optional[str], Optional[bool], Dict[str, Any]]:
+        method = self.user_preferred_method_for_secondary_authentication
+        return (
+            None if method is None else str(method),
+            self.is_system_preferred_authentication_method_enabled,
+            self._unknown_properties(),
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SignInPreferences):
             return NotImplemented
-        return self.to_dict() == other.to_dict()
+        return self._compared() == other._compared()
 
+    # Mutable, so not hashable: a hash taken before a change would no longer match.
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return (
-            "SignInPreferences("
-            f"user_preferred_method_for_secondary_authentication={self.user_preferred_method_for_secondary_authentication!r}, "
-            f"is_system_preferred_authentication_method_enabled={self.is_system_preferred_authentication_method_enabled!r})"
+        shown = (
+            "user_preferred_method_for_secondary_authentication="
+            f"{self.user_preferred_method_for_secondary_authentication!r}, "
+            "is_system_preferred_authentication_method_enabled="
+            f"{self.is_system_preferred_authentication_method_enabled!r}"
         )
+        unknown = self._unknown_properties()
+        if unknown:
+            shown += f", additional_properties={unknown!r}"
+        return f"SignInPreferences({shown})"
 
 
 def patch_json(
