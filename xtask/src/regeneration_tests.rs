@@ -260,7 +260,7 @@ fn the_regenerated_python_models_have_the_new_member() {
     )
     .unwrap();
     let committed = repo().join(python_out.parent().unwrap());
-    for module in ["_open_enum.py", "_models.py"] {
+    for module in ["_open_enum.py", "_deferred.py", "_models.py"] {
         std::fs::copy(committed.join(module), package.join(module)).unwrap();
     }
 
@@ -270,7 +270,8 @@ fn the_regenerated_python_models_have_the_new_member() {
     // The enum's members, and the values its `Literal` offers callers to write.
     let script = format!(
         "import json, typing\n\
-         from regenerated._models import {name} as E, {name}Literal as L\n\
+         from regenerated._models import {name} as E\n\
+         from regenerated._generated_models import {name}Literal as L\n\
          assert E({new:?}).is_known, 'the new member is not known'\n\
          writable = [typing.get_args(one)[0] for one in typing.get_args(L)]\n\
          print(json.dumps([[member.value for member in E], writable]))\n",

@@ -118,3 +118,74 @@ def test_import_makes_the_submodules_reachable_on_first_use() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "has no attribute 'nothing'" in done.stdout
+
+
+def test_typing_loads_when_annotations_are_read_not_at_import(emulator: Emulator, user: str) -> None:
+    # A fresh interpreter without `site` (which may import typing itself), so what loads typing
+    # can only be the package; the calls a script makes do not load it either.
+    code = (
+        "import sys\n"
+        "assert 'typing' not in sys.modules\n"
+        "import signin_prefs\n"
+        f"client = signin_prefs.Client(token={emulator.token!r}, base_url={emulator.base_url!r})\n"
+        f"model = client.get({user!r})\n"
+        "assert model == signin_prefs.SignInPreferences.from_json(model.to_json())\n"
+        "client.update("
+        f"{user!r}, user_preferred_method_for_secondary_authentication='oath')\n"
+        "try:\n    client.get('nobody@contoso.com')\n"
+        "except signin_prefs.NotFoundError as error:\n    repr(error)\n"
+        "print(sorted(name for name in ('typing', 'json') if name in sys.modules))\n"
+        "import typing\n"
+        "hints = typing.get_type_hints(signin_prefs.Client.update)\n"
+        "print(typing.get_args(hints['user_preferred_method_for_secondary_authentication'])[1])\n"
+        "print(signin_prefs.UserDefaultAuthenticationMethodTypeLiteral)\n"
+    )
+    package_root = Path(signin_prefs.__file__).parent.parent
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(package_root)},
+    )
+    assert done.returncode == 0, done.stderr
+    loaded, first_method, alias = done.stdout.splitlines()
+    assert loaded == "['json']"  # json for the body; typing only once hints are asked for
+    assert first_method == "typing.Literal['push']"
+    assert alias == str(signin_prefs.UserDefaultAuthenticationMethodTypeLiteral)
+    assert emulator.client().get(user).user_preferred_method_for_secondary_authentication == "oath"
+
+
+def test_annotations_read_from_threads_at_once_agree() -> None:
+    # In a fresh interpreter, where nothing has read them yet: each thread may evaluate them, and
+    # all must see the same hints.
+    code = (
+        "import threading, typing, signin_prefs\n"
+        "targets = [signin_prefs.Client.update, signin_prefs.AsyncClient.update,\n"
+        "           signin_prefs.Client.__init__, signin_prefs.SignInPreferences]\n"
+        "seen = []\n"
+        "start = threading.Barrier(8)\n"
+        "def read():\n"
+        "    start.wait()\n"
+        "    seen.append([typing.get_type_hints(target) for target in targets])\n"
+        "threads = [threading.Thread(target=read) for _ in range(8)]\n"
+        "for thread in threads: thread.start()\n"
+        "for thread in threads: thread.join()\n"
+        "assert len(seen) == 8 and all(hints == seen[0] for hints in seen), seen\n"
+        "assert not any(isinstance(v, str) for hints in seen[0] for v in hints.values())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_help_renders_every_public_class_and_its_dunders() -> None:
+    # `help()` reads every method's annotations, dunders included (`__exit__`'s traceback type),
+    # which the public API's hints do not cover.
+    import pydoc
+
+    for name, value in _public_callables():
+        if inspect.isclass(value):
+            text = pydoc.render_doc(value, renderer=pydoc.plaintext)
+            assert value.__name__ in text, name
+            for member in vars(value).values():
+                if inspect.isfunction(member):
+                    typing.get_type_hints(member)

@@ -6,7 +6,9 @@
 //! the spec's data alone: class names and members. Beside each enum goes a `Literal` of the
 //! members a caller may write (`<Enum>Literal`), for type checkers: every member but Graph's
 //! evolvable-enum placeholder, `unknownFutureValue`, which stands for values a build does not
-//! know and is never input.
+//! know and is never input. At run time that alias is built from its values when first asked for
+//! (the module's `__getattr__`, with the package's `_deferred.literal_alias`), so that importing
+//! the package does not load `typing`.
 
 use std::collections::BTreeSet;
 
@@ -27,9 +29,12 @@ pub(crate) fn emit(api: &Api) -> Result<String, Error> {
          \n\
          from __future__ import annotations\n\
          \n\
-         from typing import Literal, Union\n\
-         \n\
+         from ._deferred import literal_alias\n\
          from ._open_enum import OpenEnum\n\
+         \n\
+         TYPE_CHECKING = False\n\
+         if TYPE_CHECKING:\n\
+         \x20   from typing import Literal, Union\n\
          \n\
          __all__ = [",
         api.source, api.source_sha256
@@ -47,10 +52,11 @@ pub(crate) fn emit(api: &Api) -> Result<String, Error> {
             .join(", "),
     );
     text.push_str("]\n");
-    for enumeration in enums {
+    for enumeration in &enums {
         text.push_str(&class(enumeration)?);
         text.push_str(&literal(enumeration));
     }
+    text.push_str(&literal_values(&enums));
     Ok(text)
 }
 
@@ -64,19 +70,50 @@ fn literal_name(enumeration: &EnumDef) -> String {
 
 /// An enum's members a caller may write, as a `Literal` for type checkers (and `typing.get_args`).
 fn literal(enumeration: &EnumDef) -> String {
-    let members: Vec<String> = enumeration
-        .members
-        .iter()
-        .filter(|member| member.wire != PLACEHOLDER)
-        .map(|member| format!("Literal[{}]", python_string(&member.wire)))
+    let members: Vec<String> = writable(enumeration)
+        .map(|wire| format!("Literal[{wire}]"))
         .collect();
     // A union of single literals: the same type to a type checker as one `Literal` of them all,
-    // and a `Union` at run time too, which is what stubtest compares an alias with.
+    // and a `Union` at run time too (as `literal_alias` builds it), which is what stubtest
+    // compares an alias with.
     format!(
-        "\n\n{} = Union[{}]\n\"\"\"The values of `{}` a caller may write (all but ``{PLACEHOLDER}``).\"\"\"\n",
+        "\n\nif TYPE_CHECKING:\n    {} = Union[{}]\n    \"\"\"The values of `{}` a caller may write (all but ``{PLACEHOLDER}``).\"\"\"\n",
         literal_name(enumeration),
         members.join(", "),
         enumeration.rust_name
+    )
+}
+
+/// An enum's members a caller may write, as Python string literals.
+fn writable(enumeration: &EnumDef) -> impl Iterator<Item = String> + '_ {
+    enumeration
+        .members
+        .iter()
+        .filter(|member| member.wire != PLACEHOLDER)
+        .map(|member| python_string(&member.wire))
+}
+
+/// The `Literal` aliases at run time: their values, and the module `__getattr__` that builds one
+/// when first asked for, so that importing the package does not load `typing`.
+fn literal_values(enums: &[&EnumDef]) -> String {
+    let entries: Vec<String> = enums
+        .iter()
+        .map(|enumeration| {
+            let values: Vec<String> = writable(enumeration).collect();
+            format!(
+                "    {}: ({},),\n",
+                python_string(&literal_name(enumeration)),
+                values.join(", ")
+            )
+        })
+        .collect();
+    format!(
+        "\n#: Each `Literal` alias's values, from which `__getattr__` builds it when first asked for.\n\
+         _LITERALS = {{\n{}}}\n\
+         \n\
+         \n\
+         def __getattr__(name: str) -> object:\n    return literal_alias(globals(), _LITERALS, name)\n",
+        entries.concat()
     )
 }
 

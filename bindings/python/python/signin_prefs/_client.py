@@ -1,43 +1,32 @@
 """`Client` (blocking) and `AsyncClient` (asyncio) over the Rust client.
 
-Annotations here are evaluated (no ``from __future__ import annotations``), so that
-`typing.get_type_hints` and `help()` show the values a parameter takes rather than an alias's name.
+Its annotations are evaluated when first read (`_deferred`), so that `typing.get_type_hints` and
+`help()` show the values a parameter takes rather than an alias's name, while ``import
+signin_prefs`` loads neither `typing` nor the modules of types they name.
 """
 
+from __future__ import annotations
+
 from types import TracebackType
-from typing import Any, Optional, Sequence, Tuple, Type, TypedDict, TypeVar, Union
 
 from . import _native
-from ._credentials import AnyTokenCredential, TokenCredential
+from ._deferred import defer_annotations
 from ._models import (
     UNSET,
     SignInPreferences,
     Unset,
     UserDefaultAuthenticationMethodType,
-    UserDefaultAuthenticationMethodTypeLiteral,
     patch_json,
 )
-from ._typing import Unpack
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional, Tuple, Type, Union
 
-class _ClientSettings(TypedDict, total=False):
-    """The keyword arguments `Client` and `AsyncClient` are made with, beside ``credential``
-    (documented on `Client`); each may be left out, or ``None``: the native client's default."""
-
-    token: Optional[str]
-    base_url: Optional[str]
-    cloud: Optional[str]
-    scopes: Optional[Sequence[str]]
-    timeout: Optional[float]
-    deadline: Optional[float]
-    max_attempts: Optional[int]
-    write_budget: Optional[str]
-    tenant_write_budget: Optional[str]
-    read_budget: Optional[str]
-    reports_budget: Optional[str]
-
-
-_Self = TypeVar("_Self", bound="_ClientBase")
+    from ._client_types import _ClientSettings, _Self
+    from ._credentials import AnyTokenCredential, TokenCredential
+    from ._generated_models import UserDefaultAuthenticationMethodTypeLiteral
+    from ._typing import Unpack
 
 __all__ = ["Client", "AsyncClient"]
 
@@ -60,8 +49,7 @@ class _ClientBase:
     def __init__(
         self,
         credential: Optional[AnyTokenCredential] = None,
-        # A string: `Unpack` is evaluated only by type checkers and `get_type_hints`.
-        **settings: "Unpack[_ClientSettings]",
+        **settings: Unpack[_ClientSettings],
     ) -> None:
         if credential is not None:
             self._check_credential(credential)
@@ -168,11 +156,11 @@ class Client(_ClientBase):
     def __init__(
         self,
         credential: Optional[TokenCredential] = None,
-        **settings: "Unpack[_ClientSettings]",
+        **settings: Unpack[_ClientSettings],
     ) -> None:
         super().__init__(credential, **settings)
 
-    def __enter__(self) -> "Client":
+    def __enter__(self) -> Client:
         return self
 
     def __exit__(
@@ -214,7 +202,7 @@ class AsyncClient(_ClientBase):
     async def close(self) -> None:
         """Nothing to release; kept so the client works as an async context manager."""
 
-    async def __aenter__(self) -> "AsyncClient":
+    async def __aenter__(self) -> AsyncClient:
         return self
 
     async def __aexit__(
@@ -227,3 +215,6 @@ class AsyncClient(_ClientBase):
 
     def __repr__(self) -> str:
         return f"AsyncClient(base_url={self.base_url!r})"
+
+
+defer_annotations(globals())

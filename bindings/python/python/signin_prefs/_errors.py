@@ -6,10 +6,14 @@ list only as a literal, so it cannot be taken from here).
 
 from __future__ import annotations
 
-# At run time, so that `typing.get_type_hints` resolves the annotations.
-from typing import Optional, Union
+from ._deferred import defer_annotations
 
-from ._report import Report
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    # Only for type checkers: at run time `defer_annotations` finds them when first asked.
+    from typing import Optional, Union
+
+    from ._report import Report
 
 
 class SignInPreferencesError(Exception):
@@ -124,3 +128,6 @@ class BulkInterrupted(KeyboardInterrupt):
         super().__init__(text)
         self.report = report
         self.journal_path = journal_path
+
+
+defer_annotations(globals())

@@ -6,9 +6,12 @@ Do not edit: change the spec or the generator, then run `cargo xtask codegen`.
 
 from __future__ import annotations
 
-from typing import Literal, Union
-
+from ._deferred import literal_alias
 from ._open_enum import OpenEnum
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Literal, Union
 
 __all__ = ["UserDefaultAuthenticationMethodType", "UserDefaultAuthenticationMethodTypeLiteral"]
 
@@ -26,5 +29,15 @@ class UserDefaultAuthenticationMethodType(OpenEnum):
     UNKNOWN_FUTURE_VALUE = "unknownFutureValue"
 
 
-UserDefaultAuthenticationMethodTypeLiteral = Union[Literal["push"], Literal["oath"], Literal["voiceMobile"], Literal["voiceAlternateMobile"], Literal["voiceOffice"], Literal["sms"]]
-"""The values of `UserDefaultAuthenticationMethodType` a caller may write (all but ``unknownFutureValue``)."""
+if TYPE_CHECKING:
+    UserDefaultAuthenticationMethodTypeLiteral = Union[Literal["push"], Literal["oath"], Literal["voiceMobile"], Literal["voiceAlternateMobile"], Literal["voiceOffice"], Literal["sms"]]
+    """The values of `UserDefaultAuthenticationMethodType` a caller may write (all but ``unknownFutureValue``)."""
+
+#: Each `Literal` alias's values, from which `__getattr__` builds it when first asked for.
+_LITERALS = {
+    "UserDefaultAuthenticationMethodTypeLiteral": ("push", "oath", "voiceMobile", "voiceAlternateMobile", "voiceOffice", "sms",),
+}
+
+
+def __getattr__(name: str) -> object:
+    return literal_alias(globals(), _LITERALS, name)

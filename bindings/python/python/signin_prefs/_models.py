@@ -6,20 +6,20 @@ from __future__ import annotations
 
 import enum
 
-# `typing` at run time, so that `typing.get_type_hints` resolves the annotations (`json` is
-# imported only when needed).
-from typing import Any, Dict, Mapping, Optional, Tuple, Union
+from ._deferred import defer_annotations
+from ._generated_models import UserDefaultAuthenticationMethodType
 
-from ._generated_models import (
-    UserDefaultAuthenticationMethodType,
-    UserDefaultAuthenticationMethodTypeLiteral,
-)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    # Only for type checkers: at run time `defer_annotations` finds them when first asked.
+    from typing import Any, Dict, Mapping, Optional, Tuple, Union
+
+    from ._generated_models import UserDefaultAuthenticationMethodTypeLiteral
 
 __all__ = [
     "UNSET",
     "Unset",
     "UserDefaultAuthenticationMethodType",
-    "UserDefaultAuthenticationMethodTypeLiteral",
     "SignInPreferences",
 ]
 
@@ -247,3 +247,6 @@ def patch_json(
             kind="Validation",
         )
     return json.dumps(body)
+
+
+defer_annotations(globals())

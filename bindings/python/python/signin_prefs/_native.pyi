@@ -3,7 +3,7 @@
 import sys
 from typing import Any, Awaitable, Callable, Dict, List, Literal, Optional, Tuple, final
 
-from ._client import _ClientSettings
+from ._client_types import _ClientSettings
 from ._credentials import AnyTokenCredential
 from .bulk import PlanSettings, RunSettings
 

@@ -44,7 +44,10 @@ from typing import (
 from . import _native
 from ._client import AsyncClient, Client
 from ._errors import BulkInterrupted
-from ._models import UserDefaultAuthenticationMethodType, UserDefaultAuthenticationMethodTypeLiteral
+from ._generated_models import (
+    UserDefaultAuthenticationMethodType,
+    UserDefaultAuthenticationMethodTypeLiteral,
+)
 from ._readiness import Readiness, ReadinessSummary, ReadinessUser, readiness
 from ._report import Report, ReportRow, Values
 from ._typing import Priority, Unpack
