@@ -10,8 +10,8 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use signin_prefs_emulator::{
-    AuthMethod, EmulatorBuilder, EmulatorHandle, FaultKind, FaultRoute, FaultRule, MethodSet,
-    ThrottleConfig, TokenRequest, UserRecord, UserState,
+    AuthMethod, EmulatorBuilder, EmulatorHandle, FaultKind, FaultRoute, FaultRule, Limit,
+    MethodSet, ThrottleConfig, TokenRequest, UserRecord, UserState,
 };
 use signin_prefs_model::UserDefaultAuthenticationMethodType;
 
@@ -132,20 +132,42 @@ impl NativeEmulator {
 #[pymethods]
 impl NativeEmulator {
     #[new]
-    #[pyo3(signature = (*, users=100, seed=0, throttle=false, disabled_percent=0))]
+    #[pyo3(signature = (*, users=100, seed=0, throttle=false, disabled_percent=0, writes_per_150s=None, time_scale=1.0))]
     fn new(
         py: Python<'_>,
         users: usize,
         seed: u64,
         throttle: bool,
         disabled_percent: u8,
+        writes_per_150s: Option<u32>,
+        time_scale: f64,
     ) -> PyResult<Self> {
+        if writes_per_150s == Some(0) {
+            return Err(PyValueError::new_err(
+                "writes_per_150s: 0 would refuse every write; give 1 or more",
+            ));
+        }
+        if !(time_scale.is_finite() && time_scale > 0.0) {
+            return Err(PyValueError::new_err(format!(
+                "time_scale: {time_scale} is not a positive number"
+            )));
+        }
         let mut builder = EmulatorBuilder::new()
             .users(users)
             .seed(seed)
-            .disabled_users_percent(disabled_percent);
-        if !throttle {
-            builder = builder.throttle(ThrottleConfig::disabled());
+            .disabled_users_percent(disabled_percent)
+            .time_scale(time_scale);
+        match (throttle, writes_per_150s) {
+            // Graph's own budgets, but for the writes: a budget smaller than the client believes,
+            // so that a run meets 429s as a tenant shared with other apps does.
+            (_, Some(writes)) => {
+                builder = builder.throttle(ThrottleConfig {
+                    writes_per_app_tenant: Limit::new(writes, 150),
+                    ..ThrottleConfig::default()
+                });
+            }
+            (false, None) => builder = builder.throttle(ThrottleConfig::disabled()),
+            (true, None) => {}
         }
         let handle = crate::block_on(py, builder.start()).map_err(|error| {
             PyRuntimeError::new_err(format!("cannot start the emulator: {error}"))

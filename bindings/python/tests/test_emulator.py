@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Dict
+
 import pytest
 
 import signin_prefs
@@ -61,3 +63,14 @@ def test_state_setting_is_checked(emulator: Emulator, user: str) -> None:
     state = emulator.set_user_state(user, preferred=None, system_preferred=None)
     assert state["user_preferred_method_for_secondary_authentication"] is None
     assert "softwareOath" in state["methods"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [({"writes_per_150s": 0}, "writes_per_150s"), ({"time_scale": 0.0}, "time_scale")],
+)
+def test_a_budget_or_clock_that_cannot_be_is_refused_naming_it(
+    settings: Dict[str, Any], named: str
+) -> None:
+    with pytest.raises(ValueError, match=named):
+        Emulator(users=1, **settings)

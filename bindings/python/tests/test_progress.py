@@ -208,3 +208,25 @@ def test_the_tqdm_adapter_names_the_extra_when_tqdm_is_missing(
     monkeypatch.setitem(sys.modules, "tqdm", None)  # what `import tqdm` meets when absent
     with pytest.raises(ImportError, match=r"signin-prefs\[progress\]"):
         progress.tqdm()
+
+
+def test_a_throttled_run_shows_the_wait_and_fails_no_one(tmp_path: Path) -> None:
+    """A tenant whose write budget is smaller than the client assumes (40 writes per 150 s, on a
+    clock 50 times faster): the run meets 429s, the snapshots say while Graph holds requests
+    back, and no user fails for it. (The client sends throttled items again itself, so the
+    engine's own count of users put back, ``throttled``, stays at what it put back: none here.)"""
+    with Emulator(users=200, seed=24, writes_per_150s=40, time_scale=50.0) as emulator:
+        keys = [record["id"] for record in map(emulator.user_at, range(emulator.user_count)) if record]
+        plan = bulk.plan(
+            emulator.client(), keys, tmp_path / "plan.json", methods=["push", "oath"],
+            system_preferred=True,
+        )
+        assert plan.summary["change"] > 40, "more changes than one window of the budget"
+        recorder = Recorder()
+        report = bulk.apply(
+            emulator.client(), plan.path, tmp_path / "journal.jsonl", progress=recorder
+        )
+    assert report.verdict == "success", report.counts
+    assert report.counts.get("failed", 0) == 0
+    assert any(snapshot.throttled_wait > 0 for snapshot in recorder.snapshots)
+    assert all(snapshot.throttled >= 0 for snapshot in recorder.snapshots)

@@ -75,7 +75,14 @@ class NativeTask:
 @final
 class NativeEmulator:
     def __new__(
-        cls, *, users: int = 100, seed: int = 0, throttle: bool = False, disabled_percent: int = 0
+        cls,
+        *,
+        users: int = 100,
+        seed: int = 0,
+        throttle: bool = False,
+        disabled_percent: int = 0,
+        writes_per_150s: Optional[int] = None,
+        time_scale: float = 1.0,
     ) -> NativeEmulator: ...
     @property
     def base_url(self) -> str: ...

@@ -39,7 +39,11 @@ class Emulator:
     """A running emulator on 127.0.0.1 (a context manager; ``shutdown`` stops it).
 
     ``users`` seeded users (the same for the same ``seed``), throttling off unless ``throttle``;
-    ``disabled_percent`` of them disabled (``accountEnabled`` false).
+    ``disabled_percent`` of them disabled (``accountEnabled`` false). ``writes_per_150s`` turns
+    throttling on with Graph's budgets but that many writes per 150 s per app and tenant, fewer
+    than a client assumes, so a run meets 429s and waits them out as on a busy tenant;
+    ``time_scale`` runs the emulator's clock that many times faster (the CLI's ``signin-prefs
+    emulator --writes-per-150s`` and ``--time-scale``).
     ``base_url`` and ``token`` (app-only, ``UserAuthenticationMethod.ReadWrite.All`` and
     ``Policy.Read.All``, so that ``bulk.plan`` can read the authentication methods policy) are what
     a client needs; ``user(key)`` shows a user's state as the service holds it.
@@ -49,10 +53,22 @@ class Emulator:
     token: str
 
     def __init__(
-        self, *, users: int = 100, seed: int = 0, throttle: bool = False, disabled_percent: int = 0
+        self,
+        *,
+        users: int = 100,
+        seed: int = 0,
+        throttle: bool = False,
+        disabled_percent: int = 0,
+        writes_per_150s: Optional[int] = None,
+        time_scale: float = 1.0,
     ) -> None:
         self._native = _native.NativeEmulator(
-            users=users, seed=seed, throttle=throttle, disabled_percent=disabled_percent
+            users=users,
+            seed=seed,
+            throttle=throttle,
+            disabled_percent=disabled_percent,
+            writes_per_150s=writes_per_150s,
+            time_scale=time_scale,
         )
         self.base_url = self._native.base_url
         self.token = self._native.mint_token(roles=[READ_WRITE_ALL, POLICY_READ_ALL])
