@@ -212,6 +212,14 @@ fn wait_interruptibly<T: Send + 'static>(
         let output = joined.map_err(|stopped| {
             PyRuntimeError::new_err(format!("the bulk run stopped unexpectedly: {stopped}"))
         })?;
+        // A signal in the run's last moments, after the last look: handled here too, or it
+        // would surface later as a bare KeyboardInterrupt and the finished run's report be lost.
+        if raised.is_none()
+            && let Err(error) = py.check_signals()
+        {
+            stop.stop();
+            raised = Some(error);
+        }
         return match raised {
             Some(error) if !error.is_instance_of::<PyKeyboardInterrupt>(py) => Err(error),
             _ => Ok(output),
