@@ -572,6 +572,36 @@ async fn doctor_reads_the_tokens_permissions_and_roles() {
         stdout.contains("read probe:  ok") && stdout.contains("write probe: FAILED"),
         "{stdout}"
     );
+    // The same findings for programs: each check with its status, and the verdict.
+    let output = cli(&base, &read_only)
+        .args(["doctor", "--user", "adele@contoso.com", "--output", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let found: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(found["ready"], false);
+    let status = |check: &str| {
+        found["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|finding| finding["check"] == check)
+            .map(|finding| finding["status"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(status("read probe"), ["ok"]);
+    assert_eq!(status("write probe"), ["failed"]);
+    assert!(
+        status("permissions").contains(&"problem".to_owned()),
+        "{found}"
+    );
+    let counted = found["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| finding["status"] == "problem" || finding["status"] == "failed")
+        .count();
+    assert_eq!(found["problems"].as_u64(), Some(counted as u64), "{found}");
 
     let delegated = emulator
         .mint_token(TokenRequest::delegated(

@@ -6,8 +6,8 @@ use signin_prefs_model::SignInPreferencesPatch;
 use signin_prefs_request::{GetAuthenticationMethodsPolicy, UserKey};
 
 use super::connection::CliSettings as _;
-use super::output::{ConfigArg, block_on};
-use super::stdout::say;
+use super::doctor_findings::Findings;
+use super::output::{ConfigArg, OutputArg, block_on};
 use crate::error::Error;
 
 /// Entra role template ids that may manage other users' authentication methods.
@@ -31,6 +31,8 @@ pub(crate) struct Args {
     #[arg(long)]
     user: Option<String>,
     #[command(flatten)]
+    output: OutputArg,
+    #[command(flatten)]
     config: ConfigArg,
 }
 
@@ -46,26 +48,31 @@ pub(crate) fn run(mut args: Args) -> Result<i32, Error> {
     let settings = args.config.settings()?;
     let connection = settings.connection()?;
     let (client, credential) = (connection.client, connection.credential);
+    let mut found = Findings::new(args.output.output);
     let mut problems = 0;
-    say!("service:     {}", client.endpoints().graph_origin);
-    say!(
-        "credential:  {}, because {}",
-        connection.choice.kind,
-        connection.choice.reason
+    found.info("service", client.endpoints().graph_origin.to_string());
+    found.info(
+        "credential",
+        format!(
+            "{}, because {}",
+            connection.choice.kind, connection.choice.reason
+        ),
     );
 
     let scopes: Vec<&str> = client.scopes().iter().map(String::as_str).collect();
     match block_on(credential.get_token(&scopes))? {
         Err(error) => {
-            say!("token:       FAILED: {error}");
-            return Ok(1);
+            found.failed("token", error.to_string());
+            return Ok(found.finish(1));
         }
         Ok(token) => {
-            say!("token:       obtained");
+            found.info("token", "obtained".to_owned());
             match claims(token.secret().expose()) {
-                Some(claims) => problems += check_claims(&claims),
-                None => say!(
-                    "permissions: the token is not a JWT, so its claims cannot be read; use --user to probe"
+                Some(claims) => problems += check_claims(&claims, &mut found),
+                None => found.info(
+                    "permissions",
+                    "the token is not a JWT, so its claims cannot be read; use --user to probe"
+                        .to_owned(),
                 ),
             }
         }
@@ -73,16 +80,22 @@ pub(crate) fn run(mut args: Args) -> Result<i32, Error> {
 
     // Whatever the token's claims say, one read of the policy is the proof `plan` needs.
     match block_on(client.send(&GetAuthenticationMethodsPolicy::new()))? {
-        Ok(_) => say!("policy:      ok: the authentication methods policy can be read"),
+        Ok(_) => found.ok(
+            "policy",
+            "the authentication methods policy can be read".to_owned(),
+        ),
         Err(error) => {
             problems += 1;
             if error.kind() == signin_prefs_client::ErrorKind::Forbidden {
-                say!(
-                    "policy:      PROBLEM: cannot read the authentication methods policy; grant Policy.Read.All \
-                     (or Policy.Read.AuthenticationMethod), or run plan and readiness with --ignore-policy ({error})"
+                found.problem(
+                    "policy",
+                    format!(
+                        "cannot read the authentication methods policy; grant Policy.Read.All \
+                         (or Policy.Read.AuthenticationMethod), or run plan and readiness with --ignore-policy ({error})"
+                    ),
                 );
             } else {
-                say!("policy:      FAILED: {error}");
+                found.failed("policy", error.to_string());
             }
         }
     }
@@ -96,27 +109,24 @@ pub(crate) fn run(mut args: Args) -> Result<i32, Error> {
             (read, write)
         })?;
         match read {
-            Ok(_) => say!("read probe:  ok ({user})"),
+            Ok(_) => found.ok("read probe", format!("({user})")),
             Err(error) => {
                 problems += 1;
-                say!("read probe:  FAILED: {error}");
+                found.failed("read probe", error.to_string());
             }
         }
         match write {
-            Ok(()) => say!("write probe: ok (an empty PATCH, which changes nothing)"),
+            Ok(()) => found.ok(
+                "write probe",
+                "(an empty PATCH, which changes nothing)".to_owned(),
+            ),
             Err(error) => {
                 problems += 1;
-                say!("write probe: FAILED: {error}");
+                found.failed("write probe", error.to_string());
             }
         }
     }
-    if problems == 0 {
-        say!("ready");
-        Ok(0)
-    } else {
-        say!("{problems} problem(s): fix them before a run");
-        Ok(1)
-    }
+    Ok(found.finish(problems))
 }
 
 /// The claims of a JWT, read without checking its signature: this only inspects our own token.
@@ -139,8 +149,8 @@ fn strings(value: Option<&serde_json::Value>) -> Vec<String> {
     }
 }
 
-/// Prints what the claims allow and returns how many problems there are.
-fn check_claims(claims: &serde_json::Value) -> usize {
+/// Says what the claims allow and returns how many problems there are.
+fn check_claims(claims: &serde_json::Value, found: &mut Findings) -> usize {
     let roles = strings(claims.get("roles"));
     let scopes = strings(claims.get("scp"));
     let directory_roles = strings(claims.get("wids"));
@@ -148,53 +158,79 @@ fn check_claims(claims: &serde_json::Value) -> usize {
     let granted = if scopes.is_empty() { &roles } else { &scopes };
     // Said here, counted once by the policy probe that follows.
     if POLICY_READERS.iter().any(|wanted| has(granted, wanted)) {
-        say!("permissions: ok: the token may read the authentication methods policy");
+        found.ok(
+            "permissions",
+            "the token may read the authentication methods policy".to_owned(),
+        );
     } else {
-        say!(
-            "permissions: missing Policy.Read.All (or Policy.Read.AuthenticationMethod): plan and readiness \
+        found.info(
+            "permissions",
+            "missing Policy.Read.All (or Policy.Read.AuthenticationMethod): plan and readiness \
              read the authentication methods policy and stop without it, unless --ignore-policy"
+                .to_owned(),
         );
     }
     if scopes.is_empty() {
-        say!(
-            "identity:    app-only, roles: {}",
-            if roles.is_empty() {
-                "none".into()
-            } else {
-                roles.join(", ")
-            }
+        found.info(
+            "identity",
+            format!(
+                "app-only, roles: {}",
+                if roles.is_empty() {
+                    "none".into()
+                } else {
+                    roles.join(", ")
+                }
+            ),
         );
         if has(&roles, READ_WRITE_ALL) {
-            say!(
-                "permissions: ok: {READ_WRITE_ALL} allows reading and setting any user's preferences"
+            found.ok(
+                "permissions",
+                format!("{READ_WRITE_ALL} allows reading and setting any user's preferences"),
             );
             0
         } else if has(&roles, READ_ALL) {
-            say!(
-                "permissions: PROBLEM: {READ_ALL} reads but cannot write; grant {READ_WRITE_ALL} (application) and admin consent"
+            found.problem(
+                "permissions",
+                format!(
+                    "{READ_ALL} reads but cannot write; grant {READ_WRITE_ALL} (application) and admin consent"
+                ),
             );
             1
         } else {
-            say!(
-                "permissions: PROBLEM: missing the application permission {READ_WRITE_ALL}; grant it and admin consent"
+            found.problem(
+                "permissions",
+                format!(
+                    "missing the application permission {READ_WRITE_ALL}; grant it and admin consent"
+                ),
             );
             1
         }
     } else {
-        say!("identity:    delegated, scopes: {}", scopes.join(", "));
+        found.info(
+            "identity",
+            format!("delegated, scopes: {}", scopes.join(", ")),
+        );
         let mut problems = 0;
         if !has(&scopes, READ_WRITE_ALL) {
-            say!("permissions: PROBLEM: missing the delegated permission {READ_WRITE_ALL}");
+            found.problem(
+                "permissions",
+                format!("missing the delegated permission {READ_WRITE_ALL}"),
+            );
             problems += 1;
         }
         if has(&directory_roles, AUTHENTICATION_ADMINISTRATOR)
             || has(&directory_roles, PRIVILEGED_AUTHENTICATION_ADMINISTRATOR)
         {
-            say!("role:        ok: an authentication administrator role is active");
+            found.ok(
+                "role",
+                "an authentication administrator role is active".to_owned(),
+            );
         } else {
-            say!(
-                "role:        PROBLEM: acting on other users needs the Authentication Administrator or \
+            found.problem(
+                "role",
+                "acting on other users needs the Authentication Administrator or \
                  Privileged Authentication Administrator role (none active in the token)"
+                    .to_owned(),
             );
             problems += 1;
         }

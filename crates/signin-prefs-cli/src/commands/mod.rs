@@ -6,6 +6,7 @@ mod connection;
 #[cfg(feature = "emulator")]
 mod demo;
 mod doctor;
+mod doctor_findings;
 #[cfg(feature = "emulator")]
 mod emulator;
 #[cfg(feature = "emulator")]
