@@ -306,6 +306,8 @@ async fn execute(
             .for_each(|item| read_backs.verify(item));
     }
     let mut checks = FuturesUnordered::new();
+    // Users in the read-backs under way, for the count `Verifying` announces.
+    let mut checking = 0_usize;
     let mut verifying_announced = false;
 
     let total = pending.len();
@@ -344,6 +346,7 @@ async fn execute(
             // the users in doubt back, and verifies, again.
             reading.clear();
             checks.clear();
+            checking = 0;
             abandoned = true;
         }
         let time_is_up = interrupted || stop_at.is_some_and(|stop_at| Instant::now() >= stop_at);
@@ -437,6 +440,7 @@ async fn execute(
             && checks.len() < VERIFY_IN_FLIGHT
             && let Some(batch) = read_backs.next_batch()
         {
+            checking += batch.1.len();
             checks.push(async move {
                 let users: Vec<String> = batch
                     .1
@@ -459,7 +463,7 @@ async fn execute(
             // Only read-backs are left.
             verifying_announced = true;
             progress(Progress::Verifying {
-                users: read_backs.len() + checks.len() * MAX_BATCH,
+                users: read_backs.len() + checking,
             });
         }
         // With time up, nothing more is sent: what is in flight settles, the journal catches up.
@@ -505,6 +509,7 @@ async fn execute(
             }
             Some(read) = reading.next(), if !reading.is_empty() => checked.push_back(read),
             Some((batch, reads)) = checks.next(), if !checks.is_empty() => {
+                checking = checking.saturating_sub(batch.1.len());
                 let absorbed = read_backs.absorb(batch, reads, batch_number);
                 unwritten.extend(absorbed.records);
                 // Users found without the change go again, from the values just read.

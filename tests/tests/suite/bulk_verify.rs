@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use signin_prefs_bulk::apply::{RunOptions, apply};
+use signin_prefs_bulk::apply::{MAX_BATCH, Progress, RunOptions, apply};
 use signin_prefs_bulk::journal::{self, JournalState};
 use signin_prefs_bulk::plan::{Action, Plan};
 use signin_prefs_bulk::report::Verdict;
@@ -125,4 +125,40 @@ async fn a_read_back_that_keeps_failing_is_unverified() {
     let report = apply_report(&plan, &state);
     assert_eq!(report.counts.get("applied"), Some(&changed));
     assert_eq!(report.verdict(), Verdict::Success);
+}
+
+/// The progress a verification announces counts the users it reads back, no more.
+#[tokio::test]
+async fn verifying_announces_the_users_it_reads_back() {
+    let setup = setup("verify-count", quiet()).await;
+    let (plan, plan_path, journal_path) = applied(&setup).await;
+    let changed = plan
+        .entries
+        .iter()
+        .filter(|entry| entry.action == Action::Change)
+        .count();
+    assert!(
+        changed % MAX_BATCH != 0,
+        "a last batch that is not full: {changed}"
+    );
+    let options = RunOptions {
+        verify: true,
+        ..RunOptions::default()
+    };
+    let mut announced = Vec::new();
+    apply(
+        &setup.client,
+        &plan_path,
+        &journal_path,
+        true,
+        &options,
+        &mut |event| {
+            if let Progress::Verifying { users } = event {
+                announced.push(users);
+            }
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(announced, [changed]);
 }

@@ -59,6 +59,7 @@ mod graph_examples;
 mod graph_reads;
 mod merge_laws;
 mod readme_examples;
+mod runbook;
 mod report_fidelity;
 mod request_laws;
 mod secret_hygiene;

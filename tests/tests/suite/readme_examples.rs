@@ -26,7 +26,7 @@ pub(crate) fn block_after(readme: &str, heading: &str, language: &str) -> String
 }
 
 /// A fresh empty folder under the system's temporary folder.
-fn scratch(name: &str) -> PathBuf {
+pub(crate) fn scratch(name: &str) -> PathBuf {
     let folder = std::env::temp_dir().join(format!("signin-prefs-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&folder);
     std::fs::create_dir_all(&folder).unwrap();
@@ -47,19 +47,35 @@ fn the_quick_start_runs_as_written() {
         .and_then(|rest| rest.split_whitespace().next())
         .expect("the block names its user as ME=…")
         .to_owned();
+    let folder = scratch("readme-quick-start");
+    let (stdout, stderr) = run_in_sh(&block, &folder);
+    // The user the README names is the one the banner offers, as the README says.
+    assert!(
+        stderr.lines().any(|line| line
+            .strip_prefix("user:")
+            .is_some_and(|rest| rest.trim_start().starts_with(&format!("{me} ")))),
+        "the banner's user is not {me}:\n{stderr}"
+    );
+    assert!(stdout.contains("applied"), "{stdout}");
+    std::fs::remove_dir_all(&folder).unwrap();
+}
+
+/// Runs `script` with `sh -e` in `folder`, the `signin-prefs` binary this tree builds first on the
+/// `PATH` and no `SIGNIN_PREFS_*` setting from the calling environment; stops the emulator it
+/// starts (`EMULATOR=$!`) whatever happens. Its stdout and stderr, once it has succeeded.
+pub(crate) fn run_in_sh(script: &str, folder: &Path) -> (String, String) {
     let binary = crate::cli_binary::binary();
     let path = format!(
         "{}:{}",
         binary.parent().unwrap().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let folder = scratch("readme-quick-start");
-    // Stop the emulator the block starts even when a command fails (`-e` ends the script).
-    let script = format!("trap 'kill \"$EMULATOR\" 2>/dev/null' EXIT\n{block}");
+    // Stop the emulator the script starts even when a command fails (`-e` ends the script).
+    let script = format!("trap 'kill \"$EMULATOR\" 2>/dev/null' EXIT\n{script}");
     let mut command = Command::new("sh");
     command
         .args(["-e", "-c", &script])
-        .current_dir(&folder)
+        .current_dir(folder)
         .env("PATH", path)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -73,28 +89,20 @@ fn the_quick_start_runs_as_written() {
     while child.try_wait().unwrap().is_none() {
         if Instant::now() > deadline {
             let _ = child.kill();
-            panic!("the quick start took over 5 minutes");
+            panic!("the script took over 5 minutes");
         }
         std::thread::sleep(Duration::from_millis(100));
     }
     let output = child.wait_with_output().unwrap();
     let (stdout, stderr) = (
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
     );
     assert!(
         output.status.success(),
         "stdout:\n{stdout}\nstderr:\n{stderr}"
     );
-    // The user the README names is the one the banner offers, as the README says.
-    assert!(
-        stderr.lines().any(|line| line
-            .strip_prefix("user:")
-            .is_some_and(|rest| rest.trim_start().starts_with(&format!("{me} ")))),
-        "the banner's user is not {me}:\n{stderr}"
-    );
-    assert!(stdout.contains("applied"), "{stdout}");
-    std::fs::remove_dir_all(&folder).unwrap();
+    (stdout, stderr)
 }
 
 /// A shell line's words, with `$NAME` expanded from `variables` outside single quotes; a `|`
