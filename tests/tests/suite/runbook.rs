@@ -45,7 +45,10 @@ fn every_command_of_the_runbook_runs_as_written() {
     }
     let folder = scratch("runbook");
     let (stdout, _) = run_in_sh(&script, &folder);
-    assert!(stdout.contains("ready"), "doctor found the credential ready: {stdout}");
+    assert!(
+        stdout.contains("ready"),
+        "doctor found the credential ready: {stdout}"
+    );
     // The files each step is said to leave.
     for kept in [
         "readiness.csv",
