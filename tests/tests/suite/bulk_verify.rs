@@ -127,11 +127,21 @@ async fn a_read_back_that_keeps_failing_is_unverified() {
     assert_eq!(report.verdict(), Verdict::Success);
 }
 
-/// The progress a verification announces counts the users it reads back, no more.
+/// The progress a verification announces counts the users it reads back, no more (a last
+/// read-back batch that is not full counts as what it holds).
 #[tokio::test]
 async fn verifying_announces_the_users_it_reads_back() {
     let setup = setup("verify-count", quiet()).await;
-    let (plan, plan_path, journal_path) = applied(&setup).await;
+    // Three of the users to change are excluded, so that the read-backs end on a batch not full.
+    let (everyone, _) = planned(&setup, &sms_to_push(Vec::new())).await;
+    let excluded: Vec<String> = everyone
+        .entries
+        .iter()
+        .filter(|entry| entry.action == Action::Change)
+        .take(3)
+        .map(|entry| entry.user.clone())
+        .collect();
+    let (plan, plan_path) = planned(&setup, &sms_to_push(excluded)).await;
     let changed = plan
         .entries
         .iter()
@@ -149,8 +159,8 @@ async fn verifying_announces_the_users_it_reads_back() {
     apply(
         &setup.client,
         &plan_path,
-        &journal_path,
-        true,
+        &setup.dir.join("journal.jsonl"),
+        false,
         &options,
         &mut |event| {
             if let Progress::Verifying { users } = event {
