@@ -216,3 +216,35 @@ async fn progress_is_plain_lines_off_a_terminal_and_quiet_leaves_it_out() {
     assert_eq!(done, total, "the last line counts them all: {stderr}");
     emulator.shutdown().await;
 }
+
+/// `demo --output json` gives the run as one document on standard output (its walk-through on
+/// standard error), whose parts agree with one another.
+#[test]
+fn the_demo_as_json_is_one_document_that_adds_up() {
+    let dir = scratch("demo-json");
+    let output = cli("http://127.0.0.1:9", "t")
+        .args(["demo", "--users", "60", "--output", "json", "--dir"])
+        .arg(dir.join("demo"))
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("apply, with verification"), "{stderr}");
+    let demo: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let users = demo["tenant"]["users"].as_u64().unwrap();
+    assert_eq!(demo["readiness"]["users"].as_u64(), Some(users));
+    let counts = demo["report"]["counts"].as_object().unwrap();
+    let accounted: u64 = counts.values().map(|n| n.as_u64().unwrap()).sum();
+    assert_eq!(accounted, users, "every user has one outcome: {counts:?}");
+    assert_eq!(
+        counts.get("applied").and_then(serde_json::Value::as_u64),
+        demo["plan"]["change"].as_u64(),
+        "the plan's changes are the report's applied"
+    );
+    for file in demo["files"].as_array().unwrap() {
+        assert!(
+            dir.join("demo").join(file.as_str().unwrap()).exists(),
+            "{file}"
+        );
+    }
+}

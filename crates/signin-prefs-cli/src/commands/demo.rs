@@ -19,7 +19,7 @@ use signin_prefs_client::{Client, Priority, Secret, StaticToken};
 use signin_prefs_emulator::{EmulatorBuilder, TokenRequest, permissions};
 use signin_prefs_model::UserDefaultAuthenticationMethodType as Method;
 
-use super::output::block_on;
+use super::output::{Output, OutputArg, block_on};
 use super::stdout::{print, say};
 use crate::error::Error;
 
@@ -35,6 +35,11 @@ pub(crate) struct Args {
     /// Where to leave the targets, plan, journal and report (default: a new temporary folder).
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// `table`: the walk-through and the report for people. `json`: one document (the tenant,
+    /// readiness, the plan's counts, the report and the files) on standard output, the
+    /// walk-through on standard error; `csv`: the report's rows, the walk-through on standard error.
+    #[command(flatten)]
+    output: OutputArg,
 }
 
 pub(crate) fn run(args: Args) -> Result<i32, Error> {
@@ -68,16 +73,22 @@ const DEMO_FILES: [&str; 4] = [
 ];
 
 async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
+    let output = args.output.output;
+    // The walk-through is the result for people; for programs it goes to standard error.
+    let narrate = |line: String| match output {
+        Output::Table => say!("{line}"),
+        Output::Json | Output::Csv => eprintln!("{line}"),
+    };
     let emulator = EmulatorBuilder::new()
         .users(args.users)
         .seed(args.seed)
         .start()
         .await?;
-    say!(
+    narrate(format!(
         "emulated tenant: {} users at {}",
         emulator.user_count(),
         emulator.graph_url()
-    );
+    ));
     // The plan reads the authentication methods policy, as a real run's app must be granted to.
     let token = emulator.mint_token(TokenRequest::app_only(&[
         permissions::READ_WRITE_ALL,
@@ -105,11 +116,12 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
     signin_prefs_bulk::files::write_private(&targets_path, csv.as_bytes())?;
     let targets = read_targets(&targets_path)?;
 
-    say!(
+    narrate(
         "readiness: who the SMS and voice retirement concerns (from the authentication methods policy and the registration report)"
+            .to_owned(),
     );
     let readiness = read_readiness(&client, PolicySetting::Apply, &mut |_| {}).await?;
-    say!(
+    narrate(format!(
         "  {} users: {} default to SMS or voice ({} movable now), {} must register Authenticator or OATH first ({} have only phone methods), {} have system-preferred MFA on",
         readiness.users,
         readiness.phone_default,
@@ -117,15 +129,15 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
         readiness.must_register,
         readiness.only_phone_methods,
         readiness.system_preferred
-    );
-    say!(
+    ));
+    narrate(format!(
         "  the authentication methods policy keeps {} from push, {} from OATH, {} from both",
         readiness.policy_keeps_from_push.unwrap_or_default(),
         readiness.policy_keeps_from_oath.unwrap_or_default(),
         readiness.policy_keeps_from_both.unwrap_or_default()
-    );
+    ));
 
-    say!("plan: move every SMS user to push, falling back to oath");
+    narrate("plan: move every SMS user to push, falling back to oath".to_owned());
     let options = PlanOptions {
         methods: vec![Method::Push, Method::Oath],
         system_preferred: None,
@@ -144,21 +156,16 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
     let plan_path = dir.join("plan.json");
     plan.write(&plan_path)?;
     let s = &plan.summary;
-    say!(
+    narrate(format!(
         "  {} to change, {} already compliant, {} ineligible (no Authenticator or OATH), {} not on SMS, {} unreadable",
-        s.change,
-        s.already_compliant,
-        s.ineligible,
-        s.not_from,
-        s.error
-    );
-    say!(
+        s.change, s.already_compliant, s.ineligible, s.not_from, s.error
+    ));
+    narrate(format!(
         "  of the changes, {} take effect at sign-in and {} matter only to the NPS extension and AD FS adapter (system-preferred MFA applies to those users)",
-        s.takes_effect,
-        s.nps_adfs_only
-    );
+        s.takes_effect, s.nps_adfs_only
+    ));
 
-    say!("apply, with verification:");
+    narrate("apply, with verification:".to_owned());
     let journal_path = dir.join("plan.json.journal.jsonl");
     let state = apply(
         &client,
@@ -173,16 +180,38 @@ async fn demo(args: Args, dir: PathBuf) -> Result<i32, Error> {
             if let Progress::Batch { done, pending, .. } = event
                 && (done == pending || done % 200 == 0)
             {
-                say!("  {done}/{pending} users");
+                narrate(format!("  {done}/{pending} users"));
             }
         },
     )
     .await?;
     let report = Report::for_apply(&plan, &state);
-    print(&report.to_table(false));
     let report_path = dir.join("report.csv");
     report.write(&report_path, "csv")?;
-    say!("files: {} ({})", dir.display(), DEMO_FILES.join(", "));
+    match output {
+        Output::Table => print(&report.to_table(false)),
+        Output::Csv => print(&report.to_csv()),
+        Output::Json => {
+            let report: serde_json::Value =
+                serde_json::from_str(&report.to_json()).unwrap_or_default();
+            print(&format!(
+                "{}\n",
+                serde_json::json!({
+                    "tenant": {"users": emulator.user_count(), "graphUrl": emulator.graph_url()},
+                    "readiness": readiness,
+                    "plan": plan.summary,
+                    "report": report,
+                    "dir": dir.display().to_string(),
+                    "files": DEMO_FILES,
+                })
+            ));
+        }
+    }
+    narrate(format!(
+        "files: {} ({})",
+        dir.display(),
+        DEMO_FILES.join(", ")
+    ));
     emulator.shutdown().await;
     Ok(super::bulk::exit_code(&report.tally()))
 }
