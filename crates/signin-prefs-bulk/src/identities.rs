@@ -20,13 +20,11 @@ use signin_prefs_request::{ListUser, UserKey};
 
 use crate::Error;
 use crate::key_digest::KeyDigest;
+use crate::state::read_again;
 use crate::targets::{InputErrors, InputProblem, TargetList};
 
 /// `$batch`es of lookups in flight; the pacer holds them to the read budget.
 const BATCHES_IN_FLIGHT: usize = 4;
-
-/// Times a lookup whose answer was lost or garbled is sent again: a read changes nothing.
-const REREADS: u8 = 3;
 
 /// Refuses `targets` (read from `source`) when two of its keys, an object id and a user principal
 /// name, are the same user: [`Error::Input`], every such pair named by both lines. Sends nothing
@@ -143,7 +141,7 @@ async fn look_up(
         client.pacer().ready(&reads).await;
         let answers = client.batch(&lookups).await;
         let mut again = Vec::new();
-        for ((index, key, rereads), answer) in pending.into_iter().zip(answers) {
+        for ((index, key, mut rereads), answer) in pending.into_iter().zip(answers) {
             match answer.result {
                 Ok(page) => found.extend(page.into_items().into_iter().filter_map(|user| {
                     let other = if by_id {
@@ -153,9 +151,8 @@ async fn look_up(
                     };
                     Some((index, other?))
                 })),
-                Err(error) if error.was_throttled() => again.push((index, key, rereads)),
-                Err(error) if error.answer_was_lost() && rereads < REREADS => {
-                    again.push((index, key, rereads + 1));
+                Err(error) if read_again(&error, &mut rereads) => {
+                    again.push((index, key, rereads));
                 }
                 Err(error) => return Err(cannot_tell(key, error)),
             }

@@ -248,14 +248,11 @@ pub async fn read_states_with_progress(
         };
         for (index, user, state) in read {
             match state {
-                Err(error) if error.was_throttled() => requeued.push_back((index, user)),
                 Err(error)
-                    if error.answer_was_lost()
-                        && rereads.get(index).is_some_and(|count| *count < REREADS) =>
+                    if rereads
+                        .get_mut(index)
+                        .is_some_and(|count| read_again(&error, count)) =>
                 {
-                    if let Some(count) = rereads.get_mut(index) {
-                        *count += 1;
-                    }
                     requeued.push_back((index, user));
                 }
                 state => {
@@ -275,6 +272,20 @@ pub async fn read_states_with_progress(
 
 /// Times a user's read is sent again after its answer was lost or garbled.
 const REREADS: u8 = 3;
+
+/// Whether a read that ended in `error` is sent again: always when the service throttled it
+/// (throttling never fails a read), and up to [`REREADS`] times, counted in `rereads`, when its
+/// answer was lost or garbled (a read changes nothing, so repeating it is safe).
+pub(crate) fn read_again(error: &ClientError, rereads: &mut u8) -> bool {
+    if error.was_throttled() {
+        return true;
+    }
+    if error.answer_was_lost() && *rereads < REREADS {
+        *rereads += 1;
+        return true;
+    }
+    false
+}
 
 /// One group's states: a `$batch` of preferences and one of methods, side by side, then any
 /// further pages of methods.
