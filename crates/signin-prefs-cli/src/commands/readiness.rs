@@ -50,8 +50,13 @@ pub(crate) struct Args {
     common: CommonArgs,
 }
 
-pub(crate) fn run(args: Args) -> Result<i32, Error> {
-    let client = args.priority.apply_to(&args.common.settings()?.client()?);
+pub(crate) fn run(mut args: Args) -> Result<i32, Error> {
+    let loaded = args.common.load()?;
+    args.users_csv = args
+        .users_csv
+        .map(|path| loaded.folder.place_new(&path))
+        .transpose()?;
+    let client = args.priority.apply_to(&loaded.settings.client()?);
     let policy = if args.ignore_policy {
         PolicySetting::Ignore
     } else {
