@@ -6,14 +6,33 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use signin_prefs_client::{
-    Budgets, Client, Cloud, ConfigFile, CredentialChoice, PacingConfig, ProfileName, Quota,
-    RetryPolicy, Secret, StaticToken,
+    Budgets, CaCertificates, Client, Cloud, ConfigFile, CredentialChoice, PacingConfig,
+    ProfileName, Quota, RetryPolicy, Secret, Settings, StaticToken,
 };
 use signin_prefs_model::{SignInPreferencesPatch, UserDefaultAuthenticationMethodType as Method};
 use signin_prefs_request::UserKey;
 
 use crate::credential::PyCredential;
 use crate::errors;
+
+/// The settings the CLI would use: the config file (`config`, else `SIGNIN_PREFS_CONFIG`, else the
+/// default location) or its `profile`, the environment over them.
+pub(crate) fn chosen_settings(
+    profile: Option<&str>,
+    config: Option<PathBuf>,
+) -> PyResult<Settings> {
+    let failed = |error: signin_prefs_client::Error| {
+        Python::attach(|py| errors::client_error(py, &error, None))
+    };
+    let profile = profile
+        .map(str::parse::<ProfileName>)
+        .transpose()
+        .map_err(failed)?;
+    ConfigFile::locate(config.as_deref())
+        .and_then(|file| file.choose(profile.as_ref()))
+        .map(|chosen| chosen.settings)
+        .map_err(failed)
+}
 
 /// The reason [`PyCredential`] gives the client when the Python `get_token` failed.
 const CREDENTIAL_FAILED: &str = "the Python credential's get_token failed";
@@ -88,7 +107,7 @@ fn user_key(py: Python<'_>, user: &str) -> PyResult<UserKey> {
 #[pymethods]
 impl NativeClient {
     #[new]
-    #[pyo3(signature = (*, credential=None, token=None, base_url=None, cloud=None, scopes=None, timeout=None, deadline=None, max_attempts=None, write_budget=None, tenant_write_budget=None, read_budget=None, reports_budget=None))]
+    #[pyo3(signature = (*, credential=None, token=None, base_url=None, cloud=None, scopes=None, timeout=None, deadline=None, max_attempts=None, write_budget=None, tenant_write_budget=None, read_budget=None, reports_budget=None, ca_file=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         credential: Option<Py<PyAny>>,
@@ -103,6 +122,7 @@ impl NativeClient {
         tenant_write_budget: Option<String>,
         read_budget: Option<String>,
         reports_budget: Option<String>,
+        ca_file: Option<PathBuf>,
     ) -> PyResult<Self> {
         // Graph's budgets as the CLI's settings of the same names read them.
         let mut budgets = Budgets::documented();
@@ -147,6 +167,11 @@ impl NativeClient {
         if let Some(base_url) = base_url {
             builder = builder.base_url(&base_url);
         }
+        if let Some(path) = ca_file {
+            let authorities = CaCertificates::from_file(&path)
+                .map_err(|error| Python::attach(|py| errors::client_error(py, &error, None)))?;
+            builder = builder.ca_certificates(authorities);
+        }
         if let Some(scopes) = scopes {
             builder = builder.scopes(scopes);
         }
@@ -180,17 +205,9 @@ impl NativeClient {
     #[pyo3(signature = (profile = None, config = None))]
     fn from_env(profile: Option<&str>, config: Option<PathBuf>) -> PyResult<Self> {
         let _runtime = pyo3_async_runtimes::tokio::get_runtime().enter();
-        let failed = |error: signin_prefs_client::Error| {
-            Python::attach(|py| errors::client_error(py, &error, None))
-        };
-        let profile = profile
-            .map(str::parse::<ProfileName>)
-            .transpose()
-            .map_err(failed)?;
-        let connection = ConfigFile::locate(config.as_deref())
-            .and_then(|file| file.choose(profile.as_ref()))
-            .and_then(|chosen| chosen.settings.connect())
-            .map_err(failed)?;
+        let connection = chosen_settings(profile, config)?
+            .connect()
+            .map_err(|error| Python::attach(|py| errors::client_error(py, &error, None)))?;
         Ok(Self {
             client: connection.client,
             credential: None,

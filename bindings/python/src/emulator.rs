@@ -2,6 +2,7 @@
 //! test their own automation against it (wrapped by `signin_prefs.testing.Emulator`).
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -10,8 +11,8 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use signin_prefs_emulator::{
-    AuthMethod, EmulatorBuilder, EmulatorHandle, FaultKind, FaultRoute, FaultRule, Limit,
-    MethodSet, ThrottleConfig, TokenRequest, UserRecord, UserState,
+    AuthMethod, DeviceCodeApproval, DirectoryRole, EmulatorBuilder, EmulatorHandle, FaultKind,
+    FaultRoute, FaultRule, Limit, MethodSet, ThrottleConfig, TokenRequest, UserRecord, UserState,
 };
 use signin_prefs_model::UserDefaultAuthenticationMethodType;
 
@@ -132,7 +133,8 @@ impl NativeEmulator {
 #[pymethods]
 impl NativeEmulator {
     #[new]
-    #[pyo3(signature = (*, users=100, seed=0, throttle=false, disabled_percent=0, writes_per_150s=None, time_scale=1.0))]
+    #[pyo3(signature = (*, users=100, seed=0, throttle=false, disabled_percent=0, writes_per_150s=None, time_scale=1.0, tls_ca_file=None, device_code_approval="automatic", device_code_interval=5))]
+    #[allow(clippy::too_many_arguments)] // Python's keyword arguments, each with its default.
     fn new(
         py: Python<'_>,
         users: usize,
@@ -141,6 +143,9 @@ impl NativeEmulator {
         disabled_percent: u8,
         writes_per_150s: Option<u32>,
         time_scale: f64,
+        tls_ca_file: Option<PathBuf>,
+        device_code_approval: &str,
+        device_code_interval: u64,
     ) -> PyResult<Self> {
         if writes_per_150s == Some(0) {
             return Err(PyValueError::new_err(
@@ -152,11 +157,25 @@ impl NativeEmulator {
                 "time_scale: {time_scale} is not a positive number"
             )));
         }
+        let approval = match device_code_approval {
+            "automatic" => DeviceCodeApproval::Automatic,
+            "manual" => DeviceCodeApproval::Manual,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "device_code_approval: {other:?} is neither \"automatic\" nor \"manual\""
+                )));
+            }
+        };
         let mut builder = EmulatorBuilder::new()
             .users(users)
             .seed(seed)
             .disabled_users_percent(disabled_percent)
-            .time_scale(time_scale);
+            .time_scale(time_scale)
+            .device_code_approval(approval)
+            .device_code_interval(device_code_interval);
+        if let Some(path) = tls_ca_file {
+            builder = builder.tls_ca_file(path);
+        }
         match (throttle, writes_per_150s) {
             // Graph's own budgets, but for the writes: a budget smaller than the client believes,
             // so that a run meets 429s as a tenant shared with other apps does.
@@ -359,6 +378,95 @@ impl NativeEmulator {
                 ("normal", counts.normal),
                 ("high", counts.high),
             ]))
+        })
+    }
+
+    /// The CA certificate (PEM) clients must trust, when serving HTTPS.
+    #[getter]
+    fn ca_certificate_pem(&self) -> PyResult<Option<String>> {
+        self.with(|handle| Ok(handle.ca_certificate_pem().map(str::to_owned)))
+    }
+
+    /// Registers a certificate (PEM) whose key may sign `client_id`'s client assertions.
+    fn register_certificate(&self, client_id: &str, pem: &str) -> PyResult<()> {
+        self.with(|handle| {
+            handle
+                .register_certificate(client_id, pem)
+                .map_err(|error| value_error(format!("cannot register the certificate: {error}")))
+        })
+    }
+
+    /// A federated token for `client_id` (what AKS or GitHub Actions project into
+    /// `AZURE_FEDERATED_TOKEN_FILE`), valid `lifetime` seconds (default an hour).
+    #[pyo3(signature = (client_id, *, lifetime=None))]
+    fn federated_token(&self, client_id: &str, lifetime: Option<f64>) -> PyResult<String> {
+        let lifetime = lifetime
+            .map(|seconds| {
+                Duration::try_from_secs_f64(seconds).map_err(|_| {
+                    value_error(format!("lifetime: {seconds} is not a number of seconds"))
+                })
+            })
+            .transpose()?;
+        self.with(|handle| {
+            handle
+                .federated_token(client_id, lifetime)
+                .map_err(|error| value_error(format!("cannot make the token: {error}")))
+        })
+    }
+
+    /// A VM's managed-identity endpoint (IMDS-shaped) on this emulator.
+    #[getter]
+    fn imds_url(&self) -> PyResult<String> {
+        self.with(|handle| Ok(handle.imds_url()))
+    }
+
+    /// App Service's `IDENTITY_ENDPOINT` on this emulator.
+    #[getter]
+    fn identity_endpoint(&self) -> PyResult<String> {
+        self.with(|handle| Ok(handle.identity_endpoint()))
+    }
+
+    /// App Service's `IDENTITY_HEADER` for this emulator.
+    #[getter]
+    fn identity_header(&self) -> PyResult<String> {
+        self.with(|handle| Ok(handle.identity_header().to_owned()))
+    }
+
+    /// The user codes of device codes waiting for a user.
+    fn pending_device_codes(&self) -> PyResult<Vec<String>> {
+        self.with(|handle| Ok(handle.pending_device_codes()))
+    }
+
+    /// Approves a waiting device code as `user` holding `roles` (the emulator's names, such as
+    /// `authenticationAdministrator`; default: Privileged Authentication Administrator).
+    #[pyo3(signature = (user_code, user, *, roles=None))]
+    fn approve_device_code(
+        &self,
+        user_code: &str,
+        user: &str,
+        roles: Option<Vec<String>>,
+    ) -> PyResult<()> {
+        let roles = roles
+            .unwrap_or_else(|| vec!["privilegedAuthenticationAdministrator".to_owned()])
+            .into_iter()
+            .map(|role| {
+                serde_json::from_value::<DirectoryRole>(serde_json::Value::String(role.clone()))
+                    .map_err(|error| value_error(format!("roles: {role:?}: {error}")))
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        self.with(|handle| {
+            handle
+                .approve_device_code(user_code, user, &roles)
+                .map_err(|error| value_error(format!("cannot approve {user_code:?}: {error}")))
+        })
+    }
+
+    /// Declines a waiting device code (the client is told `authorization_declined`).
+    fn decline_device_code(&self, user_code: &str) -> PyResult<()> {
+        self.with(|handle| {
+            handle
+                .decline_device_code(user_code)
+                .map_err(|error| value_error(format!("cannot decline {user_code:?}: {error}")))
         })
     }
 

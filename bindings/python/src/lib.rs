@@ -9,6 +9,7 @@ mod emulator;
 mod errors;
 mod progress;
 mod readiness;
+mod sign_in;
 mod task;
 
 use pyo3::prelude::*;
@@ -24,6 +25,8 @@ mod _native {
     use crate::emulator::NativeEmulator;
     #[pymodule_export]
     use crate::readiness::readiness;
+    #[pymodule_export]
+    use crate::sign_in::{login, logout};
     #[pymodule_export]
     use crate::task::{NativeStop, NativeTask};
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from pathlib import Path
 from typing import Iterator, Optional
 
 import pytest
@@ -23,6 +24,45 @@ def _no_faults(emulator: Emulator) -> Iterator[None]:
     emulator.clear_faults()
     yield
     emulator.clear_faults()
+
+
+#: Every setting that could choose a credential or a service other than the one a test sets.
+_CONNECTION_SETTINGS = [
+    "SIGNIN_PREFS_TOKEN",
+    "SIGNIN_PREFS_TOKEN_FILE",
+    "SIGNIN_PREFS_CLIENT_SECRET",
+    "SIGNIN_PREFS_CLIENT_SECRET_FILE",
+    "SIGNIN_PREFS_CREDENTIAL",
+    "SIGNIN_PREFS_TENANT_ID",
+    "SIGNIN_PREFS_CLIENT_ID",
+    "SIGNIN_PREFS_BASE_URL",
+    "SIGNIN_PREFS_LOGIN_AUTHORITY",
+    "SIGNIN_PREFS_CA_FILE",
+    "SIGNIN_PREFS_CONFIG",
+    "SIGNIN_PREFS_PROFILE",
+    "SIGNIN_PREFS_CLIENT_CERTIFICATE_PATH",
+    "SIGNIN_PREFS_FEDERATED_TOKEN_FILE",
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_CLIENT_CERTIFICATE_PATH",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "AZURE_AUTHORITY_HOST",
+    "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+]
+
+
+@pytest.fixture()
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """No connection setting from the environment of whoever runs the tests: a private token
+    cache, and the default config file looked for under ``tmp_path``."""
+    for name in _CONNECTION_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SIGNIN_PREFS_TOKEN_CACHE", str(tmp_path / "cache" / "tokens.json"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config-home"))
+    return monkeypatch
 
 
 @pytest.fixture()

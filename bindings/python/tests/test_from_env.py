@@ -9,39 +9,6 @@ import pytest
 import signin_prefs
 from signin_prefs.testing import Emulator
 
-_ALL_SETTINGS = [
-    "SIGNIN_PREFS_TOKEN",
-    "SIGNIN_PREFS_TOKEN_FILE",
-    "SIGNIN_PREFS_CLIENT_SECRET",
-    "SIGNIN_PREFS_CLIENT_SECRET_FILE",
-    "SIGNIN_PREFS_CREDENTIAL",
-    "SIGNIN_PREFS_TENANT_ID",
-    "SIGNIN_PREFS_CLIENT_ID",
-    "SIGNIN_PREFS_BASE_URL",
-    "SIGNIN_PREFS_LOGIN_AUTHORITY",
-    "AZURE_TENANT_ID",
-    "AZURE_CLIENT_ID",
-    "AZURE_CLIENT_SECRET",
-    "AZURE_CLIENT_CERTIFICATE_PATH",
-    "AZURE_FEDERATED_TOKEN_FILE",
-    "AZURE_AUTHORITY_HOST",
-    "IDENTITY_ENDPOINT",
-    "IDENTITY_HEADER",
-    "SIGNIN_PREFS_CONFIG",
-    "SIGNIN_PREFS_PROFILE",
-]
-
-
-@pytest.fixture()
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> pytest.MonkeyPatch:
-    for name in _ALL_SETTINGS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("SIGNIN_PREFS_TOKEN_CACHE", f"{tmp_path}/no-cache.json")
-    # The default config file is looked for here, never in the home of whoever runs the tests.
-    monkeypatch.setenv("XDG_CONFIG_HOME", f"{tmp_path}/config-home")
-    return monkeypatch
-
-
 def test_the_azure_sdk_variables_give_a_client_secret_credential(
     emulator: Emulator, user: str, clean_env: pytest.MonkeyPatch
 ) -> None:

@@ -218,6 +218,12 @@ impl Error {
         self
     }
 
+    /// The same error, its summary preceded by `context`.
+    pub(crate) fn in_context(mut self, context: &str) -> Self {
+        self.summary = format!("{context}: {}", self.summary);
+        self
+    }
+
     /// Records the status and correlation data of a success response whose body did not decode.
     pub(crate) fn set_success_response(&mut self, response: &RawResponse) {
         let (headers, _) = read_headers(&response.headers);

@@ -59,6 +59,7 @@ mod response;
 mod retry;
 mod secret;
 mod settings;
+mod sign_in;
 
 #[cfg(feature = "azure")]
 pub use auth::AzureCredential;

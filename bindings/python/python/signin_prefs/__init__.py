@@ -25,6 +25,7 @@ from ._errors import (
 )
 from ._models import UNSET, SignInPreferences, Unset, UserDefaultAuthenticationMethodType
 from ._client import AsyncClient, Client
+from ._sign_in import DeviceCodePrompt, login, logout
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -63,6 +64,9 @@ __all__ = [
     "ConfigurationError",
     "BulkError",
     "BulkInterrupted",
+    "DeviceCodePrompt",
+    "login",
+    "logout",
 ]
 
 #: The submodules `__getattr__` imports on first use.

@@ -125,6 +125,9 @@ class Client(_ClientBase):
             (resource units per app and tenant), ``"5/10s"`` (report pages per app and tenant,
             assumed to cover the registration report) are Microsoft's documented figures and the
             defaults; ``"unknown"`` learns that budget from the service's refusals alone.
+        ca_file: a PEM file of certificate authorities to trust besides the public ones (the CA
+            an emulator with ``tls_ca_file`` wrote, or a company proxy's), as the CLI's
+            ``SIGNIN_PREFS_CA_FILE``.
     """
 
     def _check_credential(self, credential: AnyTokenCredential) -> None:

@@ -2,7 +2,8 @@
 ``Self`` type of `from_env`. Loaded when those annotations are first read (`_deferred`), with
 `typing`, not at ``import signin_prefs``."""
 
-from typing import Optional, Sequence, TypedDict, TypeVar
+import os
+from typing import Optional, Sequence, TypedDict, TypeVar, Union
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ class _ClientSettings(TypedDict, total=False):
     tenant_write_budget: Optional[str]
     read_budget: Optional[str]
     reports_budget: Optional[str]
+    ca_file: Optional[Union[str, "os.PathLike[str]"]]
 
 
 _Self = TypeVar("_Self", bound="_ClientBase")

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 from types import TracebackType
-from typing import Any, Dict, Iterator, Mapping, Optional, Sequence, Tuple, Type, cast
+import os
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Type, Union, cast
 
 from . import _native
 from ._client import AsyncClient, Client
@@ -43,7 +44,11 @@ class Emulator:
     throttling on with Graph's budgets but that many writes per 150 s per app and tenant, fewer
     than a client assumes, so a run meets 429s and waits them out as on a busy tenant;
     ``time_scale`` runs the emulator's clock that many times faster (the CLI's ``signin-prefs
-    emulator --writes-per-150s`` and ``--time-scale``).
+    emulator --writes-per-150s`` and ``--time-scale``). ``tls_ca_file`` serves HTTPS instead,
+    writing the CA clients must trust to that file (``ca_file=`` of a client,
+    ``SIGNIN_PREFS_CA_FILE``, ``REQUESTS_CA_BUNDLE``); ``device_code_approval="manual"`` leaves
+    device-code sign-ins waiting for `approve_device_code` (default: approved at once as a
+    Privileged Authentication Administrator), polled every ``device_code_interval`` seconds.
     ``base_url`` and ``token`` (app-only, ``UserAuthenticationMethod.ReadWrite.All`` and
     ``Policy.Read.All``, so that ``bulk.plan`` can read the authentication methods policy) are what
     a client needs; ``user(key)`` shows a user's state as the service holds it.
@@ -61,6 +66,9 @@ class Emulator:
         disabled_percent: int = 0,
         writes_per_150s: Optional[int] = None,
         time_scale: float = 1.0,
+        tls_ca_file: Optional[Union[str, "os.PathLike[str]"]] = None,
+        device_code_approval: str = "automatic",
+        device_code_interval: int = 5,
     ) -> None:
         self._native = _native.NativeEmulator(
             users=users,
@@ -69,7 +77,11 @@ class Emulator:
             disabled_percent=disabled_percent,
             writes_per_150s=writes_per_150s,
             time_scale=time_scale,
+            tls_ca_file=None if tls_ca_file is None else os.fspath(tls_ca_file),
+            device_code_approval=device_code_approval,
+            device_code_interval=device_code_interval,
         )
+        self.tls_ca_file = None if tls_ca_file is None else os.fspath(tls_ca_file)
         self.base_url = self._native.base_url
         self.token = self._native.mint_token(roles=[READ_WRITE_ALL, POLICY_READ_ALL])
 
@@ -109,12 +121,62 @@ class Emulator:
         return self._native.user_count
 
     def client(self, **options: Any) -> Client:
-        """A `Client` for this emulator with its token."""
+        """A `Client` for this emulator with its token (trusting its CA when it serves HTTPS)."""
+        options.setdefault("ca_file", self.tls_ca_file)
         return Client(token=self.token, base_url=self.base_url, **options)
 
     def async_client(self, **options: Any) -> AsyncClient:
-        """An `AsyncClient` for this emulator with its token."""
+        """An `AsyncClient` for this emulator with its token (trusting its CA over HTTPS)."""
+        options.setdefault("ca_file", self.tls_ca_file)
         return AsyncClient(token=self.token, base_url=self.base_url, **options)
+
+    @property
+    def ca_certificate_pem(self) -> Optional[str]:
+        """With ``tls_ca_file``: the certificate (PEM) of the CA that signed the emulator's."""
+        return self._native.ca_certificate_pem
+
+    def register_certificate(self, client_id: str, pem: str) -> None:
+        """Registers a certificate (PEM) whose key may sign ``client_id``'s client assertions, as
+        uploading it to an app registration does (``AZURE_CLIENT_CERTIFICATE_PATH``)."""
+        self._native.register_certificate(client_id, pem)
+
+    def federated_token(self, client_id: str, *, lifetime: Optional[float] = None) -> str:
+        """A federated token the login host accepts as ``client_id``'s client assertion, as AKS or
+        GitHub Actions write into ``AZURE_FEDERATED_TOKEN_FILE``; valid ``lifetime`` seconds
+        (default an hour)."""
+        return self._native.federated_token(client_id, lifetime=lifetime)
+
+    @property
+    def imds_url(self) -> str:
+        """A VM's managed-identity endpoint (IMDS-shaped); ``AZURE_POD_IDENTITY_AUTHORITY_HOST`` takes
+        the emulator's ``base_url`` to reach it."""
+        return self._native.imds_url
+
+    @property
+    def identity_endpoint(self) -> str:
+        """App Service's ``IDENTITY_ENDPOINT`` on this emulator."""
+        return self._native.identity_endpoint
+
+    @property
+    def identity_header(self) -> str:
+        """App Service's ``IDENTITY_HEADER`` for this emulator."""
+        return self._native.identity_header
+
+    def pending_device_codes(self) -> List[str]:
+        """The user codes of device-code sign-ins waiting for a user (with
+        ``device_code_approval="manual"``; automatic approval leaves none waiting)."""
+        return self._native.pending_device_codes()
+
+    def approve_device_code(
+        self, user_code: str, user: str, *, roles: Optional[Sequence[str]] = None
+    ) -> None:
+        """Signs ``user`` in on a waiting device code, holding ``roles`` (``"authenticationAdministrator"``,
+        ``"privilegedAuthenticationAdministrator"`` (the default), ``"globalReader"``)."""
+        self._native.approve_device_code(user_code, user, roles=None if roles is None else list(roles))
+
+    def decline_device_code(self, user_code: str) -> None:
+        """Declines a waiting device code: the sign-in fails as ``authorization_declined``."""
+        self._native.decline_device_code(user_code)
 
     def mint_token(
         self,
