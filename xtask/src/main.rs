@@ -184,7 +184,7 @@ fn run_python_tests(root: &Path) -> Result<(), Error> {
     let tools_present = Command::new(&python)
         .args([
             "-c",
-            "import maturin, pytest, pytest_asyncio, mypy, azure.core",
+            "import maturin, pytest, pytest_asyncio, mypy, azure.core, azure.identity",
         ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -203,8 +203,10 @@ fn run_python_tests(root: &Path) -> Result<(), Error> {
                 "pytest",
                 "pytest-asyncio",
                 "mypy",
-                // Only for the test that feeds the client azure-identity's own AccessToken type.
+                // For the test that feeds the client azure-identity's own AccessToken type, and
+                // the README's example that signs in at the emulator with azure-identity.
                 "azure-core",
+                "azure-identity",
             ]),
         )?;
     }

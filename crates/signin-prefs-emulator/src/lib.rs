@@ -84,6 +84,7 @@ mod handle;
 mod ids;
 mod login;
 mod managed_identity;
+mod openid_configuration;
 mod owner_only;
 mod policy;
 mod priority;

@@ -1,5 +1,6 @@
-//! The login host: `POST /{tenant}/oauth2/v2.0/token` and `/devicecode`, answering errors as the
-//! identity platform does. Client credentials authenticate with a client secret (in the form or
+//! The login host: `POST /{tenant}/oauth2/v2.0/token` and `/devicecode` (and the OpenID Connect
+//! metadata that names them, `openid_configuration.rs`), answering errors as the identity
+//! platform does. Client credentials authenticate with a client secret (in the form or
 //! as Basic credentials) or a client assertion (a certificate's JWT, or a federated token);
 //! `device_code.rs` has the device-code and refresh-token grants, `managed_identity.rs` the
 //! managed-identity endpoints.
@@ -12,7 +13,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde_json::json;
 
 use crate::auth::{TokenClaims, now_unix};
@@ -38,6 +39,10 @@ pub(crate) fn router(tenant: Arc<Tenant>, gates: Arc<Gates>) -> Router {
         .route(
             "/{tenant}/oauth2/v2.0/devicecode",
             post(crate::device_code::start),
+        )
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(crate::openid_configuration::document),
         )
         .merge(crate::managed_identity::router())
         .with_state(login)

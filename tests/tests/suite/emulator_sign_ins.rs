@@ -329,3 +329,35 @@ async fn managed_identity_answers_in_imds_and_app_service_shapes() {
     let token = answer["access_token"].as_str().unwrap().to_owned();
     reads_a_user(&emulator, StaticToken::new(Secret::new(token))).await;
 }
+
+/// The OpenID Connect metadata MSAL reads first names this login host's own endpoints, for the
+/// tenant by id or domain, and an unknown tenant is refused as the token endpoint refuses it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openid_metadata_names_this_login_hosts_endpoints() {
+    let emulator = start(quiet()).await;
+    let http = reqwest::Client::new();
+    let metadata = |tenant: String| {
+        let url = format!(
+            "{}/{tenant}/v2.0/.well-known/openid-configuration",
+            emulator.base_url()
+        );
+        let http = http.clone();
+        async move { http.get(url).send().await.unwrap() }
+    };
+    let answer = metadata(emulator.tenant_id().to_owned()).await;
+    let document: serde_json::Value =
+        serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
+    assert_eq!(document["token_endpoint"], emulator.token_url());
+    assert_eq!(
+        document["issuer"],
+        format!("{}/{}/v2.0", emulator.base_url(), emulator.tenant_id())
+    );
+    assert_eq!(
+        document["device_authorization_endpoint"],
+        emulator.token_url().replace("/token", "/devicecode")
+    );
+    let refused = metadata("not-this-tenant".to_owned()).await;
+    assert_eq!(refused.status(), 400);
+    let body: serde_json::Value = serde_json::from_slice(&refused.bytes().await.unwrap()).unwrap();
+    assert_eq!(body["error_codes"][0], 90002);
+}
