@@ -545,7 +545,10 @@ where
 pub(crate) fn apply(mut args: ApplyArgs) -> Result<i32, Error> {
     let loaded = args.common.load()?;
     args.plan = loaded.folder.place(&args.plan);
-    args.journal = args.journal.map(|path| loaded.folder.place(&path));
+    args.journal = args
+        .journal
+        .map(|path| loaded.folder.place_new(&path))
+        .transpose()?;
     args.report = args
         .report
         .map(|path| loaded.folder.place_new(&path))
@@ -566,7 +569,10 @@ pub(crate) fn apply(mut args: ApplyArgs) -> Result<i32, Error> {
 pub(crate) fn rollback(mut args: RollbackArgs) -> Result<i32, Error> {
     let loaded = args.common.load()?;
     args.applied = loaded.folder.place(&args.applied);
-    args.journal = args.journal.map(|path| loaded.folder.place(&path));
+    args.journal = args
+        .journal
+        .map(|path| loaded.folder.place_new(&path))
+        .transpose()?;
     run_journaled(
         &loaded,
         Journaled::Rollback,
