@@ -1,7 +1,5 @@
 //! The CLI's error type and its exit codes.
 
-use std::process::ExitCode;
-
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -35,9 +33,9 @@ impl Error {
     /// 2 for bad input (as for usage errors; nothing was sent), 130 for a plan stopped by Ctrl-C
     /// or SIGTERM, 1 for everything else, a report
     /// that could not be written after a run included.
-    pub(crate) fn exit_code(&self) -> ExitCode {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
-            Error::Input(_) | Error::Key(_) => ExitCode::from(2),
+            Error::Input(_) | Error::Key(_) => 2,
             // A file named on the command line that is not there, or not what it must be.
             Error::Bulk(
                 signin_prefs_bulk::Error::Input(_)
@@ -45,16 +43,16 @@ impl Error {
                 | signin_prefs_bulk::Error::Journal { .. }
                 | signin_prefs_bulk::Error::Guard(_)
                 | signin_prefs_bulk::Error::Refused(_),
-            ) => ExitCode::from(2),
+            ) => 2,
             Error::Bulk(signin_prefs_bulk::Error::Io { source, .. })
                 if source.kind() == std::io::ErrorKind::NotFound =>
             {
-                ExitCode::from(2)
+                2
             }
             Error::Bulk(signin_prefs_bulk::Error::Interrupted(_)) => {
-                u8::try_from(crate::commands::INTERRUPTED).map_or(ExitCode::FAILURE, ExitCode::from)
+                u8::try_from(crate::commands::INTERRUPTED).unwrap_or(1)
             }
-            _ => ExitCode::FAILURE,
+            _ => 1,
         }
     }
 }

@@ -39,7 +39,8 @@ enum ColorChoice {
 static QUIET: AtomicBool = AtomicBool::new(false);
 
 impl TerminalArgs {
-    /// Sets up logging to standard error and records the progress setting.
+    /// Sets up logging to standard error and records the progress setting. A host process (Python)
+    /// may already have a logger, or run a second command line: the first logger set stays.
     pub(crate) fn init(&self) {
         QUIET.store(self.quiet, Ordering::Relaxed);
         let level = match (self.quiet, self.verbose) {
@@ -49,14 +50,14 @@ impl TerminalArgs {
             (false, 2) => "debug",
             (false, _) => "trace",
         };
-        tracing_subscriber::fmt()
+        let _ = tracing_subscriber::fmt()
             .with_env_filter(
                 tracing_subscriber::EnvFilter::try_from_env("SIGNIN_PREFS_LOG")
                     .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
             )
             .with_writer(std::io::stderr)
             .with_ansi(self.colour())
-            .init();
+            .try_init();
     }
 
     /// Whether standard error gets colour codes: a terminal shows them, a log file or a pipe

@@ -9,6 +9,7 @@
 use std::ffi::OsString;
 use std::future::Future;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use indicatif::ProgressBar;
 use signin_prefs_bulk::stop::Stop;
@@ -75,12 +76,26 @@ impl Signals {
     }
 }
 
+/// The command line this process runs, as `main_with_args` was given it: in the binary, the
+/// process's own arguments; hosted by Python, the `signin-prefs` script's (the interpreter's would
+/// not resume anything).
+static ARGUMENTS: OnceLock<Vec<OsString>> = OnceLock::new();
+
+/// Records the command line being run, for [`resume_command`]; the first one a process runs is
+/// the one it keeps.
+pub(crate) fn remember_arguments(args: &[OsString]) {
+    let _ = ARGUMENTS.set(args.to_vec());
+}
+
 /// The command line that resumes this one: the same arguments, with `--resume` and, when the
 /// journal was left to its default path, `--journal` naming it, and the profile when the
 /// environment named it (`SIGNIN_PREFS_PROFILE` may be gone from the shell that resumes), each
 /// quoted for a POSIX shell.
 pub(crate) fn resume_command(journal: &Path, profile: Option<&ProfileName>) -> String {
-    let mut args: Vec<OsString> = std::env::args_os().collect();
+    let mut args: Vec<OsString> = ARGUMENTS
+        .get()
+        .cloned()
+        .unwrap_or_else(|| std::env::args_os().collect());
     let given = |flag: &str| {
         args.iter().skip(1).any(|arg| {
             let arg = arg.to_string_lossy();

@@ -33,7 +33,7 @@ use without_emulator::{Args as DemoArgs, Args as EmulatorArgs, UNAVAILABLE};
 #[cfg(feature = "emulator")]
 use {demo::Args as DemoArgs, emulator::Args as EmulatorArgs};
 
-pub(crate) use interrupt::INTERRUPTED;
+pub(crate) use interrupt::{INTERRUPTED, remember_arguments};
 
 use crate::error::Error;
 
@@ -128,7 +128,7 @@ pub(crate) enum Command {
     Manpages(manpages::Args),
 }
 
-/// Runs `command`; the number is the exit code (see `main.rs`). `whole` gives the whole command
+/// Runs `command`; the number is the exit code (see the crate's documentation). `whole` gives the whole command
 /// line's definition, for the commands that describe it (completions, man pages).
 pub(crate) fn run(command: Command, whole: fn() -> clap::Command) -> Result<i32, Error> {
     match command {

@@ -1,4 +1,6 @@
-//! `signin-prefs`: the command line. Each subcommand lives in its own module under `commands`.
+//! `signin-prefs`: the command line, as a library whose one entry point, [`main_with_args`], is
+//! run by the binary and by the Python package's `signin-prefs` command alike, so both are the
+//! same program. Each subcommand lives in its own module under `commands`.
 //!
 //! Exit codes: 0 success; 1 failure (the service refused the run, a file could not be written, or
 //! the report could not be printed or written after the run sent its changes);
@@ -10,12 +12,13 @@
 //! that resumes).
 
 mod commands;
+mod entry;
 mod error;
 mod terminal;
 
-use std::process::ExitCode;
+pub use entry::main_with_args;
 
-use clap::{CommandFactory as _, Parser};
+use clap::Parser;
 
 /// Read and set Microsoft Entra users' sign-in preferences through Microsoft Graph.
 #[derive(Debug, Parser)]
@@ -38,15 +41,3 @@ const VERSION: &str = if env!("SIGNIN_PREFS_COMMIT").is_empty() {
         ")"
     )
 };
-
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    cli.terminal.init();
-    match commands::run(cli.command, Cli::command) {
-        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
-        Err(error) => {
-            eprintln!("signin-prefs: {error}");
-            error.exit_code()
-        }
-    }
-}
