@@ -172,7 +172,7 @@ const PRODUCT: &[&str] = &[CORE, MODEL, REQUEST, CLIENT, BULK, EMULATOR];
 
 /// Which of the repository's own crates each crate may depend on, in any section (normal, dev or
 /// build: today no crate needs a dev-dependency against the direction, so none is exempt).
-/// core <- model <- request <- client <- bulk <- cli, python; the emulator stands on core and model
+/// core <- model <- request <- client <- bulk <- cli <- python; the emulator stands on core and model
 /// only, so the client is tested against an independent implementation of the wire contract.
 const LAYERS: &[(&str, &[&str])] = &[
     (CORE, &[]),
@@ -182,7 +182,19 @@ const LAYERS: &[(&str, &[&str])] = &[
     (BULK, &[CORE, MODEL, REQUEST, CLIENT]),
     (EMULATOR, &[CORE, MODEL]),
     ("signin-prefs-cli", PRODUCT),
-    ("signin-prefs-python", PRODUCT),
+    // The command the wheel installs is the CLI's, run by the native module.
+    (
+        "signin-prefs-python",
+        &[
+            CORE,
+            MODEL,
+            REQUEST,
+            CLIENT,
+            BULK,
+            EMULATOR,
+            "signin-prefs-cli",
+        ],
+    ),
     // Generated models and requests only, on the same runtime as the product's.
     (GRAPH_FRAGMENTS, &[CORE, MODEL, REQUEST]),
     // Tests and fuzz targets exercise everything.

@@ -3,6 +3,7 @@
 //! users directly.
 
 mod bulk;
+mod cli;
 mod client;
 mod credential;
 mod emulator;
@@ -19,6 +20,8 @@ use pyo3::prelude::*;
 mod _native {
     #[pymodule_export]
     use crate::bulk::{NativeReport, plan, report, run_journaled};
+    #[pymodule_export]
+    use crate::cli::cli_main;
     #[pymodule_export]
     use crate::client::NativeClient;
     #[pymodule_export]

@@ -22,6 +22,7 @@ __all__ = [
     "NativeTask",
     "USER_DEFAULT_AUTHENTICATION_METHOD_TYPE_MEMBERS",
     "__version__",
+    "cli_main",
     "login",
     "logout",
     "plan",
@@ -148,6 +149,7 @@ class NativeEmulator:
     def decline_device_code(self, user_code: str) -> None: ...
     def shutdown(self) -> None: ...
 
+def cli_main(argv: List[str]) -> int: ...
 def plan(
     client: NativeClient,
     targets_path: str,
