@@ -86,6 +86,13 @@ pub(crate) enum Error {
     /// `test`: a command that ran and failed.
     #[error("{command} failed ({status})")]
     Failed { command: String, status: ExitStatus },
+    /// `test`: the Python package's build left other files than the one sdist and one wheel.
+    #[error("{folder} holds {count} {what}, not one")]
+    NotOne {
+        folder: PathBuf,
+        count: usize,
+        what: String,
+    },
 }
 
 impl Error {

@@ -1,6 +1,7 @@
 //! Project chores, run as `cargo xtask <command>` (the alias is in `.cargo/config.toml`).
 
 mod codegen;
+mod dist;
 mod error;
 #[cfg(test)]
 mod regeneration_tests;
@@ -37,6 +38,10 @@ enum Task {
     },
     /// Run the whole test suite: every test of every crate, the CLI's included.
     Test,
+    /// Build the Python package as it is published (its sdist, the wheel built from the sdist, that
+    /// wheel installed in a fresh venv) and test it: part of `test`, alone for when only the
+    /// packaging changed. Uses the `.venv` that `test` makes.
+    Dist,
     /// Write the CLI's man pages (roff, one per subcommand), made from its clap definitions.
     Man {
         /// The folder to write them into.
@@ -107,6 +112,7 @@ fn main() -> ExitCode {
                 },
         } => spec::diff::run(&old, &new, json, fail_on_breaking).map(|report| print!("{report}")),
         Task::Test => run_tests(&root),
+        Task::Dist => dist::check(&root, &root.join(".venv").join("bin").join("python")),
         Task::Man { out } => write_man_pages(&root, &root.join(out)),
     };
     match result {
@@ -167,8 +173,8 @@ fn run_tests(root: &Path) -> Result<(), Error> {
 }
 
 /// The Python package (`bindings/python`): a venv at `.venv` (made once, then reused), the tools
-/// it needs, the package built into it with maturin, the pytest suite against the emulator, and
-/// the stubs checked against the built module.
+/// it needs, the package built into it with maturin, the pytest suite against the emulator, the
+/// stubs checked against the built module, and the package as published (`dist.rs`).
 fn run_python_tests(root: &Path) -> Result<(), Error> {
     let venv = root.join(".venv");
     let bin = venv.join(if cfg!(windows) { "Scripts" } else { "bin" });
@@ -242,7 +248,8 @@ fn run_python_tests(root: &Path) -> Result<(), Error> {
             "--no-incremental",
             "python/signin_prefs",
         ]),
-    )
+    )?;
+    dist::check(root, &python)
 }
 
 fn run(root: &Path, command: &mut Command) -> Result<(), Error> {
