@@ -167,8 +167,11 @@ const CLIENT: &str = "signin-prefs-client";
 const BULK: &str = "signin-prefs-bulk";
 const EMULATOR: &str = "signin-prefs-emulator";
 const GRAPH_FRAGMENTS: &str = "signin-prefs-graph-fragments";
+const CLI: &str = "signin-prefs-cli";
 /// Every library of the product, for the crates at the top.
 const PRODUCT: &[&str] = &[CORE, MODEL, REQUEST, CLIENT, BULK, EMULATOR];
+/// The product and its command line, which the Python package runs as its `signin-prefs` command.
+const PRODUCT_AND_CLI: &[&str] = &[CORE, MODEL, REQUEST, CLIENT, BULK, EMULATOR, CLI];
 
 /// Which of the repository's own crates each crate may depend on, in any section (normal, dev or
 /// build: today no crate needs a dev-dependency against the direction, so none is exempt).
@@ -181,20 +184,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     (CLIENT, &[CORE, MODEL, REQUEST]),
     (BULK, &[CORE, MODEL, REQUEST, CLIENT]),
     (EMULATOR, &[CORE, MODEL]),
-    ("signin-prefs-cli", PRODUCT),
-    // The command the wheel installs is the CLI's, run by the native module.
-    (
-        "signin-prefs-python",
-        &[
-            CORE,
-            MODEL,
-            REQUEST,
-            CLIENT,
-            BULK,
-            EMULATOR,
-            "signin-prefs-cli",
-        ],
-    ),
+    (CLI, PRODUCT),
+    ("signin-prefs-python", PRODUCT_AND_CLI),
     // Generated models and requests only, on the same runtime as the product's.
     (GRAPH_FRAGMENTS, &[CORE, MODEL, REQUEST]),
     // Tests and fuzz targets exercise everything.
