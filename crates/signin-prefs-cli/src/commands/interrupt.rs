@@ -9,7 +9,7 @@
 use std::ffi::OsString;
 use std::future::Future;
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::Mutex;
 
 use indicatif::ProgressBar;
 use signin_prefs_bulk::stop::Stop;
@@ -77,14 +77,16 @@ impl Signals {
 }
 
 /// The command line this process runs, as `main_with_args` was given it: in the binary, the
-/// process's own arguments; hosted by Python, the `signin-prefs` script's (the interpreter's would
-/// not resume anything).
-static ARGUMENTS: OnceLock<Vec<OsString>> = OnceLock::new();
+/// process's own arguments; hosted by Python, those the `signin-prefs` script passed, the script
+/// first (the process's own start with the interpreter, and `python -m` names no script).
+static ARGUMENTS: Mutex<Vec<OsString>> = Mutex::new(Vec::new());
 
-/// Records the command line being run, for [`resume_command`]; the first one a process runs is
-/// the one it keeps.
+/// Records the command line being run, for [`resume_command`] (a host may run several, one after
+/// the other).
 pub(crate) fn remember_arguments(args: &[OsString]) {
-    let _ = ARGUMENTS.set(args.to_vec());
+    if let Ok(mut remembered) = ARGUMENTS.lock() {
+        *remembered = args.to_vec();
+    }
 }
 
 /// The command line that resumes this one: the same arguments, with `--resume` and, when the
@@ -93,8 +95,10 @@ pub(crate) fn remember_arguments(args: &[OsString]) {
 /// quoted for a POSIX shell.
 pub(crate) fn resume_command(journal: &Path, profile: Option<&ProfileName>) -> String {
     let mut args: Vec<OsString> = ARGUMENTS
-        .get()
-        .cloned()
+        .lock()
+        .map(|remembered| remembered.clone())
+        .ok()
+        .filter(|remembered| !remembered.is_empty())
         .unwrap_or_else(|| std::env::args_os().collect());
     let given = |flag: &str| {
         args.iter().skip(1).any(|arg| {
