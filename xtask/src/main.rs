@@ -205,7 +205,7 @@ fn run_python_tests(root: &Path) -> Result<(), Error> {
                 "install",
                 "--quiet",
                 "--disable-pip-version-check",
-                "maturin>=1.7,<2",
+                "maturin>=1.10,<2",
                 "pytest",
                 "pytest-asyncio",
                 "mypy",
