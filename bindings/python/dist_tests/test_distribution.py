@@ -91,7 +91,8 @@ def test_the_metadata_is_the_crates_and_names_the_command() -> None:
     with zipfile.ZipFile(only("*.whl")) as wheel:
         (entry_points,) = [n for n in wheel.namelist() if n.endswith(".dist-info/entry_points.txt")]
         scripts = wheel.read(entry_points).decode("utf-8")
-    assert re.search(r"^signin-prefs\s*=\s*signin_prefs\._cli:main$", scripts, re.MULTILINE), scripts
+    script = re.compile(r"^signin-prefs\s*=\s*signin_prefs\._cli:main$", re.MULTILINE)
+    assert script.search(scripts), scripts
 
 
 def test_the_sdist_holds_the_package_and_every_generated_file_of_the_crates_it_builds() -> None:
@@ -121,7 +122,8 @@ def test_the_installed_command_is_the_binarys() -> None:
     for words in [[], *([name] for name in subcommands())]:
         native = run(str(BINARY), *words, "--help")
         assert native.returncode == 0, (words, native.stderr)
-        for program in ([str(VENV_BIN / "signin-prefs")], [str(VENV_BIN / "python"), "-m", "signin_prefs"]):
+        hosts = ([str(VENV_BIN / "signin-prefs")], [str(VENV_BIN / "python"), "-m", "signin_prefs"])
+        for program in hosts:
             hosted = run(*program, *words, "--help")
             assert (hosted.returncode, hosted.stdout) == (0, native.stdout), (program, words)
     refused = run(str(VENV_BIN / "signin-prefs"), "no-such-command")
@@ -129,10 +131,11 @@ def test_the_installed_command_is_the_binarys() -> None:
 
 
 def test_the_installed_command_runs_the_demo_on_its_emulator(tmp_path: Path) -> None:
-    demo = run(str(VENV_BIN / "signin-prefs"), "demo", "--users", "300", "--dir", str(tmp_path / "demo"))
+    folder = tmp_path / "demo"
+    demo = run(str(VENV_BIN / "signin-prefs"), "demo", "--users", "300", "--dir", str(folder))
     assert demo.returncode == 0, demo.stderr
     assert "applied" in demo.stdout
-    assert (tmp_path / "demo" / "plan.json").is_file()
+    assert (folder / "plan.json").is_file()
 
 
 def test_the_installed_module_changes_a_user_on_its_emulator() -> None:

@@ -6,9 +6,9 @@ use std::io::Write as _;
 use clap::{CommandFactory as _, Parser as _};
 
 /// Runs the command line `args` (the program's name first, as `std::env::args_os` gives it) and
-/// returns its exit code (the crate documentation lists them). Help, `--version` and usage errors print as clap prints them,
-/// with clap's codes (0, and 2 for a usage error); nothing here ends the process, except a second
-/// Ctrl-C during a run, which quits at once as a kill would.
+/// returns its exit code (the crate documentation lists them). Help, `--version` and usage errors
+/// print as clap prints them, with clap's codes (0, and 2 for a usage error); nothing here ends
+/// the process, except a second Ctrl-C during a run, which quits at once as a kill would.
 pub fn main_with_args<I, T>(args: I) -> u8
 where
     I: IntoIterator<Item = T>,

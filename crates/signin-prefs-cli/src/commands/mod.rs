@@ -128,8 +128,8 @@ pub(crate) enum Command {
     Manpages(manpages::Args),
 }
 
-/// Runs `command`; the number is the exit code (see the crate's documentation). `whole` gives the whole command
-/// line's definition, for the commands that describe it (completions, man pages).
+/// Runs `command`; the number is the exit code (see the crate's documentation). `whole` gives the
+/// whole command line's definition, for the commands that describe it (completions, man pages).
 pub(crate) fn run(command: Command, whole: fn() -> clap::Command) -> Result<i32, Error> {
     match command {
         Command::Completions(args) => completions::run(&args, whole()).map(|()| 0),
