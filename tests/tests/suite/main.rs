@@ -60,6 +60,7 @@ mod graph_reads;
 mod merge_laws;
 mod readme_examples;
 mod report_fidelity;
+mod report_html;
 mod request_laws;
 mod runbook;
 mod secret_hygiene;

@@ -27,7 +27,7 @@ use signin_prefs_request::{GroupId, ListTransitiveMemberAsUser, ListUser};
 
 use super::connection::CliSettings as _;
 use super::interrupt::{INTERRUPTED, on_signals, resume_command};
-use super::output::{CommonArgs, Output, OutputArg, PriorityArg, Switch, block_on};
+use super::output::{CommonArgs, Output, PageOutputArg, PriorityArg, Switch, block_on};
 use super::progress::Display;
 use super::stdout::UntilClosed;
 use super::system_preferred::FlagPrecedenceArg;
@@ -206,7 +206,7 @@ pub(crate) struct ReportArgs {
     #[arg(long)]
     plan: Option<PathBuf>,
     #[command(flatten)]
-    output: OutputArg,
+    output: PageOutputArg,
     /// List every user, not only those that need attention.
     #[arg(long)]
     all: bool,
@@ -637,7 +637,17 @@ fn run_journaled(
 }
 
 pub(crate) fn report(args: ReportArgs) -> Result<i32, Error> {
+    let printed = args.output.printed()?;
     let state: JournalState = journal::read(&args.journal)?;
+    let Some(printed) = printed else {
+        let tally = super::html::report(
+            &args.journal,
+            &state,
+            args.plan.as_deref(),
+            args.output.out.as_deref(),
+        )?;
+        return Ok(exit_code(&tally));
+    };
     let tally = match state.kind {
         JournalKind::Apply => {
             let plan_path = args
@@ -646,14 +656,14 @@ pub(crate) fn report(args: ReportArgs) -> Result<i32, Error> {
                 .unwrap_or_else(|| state.source_path(&args.journal));
             emit(
                 &|format, out| write_apply_report(&plan_path, &state, format, out),
-                args.output.output,
+                printed,
                 None,
                 args.all,
             )?
         }
         JournalKind::Rollback => emit(
             &|format, out| write_rollback_report(&state, format, out),
-            args.output.output,
+            printed,
             None,
             args.all,
         )?,
