@@ -116,7 +116,7 @@
     body.textContent = "";
     body.appendChild(fragment);
     var filtered = view.length === rows.length ? "" : " (filtered from " + rows.length + ")";
-    status.textContent = view.length + " rows" + filtered;
+    status.textContent = view.length + (view.length === 1 ? " row" : " rows") + filtered;
     pageText.textContent = "page " + (page + 1) + " of " + pages();
     printNote.textContent = view.length === 0 ? "No rows match the filter." :
       "Rows " + (start + 1) + "–" + end + " of " + view.length + filtered +

@@ -186,7 +186,7 @@ impl PaceChart {
             .map(|(x, y)| format!("{x:.1},{y:.1}"))
             .collect::<Vec<_>>()
             .join(" ");
-        let bar_width = (plot_width / slots as f64 * 0.6).max(1.0);
+        let bar_width = (plot_width / slots as f64 * 0.6).clamp(1.0, 24.0);
         let throttled_bars = throttled
             .iter()
             .enumerate()
