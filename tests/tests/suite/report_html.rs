@@ -314,3 +314,76 @@ proptest! {
         prop_assert!(fetches(&html).is_empty(), "{:?}", fetches(&html));
     }
 }
+
+#[tokio::test]
+async fn readiness_page_counts_are_its_csvs_and_it_lists_every_user() {
+    use signin_prefs_emulator::{EmulatorBuilder, ThrottleConfig, TokenRequest, permissions};
+    let emulator = EmulatorBuilder::new()
+        .users(240)
+        .seed(16)
+        .throttle(ThrottleConfig::disabled())
+        .start()
+        .await
+        .unwrap();
+    let token = emulator
+        .mint_token(TokenRequest::app_only(&[
+            permissions::READ_WRITE_ALL,
+            permissions::POLICY_READ_ALL,
+        ]))
+        .unwrap();
+    let base = emulator.base_url();
+    let dir = crate::cli_scenarios::scratch("html-readiness");
+    let page = dir.join("readiness.html");
+    let page_arg = page.to_str().unwrap();
+    let (code, stdout, stderr) = run_cli(
+        &base,
+        &token,
+        &["readiness", "--output", "html", "--out", page_arg],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout.trim(), page_arg);
+    let (code, csv, stderr) = run_cli(&base, &token, &["readiness", "--output", "csv"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let expected: BTreeMap<String, u64> = csv
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let (name, count) = line.split_once(',').unwrap();
+            (name.to_owned(), count.parse().unwrap())
+        })
+        .collect();
+    let html = std::fs::read_to_string(&page).unwrap();
+    let embedded: BTreeMap<String, u64> =
+        serde_json::from_value(script_json(&html, "counts-data")).unwrap();
+    assert_eq!(embedded, expected);
+    for (name, count) in &expected {
+        assert!(
+            html.contains(&format!("data-measure=\"{name}\">{count}<")),
+            "{name}"
+        );
+    }
+    let table = script_json(&html, "table-data");
+    assert_eq!(
+        table["rows"].as_array().unwrap().len() as u64,
+        expected["users"]
+    );
+    assert_eq!(
+        table["columns"],
+        serde_json::json!(signin_prefs_bulk::readiness_csv::USERS_CSV_HEADER)
+    );
+    assert!(fetches(&html).is_empty(), "{:?}", fetches(&html));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&page).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "owner-only");
+    }
+    // A page already there is refused before anything is read, and left as it was.
+    let (code, _, stderr) = run_cli(
+        &base,
+        &token,
+        &["readiness", "--output", "html", "--out", page_arg],
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&page).unwrap(), html);
+}
