@@ -140,7 +140,12 @@ def plan(
 ) -> NativeTask: ...
 def report(journal_path: str, *, plan_path: Optional[str] = None) -> NativeReport: ...
 def readiness(
-    client: NativeClient, users_csv: str, *, ignore_policy: bool = False, priority: str = "low"
+    client: NativeClient,
+    users_csv: str,
+    *,
+    ignore_policy: bool = False,
+    priority: str = "low",
+    html: Optional[str] = None,
 ) -> str: ...
 def run_journaled(
     kind: Literal["apply", "rollback"],
