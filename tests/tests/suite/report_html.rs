@@ -317,20 +317,7 @@ proptest! {
 
 #[tokio::test]
 async fn readiness_page_counts_are_its_csvs_and_it_lists_every_user() {
-    use signin_prefs_emulator::{EmulatorBuilder, ThrottleConfig, TokenRequest, permissions};
-    let emulator = EmulatorBuilder::new()
-        .users(240)
-        .seed(16)
-        .throttle(ThrottleConfig::disabled())
-        .start()
-        .await
-        .unwrap();
-    let token = emulator
-        .mint_token(TokenRequest::app_only(&[
-            permissions::READ_WRITE_ALL,
-            permissions::POLICY_READ_ALL,
-        ]))
-        .unwrap();
+    let (emulator, token) = crate::cli_scenarios::emulator().await;
     let base = emulator.base_url();
     let dir = crate::cli_scenarios::scratch("html-readiness");
     let page = dir.join("readiness.html");
