@@ -1,12 +1,13 @@
 //! `NativeClient`: the async Rust client behind both `signin_prefs.Client` (blocking calls with the
 //! GIL released) and `signin_prefs.AsyncClient` (asyncio awaitables bridged from tokio).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use pyo3::prelude::*;
 use signin_prefs_client::{
-    Budgets, Client, Cloud, CredentialChoice, PacingConfig, Quota, RetryPolicy, Secret, Settings,
-    StaticToken,
+    Budgets, Client, Cloud, ConfigFile, CredentialChoice, PacingConfig, ProfileName, Quota,
+    RetryPolicy, Secret, StaticToken,
 };
 use signin_prefs_model::{SignInPreferencesPatch, UserDefaultAuthenticationMethodType as Method};
 use signin_prefs_request::UserKey;
@@ -171,14 +172,25 @@ impl NativeClient {
         })
     }
 
-    /// A client configured by the environment, exactly as the CLI's (`SIGNIN_PREFS_*`, then
-    /// `AZURE_*`): the credential is chosen by the client crate's `Settings`.
+    /// A client configured exactly as the CLI's: the config file (`config`, else
+    /// `SIGNIN_PREFS_CONFIG`, else the default location when it exists) or its named `profile`
+    /// (else `SIGNIN_PREFS_PROFILE`'s), the environment (`SIGNIN_PREFS_*`, then `AZURE_*`) over
+    /// them; the credential is chosen by the client crate's `Settings`.
     #[staticmethod]
-    fn from_env() -> PyResult<Self> {
+    #[pyo3(signature = (profile = None, config = None))]
+    fn from_env(profile: Option<&str>, config: Option<PathBuf>) -> PyResult<Self> {
         let _runtime = pyo3_async_runtimes::tokio::get_runtime().enter();
-        let connection = Settings::from_env()
-            .connect()
-            .map_err(|error| Python::attach(|py| errors::client_error(py, &error, None)))?;
+        let failed = |error: signin_prefs_client::Error| {
+            Python::attach(|py| errors::client_error(py, &error, None))
+        };
+        let profile = profile
+            .map(str::parse::<ProfileName>)
+            .transpose()
+            .map_err(failed)?;
+        let connection = ConfigFile::locate(config.as_deref())
+            .and_then(|file| file.choose(profile.as_ref()))
+            .and_then(|chosen| chosen.settings.connect())
+            .map_err(failed)?;
         Ok(Self {
             client: connection.client,
             credential: None,

@@ -49,6 +49,7 @@ mod budget;
 mod ca;
 mod client;
 mod cloud;
+mod config_file;
 mod error;
 mod from_env;
 mod pacing;
@@ -72,6 +73,9 @@ pub use budget::{Budget, BudgetParseError, Budgets, Charge, Quota};
 pub use ca::CaCertificates;
 pub use client::{Client, ClientBuilder};
 pub use cloud::{Cloud, Endpoints};
+pub use config_file::{
+    CONFIG_VARIABLE, Chosen, ConfigFile, PROFILE_VARIABLE, Profile, ProfileName,
+};
 pub use error::{Error, ErrorKind, ServiceResponse};
 pub use from_env::{Connection, CredentialChoice, CredentialKind, ShowPrompt};
 pub use pacing::{Pacer, PacingConfig, PacingSnapshot};

@@ -68,6 +68,28 @@ pub(crate) struct EnvironmentSecrets {
     pub(crate) identity_header: Option<Secret>,
 }
 
+/// One setting's field.
+enum Slot<'a> {
+    Text(&'a mut Option<String>),
+    Path(&'a mut Option<PathBuf>),
+}
+
+impl Slot<'_> {
+    fn set(self, value: String) {
+        match self {
+            Slot::Text(field) => *field = Some(value),
+            Slot::Path(field) => *field = Some(PathBuf::from(value)),
+        }
+    }
+
+    fn get(self) -> Option<String> {
+        match self {
+            Slot::Text(field) => field.clone(),
+            Slot::Path(field) => field.as_ref().map(|path| path.display().to_string()),
+        }
+    }
+}
+
 /// Each variable and the key it sets; for one key, the first variable set wins.
 pub const VARIABLES: &[(&str, &str)] = &[
     ("SIGNIN_PREFS_CLOUD", "cloud"),
@@ -132,31 +154,8 @@ impl Settings {
     pub fn with_environment(mut self) -> Self {
         // Backwards, so that the first variable of a key is the last written: it wins.
         for (name, key) in VARIABLES.iter().rev() {
-            let Some(value) = variable(name) else {
-                continue;
-            };
-            let path = || Some(PathBuf::from(&value));
-            match *key {
-                "cloud" => self.cloud = Some(value),
-                "base_url" => self.base_url = Some(value),
-                "login_authority" => self.login_authority = Some(value),
-                "tenant_id" => self.tenant_id = Some(value),
-                "client_id" => self.client_id = Some(value),
-                "credential" => self.credential = Some(value),
-                "client_secret_file" => self.client_secret_file = path(),
-                "client_certificate_path" => self.client_certificate_path = path(),
-                "client_certificate_password_file" => {
-                    self.client_certificate_password_file = path()
-                }
-                "federated_token_file" => self.federated_token_file = path(),
-                "token_file" => self.token_file = path(),
-                "token_cache" => self.token_cache = path(),
-                "ca_file" => self.ca_file = path(),
-                "imds_origin" => self.imds_origin = Some(value),
-                "write_budget" => self.write_budget = Some(value),
-                "tenant_write_budget" => self.tenant_write_budget = Some(value),
-                "read_budget" => self.read_budget = Some(value),
-                _ => self.reports_budget = Some(value),
+            if let (Some(value), Some(slot)) = (variable(name), self.slot(key)) {
+                slot.set(value);
             }
         }
         self.secrets = EnvironmentSecrets {
@@ -170,6 +169,58 @@ impl Settings {
             identity_header: variable("IDENTITY_HEADER").map(Secret::new),
         };
         self
+    }
+
+    /// The settings a TOML table's keys give (an unknown key is named in the error).
+    pub(crate) fn deserialize_table(table: toml::Table) -> Result<Self, String> {
+        toml::Value::Table(table)
+            .try_into()
+            .map_err(|error: toml::de::Error| error.message().to_owned())
+    }
+
+    /// The field a TOML key names (`None` for a key that is not a setting).
+    fn slot(&mut self, key: &str) -> Option<Slot<'_>> {
+        Some(match key {
+            "cloud" => Slot::Text(&mut self.cloud),
+            "base_url" => Slot::Text(&mut self.base_url),
+            "login_authority" => Slot::Text(&mut self.login_authority),
+            "tenant_id" => Slot::Text(&mut self.tenant_id),
+            "client_id" => Slot::Text(&mut self.client_id),
+            "credential" => Slot::Text(&mut self.credential),
+            "client_secret_file" => Slot::Path(&mut self.client_secret_file),
+            "client_certificate_path" => Slot::Path(&mut self.client_certificate_path),
+            "client_certificate_password_file" => {
+                Slot::Path(&mut self.client_certificate_password_file)
+            }
+            "federated_token_file" => Slot::Path(&mut self.federated_token_file),
+            "token_file" => Slot::Path(&mut self.token_file),
+            "token_cache" => Slot::Path(&mut self.token_cache),
+            "ca_file" => Slot::Path(&mut self.ca_file),
+            "imds_origin" => Slot::Text(&mut self.imds_origin),
+            "write_budget" => Slot::Text(&mut self.write_budget),
+            "tenant_write_budget" => Slot::Text(&mut self.tenant_write_budget),
+            "read_budget" => Slot::Text(&mut self.read_budget),
+            "reports_budget" => Slot::Text(&mut self.reports_budget),
+            _ => return None,
+        })
+    }
+
+    /// The value of the setting a TOML key names, as text.
+    pub(crate) fn value(&self, key: &str) -> Option<String> {
+        self.clone().slot(key).and_then(|slot| slot.get())
+    }
+
+    /// Which secrets the environment gave (the variables' names, never the values).
+    pub(crate) fn secret_variables(&self) -> [(&'static str, Option<&'static str>); 3] {
+        let name = |secret: &Option<(&'static str, Secret)>| secret.as_ref().map(|(name, _)| *name);
+        [
+            ("token_file", name(&self.secrets.token)),
+            ("client_secret_file", name(&self.secrets.client_secret)),
+            (
+                "client_certificate_password_file",
+                name(&self.secrets.certificate_password),
+            ),
+        ]
     }
 
     /// Whether anything says which service or credential to use.

@@ -27,6 +27,7 @@ mod cli_credentials;
 mod cli_input;
 mod cli_interrupt;
 mod cli_priority;
+mod cli_profiles;
 mod cli_scenarios;
 mod cli_sources;
 mod cli_system_preferred;

@@ -7,6 +7,7 @@ signin_prefs`` loads neither `typing` nor the modules of types they name.
 
 from __future__ import annotations
 
+import os
 from types import TracebackType
 
 from . import _native
@@ -63,17 +64,27 @@ class _ClientBase:
         self._native = _native.NativeClient(credential=credential, **settings)
 
     @classmethod
-    def from_env(cls: Type[_Self]) -> _Self:
-        """A client configured by the environment exactly as the ``signin-prefs`` command line:
-        ``SIGNIN_PREFS_*`` settings, then the Azure SDKs' ``AZURE_TENANT_ID``, ``AZURE_CLIENT_ID``,
+    def from_env(
+        cls: Type[_Self],
+        profile: Optional[str] = None,
+        config: Optional[Union[str, os.PathLike[str]]] = None,
+    ) -> _Self:
+        """A client configured exactly as the ``signin-prefs`` command line: the config file
+        (``config``, else ``SIGNIN_PREFS_CONFIG``, else ``~/.config/signin-prefs/config.toml`` when
+        it exists) or its named ``profile`` (a ``[profiles.NAME]`` table; else
+        ``SIGNIN_PREFS_PROFILE``'s), with the environment over them: ``SIGNIN_PREFS_*`` settings, then the Azure SDKs' ``AZURE_TENANT_ID``, ``AZURE_CLIENT_ID``,
         ``AZURE_CLIENT_SECRET``, ``AZURE_CLIENT_CERTIFICATE_PATH`` (PEM or PKCS#12, with
         ``AZURE_CLIENT_CERTIFICATE_PASSWORD``), ``AZURE_FEDERATED_TOKEN_FILE``,
         ``AZURE_AUTHORITY_HOST``, App Service's ``IDENTITY_ENDPOINT``/``IDENTITY_HEADER``, a sign-in
         kept by ``signin-prefs login``, or ``SIGNIN_PREFS_CREDENTIAL`` naming one
         (``managed-identity``, ``azure-cli``, …). `credential_choice` says which was chosen and why.
-        Raises `ConfigurationError` (naming what to set) when nothing is configured."""
+        Raises `ConfigurationError` (naming what to set) when nothing is configured, for a profile
+        the file does not define, and when a variable contradicts one of the named profile's keys
+        (a profile is never silently overridden)."""
         client = cls.__new__(cls)
-        client._native = _native.NativeClient.from_env()
+        client._native = _native.NativeClient.from_env(
+            profile, None if config is None else os.fspath(config)
+        )
         return client
 
     @property

@@ -25,9 +25,9 @@ use signin_prefs_core::CollectionPage as _;
 use signin_prefs_model::{User, UserDefaultAuthenticationMethodType as Method};
 use signin_prefs_request::{GroupId, ListTransitiveMemberAsUser, ListUser};
 
-use super::connection::CliSettings as _;
+use super::connection::{CliSettings as _, Loaded};
 use super::interrupt::{INTERRUPTED, on_signals, resume_command};
-use super::output::{CommonArgs, Output, PageOutputArg, PriorityArg, Switch, block_on};
+use super::output::{CommonArgs, ConfigArg, Output, PageOutputArg, PriorityArg, Switch, block_on};
 use super::progress::Display;
 use super::stdout::UntilClosed;
 use super::system_preferred::FlagPrecedenceArg;
@@ -210,9 +210,11 @@ pub(crate) struct ReportArgs {
     /// List every user, not only those that need attention.
     #[arg(long)]
     all: bool,
+    #[command(flatten)]
+    config: ConfigArg,
 }
 
-pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
+pub(crate) fn plan(mut args: PlanArgs) -> Result<i32, Error> {
     // Every input is checked before anything is read from Graph.
     let methods = match &args.method {
         Some(list) => Method::parse_target_list(list)
@@ -241,8 +243,10 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
         Some(path) => read_targets(path)?.users().map(str::to_owned).collect(),
         None => Vec::new(),
     };
+    let Loaded { settings, folder } = args.common.load()?;
+    args.out = folder.place_new(&args.out)?;
     check_new_plan(&args.out).map_err(|error| Error::Input(error.to_string()))?;
-    let client = args.priority.apply_to(&args.common.settings()?.client()?);
+    let client = args.priority.apply_to(&settings.client()?);
     // A file is read whole (it was checked whole); a group's or a filter's users are planned as
     // their listing pages in, so that a million of them are never held at once.
     let (source, keys, listing) = match (&file_targets, &group, &args.filter) {
@@ -447,7 +451,11 @@ pub(crate) fn plan(args: PlanArgs) -> Result<i32, Error> {
             }
             print(
                 &mut out,
-                format_args!("review it, then: signin-prefs apply {}", args.out.display()),
+                format_args!(
+                    "review it, then: signin-prefs apply{} {}",
+                    folder.flag(),
+                    args.out.display()
+                ),
             );
         }
     }
@@ -534,9 +542,17 @@ where
         .boxed()
 }
 
-pub(crate) fn apply(args: ApplyArgs) -> Result<i32, Error> {
+pub(crate) fn apply(mut args: ApplyArgs) -> Result<i32, Error> {
+    let loaded = args.common.load()?;
+    args.plan = loaded.folder.place(&args.plan);
+    args.journal = args.journal.map(|path| loaded.folder.place(&path));
+    args.report = args
+        .report
+        .map(|path| loaded.folder.place_new(&path))
+        .transpose()?;
     // The plan is read entry by entry, keeping only the users to change; the report reads it again.
     run_journaled(
+        &loaded,
         Journaled::Apply,
         (&args.plan, args.journal.as_deref(), args.resume),
         &args.run.options(args.verify, args.allow_drift),
@@ -547,8 +563,12 @@ pub(crate) fn apply(args: ApplyArgs) -> Result<i32, Error> {
     )
 }
 
-pub(crate) fn rollback(args: RollbackArgs) -> Result<i32, Error> {
+pub(crate) fn rollback(mut args: RollbackArgs) -> Result<i32, Error> {
+    let loaded = args.common.load()?;
+    args.applied = loaded.folder.place(&args.applied);
+    args.journal = args.journal.map(|path| loaded.folder.place(&path));
     run_journaled(
+        &loaded,
         Journaled::Rollback,
         (&args.applied, args.journal.as_deref(), args.resume),
         // A rollback always reads first and never overwrites a user changed since the apply.
@@ -585,6 +605,7 @@ type RunReportWriter<'a> = dyn Fn(&JournalState, ReportFormat, &mut dyn Write) -
 /// run under a progress bar, then its report (also to `file`), where its journal is, and the
 /// exit code its outcomes give.
 fn run_journaled(
+    Loaded { settings, folder }: &Loaded,
     kind: Journaled,
     (input, journal, resume): (&Path, Option<&Path>, bool),
     options: &RunOptions,
@@ -593,7 +614,7 @@ fn run_journaled(
 ) -> Result<i32, Error> {
     let (journal_name, suffix) = kind.journal();
     let journal_path = journal.map_or_else(|| with_suffix(input, suffix), Path::to_path_buf);
-    let client = priority.apply_to(&common.settings()?.client()?);
+    let client = priority.apply_to(&settings.client()?);
     let mut display = Display::new();
     let bar = display.bar().clone();
     let progress = &mut |event| show(&mut display, event);
@@ -629,15 +650,23 @@ fn run_journaled(
     if stop.interrupted(&state) {
         eprintln!(
             "interrupted: the batches sent were answered and journaled; the users not sent are not reached. Resume with:\n  {}",
-            resume_command(journal)
+            resume_command(journal, folder.profile())
         );
         return Ok(INTERRUPTED);
     }
     Ok(exit_code(&tally))
 }
 
-pub(crate) fn report(args: ReportArgs) -> Result<i32, Error> {
+pub(crate) fn report(mut args: ReportArgs) -> Result<i32, Error> {
     let printed = args.output.printed()?;
+    let folder = args.config.folder()?;
+    args.journal = folder.place(&args.journal);
+    args.plan = args.plan.map(|path| folder.place(&path));
+    args.output.out = args
+        .output
+        .out
+        .map(|path| folder.place_new(&path))
+        .transpose()?;
     let state: JournalState = journal::read(&args.journal)?;
     let Some(printed) = printed else {
         let tally = super::html::report(

@@ -1,12 +1,14 @@
 //! How the CLI reaches Graph: the settings of a config file (`--config`, else
-//! `SIGNIN_PREFS_CONFIG`) with the environment over them, never the command line (where `ps` and
+//! `SIGNIN_PREFS_CONFIG`, else the default location) or of one of its profiles (`--profile`),
+//! with the environment over them, never the command line (where `ps` and
 //! shell history would show a secret). The credential is chosen by the client crate's
 //! `Settings`, the one place the CLI and Python share.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use signin_prefs_client::{Client, Connection};
+use signin_prefs_client::{Client, ConfigFile, Connection, ProfileName};
 
+use super::run_folder::RunFolder;
 use crate::error::Error;
 
 pub(crate) use signin_prefs_client::Settings;
@@ -21,21 +23,36 @@ fn no_tenant(error: &signin_prefs_client::Error) -> String {
     message
 }
 
-/// The config file (`--config`, else `SIGNIN_PREFS_CONFIG`), then the environment over it.
-pub(crate) fn load(config: Option<&Path>) -> Result<Settings, Error> {
-    let config = config
-        .map(Path::to_path_buf)
-        .or_else(|| std::env::var_os("SIGNIN_PREFS_CONFIG").map(PathBuf::from));
-    let settings = match &config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|error| Error::Input(format!("{}: {error}", path.display())))?;
-            toml::from_str(&text)
-                .map_err(|error| Error::Input(format!("{}: {error}", path.display())))?
-        }
-        None => Settings::default(),
-    };
-    Ok(settings.with_environment())
+/// The settings to connect with (a profile's, else the config file's top-level keys, the
+/// environment over them) and the folder a run's files go to.
+pub(crate) fn load(config: Option<&Path>, profile: Option<&ProfileName>) -> Result<Loaded, Error> {
+    let chosen = ConfigFile::locate(config)
+        .and_then(|file| file.choose(profile))
+        .map_err(|error| Error::Input(error.to_string()))?;
+    Ok(Loaded {
+        folder: RunFolder::new(chosen.profile.as_ref()),
+        settings: chosen.settings,
+    })
+}
+
+/// Only the folder a profile keeps its files in (for commands that never connect, such as `report`).
+pub(crate) fn folder(
+    config: Option<&Path>,
+    profile: Option<&ProfileName>,
+) -> Result<RunFolder, Error> {
+    let file = ConfigFile::locate(config).map_err(|error| Error::Input(error.to_string()))?;
+    let named = file
+        .named(profile)
+        .map_err(|error| Error::Input(error.to_string()))?;
+    Ok(RunFolder::new(named))
+}
+
+/// What a command connects with, and where its files go.
+pub(crate) struct Loaded {
+    /// The connection settings.
+    pub(crate) settings: Settings,
+    /// Where relative paths of plans, journals and reports lead.
+    pub(crate) folder: RunFolder,
 }
 
 /// The CLI's view of the settings: its errors for what is not configured.
@@ -75,7 +92,12 @@ mod tests {
             .iter()
             .flat_map(|(variable, key)| [*variable, *key])
             .chain(SECRET_VARIABLES.iter().copied())
-            .chain(["SIGNIN_PREFS_CONFIG", "SIGNIN_PREFS_LOG"])
+            .chain([
+                signin_prefs_client::CONFIG_VARIABLE,
+                signin_prefs_client::PROFILE_VARIABLE,
+                "SIGNIN_PREFS_LOG",
+                "folder",
+            ])
             .filter(|name| !documented(name))
             .collect();
         missing.sort_unstable();

@@ -45,11 +45,17 @@ pub(crate) fn run(mut args: Args) -> Result<i32, Error> {
         })?;
         args.user = Some(key.into());
     }
-    let settings = args.config.settings()?;
-    let connection = settings.connection()?;
+    let loaded = args.config.load()?;
+    let connection = loaded.settings.connection()?;
     let (client, credential) = (connection.client, connection.credential);
     let mut found = Findings::new(args.output.output);
     let mut problems = 0;
+    if let Some((profile, folder)) = loaded.folder.named() {
+        found.info(
+            "profile",
+            format!("{profile}, its files in {}", folder.display()),
+        );
+    }
     found.info("service", client.endpoints().graph_origin.to_string());
     found.info(
         "credential",

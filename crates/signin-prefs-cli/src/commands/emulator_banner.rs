@@ -54,12 +54,13 @@ pub(crate) fn budgets(throttle: &ThrottleConfig, time_scale: f64) -> Vec<(&'stat
 }
 
 /// Settings the export lines unset before setting their own.
-const STALE: [&str; 8] = [
+const STALE: [&str; 9] = [
     "SIGNIN_PREFS_TOKEN",
     "SIGNIN_PREFS_TOKEN_FILE",
     "SIGNIN_PREFS_CLIENT_SECRET",
     "SIGNIN_PREFS_CLIENT_SECRET_FILE",
     "SIGNIN_PREFS_CONFIG",
+    "SIGNIN_PREFS_PROFILE",
     "SIGNIN_PREFS_CLOUD",
     "SIGNIN_PREFS_CA_FILE",
     "SIGNIN_PREFS_CREDENTIAL",

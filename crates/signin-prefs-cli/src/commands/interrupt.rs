@@ -12,6 +12,7 @@ use std::path::Path;
 
 use indicatif::ProgressBar;
 use signin_prefs_bulk::stop::Stop;
+use signin_prefs_client::ProfileName;
 
 /// The exit code of a command stopped by a signal.
 pub(crate) const INTERRUPTED: i32 = 130;
@@ -75,8 +76,10 @@ impl Signals {
 }
 
 /// The command line that resumes this one: the same arguments, with `--resume` and, when the
-/// journal was left to its default path, `--journal` naming it, each quoted for a POSIX shell.
-pub(crate) fn resume_command(journal: &Path) -> String {
+/// journal was left to its default path, `--journal` naming it, and the profile when the
+/// environment named it (`SIGNIN_PREFS_PROFILE` may be gone from the shell that resumes), each
+/// quoted for a POSIX shell.
+pub(crate) fn resume_command(journal: &Path, profile: Option<&ProfileName>) -> String {
     let mut args: Vec<OsString> = std::env::args_os().collect();
     let given = |flag: &str| {
         args.iter().skip(1).any(|arg| {
@@ -84,7 +87,12 @@ pub(crate) fn resume_command(journal: &Path) -> String {
             arg == flag || arg.starts_with(&format!("{flag}="))
         })
     };
-    let (has_journal, has_resume) = (given("--journal"), given("--resume"));
+    let (has_journal, has_resume, has_profile) =
+        (given("--journal"), given("--resume"), given("--profile"));
+    if let Some(profile) = profile.filter(|_| !has_profile) {
+        args.push("--profile".into());
+        args.push(profile.as_str().into());
+    }
     if !has_journal {
         args.push("--journal".into());
         args.push(journal.as_os_str().to_owned());

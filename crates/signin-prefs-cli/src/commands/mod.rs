@@ -17,8 +17,10 @@ mod interrupt;
 mod login;
 mod manpages;
 mod output;
+mod profiles;
 mod progress;
 mod readiness;
+mod run_folder;
 mod single;
 mod stdout;
 mod system_preferred;
@@ -91,6 +93,16 @@ pub(crate) enum Command {
     Login(login::Args),
     /// Forget the sign-in `login` kept (for this tenant and app, or every one).
     Logout(login::Args),
+    /// List the config file's named profiles: tenant, cloud, credential and the folder their runs'
+    /// files go to.
+    ///
+    /// A profile is a `[profiles.NAME]` table of the config file holding the same keys as the
+    /// file's top level (tenant_id, client_id, cloud, a credential...) and optionally `folder`.
+    /// `--profile NAME` on any command (or SIGNIN_PREFS_PROFILE) uses it: relative paths of plans,
+    /// journals and reports then lead into its folder (default
+    /// ~/.local/share/signin-prefs/profiles/NAME, owner-only), and a variable of the environment
+    /// that contradicts one of its keys is refused, never obeyed.
+    Profiles(profiles::Args),
     /// Run a whole bulk job on an embedded emulator: seed, plan, apply, verify, report.
     #[cfg_attr(not(feature = "emulator"), command(hide = true, about = UNAVAILABLE))]
     Demo(DemoArgs),
@@ -134,6 +146,7 @@ pub(crate) fn run(command: Command, whole: fn() -> clap::Command) -> Result<i32,
         Command::Doctor(args) => doctor::run(args),
         Command::Login(args) => login::login(args),
         Command::Logout(args) => login::logout(args),
+        Command::Profiles(args) => profiles::run(&args),
         #[cfg(feature = "emulator")]
         Command::Demo(args) => demo::run(args),
         #[cfg(feature = "emulator")]

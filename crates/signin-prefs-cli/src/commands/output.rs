@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
-use signin_prefs_client::{Client, Priority};
+use signin_prefs_client::{Client, Priority, ProfileName};
 
-use super::connection::Settings;
+use super::connection::{Loaded, Settings};
+use super::run_folder::RunFolder;
 use crate::error::Error;
 
 /// `--output`, declared once for every command that prints a result.
@@ -63,18 +64,39 @@ pub(crate) enum PageOutput {
     Html,
 }
 
-/// `--config`, declared once for every command that reaches Graph.
+/// `--config` and `--profile`, declared once for every command that reaches Graph or reads a
+/// run's files.
 #[derive(Debug, Args)]
 pub(crate) struct ConfigArg {
-    /// A config file (TOML) with the connection settings.
+    /// A config file (TOML) with the connection settings (default: SIGNIN_PREFS_CONFIG, else
+    /// ~/.config/signin-prefs/config.toml when it exists).
     #[arg(long)]
     pub(crate) config: Option<PathBuf>,
+    /// A named profile of the config file ([profiles.NAME]: tenant, cloud, credential); relative
+    /// paths of plans, journals and reports then lead into its folder (default: SIGNIN_PREFS_PROFILE).
+    #[arg(long, value_name = "NAME", value_parser = parse_profile)]
+    pub(crate) profile: Option<ProfileName>,
+}
+
+fn parse_profile(text: &str) -> Result<ProfileName, String> {
+    text.parse()
+        .map_err(|error: signin_prefs_client::Error| error.to_string())
 }
 
 impl ConfigArg {
-    /// The connection settings: the config file, then the environment over it.
+    /// The connection settings: the config file or its profile, then the environment over them.
     pub(crate) fn settings(&self) -> Result<Settings, Error> {
-        super::connection::load(self.config.as_deref())
+        self.load().map(|loaded| loaded.settings)
+    }
+
+    /// The settings and the folder a run's files go to.
+    pub(crate) fn load(&self) -> Result<Loaded, Error> {
+        super::connection::load(self.config.as_deref(), self.profile.as_ref())
+    }
+
+    /// Only the folder a run's files go to (reads the config file, connects nowhere).
+    pub(crate) fn folder(&self) -> Result<RunFolder, Error> {
+        super::connection::folder(self.config.as_deref(), self.profile.as_ref())
     }
 }
 
@@ -96,6 +118,11 @@ impl CommonArgs {
     /// The connection settings.
     pub(crate) fn settings(&self) -> Result<Settings, Error> {
         self.config.settings()
+    }
+
+    /// The connection settings and the folder a run's files go to.
+    pub(crate) fn load(&self) -> Result<Loaded, Error> {
+        self.config.load()
     }
 }
 

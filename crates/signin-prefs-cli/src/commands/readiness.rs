@@ -53,14 +53,26 @@ pub(crate) struct Args {
     config: ConfigArg,
 }
 
-pub(crate) fn run(args: Args) -> Result<i32, Error> {
+pub(crate) fn run(mut args: Args) -> Result<i32, Error> {
     // The output is checked before anything is read: an HTML page's file must be new.
     let printed = args.output.printed()?;
+    let loaded = args.config.load()?;
+    args.users_csv = args
+        .users_csv
+        .map(|path| loaded.folder.place_new(&path))
+        .transpose()?;
     let page = match printed {
         Some(_) => None,
-        None => Some(super::html::readiness_path(args.output.out.as_deref())?),
+        None => Some(super::html::readiness_path(
+            args.output
+                .out
+                .as_deref()
+                .map(|path| loaded.folder.place_new(path))
+                .transpose()?
+                .as_deref(),
+        )?),
     };
-    let client = args.priority.apply_to(&args.config.settings()?.client()?);
+    let client = args.priority.apply_to(&loaded.settings.client()?);
     let policy = if args.ignore_policy {
         PolicySetting::Ignore
     } else {
