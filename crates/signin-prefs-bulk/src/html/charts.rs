@@ -5,8 +5,10 @@ use serde::Serialize;
 
 use crate::pace::BatchPace;
 
-/// Width of a bar chart's label column and of its bars' room, in SVG units.
-const LABEL_WIDTH: f64 = 170.0;
+/// A bar chart's label column: wide enough for its longest label, at about this much per
+/// character of 12px text, within these bounds; then the bars' room, in SVG units.
+const LABEL_CHAR_WIDTH: f64 = 6.8;
+const LABEL_WIDTH: (f64, f64) = (80.0, 340.0);
 const BAR_ROOM: f64 = 380.0;
 /// Height of one bar, and the gap after each row.
 const BAR_HEIGHT: f64 = 14.0;
@@ -54,6 +56,13 @@ impl BarChart {
             .max()
             .unwrap_or(0)
             .max(1);
+        let longest = rows
+            .iter()
+            .map(|(label, _)| label.chars().count())
+            .max()
+            .unwrap_or(0);
+        let label_width =
+            (longest as f64 * LABEL_CHAR_WIDTH + 12.0).clamp(LABEL_WIDTH.0, LABEL_WIDTH.1);
         let row_height = BAR_HEIGHT * series.len().max(1) as f64 + ROW_GAP;
         let placed = rows
             .iter()
@@ -70,13 +79,13 @@ impl BarChart {
                             let y = top + series as f64 * BAR_HEIGHT;
                             let width = BAR_ROOM * (*value as f64) / (max as f64);
                             Bar {
-                                x: LABEL_WIDTH,
+                                x: label_width,
                                 y,
                                 width,
                                 height: BAR_HEIGHT - 2.0,
                                 value: *value,
                                 series,
-                                text_x: LABEL_WIDTH + width + 4.0,
+                                text_x: label_width + width + 4.0,
                                 text_y: y + BAR_HEIGHT - 4.0,
                             }
                         })
@@ -85,9 +94,9 @@ impl BarChart {
             })
             .collect();
         Self {
-            width: LABEL_WIDTH + BAR_ROOM + 70.0,
+            width: label_width + BAR_ROOM + 70.0,
             height: ROW_GAP + rows.len() as f64 * row_height,
-            label_width: LABEL_WIDTH,
+            label_width,
             series: series.iter().map(|name| (*name).to_owned()).collect(),
             rows: placed,
         }
