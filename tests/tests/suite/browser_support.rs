@@ -218,6 +218,16 @@ impl Browser {
             .await;
     }
 
+    /// Lays the page out as for printing (CSS `@media print`), through Chromium's DevTools.
+    pub(crate) async fn emulate_print(&self) {
+        self.command(
+            "POST",
+            "/goog/cdp/execute",
+            json!({"cmd": "Emulation.setEmulatedMedia", "params": {"media": "print"}}),
+        )
+        .await;
+    }
+
     /// Saves a screenshot of the window as PNG.
     pub(crate) async fn screenshot(&self, to: &Path) {
         let png = self.command("GET", "/screenshot", Value::Null).await;

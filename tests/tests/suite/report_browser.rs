@@ -103,6 +103,29 @@ async fn chromium_shows_the_reports_counts_filters_sorts_and_fetches_nothing() {
     assert_eq!(users, wanted);
 
     browser.screenshot(&screenshot_path("report.png")).await;
+
+    // Printed: no controls; the summary, charts and the rows on screen, with a line saying which.
+    browser.emulate_print().await;
+    let printed = browser
+        .run(
+            "const shown = (css) => getComputedStyle(document.querySelector(css)).display !== 'none';\
+             return [shown('.controls'), shown('.pager'), shown('#outcome-counts'), \
+                     shown('.bars'), shown('#table'), shown('#print-note'), \
+                     document.getElementById('print-note').textContent];",
+            Value::Null,
+        )
+        .await;
+    let printed = printed.as_array().unwrap();
+    assert_eq!(
+        printed[..6],
+        [false, false, true, true, true, true].map(Value::from)
+    );
+    let note = printed[6].as_str().unwrap();
+    assert!(note.contains(&format!("of {}", holding.len())), "{note}");
+    browser
+        .screenshot(&screenshot_path("report-print.png"))
+        .await;
+
     let requests = browser.requests().await;
     assert!(requests.is_empty(), "the page asked for {requests:?}");
     browser.quit().await;

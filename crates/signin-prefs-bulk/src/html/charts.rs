@@ -256,8 +256,11 @@ impl PaceChart {
     }
 }
 
-/// `90` seconds as `1m30s`.
+/// `90` seconds as `1m30s`; under ten seconds, to a tenth (`2.5s`).
 fn elapsed(seconds: f64) -> String {
+    if seconds < 10.0 {
+        return format!("{seconds:.1}s");
+    }
     let whole = seconds.round() as u64;
     match (whole / 3600, whole % 3600 / 60, whole % 60) {
         (0, 0, s) => format!("{s}s"),
