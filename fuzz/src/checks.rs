@@ -334,6 +334,7 @@ pub(crate) fn journal(data: &[u8]) {
     let mut entries: std::collections::HashMap<String, UserEntry> =
         std::collections::HashMap::new();
     let mut runs = 1;
+    let mut pace = Vec::new();
     for line in whole_lines.split(|byte| *byte == b'\n').skip(1) {
         if line.is_empty() {
             continue;
@@ -350,6 +351,10 @@ pub(crate) fn journal(data: &[u8]) {
         let (user, entry) = match record {
             Record::Resumed { .. } => {
                 runs += 1;
+                continue;
+            }
+            Record::Pace(batch) => {
+                pace.push(batch);
                 continue;
             }
             Record::Attempt {
@@ -401,6 +406,15 @@ pub(crate) fn journal(data: &[u8]) {
         };
         entries.insert(user.to_lowercase(), entry);
     }
+    assert_eq!(
+        state.pace, pace,
+        "the pace differs from the pace records in order"
+    );
+    assert_eq!(
+        state.run_starts.len(),
+        usize::try_from(runs).unwrap_or(usize::MAX),
+        "one start per run"
+    );
     let folded: Vec<(&str, UserEntry)> = state.users().collect();
     let plain: Vec<(&str, UserEntry)> = order
         .iter()

@@ -11,6 +11,7 @@ use pyo3::prelude::*;
 use std::time::Duration;
 
 use signin_prefs_bulk::apply::{self as engine, RunOptions};
+use signin_prefs_bulk::html;
 use signin_prefs_bulk::journal::{JournalKind, JournalState};
 use signin_prefs_bulk::plan::{PlanOptions, write_plan_with_progress};
 use signin_prefs_bulk::policy::PolicySetting;
@@ -143,6 +144,25 @@ impl NativeReport {
             Ok(text) => Ok(self.text.get_or_init(|| text).clone()),
             Err(error) => Err(errors::bulk_error(py, &error)),
         }
+    }
+
+    /// Writes the report as the CLI's `--output html` does, to a new owner-only file at `path`
+    /// (an existing file is refused, never replaced).
+    fn write_html(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        py.detach(|| {
+            html::check_html_path(&path)?;
+            let generated_at = html::utc(signin_prefs_bulk::journal::now());
+            let (page, _) = match &self.run {
+                FinishedRun::Apply(plan_path, journal) => {
+                    html::apply_report_html(plan_path, journal, &generated_at)?
+                }
+                FinishedRun::Rollback(journal) => {
+                    html::rollback_report_html(journal, &generated_at)?
+                }
+            };
+            html::write_html(&path, &page)
+        })
+        .map_err(|error| errors::bulk_error(py, &error))
     }
 }
 

@@ -88,6 +88,24 @@ def test_report_reads_a_run_from_its_journal_alone(tmp_path: Path) -> None:
         bulk.report(tmp_path / "missing.journal")
 
 
+def test_a_report_writes_its_html_page_as_the_cli_does(tmp_path: Path) -> None:
+    with Emulator(users=30, seed=12) as emulator:
+        keys = _users(emulator, 8)
+        client = emulator.client()
+        plan = bulk.plan(client, keys, tmp_path / "plan.json", methods=["oath"])
+        applied = bulk.apply(client, plan.path, tmp_path / "apply.journal")
+    page = tmp_path / "report.html"
+    bulk.report(tmp_path / "apply.journal").write_html(page)
+    html = page.read_text()
+    marker = '<script type="application/json" id="counts-data">'
+    counts = json.loads(html.split(marker, 1)[1].split("</script>", 1)[0])
+    assert counts == applied.counts
+    assert oct(page.stat().st_mode & 0o777) == oct(0o600)
+    with pytest.raises(signin_prefs.BulkError, match="already exists"):
+        applied.write_html(page)
+    assert page.read_text() == html
+
+
 def test_a_missing_file_raises_the_same_error_whichever_it_is(
     emulator: Emulator, tmp_path: Path
 ) -> None:

@@ -5,6 +5,7 @@ from push or OATH as ``bulk.plan`` decides, unless ignored."""
 from __future__ import annotations
 
 import gc
+import json
 import os
 import stat
 from collections import Counter
@@ -65,6 +66,26 @@ def test_the_users_csv_is_owner_only_and_never_replaced(emulator: Emulator, tmp_
     with pytest.raises(signin_prefs.BulkError, match="already exists"):
         bulk.readiness(emulator.client(), path)
     assert path.read_text() == written
+
+
+def test_the_html_page_counts_every_user_and_is_never_replaced(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    page = tmp_path / "readiness.html"
+    ready = bulk.readiness(emulator.client(), html=page)
+    html = page.read_text()
+    assert stat.S_IMODE(page.stat().st_mode) == 0o600
+    marker = '<script type="application/json" id="counts-data">'
+    counts = json.loads(html.split(marker, 1)[1].split("</script>", 1)[0])
+    assert counts["users"] == ready.summary.users
+    assert counts["mustRegister"] == ready.summary.must_register
+    marker = '<script type="application/json" id="table-data">'
+    table = json.loads(html.split(marker, 1)[1].split("</script>", 1)[0])
+    assert len(table["rows"]) == ready.summary.users
+
+    with pytest.raises(signin_prefs.BulkError, match="already exists"):
+        bulk.readiness(emulator.client(), html=page)
+    assert page.read_text() == html
 
 
 def test_the_policy_keeps_users_from_oath_as_plan_decides_unless_ignored(

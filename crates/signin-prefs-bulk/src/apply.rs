@@ -26,6 +26,7 @@ use signin_prefs_client::{Charge, Client};
 
 use crate::Error;
 use crate::journal::{self, JournalKind, JournalState, JournalWriter, Record, Status, now};
+use crate::pace::{BatchPace, now_ms};
 use crate::plan::{PlanFile, Preferences};
 pub use crate::prepare::describe;
 use crate::prepare::{Check, Checked, ReadyBatch, prepare};
@@ -477,6 +478,7 @@ async fn execute(
                     journaled.push_back(ready);
                     continue;
                 };
+                unwritten.push(Record::Pace(BatchPace::of(ready.number, now_ms(), &results)));
                 let mut settled = ready.users - ready.sent.len();
                 for (item, result) in ready.sent.iter().zip(results) {
                     match result.result {

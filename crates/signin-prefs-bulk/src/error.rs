@@ -56,6 +56,15 @@ pub enum Error {
         /// The client's error, with status, code and request-id.
         source: Box<signin_prefs_client::Error>,
     },
+    /// The HTML report could not be rendered from its template (a fault of the tool, not of
+    /// the input: every value reaches the templates escaped).
+    #[error("the HTML report could not be made from {template}: {message}")]
+    Render {
+        /// The template.
+        template: String,
+        /// What the template engine said.
+        message: String,
+    },
     /// The operation was stopped from outside ([`crate::stop::Stop`]) before its end: a plan
     /// left no file; an apply or rollback returns its journal instead, ready for a resume.
     #[error("interrupted: {0} stopped before its end")]

@@ -22,6 +22,7 @@ use crate::Error;
 use crate::files::open_private;
 use crate::front_end::Refusal;
 use crate::journal_users::UserTable;
+use crate::pace::BatchPace;
 use crate::plan::Preferences;
 
 /// The journal format this build writes and reads.
@@ -146,6 +147,10 @@ pub enum Record {
         /// Why: the last read's error.
         detail: String,
     },
+    /// What a `$batch` of writes met: when its answer came, the throttling and retries it took.
+    /// (Added after the first journals, which read as before, with no pace: their report says
+    /// timing was not recorded.)
+    Pace(BatchPace),
     /// The run reached its end.
     Finished {
         /// Seconds since the Unix epoch.
@@ -203,6 +208,11 @@ pub struct JournalState {
     users: UserTable,
     /// Whether a `finished` record was written.
     pub finished: bool,
+    /// When each run started, in seconds since the Unix epoch: the header's, then each resume's.
+    pub run_starts: Vec<u64>,
+    /// What each `$batch` of writes met, in the order the answers came (empty for journals
+    /// written before it was recorded).
+    pub pace: Vec<BatchPace>,
     /// How many batches were started.
     pub batches: u64,
     /// How many runs wrote to the journal: 1, and one more for each resume.
@@ -224,7 +234,7 @@ impl JournalState {
             source,
             source_sha256,
             service,
-            ..
+            started_at,
         } = header
         else {
             return Err("the journal does not start with a header".into());
@@ -239,6 +249,8 @@ impl JournalState {
             service: service.clone(),
             users: UserTable::new(),
             finished: false,
+            run_starts: vec![*started_at],
+            pace: Vec::new(),
             batches: 0,
             runs: 1,
             torn_tail: false,
@@ -251,10 +263,12 @@ impl JournalState {
     fn fold(&mut self, record: Record) -> Result<(), String> {
         match record {
             Record::Header { .. } => return Err("a second header".into()),
-            Record::Resumed { .. } => {
+            Record::Resumed { at } => {
                 self.finished = false;
                 self.runs += 1;
+                self.run_starts.push(at);
             }
+            Record::Pace(pace) => self.pace.push(pace),
             Record::Finished { .. } => self.finished = true,
             Record::Attempt {
                 user,
@@ -555,6 +569,11 @@ mod tests {
                 .prop_map(|(user, ok, observed)| Record::Verified { user, ok, observed }),
             1 => (user, "[a-z ]{0,12}")
                 .prop_map(|(user, detail)| Record::Unverified { user, detail }),
+            1 => (1..50u64, 0..u64::MAX, any::<u32>(), any::<u32>(), any::<u32>(), any::<u32>()).prop_map(
+                |(batch, at_ms, writes, applied, throttled, retries)| Record::Pace(BatchPace {
+                    batch, at_ms, writes, applied, throttled, retries,
+                })
+            ),
             1 => Just(Record::Resumed { at: 1 }),
             1 => Just(Record::Finished { at: 2 }),
         ]

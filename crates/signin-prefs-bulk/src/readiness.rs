@@ -242,6 +242,87 @@ impl Readiness {
     }
 }
 
+/// One of readiness's counts, as every form of it names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Measure {
+    /// Its label for people, indented by two spaces when it is a part of the one before.
+    pub label: String,
+    /// Its name in CSV and JSON (`phoneDefault`, `defaultMethod.sms`, …).
+    pub name: String,
+    /// How many users.
+    pub count: u64,
+}
+
+impl Readiness {
+    /// The counts, in the order they are shown; those of the policy are left out, rather than
+    /// shown as 0, when it was not read.
+    pub fn measures(&self) -> Vec<Measure> {
+        let measure = |label: &str, name: &str, count: u64| Measure {
+            label: label.to_owned(),
+            name: name.to_owned(),
+            count,
+        };
+        let mut rows = vec![measure("users", "users", self.users)];
+        for (method, count) in &self.by_default_method {
+            rows.push(measure(
+                &format!("  default {method}"),
+                &format!("defaultMethod.{method}"),
+                *count,
+            ));
+        }
+        rows.extend([
+            measure(
+                "default is SMS or voice",
+                "phoneDefault",
+                self.phone_default,
+            ),
+            measure(
+                "  of them, movable now",
+                "phoneDefaultMovable",
+                self.phone_default_movable,
+            ),
+            measure("must register first", "mustRegister", self.must_register),
+            measure(
+                "only phone methods",
+                "onlyPhoneMethods",
+                self.only_phone_methods,
+            ),
+            measure(
+                "system-preferred MFA on",
+                "systemPreferred",
+                self.system_preferred,
+            ),
+        ]);
+        for (label, name, count) in [
+            (
+                "policy keeps from push",
+                "policyKeepsFromPush",
+                self.policy_keeps_from_push,
+            ),
+            (
+                "policy keeps from OATH",
+                "policyKeepsFromOath",
+                self.policy_keeps_from_oath,
+            ),
+            (
+                "  from both",
+                "policyKeepsFromBoth",
+                self.policy_keeps_from_both,
+            ),
+            (
+                "system-preferred MFA applies (policy and flag)",
+                "systemPreferredApplies",
+                self.system_preferred_applies,
+            ),
+        ] {
+            if let Some(count) = count {
+                rows.push(measure(label, name, count));
+            }
+        }
+        rows
+    }
+}
+
 /// Reads the tenant's authentication methods policy (unless `policy` says to ignore it: a token
 /// that may not read it is refused, naming the permission and `--ignore-policy`, before the report
 /// is read), then the registration report page by page, handing each user to `each` as it is

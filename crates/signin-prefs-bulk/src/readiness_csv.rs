@@ -85,7 +85,7 @@ pub async fn read_readiness_to_csv(
 }
 
 /// A user's row of the per-user CSV, in [`USERS_CSV_HEADER`]'s order.
-fn users_csv_row(user: &UserReadiness) -> [String; USERS_CSV_HEADER.len()] {
+pub(crate) fn users_csv_row(user: &UserReadiness) -> [String; USERS_CSV_HEADER.len()] {
     let flag = |yes: bool| if yes { "yes" } else { "no" }.to_owned();
     let kept = |method: &Method| {
         user.policy.as_ref().map_or_else(String::new, |verdict| {

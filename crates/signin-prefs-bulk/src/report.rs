@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::journal::{JournalState, Status, UserEntry};
+use crate::outcome::Outcome;
 use crate::plan::{Action, Plan, PlanEntry, Preferences};
 use crate::prepare::describe;
 
@@ -82,10 +83,10 @@ impl Tally {
         let mut tally = Self::new(journal.finished);
         for entry in &plan.entries {
             match unsent_outcome(entry.action) {
-                Some(outcome) => tally.add(outcome, None),
+                Some(outcome) => tally.add(outcome.name(), None),
                 None => {
                     let (outcome, verified) = journal_outcome(journal.user(&entry.user).as_ref());
-                    tally.add(outcome, verified);
+                    tally.add(outcome.name(), verified);
                 }
             }
         }
@@ -97,7 +98,7 @@ impl Tally {
         let mut tally = Self::new(journal.finished);
         for (_, entry) in journal.users() {
             let (outcome, verified) = journal_outcome(Some(&entry));
-            tally.add(restored(outcome), verified);
+            tally.add(restored(outcome).name(), verified);
         }
         tally
     }
@@ -123,19 +124,23 @@ impl Tally {
 
     /// Success, partial failure, or nothing done.
     pub fn verdict(&self) -> Verdict {
-        let count = |outcome: &str| self.counts.get(outcome).copied().unwrap_or(0);
-        let made = count("applied") + count("restored") + count("recovered") + count("unverified");
+        let count = |outcome: Outcome| self.counts.get(outcome.name()).copied().unwrap_or(0);
+        let made: usize = Outcome::ALL
+            .into_iter()
+            .filter(|outcome| outcome.changed())
+            .map(count)
+            .sum();
         // A drifted user was left as someone else set it: the plan's change was not made. An
         // unverified one was changed, but whether it holds is not known.
-        let missed = count("failed")
-            + count("notRun")
-            + count("error")
-            + count("drifted")
-            + count("unverified")
+        let missed = count(Outcome::Failed)
+            + count(Outcome::NotRun)
+            + count(Outcome::Error)
+            + count(Outcome::Drifted)
+            + count(Outcome::Unverified)
             + self.verify_failed;
         if missed == 0 && self.finished {
             Verdict::Success
-        } else if made == 0 && count("failed") + count("notRun") > 0 {
+        } else if made == 0 && count(Outcome::Failed) + count(Outcome::NotRun) > 0 {
             Verdict::NothingDone
         } else {
             Verdict::Partial
@@ -321,10 +326,7 @@ pub(crate) fn table_header(
 pub(crate) fn needs_attention(row: &ReportRow, all_rows: bool) -> bool {
     all_rows
         || row.verified == Some(false)
-        || matches!(
-            row.outcome.as_str(),
-            "failed" | "notRun" | "skipped" | "drifted" | "error" | "ineligible" | "unverified"
-        )
+        || Outcome::from_name(&row.outcome).is_some_and(Outcome::needs_attention)
 }
 
 /// The width of the table's user column for the rows it shows.
@@ -385,8 +387,10 @@ pub(crate) fn apply_row(entry: &PlanEntry, journal: &JournalState) -> ReportRow 
         now: None,
     };
     match unsent_outcome(entry.action) {
-        Some(outcome) => row.outcome = outcome.into(),
-        None => fill_from_journal(&mut row, journal),
+        Some(outcome) => row.outcome = outcome.name().into(),
+        None => {
+            fill_from_journal(&mut row, journal);
+        }
     }
     row
 }
@@ -405,16 +409,16 @@ pub(crate) fn rollback_row(user: &str, entry: &UserEntry, journal: &JournalState
         run: None,
         now: None,
     };
-    fill_from_journal(&mut row, journal);
-    row.outcome = restored(&row.outcome).to_owned();
+    let outcome = fill_from_journal(&mut row, journal);
+    row.outcome = restored(outcome).name().to_owned();
     row
 }
 
 /// A rollback's outcome: what an apply calls `applied`, a PATCH that landed, a rollback calls
 /// `restored` (the journal records both as `applied`, so journals of every age read alike).
-fn restored(outcome: &str) -> &str {
-    if outcome == "applied" {
-        "restored"
+fn restored(outcome: Outcome) -> Outcome {
+    if outcome == Outcome::Applied {
+        Outcome::Restored
     } else {
         outcome
     }
@@ -433,45 +437,46 @@ fn short(preferences: &Preferences) -> String {
 }
 
 /// The outcome of a user the plan did not send a PATCH for; `None` for a change.
-fn unsent_outcome(action: Action) -> Option<&'static str> {
+fn unsent_outcome(action: Action) -> Option<Outcome> {
     match action {
         Action::Change => None,
-        Action::AlreadyCompliant => Some("compliant"),
-        Action::Ineligible => Some("ineligible"),
-        Action::Error => Some("error"),
-        Action::Excluded => Some("excluded"),
-        Action::NotFrom => Some("notFrom"),
-        Action::Disabled => Some("disabled"),
+        Action::AlreadyCompliant => Some(Outcome::Compliant),
+        Action::Ineligible => Some(Outcome::Ineligible),
+        Action::Error => Some(Outcome::Error),
+        Action::Excluded => Some(Outcome::Excluded),
+        Action::NotFrom => Some(Outcome::NotFrom),
+        Action::Disabled => Some(Outcome::Disabled),
     }
 }
 
 /// The outcome a user's journal entry records, and its read-back.
-fn journal_outcome(entry: Option<&UserEntry>) -> (&'static str, Option<bool>) {
+fn journal_outcome(entry: Option<&UserEntry>) -> (Outcome, Option<bool>) {
     let Some(entry) = entry else {
-        return ("notRun", None);
+        return (Outcome::NotRun, None);
     };
     let outcome = match &entry.outcome {
         // Changed, but the read-back asked for could not be made.
         Some((Status::Applied | Status::Recovered, _, _))
             if entry.verified.is_none() && entry.unverified.is_some() =>
         {
-            "unverified"
+            Outcome::Unverified
         }
-        Some((Status::Applied, _, _)) => "applied",
-        Some((Status::Recovered, _, _)) => "recovered",
-        Some((Status::Failed, _, _)) => "failed",
-        Some((Status::Skipped, _, _)) => "skipped",
-        Some((Status::NotReached, _, _)) => "notRun",
-        Some((Status::Drifted, _, _)) => "drifted",
-        None => "notRun",
+        Some((Status::Applied, _, _)) => Outcome::Applied,
+        Some((Status::Recovered, _, _)) => Outcome::Recovered,
+        Some((Status::Failed, _, _)) => Outcome::Failed,
+        Some((Status::Skipped, _, _)) => Outcome::Skipped,
+        Some((Status::NotReached, _, _)) => Outcome::NotRun,
+        Some((Status::Drifted, _, _)) => Outcome::Drifted,
+        None => Outcome::NotRun,
     };
     (outcome, entry.verified.as_ref().map(|(ok, _)| *ok))
 }
 
-fn fill_from_journal(row: &mut ReportRow, journal: &JournalState) {
+/// Fills `row` from the journal's entry of its user; returns its outcome.
+fn fill_from_journal(row: &mut ReportRow, journal: &JournalState) -> Outcome {
     let entry = journal.user(&row.user);
     let (outcome, verified) = journal_outcome(entry.as_ref());
-    row.outcome = outcome.into();
+    row.outcome = outcome.name().into();
     row.verified = verified;
     match entry {
         Some(entry) => {
@@ -499,4 +504,5 @@ fn fill_from_journal(row: &mut ReportRow, journal: &JournalState) {
         }
         None => row.detail = "not reached (interrupted): resume to finish".into(),
     }
+    outcome
 }

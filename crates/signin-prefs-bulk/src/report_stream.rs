@@ -43,25 +43,52 @@ pub fn write_apply_report(
 ) -> Result<Tally, Error> {
     // A plan that is not the one executed is refused before anything is written; the pass that
     // makes the rows checks again.
+    check_executed(plan_path, journal)?;
+    let rows = |each: &mut dyn FnMut(ReportRow) -> Result<(), Error>| {
+        each_apply_row(plan_path, journal, each)
+    };
+    write_rows(&rows, journal.finished, format, out)
+}
+
+/// Refuses a plan whose bytes are not those the journal executed.
+pub(crate) fn check_executed(plan_path: &Path, journal: &JournalState) -> Result<(), Error> {
     let len = std::fs::metadata(plan_path)
         .map_err(|source| Error::io(plan_path, source))?
         .len();
     if crate::files::sha256_of_prefix(plan_path, len)? != journal.source_sha256 {
         return Err(not_executed(plan_path));
     }
-    let rows = |each: &mut dyn FnMut(ReportRow) -> Result<(), Error>| {
-        let mut failed = None;
-        let scanned = rescan(plan_path, &journal.source_sha256, &mut |entry| {
-            if failed.is_none()
-                && let Err(error) = each(apply_row(&entry, journal))
-            {
-                failed = Some(error);
-            }
-        });
-        scanned?;
-        failed.map_or(Ok(()), Err)
-    };
-    write_rows(&rows, journal.finished, format, out)
+    Ok(())
+}
+
+/// Hands `each` the apply report's rows in plan order, reading the plan at `plan_path` entry by
+/// entry; the first error `each` returns stops the rows and is returned.
+pub(crate) fn each_apply_row(
+    plan_path: &Path,
+    journal: &JournalState,
+    each: &mut dyn FnMut(ReportRow) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let mut failed = None;
+    let scanned = rescan(plan_path, &journal.source_sha256, &mut |entry| {
+        if failed.is_none()
+            && let Err(error) = each(apply_row(&entry, journal))
+        {
+            failed = Some(error);
+        }
+    });
+    scanned?;
+    failed.map_or(Ok(()), Err)
+}
+
+/// Hands `each` the rollback report's rows, in the journal's order.
+pub(crate) fn each_rollback_row(
+    journal: &JournalState,
+    each: &mut dyn FnMut(ReportRow) -> Result<(), Error>,
+) -> Result<(), Error> {
+    for (user, entry) in journal.users() {
+        each(rollback_row(user, &entry, journal))?;
+    }
+    Ok(())
 }
 
 /// Writes a report file at `path` with `write` (e.g. [`write_apply_report`]), owner-only, as
@@ -90,12 +117,8 @@ pub fn write_rollback_report(
     format: ReportFormat,
     out: &mut dyn Write,
 ) -> Result<Tally, Error> {
-    let rows = |each: &mut dyn FnMut(ReportRow) -> Result<(), Error>| {
-        for (user, entry) in journal.users() {
-            each(rollback_row(user, &entry, journal))?;
-        }
-        Ok(())
-    };
+    let rows =
+        |each: &mut dyn FnMut(ReportRow) -> Result<(), Error>| each_rollback_row(journal, each);
     write_rows(&rows, journal.finished, format, out)
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use signin_prefs_model::ODataError;
 
 use crate::response::{RawResponse, ResponseHeaders, read_headers};
-use crate::retry::{RetryHistory, is_throttle};
+use crate::retry::{Attempt, RetryHistory};
 
 /// What went wrong, coarsely enough to branch on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -314,7 +314,7 @@ impl Error {
         self.history
             .attempts()
             .last()
-            .is_some_and(|attempt| is_throttle(attempt.status, attempt.retry_after))
+            .is_some_and(Attempt::was_throttled)
     }
 
     /// Whether no readable answer came back: it was garbled or cut short (`Decode`), the

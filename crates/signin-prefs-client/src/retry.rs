@@ -214,6 +214,12 @@ impl Attempt {
             waited: None,
         }
     }
+
+    /// Whether the service asked for a wait (a 429, or a 503 with `Retry-After`) rather than
+    /// failing: the same test the client retries by.
+    pub fn was_throttled(&self) -> bool {
+        is_throttle(self.status, self.retry_after)
+    }
 }
 
 /// Every attempt of one call, in order.

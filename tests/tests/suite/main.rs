@@ -8,6 +8,7 @@
     clippy::indexing_slicing
 )]
 
+mod browser_support;
 mod bulk_drift;
 mod bulk_identities;
 mod bulk_interrupt;
@@ -60,7 +61,9 @@ mod graph_examples;
 mod graph_reads;
 mod merge_laws;
 mod readme_examples;
+mod report_browser;
 mod report_fidelity;
+mod report_html;
 mod request_laws;
 mod runbook;
 mod secret_hygiene;

@@ -61,6 +61,7 @@ class NativeReport:
     @property
     def finished(self) -> bool: ...
     def to_json(self) -> str: ...
+    def write_html(self, path: str) -> None: ...
 
 @final
 class NativeStop:
@@ -167,7 +168,12 @@ def login(
 def logout(profile: Optional[str], config: Optional[str]) -> bool: ...
 def report(journal_path: str, *, plan_path: Optional[str] = None) -> NativeReport: ...
 def readiness(
-    client: NativeClient, users_csv: str, *, ignore_policy: bool = False, priority: str = "low"
+    client: NativeClient,
+    users_csv: str,
+    *,
+    ignore_policy: bool = False,
+    priority: str = "low",
+    html: Optional[str] = None,
 ) -> str: ...
 def run_journaled(
     kind: Literal["apply", "rollback"],

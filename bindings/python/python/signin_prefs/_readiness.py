@@ -151,6 +151,7 @@ def readiness(
     *,
     ignore_policy: bool = False,
     priority: Priority = "low",
+    html: Optional[PathLike] = None,
 ) -> Readiness:
     """Counts who the SMS and voice retirement (1 February 2027) concerns, from one read of the
     tenant's authentication methods policy and of its registration report, as ``signin-prefs
@@ -166,6 +167,10 @@ def readiness(
     already there is refused (``BulkError``) before anything is sent, and never replaced. A read
     that fails leaves no file.
 
+    ``html``: also write the page ``signin-prefs readiness --output html`` writes (counts,
+    charts, and a table of every user that filters and sorts in the browser) to this new
+    owner-only file; a file already there is refused (``BulkError``) before anything is sent.
+
     Every request carries ``x-ms-throttle-priority: low`` unless ``priority`` says otherwise
     (``"normal"``, ``"high"``), as the CLI's ``--priority``."""
     own_dir: Optional[str] = None
@@ -176,7 +181,11 @@ def readiness(
         rows_path = os.fspath(users_csv)
     try:
         text = _native.readiness(
-            client._native, rows_path, ignore_policy=ignore_policy, priority=priority
+            client._native,
+            rows_path,
+            ignore_policy=ignore_policy,
+            priority=priority,
+            html=None if html is None else os.fspath(html),
         )
     except BaseException:
         if own_dir is not None:

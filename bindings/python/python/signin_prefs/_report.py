@@ -5,7 +5,8 @@ module is imported with the package, and `dataclasses` would bring `inspect` wit
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional
+import os
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Union
 
 from . import _native
 
@@ -122,6 +123,13 @@ class Report:
     def to_json(self) -> str:
         """The report as the CLI writes it."""
         return self._native.to_json()
+
+    def write_html(self, path: Union[str, "os.PathLike[str]"]) -> None:
+        """Writes the report as one self-contained HTML page, as the CLI's
+        ``report --output html`` does: users per outcome, default methods before and after, the
+        run's pace, and a table that filters and sorts in the browser. The file is new and
+        owner-only; an existing one raises `BulkError` and is left as it is."""
+        self._native.write_html(os.fspath(path))
 
     def __repr__(self) -> str:
         return f"Report(verdict={self.verdict!r}, counts={self.counts!r}, finished={self.finished!r})"

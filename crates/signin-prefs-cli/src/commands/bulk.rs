@@ -27,7 +27,7 @@ use signin_prefs_request::{GroupId, ListTransitiveMemberAsUser, ListUser};
 
 use super::connection::{CliSettings as _, Loaded};
 use super::interrupt::{INTERRUPTED, on_signals, resume_command};
-use super::output::{CommonArgs, ConfigArg, Output, OutputArg, PriorityArg, Switch, block_on};
+use super::output::{CommonArgs, ConfigArg, Output, PageOutputArg, PriorityArg, Switch, block_on};
 use super::progress::Display;
 use super::stdout::UntilClosed;
 use super::system_preferred::FlagPrecedenceArg;
@@ -206,7 +206,7 @@ pub(crate) struct ReportArgs {
     #[arg(long)]
     plan: Option<PathBuf>,
     #[command(flatten)]
-    output: OutputArg,
+    output: PageOutputArg,
     /// List every user, not only those that need attention.
     #[arg(long)]
     all: bool,
@@ -664,10 +664,25 @@ fn run_journaled(
 }
 
 pub(crate) fn report(mut args: ReportArgs) -> Result<i32, Error> {
+    let printed = args.output.printed()?;
     let folder = args.config.folder()?;
     args.journal = folder.place(&args.journal);
     args.plan = args.plan.map(|path| folder.place(&path));
+    args.output.out = args
+        .output
+        .out
+        .map(|path| folder.place_new(&path))
+        .transpose()?;
     let state: JournalState = journal::read(&args.journal)?;
+    let Some(printed) = printed else {
+        let tally = super::html::report(
+            &args.journal,
+            &state,
+            args.plan.as_deref(),
+            args.output.out.as_deref(),
+        )?;
+        return Ok(exit_code(&tally));
+    };
     let tally = match state.kind {
         JournalKind::Apply => {
             let plan_path = args
@@ -676,14 +691,14 @@ pub(crate) fn report(mut args: ReportArgs) -> Result<i32, Error> {
                 .unwrap_or_else(|| state.source_path(&args.journal));
             emit(
                 &|format, out| write_apply_report(&plan_path, &state, format, out),
-                args.output.output,
+                printed,
                 None,
                 args.all,
             )?
         }
         JournalKind::Rollback => emit(
             &|format, out| write_rollback_report(&state, format, out),
-            args.output.output,
+            printed,
             None,
             args.all,
         )?,

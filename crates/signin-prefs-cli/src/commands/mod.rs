@@ -12,6 +12,7 @@ mod emulator;
 #[cfg(feature = "emulator")]
 mod emulator_banner;
 mod explain;
+mod html;
 mod interrupt;
 mod login;
 mod manpages;

@@ -17,6 +17,53 @@ pub(crate) struct OutputArg {
     pub(crate) output: Output,
 }
 
+/// `--output` and `--out` of the commands that can also make an HTML page (`report`,
+/// `readiness`).
+#[derive(Debug, Args)]
+pub(crate) struct PageOutputArg {
+    /// Output format; `html` writes one self-contained page (inline style, charts and table
+    /// script: it loads nothing when opened) to a new file, and prints where.
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) output: PageOutput,
+    /// With `--output html`: the page's file, owner-only; an existing file is never replaced.
+    /// `report` writes beside the journal by default (its name with `.html` added); `readiness`
+    /// needs it.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+impl PageOutputArg {
+    /// The printed format, or `None` for an HTML page; `--out` without `--output html` is refused.
+    pub(crate) fn printed(&self) -> Result<Option<Output>, Error> {
+        let printed = match self.output {
+            PageOutput::Table => Output::Table,
+            PageOutput::Json => Output::Json,
+            PageOutput::Csv => Output::Csv,
+            PageOutput::Html => return Ok(None),
+        };
+        if self.out.is_some() {
+            return Err(Error::Input(
+                "--out names the HTML page's file: give it with --output html".into(),
+            ));
+        }
+        Ok(Some(printed))
+    }
+}
+
+/// How the results of `report` and `readiness` are given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub(crate) enum PageOutput {
+    /// Aligned text for people.
+    #[default]
+    Table,
+    /// JSON for programs.
+    Json,
+    /// CSV for spreadsheets and programs.
+    Csv,
+    /// One self-contained HTML page, written to `--out`.
+    Html,
+}
+
 /// `--config` and `--profile`, declared once for every command that reaches Graph or reads a
 /// run's files.
 #[derive(Debug, Args)]

@@ -6,12 +6,13 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::Args as ClapArgs;
+use signin_prefs_bulk::html::TableRows;
 use signin_prefs_bulk::policy::PolicySetting;
 use signin_prefs_bulk::readiness::{Readiness, UserReadiness, read_readiness};
 use signin_prefs_bulk::readiness_csv::read_readiness_to_csv;
 
 use super::connection::CliSettings as _;
-use super::output::{CommonArgs, Output, PriorityArg, block_on};
+use super::output::{ConfigArg, Output, PageOutputArg, PriorityArg, block_on};
 use super::progress::Display;
 use super::stdout::UntilClosed;
 use crate::error::Error;
@@ -47,15 +48,30 @@ pub(crate) struct Args {
     #[command(flatten)]
     priority: PriorityArg,
     #[command(flatten)]
-    common: CommonArgs,
+    output: PageOutputArg,
+    #[command(flatten)]
+    config: ConfigArg,
 }
 
 pub(crate) fn run(mut args: Args) -> Result<i32, Error> {
-    let loaded = args.common.load()?;
+    // The output is checked before anything is read: an HTML page's file must be new.
+    let printed = args.output.printed()?;
+    let loaded = args.config.load()?;
     args.users_csv = args
         .users_csv
         .map(|path| loaded.folder.place_new(&path))
         .transpose()?;
+    let page = match printed {
+        Some(_) => None,
+        None => Some(super::html::readiness_path(
+            args.output
+                .out
+                .as_deref()
+                .map(|path| loaded.folder.place_new(path))
+                .transpose()?
+                .as_deref(),
+        )?),
+    };
     let client = args.priority.apply_to(&loaded.settings.client()?);
     let policy = if args.ignore_policy {
         PolicySetting::Ignore
@@ -65,9 +81,14 @@ pub(crate) fn run(mut args: Args) -> Result<i32, Error> {
     let mut display = Display::new();
     display.stage("reading the registration report");
     let mut counted = 0_usize;
-    let each = &mut |_: &UserReadiness| {
+    // The page's per-user table, kept as compact JSON as the users are counted.
+    let mut users = page.as_ref().map(|_| TableRows::readiness());
+    let each = &mut |user: &UserReadiness| {
         counted += 1;
         display.count("counted", counted, None);
+        if let Some(users) = &mut users {
+            users.push_user(user);
+        }
     };
     let read = match &args.users_csv {
         Some(path) => block_on(read_readiness_to_csv(&client, policy, path, each)),
@@ -79,7 +100,16 @@ pub(crate) fn run(mut args: Args) -> Result<i32, Error> {
     // Whatever the outcome, no bar is left on the terminal.
     display.finish();
     let readiness = read??;
-    let text = match args.common.output() {
+    let Some(printed) = printed else {
+        if let (Some(page), Some(users)) = (&page, &users) {
+            super::html::readiness(&readiness, users, page)?;
+        }
+        if let Some(path) = &args.users_csv {
+            eprintln!("one row per user: {}", path.display());
+        }
+        return Ok(0);
+    };
+    let text = match printed {
         Output::Table => table(&readiness),
         // A struct of counts always serializes.
         Output::Json => serde_json::to_string_pretty(&readiness).unwrap_or_default() + "\n",
@@ -94,83 +124,16 @@ pub(crate) fn run(mut args: Args) -> Result<i32, Error> {
     Ok(0)
 }
 
-/// The measures, in the order they are printed, with their names in CSV and JSON.
-fn measures(readiness: &Readiness) -> Vec<(String, String, u64)> {
-    let mut rows = vec![("users".to_owned(), "users".to_owned(), readiness.users)];
-    for (method, count) in &readiness.by_default_method {
-        rows.push((
-            format!("  default {method}"),
-            format!("defaultMethod.{method}"),
-            *count,
-        ));
-    }
-    rows.extend([
-        (
-            "default is SMS or voice".to_owned(),
-            "phoneDefault".to_owned(),
-            readiness.phone_default,
-        ),
-        (
-            "  of them, movable now".to_owned(),
-            "phoneDefaultMovable".to_owned(),
-            readiness.phone_default_movable,
-        ),
-        (
-            "must register first".to_owned(),
-            "mustRegister".to_owned(),
-            readiness.must_register,
-        ),
-        (
-            "only phone methods".to_owned(),
-            "onlyPhoneMethods".to_owned(),
-            readiness.only_phone_methods,
-        ),
-        (
-            "system-preferred MFA on".to_owned(),
-            "systemPreferred".to_owned(),
-            readiness.system_preferred,
-        ),
-    ]);
-    // Left out, rather than shown as 0, when the policy was not read.
-    for (label, name, count) in [
-        (
-            "policy keeps from push",
-            "policyKeepsFromPush",
-            readiness.policy_keeps_from_push,
-        ),
-        (
-            "policy keeps from OATH",
-            "policyKeepsFromOath",
-            readiness.policy_keeps_from_oath,
-        ),
-        (
-            "  from both",
-            "policyKeepsFromBoth",
-            readiness.policy_keeps_from_both,
-        ),
-        (
-            "system-preferred MFA applies (policy and flag)",
-            "systemPreferredApplies",
-            readiness.system_preferred_applies,
-        ),
-    ] {
-        if let Some(count) = count {
-            rows.push((label.to_owned(), name.to_owned(), count));
-        }
-    }
-    rows
-}
-
 fn table(readiness: &Readiness) -> String {
-    let rows = measures(readiness);
+    let rows = readiness.measures();
     let width = rows
         .iter()
-        .map(|(label, _, _)| label.len())
+        .map(|measure| measure.label.len())
         .max()
         .unwrap_or(0);
     let mut text: String = rows
         .iter()
-        .map(|(label, _, count)| format!("{label:<width$}  {count:>9}\n"))
+        .map(|measure| format!("{:<width$}  {:>9}\n", measure.label, measure.count))
         .collect();
     if !readiness.policy_read {
         text.push_str("(authentication methods policy not read: --ignore-policy)\n");
@@ -180,8 +143,8 @@ fn table(readiness: &Readiness) -> String {
 
 fn csv(readiness: &Readiness) -> String {
     let mut text = String::from("measure,count\n");
-    for (_, name, count) in measures(readiness) {
-        text.push_str(&format!("{name},{count}\n"));
+    for measure in readiness.measures() {
+        text.push_str(&format!("{},{}\n", measure.name, measure.count));
     }
     text
 }
