@@ -1,5 +1,6 @@
 //! Project chores, run as `cargo xtask <command>` (the alias is in `.cargo/config.toml`).
 
+mod browser;
 mod codegen;
 mod dist;
 mod error;
@@ -147,6 +148,7 @@ fn project_root() -> PathBuf {
 
 fn run_tests(root: &Path) -> Result<(), Error> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    browser::ensure(root)?;
     // The CLI tests run the real binary, which `cargo test` does not build for another package.
     run(
         root,
