@@ -72,6 +72,10 @@ fn faults() -> Vec<FaultRule> {
     ]
 }
 
+/// How long the soak's token lasts: more than its longest run (a 50,000-user apply and rollback
+/// take about 80 minutes at Graph's pace).
+const SOAK_TOKEN_LIFETIME: Duration = Duration::from_secs(6 * 3600);
+
 fn client(emulator: &EmulatorHandle, token: &str) -> Client {
     Client::builder()
         .base_url(&emulator.base_url())
@@ -99,11 +103,15 @@ async fn soak(users: usize, kills_wanted: usize, dir: &Path) -> Figures {
     let original: Vec<UserState> = (0..users)
         .map(|index| emulator.user_at(index).unwrap().state)
         .collect();
+    // One token for the whole soak, the child runs included: at Graph's pace a 50,000-user apply
+    // and its rollback take longer than a token's usual hour, and what is soaked here is the
+    // engine, not the sign-in (a refreshing credential is `cli_credentials`' and
+    // `emulator_sign_ins`' to prove).
     let token = emulator
-        .mint_token(TokenRequest::app_only(&[
-            permissions::READ_WRITE_ALL,
-            permissions::POLICY_READ_ALL,
-        ]))
+        .mint_token(TokenRequest {
+            expires_in_seconds: Some(SOAK_TOKEN_LIFETIME.as_secs()),
+            ..TokenRequest::app_only(&[permissions::READ_WRITE_ALL, permissions::POLICY_READ_ALL])
+        })
         .unwrap();
     let client = client(&emulator, &token);
 
