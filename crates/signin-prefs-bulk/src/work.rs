@@ -152,9 +152,22 @@ impl WorkItem<'_> {
             status: Status::Failed,
             detail: Some(error.to_string()),
             request_id: error.request_id().map(str::to_owned),
-            retryable: Some(error.is_transient()),
+            retryable: Some(retaken_by_resume(error)),
         }
     }
+}
+
+/// Whether `--resume` sends a user that failed with `error` again: after a failure a retry can
+/// fix (a 5xx, a timeout, a lost connection), and after a refused credential (an expired static
+/// token, a revoked sign-in: a 401 says nothing about the user, and the credential is mended
+/// before resuming); never after Graph refused the user's change.
+fn retaken_by_resume(error: &signin_prefs_client::Error) -> bool {
+    use signin_prefs_client::ErrorKind;
+    error.is_transient()
+        || matches!(
+            error.kind(),
+            ErrorKind::Unauthorized | ErrorKind::Credential
+        )
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 )]
 
 mod browser_support;
+mod bulk_credentials;
 mod bulk_drift;
 mod bulk_identities;
 mod bulk_interrupt;
