@@ -273,9 +273,17 @@ async fn drift_law(before_the_apply: Vec<(usize, Edit)>, while_it_runs: Vec<(usi
         for &(index, edit) in schedule.get(&done).into_iter().flatten() {
             let when = if index >= done + IN_HAND {
                 When::AheadOfTheApply
-            } else if index < done && matches!(edit, Edit::VoiceMobile | Edit::FlipSystemPreferred)
+            } else if index < done
+                && matches!(edit, Edit::VoiceMobile | Edit::FlipSystemPreferred)
+                && Some(&live(emulator, &work[index].user)) == work[index].target.as_ref()
             {
-                // Only a real change: setting what the apply wrote changes nothing to spare.
+                // Only a real change (setting what the apply wrote changes nothing to spare), and
+                // only once the write has surely landed: `done` counts users settled, and a user
+                // found drifted settles from its read, ahead of the writes before it, so a user
+                // below `done` may still be between its read and its write. An edit landing there
+                // is the read-then-write window no client closes (Graph's PATCH of this resource
+                // takes no precondition); the law is about edits after the write or before the
+                // read.
                 When::AfterTheWrite
             } else {
                 continue;
