@@ -314,7 +314,7 @@ async fn execute(
     let total = pending.len();
     let window = options.concurrency.clamp(1, MAX_IN_FLIGHT);
     let stop_at = options.max_duration.map(|limit| Instant::now() + limit);
-    let mut fresh = pending.iter().copied().peekable();
+    let mut fresh = pending.iter().copied();
     // Users the service throttled until the client gave up waiting: they go again, first, in the
     // next batches prepared. Throttling never fails a user; only `max_duration` stops the run.
     let mut requeued: VecDeque<&WorkItem<'_>> = VecDeque::new();
@@ -474,7 +474,7 @@ async fn execute(
         // Batches with nothing to send (every user drifted, say) settle in the step above and
         // leave nothing to wait on; with users still to read, the loop goes round to stage them
         // rather than end the run early.
-        let more = fresh.peek().is_some()
+        let more = fresh.len() > 0
             || !requeued.is_empty()
             || !checked.is_empty()
             || !journaled.is_empty();
