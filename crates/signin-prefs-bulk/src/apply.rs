@@ -474,10 +474,8 @@ async fn execute(
         // Batches with nothing to send (every user drifted, say) settle in the step above and
         // leave nothing to wait on; with users still to read, the loop goes round to stage them
         // rather than end the run early.
-        let more = fresh.len() > 0
-            || !requeued.is_empty()
-            || !checked.is_empty()
-            || !journaled.is_empty();
+        let more =
+            fresh.len() > 0 || !requeued.is_empty() || !checked.is_empty() || !journaled.is_empty();
         if !busy && !time_is_up && more {
             continue;
         }
